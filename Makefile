@@ -1,0 +1,195 @@
+# hood's build. One Makefile, explicit object lists, everything under build/.
+# `make help` lists the targets; README.md explains them.
+
+APP ?= hello
+CPUS ?= 1
+MEM ?= 128M
+ACCEL ?= tcg
+QEMU ?= qemu-system-x86_64
+TIMEOUT ?= 60
+
+NEWLIB := .deps/newlib/x86_64-elf
+B := build
+
+CC := gcc
+NASM := nasm
+LD := ld
+
+# Kernel C: freestanding, no red zone (interrupts push on the current
+# stack), frame pointers everywhere and no sibling calls (backtraces),
+# newlib's headers instead of the host's (TOOLCHAIN.md, "Compiling").
+KCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror \
+	-ffreestanding -fno-pic -fno-pie -mno-red-zone -mcmodel=small \
+	-fno-stack-protector -fcf-protection=none \
+	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-optimize-sibling-calls \
+	-nostdinc -isystem $(NEWLIB)/include -idirafter $(shell $(CC) -print-file-name=include) \
+	-U__linux__ -U__linux -Ulinux -U__gnu_linux__ -U__unix__ -U__unix -Uunix \
+	-I. -MMD -MP
+NASMFLAGS := -f elf64 -g -F dwarf
+LDFLAGS := -nostdlib -T linker.ld -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments
+LIBS := $(NEWLIB)/lib/libc.a $(NEWLIB)/lib/libm.a
+
+KERNEL_OBJS := \
+	boot/entry.o \
+	kernel/main.o \
+	kernel/bootinfo.o \
+	kernel/console.o \
+	kernel/spinlock.o \
+	kernel/cmdline.o \
+	kernel/gdt.o \
+	kernel/trap.o \
+	kernel/trapasm.o \
+	kernel/panic.o \
+	kernel/ksyms.o \
+	kernel/tsc.o \
+	kernel/rtc.o \
+	kernel/frames.o \
+	kernel/physmem.o \
+	kernel/vm.o \
+	kernel/stack.o \
+	kernel/acpi.o \
+	kernel/power.o \
+	drivers/serial.o \
+	drivers/screen.o \
+	lib/syscalls.o
+
+TEST_OBJS := \
+	tests/testing.o \
+	tests/guest/main.o \
+	tests/guest/libc_test.o \
+	tests/guest/fault_test.o \
+	tests/guest/vm_test.o \
+	tests/guest/runner_test.o
+
+APP_OBJS := $(patsubst %.c,%.o,$(wildcard examples/$(APP)/*.c))
+
+KERNEL_OBJS := $(addprefix $(B)/,$(KERNEL_OBJS))
+TEST_OBJS := $(addprefix $(B)/,$(TEST_OBJS))
+APP_OBJS := $(addprefix $(B)/,$(APP_OBJS))
+
+all: $(B)/hood.elf $(B)/test.elf
+
+.DELETE_ON_ERROR:
+
+$(NEWLIB)/lib/libc.a:
+	@echo "newlib is not built: run scripts/setup first" >&2; exit 1
+
+# V=1 shows the commands.
+Q := $(if $(V),,@)
+
+$(B)/%.o: %.c $(NEWLIB)/lib/libc.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(KCFLAGS) -c -o $@ $<
+
+$(B)/%.o: %.asm
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  NASM    $<")
+	$(Q)$(NASM) $(NASMFLAGS) -MD $(B)/$*.d -o $@ $<
+
+# Two-pass link. The first link has empty symbol and line tables; mksyms
+# reads that image and writes the real tables as C; the second link puts
+# them in .ksyms, the image's last segment, so no other address moves. The
+# check at the end proves it: both images have the same symbols.
+$(B)/ksyms_empty.o: scripts/mksyms
+	@mkdir -p $(B)
+	$(Q)scripts/mksyms - $(B)/ksyms_empty.c
+	$(Q)$(CC) $(KCFLAGS) -c -o $@ $(B)/ksyms_empty.c
+
+define image
+$(B)/$(1).pass1.elf: $(2) $(B)/ksyms_empty.o linker.ld
+	@$(if $(Q),echo "  LD      $$@")
+	$(Q)$(LD) $(LDFLAGS) -o $$@ $(2) $(B)/ksyms_empty.o --start-group $(LIBS) --end-group
+
+$(B)/$(1).ksyms.o: $(B)/$(1).pass1.elf scripts/mksyms
+	@$(if $(Q),echo "  KSYMS   $$@")
+	$(Q)scripts/mksyms $$< $(B)/$(1).ksyms.c
+	$(Q)$(CC) $(KCFLAGS) -c -o $$@ $(B)/$(1).ksyms.c
+
+$(B)/$(1).elf: $(B)/$(1).pass1.elf $(B)/$(1).ksyms.o
+	@$(if $(Q),echo "  LD      $$@")
+	$(Q)$(LD) $(LDFLAGS) -o $$@ $(2) $(B)/$(1).ksyms.o --start-group $(LIBS) --end-group
+	$(Q)nm -n $(B)/$(1).pass1.elf | awk '/ __ksyms_start$$$$/ { exit } { print }' > $(B)/$(1).pass1.sym
+	$(Q)nm -n $$@ | awk '/ __ksyms_start$$$$/ { exit } { print }' > $(B)/$(1).pass2.sym
+	$(Q)cmp -s $(B)/$(1).pass1.sym $(B)/$(1).pass2.sym || { echo "two-pass link moved symbols" >&2; exit 1; }
+	$(Q)nm -n $$@ > $(B)/$(1).sym
+	$(Q)objdump -d -S --no-show-raw-insn $$@ > $(B)/$(1).asm 2>/dev/null
+endef
+
+$(eval $(call image,app-$(APP),$(KERNEL_OBJS) $(APP_OBJS)))
+$(eval $(call image,test,$(KERNEL_OBJS) $(TEST_OBJS)))
+
+# build/hood.elf is the image of the chosen APP.
+$(B)/hood.elf: $(B)/app-$(APP).elf FORCE
+	@cmp -s $< $@ || cp $< $@
+FORCE:
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+# --- running -------------------------------------------------------------
+
+CMDLINE ?=
+QEMUOPTS = --cpus $(CPUS) --mem $(MEM)
+
+# Boot the application in QEMU with the console on this terminal. Ends
+# when the program does (or after TIMEOUT seconds); QEMU's exit code is
+# 2*status+1 (scripts/qemu), which this target translates back.
+run: $(B)/hood.elf
+	@ACCEL=$(ACCEL) scripts/qemu $(QEMUOPTS) -t $(TIMEOUT) -a "$(CMDLINE)" $<; \
+	code=$$?; if [ $$((code % 2)) = 1 ]; then echo "[hood exited with status $$(((code - 1) / 2))]"; \
+	else echo "[qemu exited with code $$code]"; fi
+
+# A BIOS+UEFI hybrid ISO: GRUB loads build/hood.elf through multiboot2.
+$(B)/hood.iso: $(B)/hood.elf scripts/mkiso
+	$(Q)scripts/mkiso $(B)/hood.elf $@ "$(CMDLINE)"
+
+iso: $(B)/hood.iso
+
+# gdb on 127.0.0.1, on a port of this user's own; QEMU waits for it.
+GDBPORT ?= $(shell expr 20000 + $$(id -u) % 10000)
+qemu-gdb: $(B)/hood.elf
+	@sed "s/@PORT@/$(GDBPORT)/" scripts/gdbinit.in > $(B)/gdbinit
+	@echo "QEMU waits for gdb on 127.0.0.1:$(GDBPORT). In another terminal:"
+	@echo "    gdb -x $(B)/gdbinit"
+	ACCEL=$(ACCEL) scripts/qemu $(QEMUOPTS) -t 100000 --gdb $(GDBPORT) -a "$(CMDLINE)" $<
+
+# --- testing --------------------------------------------------------------
+
+# Host unit tests: pure kernel code built for Linux with AddressSanitizer
+# and UBSan, run by scripts/runtests with the guest tests.
+HOSTCC := gcc
+HOSTCFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -I. -MMD -MP \
+	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+HOST_TEST_SRCS := \
+	tests/testing.c \
+	tests/host/main.c \
+	tests/host/cmdline_test.c \
+	tests/host/ksyms_test.c \
+	tests/host/frames_test.c \
+	kernel/cmdline.c \
+	kernel/ksyms.c \
+	kernel/frames.c
+HOST_TEST_OBJS := $(patsubst %.c,$(B)/host/%.o,$(HOST_TEST_SRCS))
+
+$(B)/host/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  HOSTCC  $<")
+	$(Q)$(HOSTCC) $(HOSTCFLAGS) -c -o $@ $<
+
+$(B)/host/unittest: $(HOST_TEST_OBJS)
+	$(Q)$(HOSTCC) $(HOSTCFLAGS) -o $@ $^
+
+host-test: $(B)/host/unittest
+
+test: all $(B)/hood.iso $(B)/host/unittest
+	scripts/runtests
+
+test-uefi: all $(B)/hood.iso
+	HOOD_TEST_UEFI=1 scripts/runtests -run 'TestBootGRUB'
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+.PHONY: all clean run iso qemu-gdb test test-uefi host-test format FORCE
+clean:
+	rm -rf $(B)

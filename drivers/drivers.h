@@ -1,0 +1,11 @@
+// drivers.h: device drivers the kernel starts at boot.
+#pragma once
+
+#include <stdbool.h>
+
+// serial.c
+void serial_init(void);
+bool serial_present(void);
+
+// screen.c
+void screen_init(void);

@@ -1,0 +1,79 @@
+// serial.c: the COM1 16550 UART, hood's main console: 115200 baud, 8 data
+// bits, no parity, 1 stop bit, polled output. Registers and bits are those
+// of the 16550 data sheet (PC16550D), by their usual names.
+
+#include "drivers.h"
+#include "kernel/kernel.h"
+#include "kernel/x86.h"
+
+enum {
+	COM1 = 0x3F8,
+	UART_THR = 0, // transmit holding register (write)
+	UART_IER = 1, // interrupt enable
+	UART_DLL = 0, // divisor latch, low byte (with LCR_DLAB)
+	UART_DLM = 1, // divisor latch, high byte (with LCR_DLAB)
+	UART_FCR = 2, // FIFO control
+	UART_LCR = 3, // line control
+	UART_MCR = 4, // modem control
+	UART_LSR = 5, // line status
+	UART_SCR = 7, // scratch
+
+	LCR_8N1 = 0x03,
+	LCR_DLAB = 0x80,
+	FCR_ENABLE = 0x01,
+	FCR_CLEAR = 0x06,
+	MCR_DTR_RTS = 0x03,
+	LSR_THRE = 0x20, // transmit holding register empty
+};
+
+static void serial_write(const char *s, size_t n);
+
+static struct consink serialsink = {"serial", serial_write, NULL};
+static bool present;
+
+void
+serial_init(void)
+{
+	// A UART answers its scratch register; a missing port reads 0xff.
+	outb(COM1 + UART_SCR, 0x5a);
+	if (inb(COM1 + UART_SCR) != 0x5a) {
+		return;
+	}
+	present = true;
+	outb(COM1 + UART_IER, 0);
+	outb(COM1 + UART_LCR, LCR_DLAB);
+	outb(COM1 + UART_DLL, 1); // 115200 / 1
+	outb(COM1 + UART_DLM, 0);
+	outb(COM1 + UART_LCR, LCR_8N1);
+	outb(COM1 + UART_FCR, FCR_ENABLE | FCR_CLEAR);
+	outb(COM1 + UART_MCR, MCR_DTR_RTS);
+	console_register(&serialsink);
+}
+
+static void
+serial_putc(char c)
+{
+	// Bounded wait: a UART that never drains must not hang the kernel.
+	for (int i = 0; i < 100000 && (inb(COM1 + UART_LSR) & LSR_THRE) == 0; i++) {
+		cpu_pause();
+	}
+	outb(COM1 + UART_THR, (uint8_t)c);
+}
+
+// Called with the console lock held.
+static void
+serial_write(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\n') {
+			serial_putc('\r');
+		}
+		serial_putc(s[i]);
+	}
+}
+
+bool
+serial_present(void)
+{
+	return present;
+}

@@ -1,0 +1,57 @@
+// main.c: the kernel's C entry. boot/entry.asm calls kmain on the boot
+// stack with paging and SSE on and the first 4 GiB mapped; kmain brings the
+// machine up one step at a time, in an order where each step needs only
+// the ones above it, and hands off to the application.
+// docs/boot.md tells the whole story from power on.
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "bootinfo.h"
+#include "cmdline.h"
+#include "drivers/drivers.h"
+#include "kernel.h"
+
+static void kmain_onstack(void) __attribute__((noreturn));
+static void cmdline_init(void);
+
+// clang-format off: one step a line, its comment beside it.
+void
+kmain(uint32_t proto, uint64_t info)
+{
+	serial_init();               // COM1, so every later step can report trouble
+	bootinfo_parse(proto, info); // the loader's memory map, command line, ACPI, screen
+	screen_init();               // VGA text or the framebuffer, when there is one
+	kprintf("hood: booted by %s (%s)\n", bootinfo.loader, bootinfo.protoname);
+	gdt_init();     // our GDT and a TSS with stacks for double faults and NMIs
+	trap_init();    // the IDT: from here on a fault is reported, not a reset
+	cmdline_init(); // GOMAXPROCS=, GOGC=, GODEBUG=, test=
+	tsc_init();     // nanotime
+	physmem_init(); // the physical frame allocator
+	vm_init();      // final page tables: W^X image, null page, direct map
+	stack_switch(kstack_alloc(), kmain_onstack); // a stack with a guard page
+}
+
+static void
+kmain_onstack(void)
+{
+	acpi_init();  // find the ACPI tables (power off needs the FADT)
+	exit(main()); // the application; newlib's exit flushes stdio and
+		      // calls _exit, which powers off with the status
+}
+// clang-format on
+
+static void
+cmdline_init(void)
+{
+	char err[160];
+
+	kprintf("cmdline: %s%s\n", bootinfo.cmdline, bootinfo.cmdlinetruncated ? " (truncated)" : "");
+	if (!cmdline_parse(bootinfo.cmdline, &bootargs, err, sizeof err)) {
+		kprintf("cmdline: %s\n", err);
+		poweroff(EXIT_USAGE);
+	}
+	for (int i = 0; i < bootargs.nunknown; i++) {
+		kprintf("cmdline: warning: unknown option \"%s\" ignored\n", bootargs.unknown[i]);
+	}
+}

@@ -1,0 +1,236 @@
+// panic.c: fatal errors. Go's runtime has two words for them and so do we:
+// throw("msg") when an invariant of the kernel or runtime is broken, and a
+// fault report when the CPU raises an exception nobody handles. Both print
+//
+//	fatal error: <what happened, in words>
+//	[trap 14 page fault: error 0x2 (write, not present) addr=0x0 pc=0x1023f1]
+//
+//	cpu 0:
+//	rax 0x0  rbx ...           (fault reports only)
+//	backtrace:
+//		TestNilDeref+0x11  tests/guest/fault_test.c:31
+//		testing_run+0x85  tests/guest/testing.c:102
+//		...
+//
+// and power off with status 2 (EXIT_FATAL), as Go exits 2 after a fatal
+// error. The backtrace walks the frame-pointer chain (every object is built
+// with -fno-omit-frame-pointer) and names each return address from the
+// symbol table linked into the image (ksyms.c).
+
+#include <stdio.h>
+
+#include "kernel.h"
+#include "memlayout.h"
+#include "trap.h"
+#include "x86.h"
+
+static void report_begin(void);
+static void describe_trap(struct trapframe *tf, char *buf, size_t n);
+static void print_trap(struct trapframe *tf);
+static void print_regs(struct trapframe *tf);
+static int cpu_number(void);
+
+enum {
+	MAXFRAMES = 64, // frames printed before "...additional frames elided..."
+};
+
+static int dying; // how many fatal errors have begun; only the first reports
+
+void throw(const char *msg)
+{
+	report_begin();
+	kprintf("fatal error: %s\n\ncpu %d:\nbacktrace:\n", msg, cpu_number());
+	backtrace_print(0, 0, (uint64_t)__builtin_frame_address(0));
+	poweroff(EXIT_FATAL);
+}
+
+void
+fatalf(const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	report_begin();
+	kprintf("fatal error: %s\n\ncpu %d:\nbacktrace:\n", msg, cpu_number());
+	backtrace_print(0, 0, (uint64_t)__builtin_frame_address(0));
+	poweroff(EXIT_FATAL);
+}
+
+void
+fatal_trap(struct trapframe *tf)
+{
+	char msg[128];
+
+	report_begin();
+	describe_trap(tf, msg, sizeof msg);
+	kprintf("fatal error: %s\n", msg);
+	print_trap(tf);
+	kprintf("\ncpu %d:\n", cpu_number());
+	print_regs(tf);
+	kprintf("backtrace:\n");
+	// An instruction fetch that faulted is usually a call through a bad
+	// pointer: the caller's return address is on top of the stack, and rbp
+	// is still the caller's own frame.
+	uint64_t ret = 0;
+	if (tf->trapno == T_PF && (tf->err & PF_I) && vm_mapped(tf->rsp) && vm_mapped(tf->rsp + 7)) {
+		ret = *(uint64_t *)tf->rsp;
+	}
+	backtrace_print(tf->rip, ret, tf->rbp);
+	poweroff(EXIT_FATAL);
+}
+
+// The first fatal error takes over the console; a fault while reporting it
+// (a broken stack, a bad symbol table) must not loop, so the second one
+// powers off at once.
+static void
+report_begin(void)
+{
+	cli();
+	if (__atomic_fetch_add(&dying, 1, __ATOMIC_SEQ_CST) > 0) {
+		console_panic();
+		kprintf("\nfatal error: fault while reporting a fatal error\n");
+		poweroff(EXIT_FATAL);
+	}
+	console_panic();
+}
+
+// What happened, in words, for the first line of the report.
+static void
+describe_trap(struct trapframe *tf, char *buf, size_t n)
+{
+	uint64_t addr = rcr2();
+
+	switch (tf->trapno) {
+	case T_PF:
+		if (kstack_guard(addr)) {
+			snprintf(buf, n, "kernel stack overflow");
+		} else if (tf->err & PF_RSVD) {
+			snprintf(buf, n, "reserved bit set in a page table entry for address 0x%lx", addr);
+		} else if (!(tf->err & PF_P) && addr < PGSIZE) {
+			snprintf(buf, n, "nil pointer dereference");
+		} else if (!(tf->err & PF_P)) {
+			snprintf(buf, n, "unexpected fault address 0x%lx", addr);
+		} else if (tf->err & PF_I) {
+			snprintf(buf, n, "execute of non-executable memory at 0x%lx", addr);
+		} else if (tf->err & PF_W) {
+			snprintf(buf, n, "write to read-only memory at 0x%lx", addr);
+		} else {
+			snprintf(buf, n, "read of protected memory at 0x%lx", addr);
+		}
+		break;
+	case T_DF:
+		// A push into a stack's guard page faults, and delivering that
+		// page fault pushes into the same page again: a double fault,
+		// with CR2 still naming the guard page.
+		if (kstack_guard(addr)) {
+			snprintf(buf, n, "kernel stack overflow");
+		} else {
+			snprintf(buf, n, "double fault");
+		}
+		break;
+	default:
+		snprintf(buf, n, "%s", trap_name(tf->trapno));
+		break;
+	}
+}
+
+// The bracketed line under the headline, like Go's "[signal SIGSEGV: ...]".
+static void
+print_trap(struct trapframe *tf)
+{
+	kprintf("[trap %lu %s: error 0x%lx", tf->trapno, trap_name(tf->trapno), tf->err);
+	if (tf->trapno == T_PF) {
+		kprintf(" (%s, %s%s%s)",
+			tf->err & PF_I   ? "instruction fetch"
+			: tf->err & PF_W ? "write"
+					 : "read",
+			tf->err & PF_P ? "protection violation" : "not present",
+			tf->err & PF_RSVD ? ", reserved bit" : "", tf->err & PF_U ? ", user" : "");
+		kprintf(" addr=0x%lx", rcr2());
+	}
+	kprintf(" pc=0x%lx]\n", tf->rip);
+}
+
+static void
+print_regs(struct trapframe *tf)
+{
+	kprintf("rax    0x%-16lx rbx    0x%-16lx rcx    0x%lx\n", tf->rax, tf->rbx, tf->rcx);
+	kprintf("rdx    0x%-16lx rsi    0x%-16lx rdi    0x%lx\n", tf->rdx, tf->rsi, tf->rdi);
+	kprintf("rbp    0x%-16lx rsp    0x%-16lx r8     0x%lx\n", tf->rbp, tf->rsp, tf->r8);
+	kprintf("r9     0x%-16lx r10    0x%-16lx r11    0x%lx\n", tf->r9, tf->r10, tf->r11);
+	kprintf("r12    0x%-16lx r13    0x%-16lx r14    0x%lx\n", tf->r12, tf->r13, tf->r14);
+	kprintf("r15    0x%-16lx rip    0x%-16lx rflags 0x%lx\n", tf->r15, tf->rip, tf->rflags);
+	kprintf("cs     0x%-16lx ss     0x%-16lx cr2    0x%lx\n", tf->cs, tf->ss, rcr2());
+	kprintf("cr0    0x%-16lx cr3    0x%-16lx cr4    0x%lx\n", rcr0(), rcr3(), rcr4());
+}
+
+static void
+print_frame(uint64_t pc, bool first)
+{
+	uint64_t off;
+	const char *file;
+	int line;
+	// A return address points after its call; look up the call itself.
+	uint64_t where = first ? pc : pc - 1;
+	const char *name = ksym_lookup(where, &off);
+
+	if (name == NULL) {
+		kprintf("\t0x%lx ?\n", pc);
+		return;
+	}
+	off += pc - where;
+	if (kline_lookup(where, &file, &line)) {
+		kprintf("\t%s+0x%lx  %s:%d\n", name, off, file, line);
+	} else {
+		kprintf("\t%s+0x%lx\n", name, off);
+	}
+}
+
+// Print pc, the faulting instruction, and ret, a return address, unless
+// they are 0; then each return address up the frame-pointer chain from fp. A
+// frame is [fp] = the caller's fp, [fp+8] = the return address; the chain
+// ends at fp == 0 (boot/entry.asm and stack_switch clear rbp). The walk
+// stops early at anything that cannot be a frame, so a corrupt stack gives
+// a short backtrace, not a second fault.
+void
+backtrace_print(uint64_t pc, uint64_t ret, uint64_t fp)
+{
+	if (pc != 0) {
+		print_frame(pc, true);
+	}
+	if (ret != 0) {
+		print_frame(ret, false);
+	}
+	for (int i = 1; fp != 0; i++) {
+		if (i == MAXFRAMES) {
+			kprintf("\t...additional frames elided...\n");
+			return;
+		}
+		if (fp % 8 != 0 || !vm_mapped(fp) || !vm_mapped(fp + 15)) {
+			kprintf("\t(bad frame pointer 0x%lx)\n", fp);
+			return;
+		}
+		uint64_t *frame = (uint64_t *)fp;
+		uint64_t next = frame[0];
+		pc = frame[1];
+		if (pc == 0) {
+			return;
+		}
+		print_frame(pc, false);
+		if (next != 0 && next <= fp) {
+			return; // frames go up the stack; anything else is not a chain
+		}
+		fp = next;
+	}
+}
+
+// The local APIC ID of this CPU (CPUID leaf 1, EBX bits 31-24).
+static int
+cpu_number(void)
+{
+	uint32_t a, b, c, d;
+	cpuid(1, 0, &a, &b, &c, &d);
+	return b >> 24;
+}

@@ -1,0 +1,65 @@
+// trap.h: the trap frame and the exception vectors. trapasm.asm builds a
+// struct trapframe on the stack for every interrupt and exception and calls
+// trap() with it; see trap.c.
+#pragma once
+
+#include <stdint.h>
+
+// The order is fixed by trapasm.asm, which pushes the registers; the last
+// five words are pushed by the CPU (SDM vol. 3A, 6.14.2).
+struct trapframe {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t trapno; // vector number, pushed by the stub
+	uint64_t err;    // error code, or 0 for vectors without one
+	uint64_t rip, cs, rflags, rsp, ss;
+};
+
+_Static_assert(sizeof(struct trapframe) == 22 * 8, "trapframe layout is trapasm.asm's");
+
+// CPU exception vectors (SDM vol. 3A, table 6-1).
+enum {
+	T_DE = 0,  // divide error
+	T_DB = 1,  // debug
+	T_NMI = 2, // non-maskable interrupt
+	T_BP = 3,  // breakpoint
+	T_OF = 4,  // overflow
+	T_BR = 5,  // bound range exceeded
+	T_UD = 6,  // invalid opcode
+	T_NM = 7,  // device not available
+	T_DF = 8,  // double fault
+	T_TS = 10, // invalid TSS
+	T_NP = 11, // segment not present
+	T_SS = 12, // stack-segment fault
+	T_GP = 13, // general protection
+	T_PF = 14, // page fault
+	T_MF = 16, // x87 floating-point error
+	T_AC = 17, // alignment check
+	T_MC = 18, // machine check
+	T_XM = 19, // SIMD floating-point exception
+	T_VE = 20, // virtualization exception
+	T_CP = 21, // control protection
+	NEXCEPTION = 32,
+	NVECTOR = 256,
+};
+
+// Page-fault error code bits (SDM vol. 3A, 4.7).
+enum {
+	PF_P = 1 << 0,    // the page was present (a protection violation)
+	PF_W = 1 << 1,    // the access was a write
+	PF_U = 1 << 2,    // from user mode
+	PF_RSVD = 1 << 3, // a reserved bit was set in a paging entry
+	PF_I = 1 << 4,    // the access was an instruction fetch
+	PF_PK = 1 << 5,   // protection key
+	PF_SS = 1 << 6,   // shadow stack
+};
+
+// Interrupt stack table slots (gdt.c fills the TSS, trap.c the IDT).
+enum {
+	IST_DF = 1,  // double fault
+	IST_NMI = 2, // NMI
+	IST_MC = 3,  // machine check
+	IST_COUNT = 3,
+};
+
+const char *trap_name(int trapno);

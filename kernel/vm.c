@@ -1,0 +1,216 @@
+// vm.c: the kernel's page tables. vm_init builds the final 4-level tables
+// that memlayout.h draws and switches to them; vm_map and vm_unmap change
+// single 4 KiB mappings afterwards.
+//
+// Paging structures are as in the SDM vol. 3A, chapter 4.5 (4-level paging):
+// PML4 -> PDPT -> PD -> PT, 512 entries each, indexed by bits 47-39, 38-30,
+// 29-21 and 20-12 of the address. Tables are reached through the direct
+// map, which the early tables already provide for the first 4 GiB, where
+// physmem hands out its lowest frames first.
+//
+// Invariants:
+//	the null page and everything from 4 KiB to KERNLINK is unmapped;
+//	no mapping is both writable and executable (W^X);
+//	an upper-level entry is always present, writable and executable, so
+//	that the rights of a page are its leaf entry's alone.
+
+#include <string.h>
+
+#include "bootinfo.h"
+#include "kernel.h"
+#include "memlayout.h"
+#include "spinlock.h"
+#include "x86.h"
+
+enum {
+	PTE_P = 1 << 0,  // present
+	PTE_W = 1 << 1,  // writable
+	PTE_PS = 1 << 7, // large page (in a PDPT or PD entry)
+	PTE_G = 1 << 8,  // global: kept in the TLB across CR3 loads
+};
+#define PTE_NX (1ULL << 63) // no execute (needs EFER.NXE, set at boot)
+#define PTE_ADDR 0x000FFFFFFFFFF000ULL
+
+static struct spinlock vmlock = SPINLOCK_INIT("vm");
+static uint64_t *pml4;    // Protected by vmlock (the entries, not the pointer).
+static uint64_t nkstacks; // Protected by vmlock: kernel stack slots used.
+
+static uint64_t *walk(uint64_t va, int level, bool create);
+static void mapimage(void);
+static void mapdirect(uint64_t end);
+
+static uint64_t *
+newtable(void)
+{
+	uint64_t *t = p2v(physmem_alloc());
+	memset(t, 0, PGSIZE);
+	return t;
+}
+
+// The index of va's entry in its table at level (3 = PML4 ... 0 = PT).
+static int
+pxindex(uint64_t va, int level)
+{
+	return (va >> (PGSHIFT + 9 * level)) & 511;
+}
+
+void
+vm_init(void)
+{
+	// The direct map covers all memory the map mentions, and at least the
+	// first 4 GiB, where the local APIC, I/O APIC and most devices live.
+	uint64_t end = 4ULL << 30;
+	for (int i = 0; i < bootinfo.nmem; i++) {
+		struct memrange *r = &bootinfo.mem[i];
+		if (r->base + r->len > end) {
+			end = r->base + r->len;
+		}
+	}
+	struct framebuffer *fb = &bootinfo.fb;
+	if (fb->type != FB_NONE && fb->addr + (uint64_t)fb->pitch * fb->height > end) {
+		end = fb->addr + (uint64_t)fb->pitch * fb->height;
+	}
+
+	pml4 = newtable();
+	mapimage();
+	mapdirect(end);
+	lcr3(v2p(pml4));
+}
+
+// The kernel image at virtual == physical, one 4 KiB page at a time, with
+// each section's rights.
+static void
+mapimage(void)
+{
+	for (uint64_t va = KERNLINK; va < (uint64_t)__kernel_end; va += PGSIZE) {
+		uint64_t flags = PTE_P | PTE_G;
+		if (va >= (uint64_t)__text_start && va < (uint64_t)__text_end) {
+			// read and execute
+		} else if (va >= (uint64_t)__data_start && va < (uint64_t)__bss_end) {
+			flags |= PTE_W | PTE_NX;
+		} else {
+			flags |= PTE_NX; // rodata, tests, ksyms: read only
+		}
+		*walk(va, 0, true) = va | flags;
+	}
+}
+
+// Physical memory [0, end) at DIRECTMAP, with 1 GiB pages when the CPU has
+// them and 2 MiB pages otherwise. Readable and writable, never executable.
+static void
+mapdirect(uint64_t end)
+{
+	uint32_t a, b, c, d;
+	cpuid(0x80000001, 0, &a, &b, &c, &d);
+	bool gigapages = d & CPUID80000001_EDX_PDPE1GB;
+	uint64_t step = gigapages ? GIGAPGSIZE : HUGEPGSIZE;
+
+	for (uint64_t pa = 0; pa < end; pa += step) {
+		*walk(DIRECTMAP + pa, gigapages ? 2 : 1, true) = pa | PTE_P | PTE_W | PTE_PS | PTE_G | PTE_NX;
+	}
+}
+
+// The entry for va in its table at level, creating the tables above it if
+// create is set. NULL if a table is missing and create is not set, or if a
+// large page above level already maps va. Caller holds vmlock, or is
+// vm_init on the only running CPU.
+static uint64_t *
+walk(uint64_t va, int level, bool create)
+{
+	uint64_t *table = pml4;
+	for (int l = 3; l > level; l--) {
+		uint64_t *e = &table[pxindex(va, l)];
+		if (!(*e & PTE_P)) {
+			if (!create) {
+				return NULL;
+			}
+			*e = v2p(newtable()) | PTE_P | PTE_W;
+		} else if (*e & PTE_PS) {
+			return NULL;
+		}
+		table = p2v(*e & PTE_ADDR);
+	}
+	return &table[pxindex(va, level)];
+}
+
+// Map the 4 KiB page at va to the frame at pa. Mapping over a present page
+// is a bug. Never writable and executable both.
+void
+vm_map(uint64_t va, uint64_t pa, int flags)
+{
+	if ((flags & VM_WRITE) && (flags & VM_EXEC)) {
+		fatalf("vm_map: 0x%lx would be writable and executable", va);
+	}
+	spin_lock(&vmlock);
+	uint64_t *pte = walk(va, 0, true);
+	if (pte == NULL || (*pte & PTE_P)) {
+		spin_unlock(&vmlock);
+		fatalf("vm_map: 0x%lx is already mapped", va);
+	}
+	*pte = pa | PTE_P | (flags & VM_WRITE ? PTE_W : 0) | (flags & VM_EXEC ? 0 : PTE_NX);
+	spin_unlock(&vmlock);
+}
+
+// Unmap the 4 KiB page at va and drop it from this CPU's TLB. The frame is
+// the caller's to free. (Other CPUs' TLBs: the shootdown comes with SMP.)
+void
+vm_unmap(uint64_t va)
+{
+	spin_lock(&vmlock);
+	uint64_t *pte = walk(va, 0, false);
+	if (pte == NULL || !(*pte & PTE_P)) {
+		spin_unlock(&vmlock);
+		fatalf("vm_unmap: 0x%lx is not mapped", va);
+	}
+	*pte = 0;
+	invlpg(va);
+	spin_unlock(&vmlock);
+}
+
+// Whether va is mapped, by a page of any size. Lock-free, for the fault
+// path: it reads the tables of the current CR3 and may race with vm_map,
+// which only ever adds entries below present ones.
+bool
+vm_mapped(uint64_t va)
+{
+	uint64_t *table = p2v(rcr3() & PTE_ADDR);
+	for (int l = 3; l >= 0; l--) {
+		uint64_t e = table[pxindex(va, l)];
+		if (!(e & PTE_P)) {
+			return false;
+		}
+		if (l == 0 || (e & PTE_PS)) {
+			return true;
+		}
+		table = p2v(e & PTE_ADDR);
+	}
+	return false;
+}
+
+// A new kernel stack: KSTACKSIZE bytes mapped, with the page below them left
+// unmapped, so running off the bottom faults (and panic.c says "kernel stack
+// overflow"). Returns the top, 16-byte aligned.
+uint64_t
+kstack_alloc(void)
+{
+	spin_lock(&vmlock);
+	uint64_t slot = nkstacks++;
+	spin_unlock(&vmlock);
+	if ((slot + 1) * KSTACKSLOT > KSTACKS_SIZE) {
+		throw("kstack_alloc: kernel stack region exhausted");
+	}
+	uint64_t base = KSTACKS + slot * KSTACKSLOT + PGSIZE; // above the guard
+	for (uint64_t va = base; va < base + KSTACKSIZE; va += PGSIZE) {
+		uint64_t pa = physmem_alloc();
+		memset(p2v(pa), 0, PGSIZE);
+		vm_map(va, pa, VM_WRITE);
+	}
+	return base + KSTACKSIZE;
+}
+
+// Whether va lies in the guard page of some kernel stack.
+bool
+kstack_guard(uint64_t va)
+{
+	return va >= KSTACKS && va < KSTACKS + KSTACKS_SIZE && (va - KSTACKS) % KSTACKSLOT < PGSIZE;
+}

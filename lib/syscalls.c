@@ -1,0 +1,150 @@
+// syscalls.c: the system calls newlib needs, implemented on the kernel.
+// newlib (built by scripts/setup with --disable-newlib-supplied-syscalls)
+// calls these plain names for everything that touches the outside world:
+//
+//   write     fds 1 and 2 go to the console
+//   read      fd 0 has no input yet: end of file
+//   sbrk      the heap grows page by page in the KHEAP region
+//   _exit     powers off with the status
+//   gettimeofday  the RTC's boot time plus nanotime
+//
+// The rest say what a machine with no files says. Errors set errno through
+// newlib's reentrancy structure, as newlib's own stubs do.
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "kernel/kernel.h"
+#include "kernel/memlayout.h"
+#include "kernel/spinlock.h"
+
+static struct spinlock heaplock = SPINLOCK_INIT("sbrk");
+static uint64_t heapend = KHEAP;    // Protected by heaplock: the break
+static uint64_t heapmapped = KHEAP; // Protected by heaplock: mapped up to here
+
+_READ_WRITE_RETURN_TYPE
+write(int fd, const void *buf, size_t n)
+{
+	if (fd != 1 && fd != 2) {
+		errno = EBADF;
+		return -1;
+	}
+	console_write(buf, n);
+	return n;
+}
+
+_READ_WRITE_RETURN_TYPE
+read(int fd, void *buf, size_t n)
+{
+	(void)buf;
+	(void)n;
+	if (fd != 0) {
+		errno = EBADF;
+		return -1;
+	}
+	return 0;
+}
+
+void *
+sbrk(ptrdiff_t incr)
+{
+	spin_lock(&heaplock);
+	uint64_t old = heapend;
+	if (incr < 0 || heapend + incr > KHEAP + KHEAP_SIZE) {
+		spin_unlock(&heaplock);
+		errno = ENOMEM;
+		return (void *)-1;
+	}
+	heapend += incr;
+	while (heapmapped < heapend) {
+		uint64_t pa = physmem_alloc();
+		memset(p2v(pa), 0, PGSIZE);
+		vm_map(heapmapped, pa, VM_WRITE);
+		heapmapped += PGSIZE;
+	}
+	spin_unlock(&heaplock);
+	return (void *)old;
+}
+
+void
+_exit(int status)
+{
+	poweroff(status);
+}
+
+int
+gettimeofday(struct timeval *tv, void *tz)
+{
+	(void)tz;
+	uint64_t ns = nanotime();
+	tv->tv_sec = walltime_boot() + ns / 1000000000;
+	tv->tv_usec = ns % 1000000000 / 1000;
+	return 0;
+}
+
+int
+close(int fd)
+{
+	(void)fd;
+	errno = EBADF;
+	return -1;
+}
+
+int
+fstat(int fd, struct stat *st)
+{
+	if (fd < 0 || fd > 2) {
+		errno = EBADF;
+		return -1;
+	}
+	memset(st, 0, sizeof *st);
+	st->st_mode = S_IFCHR; // the console
+	return 0;
+}
+
+// The console is a terminal, so newlib line-buffers stdout.
+int
+isatty(int fd)
+{
+	return fd >= 0 && fd <= 2;
+}
+
+off_t
+lseek(int fd, off_t off, int whence)
+{
+	(void)fd;
+	(void)off;
+	(void)whence;
+	errno = ESPIPE;
+	return -1;
+}
+
+int
+open(const char *path, int flags, ...)
+{
+	(void)path;
+	(void)flags;
+	errno = ENOENT;
+	return -1;
+}
+
+int
+getpid(void)
+{
+	return 1;
+}
+
+int
+kill(int pid, int sig)
+{
+	// abort() raises SIGABRT on itself: like Go, exit with status 2.
+	if (pid == 1) {
+		kprintf("hood: killed by signal %d\n", sig);
+		poweroff(EXIT_FATAL);
+	}
+	errno = ESRCH;
+	return -1;
+}

@@ -1,0 +1,98 @@
+// fault_test.c: every kind of fault is reported in words, with the status
+// Go uses for fatal errors (2) and a backtrace naming the faulting
+// function. Each test crashes its machine, so scripts/runtests boots each
+// on its own; the message is what the report's first line must say.
+
+#include <stdint.h>
+#include <string.h>
+
+#include "kernel/kernel.h"
+#include "tests/testing.h"
+
+// Opaque to the optimiser, so the faulting accesses are not folded away.
+static volatile uintptr_t zero = 0;
+
+CRASHTEST(TestNilDeref, 2, "fatal error: nil pointer dereference")
+{
+	(void)t;
+	*(volatile int *)zero = 1;
+}
+
+CRASHTEST(TestNilCall, 2, "fatal error: nil pointer dereference")
+{
+	(void)t;
+	((void (*)(void))zero)();
+}
+
+CRASHTEST(TestUnmappedRead, 2, "fatal error: unexpected fault address 0xdead0000")
+{
+	(void)t;
+	(void)*(volatile int *)(zero + 0xdead0000);
+}
+
+static const int readonly = 1;
+
+CRASHTEST(TestWriteReadOnly, 2, "fatal error: write to read-only memory at")
+{
+	(void)t;
+	*(volatile int *)((uintptr_t)&readonly + zero) = 2;
+}
+
+static uint8_t notexec[16] = {0xc3}; // ret, in writable data
+
+CRASHTEST(TestExecuteData, 2, "fatal error: execute of non-executable memory at")
+{
+	(void)t;
+	((void (*)(void))((uintptr_t)notexec + zero))();
+}
+
+CRASHTEST(TestDivideError, 2, "fatal error: divide error")
+{
+	(void)t;
+	volatile int a = 1;
+	volatile int b = (int)zero;
+	a = a / b;
+}
+
+CRASHTEST(TestInvalidOpcode, 2, "fatal error: invalid opcode")
+{
+	(void)t;
+	__builtin_trap(); // ud2
+}
+
+CRASHTEST(TestGeneralProtection, 2, "fatal error: general protection fault")
+{
+	(void)t;
+	// A non-canonical address: bits 63-48 do not copy bit 47.
+	(void)*(volatile int *)(zero + 0x0000800000000000ULL);
+}
+
+CRASHTEST(TestBreakpoint, 2, "fatal error: breakpoint")
+{
+	(void)t;
+	asm volatile("int3");
+}
+
+CRASHTEST(TestThrow, 2, "fatal error: test: a broken invariant")
+{
+	(void)t;
+	throw("test: a broken invariant");
+}
+
+// Each call takes a page of stack and cannot be turned into a loop. The
+// depth limit is never reached: the stack is 32 KiB.
+static int __attribute__((noinline)) recurse(int n)
+{
+	volatile char pad[4096];
+	pad[0] = (char)n;
+	if (n == 1 << 20) {
+		return pad[0];
+	}
+	return recurse(n + 1) + pad[0];
+}
+
+CRASHTEST(TestKernelStackOverflow, 2, "fatal error: kernel stack overflow")
+{
+	(void)t;
+	recurse(0);
+}

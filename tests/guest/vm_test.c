@@ -1,0 +1,64 @@
+// vm_test.c: the page tables: the kernel's own rights (W^X), the direct
+// map, and vm_map/vm_unmap.
+
+#include <stdint.h>
+#include <string.h>
+
+#include "kernel/kernel.h"
+#include "kernel/memlayout.h"
+#include "tests/testing.h"
+
+TEST(TestNullPageUnmapped)
+{
+	if (vm_mapped(0) || vm_mapped(PGSIZE - 1)) {
+		t_errorf(t, "the null page is mapped");
+	}
+	if (vm_mapped(KERNLINK - PGSIZE)) {
+		t_errorf(t, "memory below the kernel image is mapped");
+	}
+}
+
+TEST(TestDirectMap)
+{
+	uint64_t pa = physmem_alloc();
+	uint64_t *p = p2v(pa);
+	p[0] = 0x1122334455667788;
+	if (!vm_mapped((uint64_t)p) || *(volatile uint64_t *)p2v(pa) != 0x1122334455667788) {
+		t_errorf(t, "frame 0x%lx does not read back through the direct map", pa);
+	}
+	physmem_free(pa);
+}
+
+// A page mapped at a fresh address shows the frame's contents; once
+// unmapped, vm_mapped says so (the TLB entry is gone too: a read would
+// fault, which the fault tests check).
+TEST(TestMapUnmap)
+{
+	uint64_t va = KHEAP + KHEAP_SIZE - PGSIZE; // far above anything sbrk gives
+	uint64_t pa = physmem_alloc();
+	memset(p2v(pa), 0x5a, PGSIZE);
+	vm_map(va, pa, VM_WRITE);
+	if (*(volatile uint8_t *)va != 0x5a) {
+		t_errorf(t, "mapped page does not show the frame's bytes");
+	}
+	*(volatile uint8_t *)(va + 1) = 0xa5;
+	if (*(uint8_t *)p2v(pa + 1) != 0xa5) {
+		t_errorf(t, "a write through the mapping did not reach the frame");
+	}
+	vm_unmap(va);
+	if (vm_mapped(va)) {
+		t_errorf(t, "page still mapped after vm_unmap");
+	}
+	physmem_free(pa);
+}
+
+TEST(TestFrameAllocatorReuses)
+{
+	uint64_t a = physmem_alloc();
+	physmem_free(a);
+	uint64_t b = physmem_alloc();
+	if (a != b) {
+		t_errorf(t, "freed frame 0x%lx not reused first (got 0x%lx)", a, b);
+	}
+	physmem_free(b);
+}
