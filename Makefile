@@ -51,6 +51,7 @@ KERNEL_OBJS := \
 	kernel/power.o \
 	drivers/serial.o \
 	drivers/screen.o \
+	drivers/font.o \
 	lib/syscalls.o
 
 TEST_OBJS := \
@@ -86,6 +87,16 @@ $(B)/%.o: %.asm
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  NASM    $<")
 	$(Q)$(NASM) $(NASMFLAGS) -MD $(B)/$*.d -o $@ $<
+
+FONT := .deps/font/console.psf
+
+$(FONT):
+	@echo "$(FONT) is missing: run scripts/setup first" >&2; exit 1
+
+$(B)/drivers/font.o: drivers/font.asm $(FONT)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  NASM    $<")
+	$(Q)$(NASM) $(NASMFLAGS) -DFONT='"$(FONT)"' -o $@ $<
 
 # Two-pass link. The first link has empty symbol and line tables; mksyms
 # reads that image and writes the real tables as C; the second link puts
@@ -185,7 +196,7 @@ test: all $(B)/hood.iso $(B)/host/unittest
 	scripts/runtests
 
 test-uefi: all $(B)/hood.iso
-	HOOD_TEST_UEFI=1 scripts/runtests -run 'TestBootGRUB'
+	scripts/runtests -run 'TestBootGRUB'
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -29,6 +29,8 @@
 %define DIRECTMAP_PML4_INDEX 256       ; 0xffff800000000000 >> 39 & 511
 
 %define COM1 0x3F8
+%define DEBUG_EXIT_PORT 0xF4           ; kernel/power.c
+%define EXIT_FATAL 2                   ; kernel/kernel.h
 
 %define CR0_PE (1 << 0)
 %define CR0_MP (1 << 1)
@@ -198,8 +200,10 @@ build_early_tables:
 	jb .pd
 	ret
 
-; Print the NUL-terminated string at esi on COM1 and halt forever. The UART
-; is set to 115200 8N1 first, since nothing may have set it up.
+; Print the NUL-terminated string at esi on COM1, leave QEMU with the fatal
+; status 2 through isa-debug-exit (kernel/power.c; nothing listens on that
+; port on a real PC), and halt forever. The UART is set to 115200 8N1 first,
+; since nothing may have set it up.
 die32:
 	mov dx, COM1 + 1                   ; IER: no interrupts
 	mov al, 0
@@ -231,8 +235,12 @@ die32:
 	out dx, al
 	jmp .next
 .halt:
+	mov dx, DEBUG_EXIT_PORT
+	mov eax, EXIT_FATAL
+	out dx, eax
+.forever:
 	hlt
-	jmp .halt
+	jmp .forever
 
 ; ---------------------------------------------------------------------------
 bits 64

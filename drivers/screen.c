@@ -1,13 +1,16 @@
 // screen.c: the console on a screen, when there is one. Two kinds:
 //
-//   - VGA text mode: 80x25 cells of (character, attribute) at 0xB8000, as
+//   - VGA text mode: cells of (character, attribute), 80x25 at 0xB8000, as
 //     GRUB leaves it on a BIOS PC (multiboot2 framebuffer type 2) and as the
 //     BIOS leaves it before qemu -kernel's PVH entry. Without a loader's
 //     word we trust the BIOS data area: its word at 0x463 holds the CRT
 //     controller's port, 0x3D4 for a colour text adapter.
-//   - a linear RGB framebuffer (GRUB under UEFI), drawn with an 8x16 font.
+//   - a linear RGB framebuffer (GRUB under UEFI), 24 or 32 bits a pixel,
+//     drawn with an 8x16 PSF font that scripts/setup takes from Debian's
+//     console-setup-linux package and drivers/font.asm links in.
 //
-// Output is appended at the bottom and scrolls; there is no cursor.
+// Both are a grid of character cells; text is appended at the bottom row,
+// which scrolls up on a newline. There is no cursor.
 
 #include <string.h>
 
@@ -15,66 +18,176 @@
 #include "kernel/bootinfo.h"
 #include "kernel/kernel.h"
 #include "kernel/memlayout.h"
+#include "kernel/x86.h"
 
 enum {
 	VGA_TEXT = 0xB8000,
 	BDA_CRTC_PORT = 0x463,
-	CRTC_COLOR = 0x3D4,
+	CRTC_COLOR = 0x3D4, // index register; data at +1
+	CRTC_CURSOR_START = 0x0A,
+	CURSOR_OFF = 0x20,
 	ATTR = 0x07, // light grey on black
+
+	PSF1_MAGIC = 0x0436,  // little-endian bytes 0x36 0x04
+	PSF1_MODE512 = 0x01,  // 512 glyphs, not 256
+	PSF1_MODEHASTAB = 0x02, // a Unicode table follows the glyphs
+	PSF1_SEPARATOR = 0xFFFF,
+	GLYPHW = 8,
+	GREY = 0xAA,
 };
 
-static void text_write(const char *s, size_t n);
+extern const uint8_t consolefont[], consolefont_end[]; // font.asm
 
-static struct consink textsink = {"vga", text_write, NULL};
+static void screen_write(const char *s, size_t n);
+static void text_putcell(int x, int y, char c);
+static void text_scroll(void);
+static bool fb_init(struct framebuffer *fb);
+static void fb_putcell(int x, int y, char c);
+static void fb_scroll(void);
 
+static struct consink screensink = {"screen", screen_write, NULL};
+
+// The cell grid and its backend. Owned by the console lock after init.
 static struct {
-	uint16_t *cells;
 	int cols, rows;
-	int x, y;
-} text;
+	int x; // next column on the bottom row
+	void (*putcell)(int x, int y, char c);
+	void (*scroll)(void); // move every row up one, blank the bottom one
+} scr;
+
+static uint16_t *cells; // VGA text memory
+
+// The framebuffer and the font.
+static struct {
+	uint8_t *base;
+	uint32_t pitch, bytespp;
+	uint32_t fg; // the pixel value of the text colour
+	const uint8_t *glyphs;
+	int glyphh;
+	uint16_t ascii[128]; // glyph index of each ASCII character
+} fbs;
 
 void
 screen_init(void)
 {
 	struct framebuffer *fb = &bootinfo.fb;
 
-	if (fb->type == FB_EGATEXT) {
-		text.cells = p2v(fb->addr);
-		text.cols = fb->width;
-		text.rows = fb->height;
-	} else if (fb->type == FB_NONE && *(uint16_t *)p2v(BDA_CRTC_PORT) == CRTC_COLOR) {
-		text.cells = p2v(VGA_TEXT);
-		text.cols = 80;
-		text.rows = 25;
-	} else {
+	if (fb->type == FB_EGATEXT ||
+	    (fb->type == FB_NONE && *(uint16_t *)p2v(BDA_CRTC_PORT) == CRTC_COLOR)) {
+		cells = p2v(fb->type == FB_EGATEXT ? fb->addr : VGA_TEXT);
+		scr.cols = fb->type == FB_EGATEXT ? (int)fb->width : 80;
+		scr.rows = fb->type == FB_EGATEXT ? (int)fb->height : 25;
+		scr.putcell = text_putcell;
+		scr.scroll = text_scroll;
+		// Hide the blinking hardware cursor: CRTC cursor-start register,
+		// bit 5 "cursor off".
+		outb(CRTC_COLOR, CRTC_CURSOR_START);
+		outb(CRTC_COLOR + 1, CURSOR_OFF);
+	} else if (fb->type != FB_RGB || !fb_init(fb)) {
 		return;
 	}
-	for (int i = 0; i < text.cols * text.rows; i++) {
-		text.cells[i] = ATTR << 8 | ' ';
+	for (int y = 0; y < scr.rows; y++) {
+		scr.scroll();
 	}
-	text.y = text.rows - 1;
-	console_register(&textsink);
+	console_register(&screensink);
 }
 
 // Called with the console lock held.
 static void
-text_write(const char *s, size_t n)
+screen_write(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (c == '\n' || text.x == text.cols) {
-			memmove(text.cells, text.cells + text.cols, (text.rows - 1) * text.cols * 2);
-			for (int j = 0; j < text.cols; j++) {
-				text.cells[(text.rows - 1) * text.cols + j] = ATTR << 8 | ' ';
-			}
-			text.x = 0;
+		if (s[i] == '\n' || scr.x == scr.cols) {
+			scr.scroll();
+			scr.x = 0;
 		}
-		if (c == '\n') {
-			continue;
+		if (s[i] != '\n') {
+			scr.putcell(scr.x++, scr.rows - 1, s[i]);
 		}
-		if (c == '\t') {
-			c = ' ';
-		}
-		text.cells[text.y * text.cols + text.x++] = ATTR << 8 | (uint8_t)c;
 	}
+}
+
+static void
+text_putcell(int x, int y, char c)
+{
+	cells[y * scr.cols + x] = ATTR << 8 | (uint8_t)(c == '\t' ? ' ' : c);
+}
+
+static void
+text_scroll(void)
+{
+	memmove(cells, cells + scr.cols, (scr.rows - 1) * scr.cols * sizeof cells[0]);
+	for (int x = 0; x < scr.cols; x++) {
+		text_putcell(x, scr.rows - 1, ' ');
+	}
+}
+
+// Check the font (PSF version 1: a 4-byte header, then 256 or 512 glyphs
+// of 8 x charsize bits, then optionally a table of UCS-2 code points for
+// each glyph, each list ended by 0xFFFF) and the framebuffer's format.
+static bool
+fb_init(struct framebuffer *fb)
+{
+	const uint8_t *f = consolefont;
+	size_t size = consolefont_end - consolefont;
+
+	if (fb->bpp != 24 && fb->bpp != 32) {
+		kprintf("screen: %u-bit framebuffer not supported; serial console only\n", fb->bpp);
+		return false;
+	}
+	if (size < 4 || (f[0] | f[1] << 8) != PSF1_MAGIC) {
+		kprintf("screen: the linked-in font is not a PSF1 font; serial console only\n");
+		return false;
+	}
+	int nglyphs = f[2] & PSF1_MODE512 ? 512 : 256;
+	fbs.glyphh = f[3];
+	fbs.glyphs = f + 4;
+	if (4 + (size_t)nglyphs * fbs.glyphh > size) {
+		kprintf("screen: the font is truncated; serial console only\n");
+		return false;
+	}
+	for (int c = 0; c < 128; c++) {
+		fbs.ascii[c] = c;
+	}
+	if (f[2] & PSF1_MODEHASTAB) {
+		const uint8_t *p = fbs.glyphs + nglyphs * fbs.glyphh;
+		for (int g = 0; g < nglyphs && p + 2 <= consolefont_end; p += 2) {
+			uint16_t u = p[0] | p[1] << 8;
+			if (u == PSF1_SEPARATOR) {
+				g++;
+			} else if (u < 128) {
+				fbs.ascii[u] = g;
+			}
+		}
+	}
+	fbs.base = p2v(fb->addr);
+	fbs.pitch = fb->pitch;
+	fbs.bytespp = fb->bpp / 8;
+	fbs.fg = GREY << fb->redpos | GREY << fb->greenpos | GREY << fb->bluepos;
+	scr.cols = fb->width / GLYPHW;
+	scr.rows = fb->height / fbs.glyphh;
+	scr.putcell = fb_putcell;
+	scr.scroll = fb_scroll;
+	return scr.cols > 0 && scr.rows > 0;
+}
+
+static void
+fb_putcell(int x, int y, char c)
+{
+	const uint8_t *glyph = fbs.glyphs + fbs.ascii[(uint8_t)c & 0x7F] * fbs.glyphh;
+	for (int row = 0; row < fbs.glyphh; row++) {
+		uint8_t *line = fbs.base + (y * fbs.glyphh + row) * fbs.pitch + x * GLYPHW * fbs.bytespp;
+		for (int col = 0; col < GLYPHW; col++) {
+			uint32_t px = glyph[row] & (0x80 >> col) ? fbs.fg : 0;
+			memcpy(line + col * fbs.bytespp, &px, fbs.bytespp);
+		}
+	}
+}
+
+static void
+fb_scroll(void)
+{
+	size_t rowbytes = (size_t)fbs.glyphh * fbs.pitch;
+	memmove(fbs.base, fbs.base + rowbytes, (scr.rows - 1) * rowbytes);
+	memset(fbs.base + (scr.rows - 1) * rowbytes, 0, rowbytes);
 }

@@ -62,3 +62,16 @@ TEST(TestFrameAllocatorReuses)
 	}
 	physmem_free(b);
 }
+
+// vm_unmap drops the TLB entry: a read through the just-unmapped address,
+// cached in the TLB by the read before, must fault.
+CRASHTEST(TestUnmappedPageFaults, 2, "fatal error: unexpected fault address 0xffffc0fffffff000")
+{
+	uint64_t va = KHEAP + KHEAP_SIZE - PGSIZE;
+	uint64_t pa = physmem_alloc();
+	vm_map(va, pa, VM_WRITE);
+	*(volatile uint8_t *)va = 1;
+	vm_unmap(va);
+	(void)*(volatile uint8_t *)va;
+	t_errorf(t, "read of an unmapped page did not fault");
+}
