@@ -28,8 +28,8 @@ enum {
 	CURSOR_OFF = 0x20,
 	ATTR = 0x07, // light grey on black
 
-	PSF1_MAGIC = 0x0436,  // little-endian bytes 0x36 0x04
-	PSF1_MODE512 = 0x01,  // 512 glyphs, not 256
+	PSF1_MAGIC = 0x0436,    // little-endian bytes 0x36 0x04
+	PSF1_MODE512 = 0x01,    // 512 glyphs, not 256
 	PSF1_MODEHASTAB = 0x02, // a Unicode table follows the glyphs
 	PSF1_SEPARATOR = 0xFFFF,
 	GLYPHW = 8,

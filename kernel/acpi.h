@@ -28,6 +28,15 @@ struct __attribute__((packed)) acpi_header {
 	uint32_t creatorrevision;
 };
 
+// A Generic Address Structure: a register in memory or I/O space.
+struct __attribute__((packed)) acpi_gas {
+	uint8_t space; // GAS_MEMORY, GAS_IO, ...
+	uint8_t bitwidth;
+	uint8_t bitoffset;
+	uint8_t accesssize;
+	uint64_t address;
+};
+
 // The FADT ("FACP") fields hood uses, at their offsets.
 struct __attribute__((packed)) acpi_fadt {
 	struct acpi_header h;
@@ -45,6 +54,17 @@ struct __attribute__((packed)) acpi_fadt {
 	uint32_t pm1bevtblk;
 	uint32_t pm1acntblk; // 64
 	uint32_t pm1bcntblk; // 68
-	uint8_t rest0[140 - 72];
+	uint8_t rest0[112 - 72];
+	uint32_t flags; // 112
+	uint8_t rest1[140 - 116];
 	uint64_t xdsdt; // 140, ACPI 2.0 on
+	uint8_t rest2[244 - 148];
+	struct acpi_gas sleepcontrol; // 244, ACPI 5.0 on: hardware-reduced sleep
+	struct acpi_gas sleepstatus;  // 256
+};
+
+enum {
+	FADT_HW_REDUCED_ACPI = 1 << 20, // no PM1 blocks; sleep through sleepcontrol
+	GAS_MEMORY = 0,
+	GAS_IO = 1,
 };

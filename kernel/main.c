@@ -15,7 +15,8 @@
 static void kmain_onstack(void) __attribute__((noreturn));
 static void cmdline_init(void);
 
-// clang-format off: one step a line, its comment beside it.
+// One step a line, its comment beside it.
+// clang-format off
 void
 kmain(uint32_t proto, uint64_t info)
 {
@@ -23,21 +24,21 @@ kmain(uint32_t proto, uint64_t info)
 	bootinfo_parse(proto, info); // the loader's memory map, command line, ACPI, screen
 	screen_init();               // VGA text or the framebuffer, when there is one
 	kprintf("hood: booted by %s (%s)\n", bootinfo.loader, bootinfo.protoname);
-	gdt_init();     // our GDT and a TSS with stacks for double faults and NMIs
-	trap_init();    // the IDT: from here on a fault is reported, not a reset
-	cmdline_init(); // GOMAXPROCS=, GOGC=, GODEBUG=, test=
-	tsc_init();     // nanotime
-	physmem_init(); // the physical frame allocator
-	vm_init();      // final page tables: W^X image, null page, direct map
-	stack_switch(kstack_alloc(), kmain_onstack); // a stack with a guard page
+	gdt_init();                  // our GDT, and a TSS with stacks for double faults and NMIs
+	trap_init();                 // the IDT: from here on a fault is reported, not a reset
+	cmdline_init();              // GOMAXPROCS=, GOGC=, GODEBUG=, test=
+	tsc_init();                  // nanotime
+	physmem_init();              // the physical frame allocator
+	vm_init();                   // final page tables: W^X image, no null page, direct map
+	stack_switch(kstack_alloc(), kmain_onstack); // leave the boot stack for one with a guard page
 }
 
 static void
 kmain_onstack(void)
 {
-	acpi_init();  // find the ACPI tables (power off needs the FADT)
-	exit(main()); // the application; newlib's exit flushes stdio and
-		      // calls _exit, which powers off with the status
+	acpi_init();                 // find the ACPI tables (power off needs the FADT)
+	exit(main());                // the application; newlib's exit flushes stdio, then
+	                             // _exit powers off with main's status
 }
 // clang-format on
 

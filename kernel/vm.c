@@ -57,12 +57,14 @@ pxindex(uint64_t va, int level)
 void
 vm_init(void)
 {
-	// The direct map covers all memory the map mentions, and at least the
-	// first 4 GiB, where the local APIC, I/O APIC and most devices live.
+	// The direct map covers the first 4 GiB, where the local APIC, I/O
+	// APIC and most devices live, and all RAM and ACPI memory above. Not
+	// reserved ranges far up (QEMU reserves a range just below 1 TiB):
+	// mapping those would cost megabytes of page tables for nothing.
 	uint64_t end = 4ULL << 30;
 	for (int i = 0; i < bootinfo.nmem; i++) {
 		struct memrange *r = &bootinfo.mem[i];
-		if (r->base + r->len > end) {
+		if (r->type != MEM_RESERVED && r->type != MEM_BAD && r->base + r->len > end) {
 			end = r->base + r->len;
 		}
 	}
