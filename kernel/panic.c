@@ -24,6 +24,7 @@
 #include "trap.h"
 #include "x86.h"
 
+static void die(const char *msg, uint64_t fp) __attribute__((noreturn));
 static void report_begin(void);
 static void describe_trap(struct trapframe *tf, char *buf, size_t n);
 static void print_trap(struct trapframe *tf);
@@ -36,13 +37,14 @@ enum {
 
 static int dying; // how many fatal errors have begun; only the first reports
 
-void throw(const char *msg)
+// clang-format reads throw as C++'s keyword and joins the lines.
+// clang-format off
+void
+throw(const char *msg)
 {
-	report_begin();
-	kprintf("fatal error: %s\n\ncpu %d:\nbacktrace:\n", msg, cpu_number());
-	backtrace_print(0, 0, (uint64_t)__builtin_frame_address(0));
-	poweroff(EXIT_FATAL);
+	die(msg, (uint64_t)__builtin_frame_address(0));
 }
+// clang-format on
 
 void
 fatalf(const char *fmt, ...)
@@ -52,9 +54,17 @@ fatalf(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	die(msg, (uint64_t)__builtin_frame_address(0));
+}
+
+// The report of throw and fatalf: the message and a backtrace from fp, the
+// frame of the function that called die, which is not shown.
+static void
+die(const char *msg, uint64_t fp)
+{
 	report_begin();
 	kprintf("fatal error: %s\n\ncpu %d:\nbacktrace:\n", msg, cpu_number());
-	backtrace_print(0, 0, (uint64_t)__builtin_frame_address(0));
+	backtrace_print(0, 0, fp);
 	poweroff(EXIT_FATAL);
 }
 
