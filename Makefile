@@ -35,6 +35,7 @@ KERNEL_OBJS := \
 	kernel/bootinfo.o \
 	kernel/console.o \
 	kernel/spinlock.o \
+	kernel/cpu.o \
 	kernel/cmdline.o \
 	kernel/gdt.o \
 	kernel/trap.o \
@@ -150,8 +151,13 @@ run: $(B)/hood.elf
 	code=$$?; if [ $$((code % 2)) = 1 ]; then echo "[hood exited with status $$(((code - 1) / 2))]"; \
 	else echo "[qemu exited with code $$code]"; fi
 
-# A BIOS+UEFI hybrid ISO: GRUB loads build/hood.elf through multiboot2.
-$(B)/hood.iso: $(B)/hood.elf scripts/mkiso
+# A BIOS+UEFI hybrid ISO: GRUB loads build/hood.elf through multiboot2,
+# with CMDLINE in its grub.cfg; the stamp remakes the ISO when it changes.
+$(B)/cmdline.stamp: FORCE
+	@mkdir -p $(B)
+	@echo "$(CMDLINE)" | cmp -s - $@ || echo "$(CMDLINE)" > $@
+
+$(B)/hood.iso: $(B)/hood.elf $(B)/cmdline.stamp scripts/mkiso
 	$(Q)scripts/mkiso $(B)/hood.elf $@ "$(CMDLINE)"
 
 iso: $(B)/hood.iso

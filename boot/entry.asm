@@ -285,6 +285,8 @@ start64:
 .noxsave:
 	pop rsi
 	pop rdi
+	mov edi, edi                       ; the upper halves are undefined after
+	mov esi, esi                       ; the mode switch: zero-extend
 
 	xor ebp, ebp                       ; the end of every backtrace
 	call kmain

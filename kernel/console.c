@@ -17,7 +17,7 @@
 #include "kernel.h"
 #include "spinlock.h"
 
-static struct spinlock conslock = SPINLOCK_INIT("console");
+static struct spinlock conslock = SPINLOCK_INIT("console", LOCK_CONSOLE);
 static struct consink *sinks; // Protected by conslock.
 static bool panicking;
 

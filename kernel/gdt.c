@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "cpu.h"
 #include "kernel.h"
 #include "trap.h"
 #include "x86.h"
@@ -17,45 +18,40 @@ enum {
 	GDT_KDATA = 0x10,
 	GDT_KCODE32 = 0x18,
 	GDT_TSS = 0x20, // a 16-byte descriptor: two slots
-	NGDT = 6,
 
-	ISTSTACKSIZE = 16384,
+	BOOTISTSIZE = 16384,
 };
 
-// The 64-bit TSS (SDM vol. 3A, figure 8-11).
-struct __attribute__((packed)) tss {
-	uint32_t reserved0;
-	uint64_t rsp[3];
-	uint64_t reserved1;
-	uint64_t ist[7]; // ist[0] is IST1
-	uint64_t reserved2;
-	uint16_t reserved3;
-	uint16_t iomapbase;
-};
+// The boot CPU's IST stacks: it sets up its TSS before there are page
+// tables to allocate guarded stacks from. The other CPUs' come from
+// kstack_alloc.
+static uint8_t bootist[IST_COUNT][BOOTISTSIZE] __attribute__((aligned(16)));
 
-static uint64_t gdt[NGDT];
-static struct tss tss;
-static uint8_t iststacks[IST_COUNT][ISTSTACKSIZE] __attribute__((aligned(16)));
-
+// Load this CPU's GDT and TSS, with ist[i] the tops of its IST stacks, or
+// the boot CPU's static ones if ist is NULL.
 void
-gdt_init(void)
+gdt_init(uint64_t *ist)
 {
+	struct cpu *c = mycpu();
+	uint64_t *gdt = c->gdt;
+	struct tss *tss = &c->tss;
+
 	gdt[GDT_KCODE / 8] = 0x00AF9A000000FFFF; // 64-bit, present, ring 0, code
 	gdt[GDT_KDATA / 8] = 0x00CF92000000FFFF; // present, writable data
 	gdt[GDT_KCODE32 / 8] = 0x00CF9A000000FFFF;
 
 	for (int i = 0; i < IST_COUNT; i++) {
-		tss.ist[i] = (uint64_t)&iststacks[i][ISTSTACKSIZE];
+		tss->ist[i] = ist != NULL ? ist[i] : (uint64_t)&bootist[i][BOOTISTSIZE];
 	}
-	tss.iomapbase = sizeof tss; // no I/O permission bitmap
+	tss->iomapbase = sizeof *tss; // no I/O permission bitmap
 
 	// The TSS descriptor: type 9 (available 64-bit TSS), present.
-	uint64_t base = (uint64_t)&tss;
-	uint64_t limit = sizeof tss - 1;
+	uint64_t base = (uint64_t)tss;
+	uint64_t limit = sizeof *tss - 1;
 	gdt[GDT_TSS / 8] = (limit & 0xFFFF) | (base & 0xFFFFFF) << 16 | 0x89ULL << 40 |
 			   ((limit >> 16) & 0xF) << 48 | ((base >> 24) & 0xFF) << 56;
 	gdt[GDT_TSS / 8 + 1] = base >> 32;
 
-	lgdt(gdt, sizeof gdt - 1);
+	lgdt(gdt, NGDT * 8 - 1);
 	ltr(GDT_TSS);
 }

@@ -25,7 +25,7 @@ struct consink {
 };
 void console_register(struct consink *k);
 
-// physmem.c (see physmem.h for the allocator itself)
+// physmem.c (see frames.h for the allocator itself)
 void physmem_init(void);
 uint64_t physmem_alloc(void);
 void physmem_free(uint64_t pa);
@@ -43,7 +43,7 @@ uint64_t kstack_alloc(void);
 bool kstack_guard(uint64_t va);
 
 // gdt.c
-void gdt_init(void);
+void gdt_init(uint64_t *ist);
 
 // trap.c
 void trap_init(void);
@@ -84,7 +84,7 @@ enum {
 	EXIT_USAGE = 64, // a malformed boot command line (sysexits' EX_USAGE)
 };
 
-// stackswitch.asm
+// stack.asm
 void stack_switch(uint64_t top, void (*fn)(void)) __attribute__((noreturn));
 
 // The application's entry point, called once the machine is up.

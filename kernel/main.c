@@ -9,6 +9,7 @@
 
 #include "bootinfo.h"
 #include "cmdline.h"
+#include "cpu.h"
 #include "drivers/drivers.h"
 #include "kernel.h"
 
@@ -20,11 +21,12 @@ static void cmdline_init(void);
 void
 kmain(uint32_t proto, uint64_t info)
 {
+	cpu_setgs(&cpus[0]);         // the per-CPU area: spinlocks need it
 	serial_init();               // COM1, so every later step can report trouble
 	bootinfo_parse(proto, info); // the loader's memory map, command line, ACPI, screen
 	screen_init();               // VGA text or the framebuffer, when there is one
 	kprintf("hood: booted by %s (%s)\n", bootinfo.loader, bootinfo.protoname);
-	gdt_init();                  // our GDT, and a TSS with stacks for double faults and NMIs
+	gdt_init(NULL);              // our GDT, and a TSS with stacks for double faults and NMIs
 	trap_init();                 // the IDT: from here on a fault is reported, not a reset
 	cmdline_init();              // GOMAXPROCS=, GOGC=, GODEBUG=, test=
 	tsc_init();                  // nanotime

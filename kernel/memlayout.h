@@ -9,7 +9,7 @@
 //   0x0000_0010_0000      ~1 MiB    kernel image at virtual ==
 //     (KERNLINK)                    physical (linker.ld):
 //                                     .text (and .boot)               R X
-//                                     .rodata, .tests                 R
+//                                     .rodata, tests                  R
 //                                     .data, .bss                     RW NX
 //                                     .ksyms (symbol table)           R
 //   0x00c0_0000_0000      (Go)      GC heap arenas (allocator issue)

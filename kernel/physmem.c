@@ -21,7 +21,7 @@ enum {
 	EARLYMAP = 4ULL << 30, // what boot/entry.asm's direct map covers
 };
 
-static struct spinlock physlock = SPINLOCK_INIT("physmem");
+static struct spinlock physlock = SPINLOCK_INIT("physmem", LOCK_PHYSMEM);
 static struct frames frames; // Protected by physlock.
 
 static uint64_t placebitmap(uint64_t bytes);

@@ -32,7 +32,7 @@ enum {
 	AML_PACKAGE = 0x12,
 };
 
-static bool acpi_s5(void);
+static const char *acpi_s5(void);
 static bool s5type(struct acpi_header *dsdt, int *typa, int *typb);
 
 bool
@@ -51,26 +51,25 @@ poweroff(int status)
 		outl(DEBUG_EXIT_PORT, status);
 	}
 	kprintf("hood: exit status %d; powering off\n", status);
-	if (!acpi_s5()) {
-		kprintf("hood: cannot power off (no ACPI S5); halted\n");
-	}
+	kprintf("hood: cannot power off (%s); halted\n", acpi_s5());
 	for (;;) {
 		hlt();
 	}
 }
 
-static bool
+// Power off through ACPI. Returns only if that failed, saying why.
+static const char *
 acpi_s5(void)
 {
 	struct acpi_fadt *fadt = acpi_find("FACP");
 	if (fadt == NULL) {
-		return false;
+		return "no ACPI FADT";
 	}
 	bool reduced = (fadt->flags & FADT_HW_REDUCED_ACPI) &&
 	               fadt->h.length >= offsetof(struct acpi_fadt, sleepstatus) &&
 	               fadt->sleepcontrol.address != 0;
 	if (!reduced && fadt->pm1acntblk == 0) {
-		return false;
+		return "the FADT has no PM1a control block";
 	}
 	uint64_t dsdtpa = fadt->dsdt;
 	if (fadt->h.length >= offsetof(struct acpi_fadt, xdsdt) + 8 && fadt->xdsdt != 0) {
@@ -78,7 +77,7 @@ acpi_s5(void)
 	}
 	int typa, typb;
 	if (dsdtpa == 0 || !s5type(p2v(dsdtpa), &typa, &typb)) {
-		return false;
+		return "no \\_S5 package in the DSDT";
 	}
 	if (reduced) {
 		uint8_t v = (typa & 7) << 2 | SLEEP_CONTROL_SLP_EN;
@@ -106,7 +105,7 @@ acpi_s5(void)
 	for (int i = 0; i < 100000000; i++) {
 		cpu_pause();
 	}
-	return false;
+	return "the ACPI S5 write did not take effect";
 }
 
 // Read an AML integer that is Zero, One or a BytePrefix constant.

@@ -31,7 +31,7 @@ enum {
 #define PTE_NX (1ULL << 63) // no execute (needs EFER.NXE, set at boot)
 #define PTE_ADDR 0x000FFFFFFFFFF000ULL
 
-static struct spinlock vmlock = SPINLOCK_INIT("vm");
+static struct spinlock vmlock = SPINLOCK_INIT("vm", LOCK_VM);
 static uint64_t *pml4;    // Protected by vmlock (the entries, not the pointer).
 static uint64_t nkstacks; // Protected by vmlock: kernel stack slots used.
 
@@ -77,6 +77,9 @@ vm_init(void)
 	mapimage();
 	mapdirect(end);
 	lcr3(v2p(pml4));
+	// Global pages (the image and the direct map) stay in the TLB across
+	// CR3 loads; invlpg still drops them one by one.
+	lcr4(rcr4() | CR4_PGE);
 }
 
 // The kernel image at virtual == physical, one 4 KiB page at a time, with

@@ -108,6 +108,12 @@ rcr4(void)
 }
 
 static inline void
+lcr4(uint64_t v)
+{
+	asm volatile("mov %0, %%cr4" : : "r"(v) : "memory");
+}
+
+static inline void
 invlpg(uint64_t va)
 {
 	asm volatile("invlpg (%0)" : : "r"(va) : "memory");
@@ -194,9 +200,34 @@ enum {
 
 // Control register and MSR bits the kernel reads or sets.
 enum {
+	CR4_PGE = 1 << 7,
 	CPUID1_ECX_HYPERVISOR = 1u << 31,
 	CPUID80000001_EDX_PDPE1GB = 1u << 26,
 	MSR_EFER = 0xC0000080,
 	MSR_FS_BASE = 0xC0000100,
 	MSR_GS_BASE = 0xC0000101,
 };
+
+// The 8-byte word at offset off in the GS segment: the per-CPU area
+// (kernel/cpu.h), whose first word points to itself.
+static inline uint64_t
+gsread64(uint64_t off)
+{
+	uint64_t v;
+	asm volatile("mov %%gs:(%1), %0" : "=r"(v) : "r"(off));
+	return v;
+}
+
+static inline void
+xsetbv(uint32_t reg, uint64_t v)
+{
+	asm volatile("xsetbv" : : "c"(reg), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+
+static inline uint64_t
+xgetbv(uint32_t reg)
+{
+	uint32_t lo, hi;
+	asm volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(reg));
+	return (uint64_t)hi << 32 | lo;
+}

@@ -21,7 +21,7 @@
 #include "kernel/memlayout.h"
 #include "kernel/spinlock.h"
 
-static struct spinlock heaplock = SPINLOCK_INIT("sbrk");
+static struct spinlock heaplock = SPINLOCK_INIT("sbrk", LOCK_HEAP);
 static uint64_t heapend = KHEAP;    // Protected by heaplock: the break
 static uint64_t heapmapped = KHEAP; // Protected by heaplock: mapped up to here
 

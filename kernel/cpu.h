@@ -1,0 +1,81 @@
+// cpu.h: the per-CPU area. Each CPU's GS base points to its struct cpu,
+// whose first word points to itself, so mycpu() is one load through GS.
+// The boot CPU is cpus[0]; the others are numbered in MADT order as
+// smp.c starts them. A CPU's id is its index; apicid is the hardware's.
+//
+// Invariants:
+//	mycpu()->self == mycpu(), from kmain's first line on each CPU;
+//	ncli > 0 whenever interrupts are off because of pushcli (a spinlock
+//	held, or an explicit pushcli), and intena is what IF was before the
+//	outermost pushcli;
+//	held[0 .. nheld) are the spinlocks this CPU holds, in acquisition
+//	order, with strictly increasing ranks (kernel/lockrank.h).
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "spinlock.h"
+#include "x86.h"
+
+enum {
+	MAXCPU = 64,
+	MAXHELD = 16, // spinlocks one CPU may hold at once
+	NGDT = 6,     // null, kcode, kdata, kcode32, and the TSS's two slots
+};
+
+struct kthread;
+
+// The 64-bit TSS (SDM vol. 3A, figure 8-11).
+struct __attribute__((packed)) tss {
+	uint32_t reserved0;
+	uint64_t rsp[3];
+	uint64_t reserved1;
+	uint64_t ist[7]; // ist[0] is IST1
+	uint64_t reserved2;
+	uint16_t reserved3;
+	uint16_t iomapbase;
+};
+
+struct cpu {
+	struct cpu *self; // must stay first: mycpu() reads %gs:0
+	int id;           // index in cpus[]
+	uint32_t apicid;
+	bool online; // Atomic: set by the CPU itself once it runs its idle loop
+
+	// Owned by this CPU; no lock (interrupts off while they change):
+	int ncli;    // depth of pushcli
+	bool intena; // were interrupts on before the outermost pushcli?
+	struct spinlock *held[MAXHELD];
+	int nheld;
+
+	// Protected by runlock: the kernel threads whose home is this CPU.
+	struct spinlock runlock;
+	struct kthread *current; // running here now
+	struct kthread *idle;    // runs when nothing else can
+	struct kthread *runhead, *runtail; // runnable, FIFO
+	int nrunnable;
+	uint64_t slicestart; // nanotime when current started its slice
+
+	// Owned by this CPU: its timer (lapic.c, timer.c).
+	uint64_t deadline;             // nanotime of the armed event, 0 if none
+	void (*timerfn)(void *arg);    // called from the timer interrupt
+	void *timerarg;
+
+	// Segments, set up once by gdt_init.
+	uint64_t gdt[NGDT];
+	struct tss tss;
+};
+
+extern struct cpu cpus[MAXCPU];
+extern int ncpu; // CPUs known (from the MADT); started ones have online set
+
+static inline struct cpu *
+mycpu(void)
+{
+	return (struct cpu *)gsread64(0);
+}
+
+void cpu_setgs(struct cpu *c);
+void pushcli(void);
+void popcli(void);

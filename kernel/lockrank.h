@@ -1,0 +1,29 @@
+// lockrank.h: the lock order, the one place it is written down. A CPU
+// holding a spinlock of rank r may only take spinlocks of rank > r;
+// spin_lock checks this on every acquisition (always, not only in debug
+// builds: the check is a compare), and throws with both locks' names when
+// it is broken. Locks of equal rank (the per-CPU run lists) are never held
+// together.
+//
+//	rank            lock                     taken while holding
+//	LOCK_HEAP       sbrk's heap (lib/)        -
+//	LOCK_VM         the page tables (vm.c)    heap
+//	LOCK_PHYSMEM    the frame allocator       heap, vm
+//	LOCK_SHOOTDOWN  TLB shootdown (smp.c)     vm
+//	LOCK_RUNQ       a CPU's run list          -
+//	LOCK_VECTORS    interrupt vector table    -
+//	LOCK_TEST       locks of tests            -
+//	LOCK_CONSOLE    the console               anything: kprintf works
+//	                                          everywhere
+#pragma once
+
+enum lockrank {
+	LOCK_HEAP = 10,
+	LOCK_VM = 20,
+	LOCK_PHYSMEM = 30,
+	LOCK_SHOOTDOWN = 40,
+	LOCK_RUNQ = 50,
+	LOCK_VECTORS = 60,
+	LOCK_TEST = 90,
+	LOCK_CONSOLE = 100,
+};
