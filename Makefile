@@ -36,6 +36,12 @@ KERNEL_OBJS := \
 	kernel/console.o \
 	kernel/spinlock.o \
 	kernel/cpu.o \
+	kernel/pic.o \
+	kernel/lapic.o \
+	kernel/timer.o \
+	kernel/kthread.o \
+	kernel/swtch.o \
+	kernel/note.o \
 	kernel/cmdline.o \
 	kernel/gdt.o \
 	kernel/trap.o \
@@ -61,7 +67,8 @@ TEST_OBJS := \
 	tests/guest/libc_test.o \
 	tests/guest/fault_test.o \
 	tests/guest/vm_test.o \
-	tests/guest/runner_test.o
+	tests/guest/runner_test.o \
+	tests/guest/kthread_test.o
 
 APP_OBJS := $(patsubst %.c,%.o,$(wildcard examples/$(APP)/*.c))
 

@@ -51,16 +51,17 @@ struct cpu {
 
 	// Protected by runlock: the kernel threads whose home is this CPU.
 	struct spinlock runlock;
-	struct kthread *current; // running here now
-	struct kthread *idle;    // runs when nothing else can
+	struct kthread *current;           // running here now
+	struct kthread *idle;              // runs when nothing else can
 	struct kthread *runhead, *runtail; // runnable, FIFO
 	int nrunnable;
 	uint64_t slicestart; // nanotime when current started its slice
+	struct kthread *zombie; // exited; its stack is freed by the next thread
+	bool needresched; // Owned by this CPU: switch threads on leaving the trap
 
-	// Owned by this CPU: its timer (lapic.c, timer.c).
-	uint64_t deadline;             // nanotime of the armed event, 0 if none
-	void (*timerfn)(void *arg);    // called from the timer interrupt
-	void *timerarg;
+	// Owned by this CPU, changed with interrupts off: pending timer
+	// events, soonest first (timer.c).
+	struct ktimer *timers;
 
 	// Segments, set up once by gdt_init.
 	uint64_t gdt[NGDT];

@@ -37,9 +37,11 @@ enum {
 };
 void vm_init(void);
 void vm_map(uint64_t va, uint64_t pa, int flags);
+void *vm_mapmmio(uint64_t pa, uint64_t size);
 void vm_unmap(uint64_t va);
 bool vm_mapped(uint64_t va);
 uint64_t kstack_alloc(void);
+void kstack_free(uint64_t top);
 bool kstack_guard(uint64_t va);
 
 // gdt.c
@@ -63,9 +65,14 @@ bool kline_lookup(uint64_t pc, const char **file, int *line);
 // tsc.c
 void tsc_init(void);
 uint64_t nanotime(void);
+uint64_t tsc_at(uint64_t ns);
+
 
 // rtc.c
 int64_t walltime_boot(void);
+
+// pic.c
+void pic_disable(void);
 
 // acpi.c
 void acpi_init(void);

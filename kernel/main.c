@@ -12,6 +12,10 @@
 #include "cpu.h"
 #include "drivers/drivers.h"
 #include "kernel.h"
+#include "kthread.h"
+#include "lapic.h"
+#include "timer.h"
+#include "x86.h"
 
 static void kmain_onstack(void) __attribute__((noreturn));
 static void cmdline_init(void);
@@ -39,6 +43,11 @@ static void
 kmain_onstack(void)
 {
 	acpi_init();                 // find the ACPI tables (power off needs the FADT)
+	pic_disable();               // the 8259s: remapped out of the way, masked
+	lapic_init();                // this CPU's local APIC
+	timer_init();                // its timer: time slices, timer events
+	kthread_cpuinit("main");     // this flow becomes kernel thread "main"
+	sti();                       // interrupts on
 	exit(main());                // the application; newlib's exit flushes stdio, then
 	                             // _exit powers off with main's status
 }

@@ -17,6 +17,8 @@
 //                                   at DIRECTMAP + physical address
 //   0xffff_c000_0000_0000 1 TiB     KHEAP: newlib's heap (sbrk),      RW NX
 //                                   mapped page by page as it grows
+//   0xffff_d000_0000_0000 1 TiB     KMMIO: device registers, mapped   RW NX
+//                                   uncached by vm_mapmmio             UC
 //   0xffff_e000_0000_0000 1 TiB     KSTACKS: kernel stacks, each      RW NX
 //                                   KSTACKSIZE below an unmapped
 //                                   guard page's worth of gap
@@ -40,6 +42,8 @@ enum {
 #define DIRECTMAP_SIZE (64ULL << 40)
 #define KHEAP 0xffffc00000000000ULL // newlib's sbrk heap
 #define KHEAP_SIZE (1ULL << 40)
+#define KMMIO 0xffffd00000000000ULL // device registers, uncached
+#define KMMIO_SIZE (1ULL << 40)
 #define KSTACKS 0xffffe00000000000ULL // kernel stacks
 #define KSTACKS_SIZE (1ULL << 40)
 #define KSTACKSIZE (32 * 1024)           // one kernel stack, without its guard

@@ -66,8 +66,8 @@ acpi_s5(void)
 		return "no ACPI FADT";
 	}
 	bool reduced = (fadt->flags & FADT_HW_REDUCED_ACPI) &&
-	               fadt->h.length >= offsetof(struct acpi_fadt, sleepstatus) &&
-	               fadt->sleepcontrol.address != 0;
+		       fadt->h.length >= offsetof(struct acpi_fadt, sleepstatus) &&
+		       fadt->sleepcontrol.address != 0;
 	if (!reduced && fadt->pm1acntblk == 0) {
 		return "the FADT has no PM1a control block";
 	}

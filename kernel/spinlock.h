@@ -23,7 +23,10 @@ struct spinlock {
 	struct cpu *holder; // Protected by this lock: who holds it
 };
 
-#define SPINLOCK_INIT(n, r) {0, (r), (n), 0}
+#define SPINLOCK_INIT(n, r)                                                                                  \
+	{                                                                                                    \
+		0, (r), (n), 0                                                                               \
+	}
 
 void spin_init(struct spinlock *l, const char *name, int rank);
 void spin_lock(struct spinlock *l);

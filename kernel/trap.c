@@ -1,14 +1,24 @@
 // trap.c: the interrupt descriptor table and the C side of every trap.
 //
-// For now every CPU exception is fatal: the kernel and the runtime run in
-// ring 0 and a fault is a bug or, later, a goroutine's nil dereference that
-// the runtime turns into a panic. fatal_trap (panic.c) says in words what
-// happened and powers off with status 2. Device interrupts are not enabled
-// yet; a vector above 31 arriving anyway is reported the same way.
+// A vector with a registered handler runs it: device interrupts, the
+// local APIC timer, IPIs, and the NMI that stops CPUs for a fatal report.
+// Any other CPU exception is fatal: the kernel and the runtime run in ring
+// 0, and a fault is a bug or, later, a goroutine's nil dereference that the
+// runtime turns into a panic. fatal_trap (panic.c) says in words what
+// happened and powers off with status 2. An interrupt nobody registered is
+// reported the same way.
+//
+// After a handler, if the interrupted code could have been interrupted by
+// choice (interrupts were on, so it held no spinlock) and the handler asked
+// for a reschedule, the thread yields its CPU from here: that is how a
+// kernel thread is preempted (kthread.c).
 
 #include <stdint.h>
 
+#include "cpu.h"
 #include "kernel.h"
+#include "kthread.h"
+#include "lapic.h"
 #include "trap.h"
 #include "x86.h"
 
@@ -26,6 +36,14 @@ struct __attribute__((packed)) gatedesc {
 extern uint64_t vectors[NVECTOR]; // trapasm.asm
 
 static struct gatedesc idt[NVECTOR];
+
+static struct spinlock vectorlock = SPINLOCK_INIT("vectors", LOCK_VECTORS);
+// Written under vectorlock, read by trap() without it: a handler is set
+// before its vector can fire and cleared only after it can no longer.
+static struct {
+	void (*fn)(struct trapframe *tf, void *arg);
+	void *arg;
+} handlers[NVECTOR];
 
 static const char *const names[NEXCEPTION] = {
 	[T_DE] = "divide error",
@@ -85,7 +103,56 @@ trap_init(void)
 	setgate(T_DF, vectors[T_DF], IST_DF);
 	setgate(T_NMI, vectors[T_NMI], IST_NMI);
 	setgate(T_MC, vectors[T_MC], IST_MC);
+	idt_load();
+}
+
+// Load the IDT on this CPU (every CPU shares the one table).
+void
+idt_load(void)
+{
 	lidt(idt, sizeof idt - 1);
+}
+
+void
+intr_register(int vector, void (*fn)(struct trapframe *tf, void *arg), void *arg)
+{
+	spin_lock(&vectorlock);
+	if (handlers[vector].fn != NULL && fn != NULL) {
+		spin_unlock(&vectorlock);
+		fatalf("intr_register: vector %d already has a handler", vector);
+	}
+	handlers[vector].arg = arg;
+	// Release: the argument is in place before the handler is visible;
+	// pairs with the acquire load in trap.
+	__atomic_store_n(&handlers[vector].fn, fn, __ATOMIC_RELEASE);
+	spin_unlock(&vectorlock);
+}
+
+// A free vector for a device's MSI or MSI-X message, with fn(tf, arg) as
+// its handler; -1 if all are taken.
+int
+vector_alloc(void (*fn)(struct trapframe *tf, void *arg), void *arg)
+{
+	spin_lock(&vectorlock);
+	for (int v = VEC_DYNAMIC; v < VEC_DYNAMIC_END; v++) {
+		if (handlers[v].fn == NULL) {
+			handlers[v].arg = arg;
+			__atomic_store_n(&handlers[v].fn, fn, __ATOMIC_RELEASE);
+			spin_unlock(&vectorlock);
+			return v;
+		}
+	}
+	spin_unlock(&vectorlock);
+	return -1;
+}
+
+void
+vector_free(int vector)
+{
+	if (vector < VEC_DYNAMIC || vector >= VEC_DYNAMIC_END) {
+		fatalf("vector_free: %d is not a dynamic vector", vector);
+	}
+	intr_register(vector, NULL, NULL);
 }
 
 const char *
@@ -100,5 +167,21 @@ trap_name(int trapno)
 void
 trap(struct trapframe *tf)
 {
-	fatal_trap(tf);
+	// Acquire; pairs with the release in intr_register.
+	void (*fn)(struct trapframe *, void *) = __atomic_load_n(&handlers[tf->trapno].fn, __ATOMIC_ACQUIRE);
+	if (tf->trapno >= IRQ_BASE && tf->trapno != T_SPURIOUS) {
+		lapic_eoi();
+	}
+	if (fn == NULL) {
+		if (tf->trapno == T_SPURIOUS) {
+			return;
+		}
+		fatal_trap(tf);
+	}
+	fn(tf, handlers[tf->trapno].arg);
+
+	struct cpu *c = mycpu();
+	if (c->needresched && (tf->rflags & FL_IF) && c->ncli == 0) {
+		kthread_preempt();
+	}
 }

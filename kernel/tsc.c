@@ -25,6 +25,7 @@ enum {
 
 static uint64_t tsc0;  // TSC at tsc_init: nanotime 0
 static uint64_t nsmul; // nanoseconds per TSC tick, times 2^32
+static uint64_t tscmul; // TSC ticks per nanosecond, times 2^32
 static uint64_t tschz; // measured TSC frequency
 
 static uint16_t
@@ -69,6 +70,7 @@ tsc_init(void)
 	uint64_t elapsed = rdtsc() - start;
 	tschz = elapsed * PIT_HZ / ticks;
 	nsmul = ((uint64_t)1000000000 << 32) / tschz;
+	tscmul = ((tschz / 1000) << 32) / 1000000; // in two steps: no 128-bit division
 	tsc0 = rdtsc();
 	kprintf("tsc: %lu.%03lu MHz\n", tschz / 1000000, tschz / 1000 % 1000);
 }
@@ -77,4 +79,11 @@ uint64_t
 nanotime(void)
 {
 	return (uint64_t)(((unsigned __int128)(rdtsc() - tsc0) * nsmul) >> 32);
+}
+
+// The TSC value at nanotime ns: nanotime's inverse, for TSC deadlines.
+uint64_t
+tsc_at(uint64_t ns)
+{
+	return tsc0 + (uint64_t)(((unsigned __int128)ns * tscmul) >> 32);
 }

@@ -23,17 +23,22 @@
 #include "x86.h"
 
 enum {
-	PTE_P = 1 << 0,  // present
-	PTE_W = 1 << 1,  // writable
-	PTE_PS = 1 << 7, // large page (in a PDPT or PD entry)
-	PTE_G = 1 << 8,  // global: kept in the TLB across CR3 loads
+	PTE_P = 1 << 0,   // present
+	PTE_W = 1 << 1,   // writable
+	PTE_PWT = 1 << 3, // write-through
+	PTE_PCD = 1 << 4, // cache disable: with PWT, uncached (UC) under the default PAT
+	PTE_PS = 1 << 7,  // large page (in a PDPT or PD entry)
+	PTE_G = 1 << 8,   // global: kept in the TLB across CR3 loads
 };
 #define PTE_NX (1ULL << 63) // no execute (needs EFER.NXE, set at boot)
 #define PTE_ADDR 0x000FFFFFFFFFF000ULL
 
 static struct spinlock vmlock = SPINLOCK_INIT("vm", LOCK_VM);
-static uint64_t *pml4;    // Protected by vmlock (the entries, not the pointer).
+static uint64_t *pml4;            // Protected by vmlock (the entries, not the pointer).
 static uint64_t nkstacks; // Protected by vmlock: kernel stack slots used.
+static uint64_t freestacks; // Protected by vmlock: top of a freed stack, or 0;
+                            // each keeps the next one's top in its last word
+static uint64_t mmionext = KMMIO; // Protected by vmlock: next free KMMIO address.
 
 static uint64_t *walk(uint64_t va, int level, bool create);
 static void mapimage(void);
@@ -138,6 +143,29 @@ walk(uint64_t va, int level, bool create)
 	return &table[pxindex(va, level)];
 }
 
+// Map size bytes of device registers at physical address pa, uncached, and
+// return the virtual address of pa. Device registers must not be cached:
+// the direct map's write-back pages would let reads see stale values and
+// writes sit in the cache.
+void *
+vm_mapmmio(uint64_t pa, uint64_t size)
+{
+	uint64_t first = PGROUNDDOWN(pa), end = PGROUNDUP(pa + size);
+	spin_lock(&vmlock);
+	uint64_t va = mmionext;
+	mmionext += end - first;
+	if (mmionext > KMMIO + KMMIO_SIZE) {
+		spin_unlock(&vmlock);
+		throw("vm_mapmmio: KMMIO region exhausted");
+	}
+	for (uint64_t off = 0; off < end - first; off += PGSIZE) {
+		uint64_t *pte = walk(va + off, 0, true);
+		*pte = (first + off) | PTE_P | PTE_W | PTE_PCD | PTE_PWT | PTE_NX;
+	}
+	spin_unlock(&vmlock);
+	return (void *)(va + (pa - first));
+}
+
 // Map the 4 KiB page at va to the frame at pa. Mapping over a present page
 // is a bug. Never writable and executable both.
 void
@@ -199,6 +227,12 @@ uint64_t
 kstack_alloc(void)
 {
 	spin_lock(&vmlock);
+	uint64_t top = freestacks;
+	if (top != 0) {
+		freestacks = ((uint64_t *)top)[-1];
+		spin_unlock(&vmlock);
+		return top;
+	}
 	uint64_t slot = nkstacks++;
 	spin_unlock(&vmlock);
 	if ((slot + 1) * KSTACKSLOT > KSTACKS_SIZE) {
@@ -211,6 +245,17 @@ kstack_alloc(void)
 		vm_map(va, pa, VM_WRITE);
 	}
 	return base + KSTACKSIZE;
+}
+
+// Give back a stack from kstack_alloc. Its pages stay mapped, for the next
+// kstack_alloc.
+void
+kstack_free(uint64_t top)
+{
+	spin_lock(&vmlock);
+	((uint64_t *)top)[-1] = freestacks;
+	freestacks = top;
+	spin_unlock(&vmlock);
 }
 
 // Whether va lies in the guard page of some kernel stack.

@@ -231,3 +231,12 @@ xgetbv(uint32_t reg)
 	asm volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(reg));
 	return (uint64_t)hi << 32 | lo;
 }
+
+// Enable interrupts and halt, as one step: sti takes effect only after the
+// next instruction, so an interrupt already pending is taken once the CPU
+// has halted, and ends the halt, instead of slipping in before it.
+static inline void
+sti_hlt(void)
+{
+	asm volatile("sti; hlt" : : : "memory");
+}

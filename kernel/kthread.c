@@ -1,0 +1,295 @@
+// kthread.c: kernel threads and each CPU's scheduler. See kthread.h for
+// the model and the state diagram.
+//
+// A switch happens with the home CPU's runlock held, and the lock is
+// released by whichever thread runs next: after its own swtch returns, or
+// in kthread_start for a thread's first run. That keeps the run list, the
+// states and c->current consistent across the stack change. The interrupt
+// nesting (ncli, intena) belongs to the CPU but intena describes the
+// thread, so switchto saves and restores it around swtch, as xv6's sched.
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu.h"
+#include "kernel.h"
+#include "kthread.h"
+#include "lapic.h"
+#include "timer.h"
+#include "trap.h"
+#include "x86.h"
+
+static void switchto(struct cpu *c);
+static void finishswitch(void);
+static void wakecpu(struct cpu *c);
+static void runqput(struct cpu *c, struct kthread *t);
+static struct kthread *runqget(struct cpu *c);
+static struct kthread *newthread(const char *name, int cpu);
+
+static int nextid;  // Atomic: thread ids
+static int nextcpu; // Atomic: round-robin home CPU for kthread_create
+
+// Make the code running on this CPU a kernel thread (the boot flow), and
+// give the CPU an idle thread. On the boot CPU, before interrupts are on;
+// on the others, smp.c's ap_main calls it and then kthread_idle.
+void
+kthread_cpuinit(const char *name)
+{
+	struct cpu *c = mycpu();
+	struct kthread *t = newthread(name, c->id);
+	t->state = KT_RUNNING;
+	spin_init(&c->runlock, "runq", LOCK_RUNQ);
+	c->current = t;
+	c->idle = t;
+	c->slicestart = nanotime();
+	if (c->id == 0) {
+		// The boot CPU's boot flow goes on to run main; it needs an
+		// idle thread of its own.
+		c->idle = kthread_create((void (*)(void *))kthread_idle, NULL, "idle0", 0);
+	}
+}
+
+static struct kthread *
+newthread(const char *name, int cpu)
+{
+	struct kthread *t = calloc(1, sizeof *t);
+	if (t == NULL) {
+		throw("kthread: out of memory");
+	}
+	t->id = __atomic_fetch_add(&nextid, 1, __ATOMIC_RELAXED);
+	t->cpu = &cpus[cpu];
+	strlcpy(t->name, name, sizeof t->name);
+	return t;
+}
+
+// A new thread running fn(arg) on CPU cpu, or on the next CPU in turn if
+// cpu < 0. It is runnable at once. When fn returns the thread exits.
+struct kthread *
+kthread_create(void (*fn)(void *), void *arg, const char *name, int cpu)
+{
+	if (cpu < 0) {
+		cpu = __atomic_fetch_add(&nextcpu, 1, __ATOMIC_RELAXED) % ncpu;
+	}
+	struct kthread *t = newthread(name, cpu);
+	t->fn = fn;
+	t->arg = arg;
+	t->stacktop = kstack_alloc();
+
+	// The frame swtch.asm pops: MXCSR and FCW at their reset values, six
+	// zeroed callee-saved registers, then the return into the trampoline.
+	uint64_t *sp = (uint64_t *)t->stacktop;
+	*--sp = (uint64_t)kthread_trampoline;
+	for (int i = 0; i < 6; i++) {
+		*--sp = 0;
+	}
+	*--sp = 0x037FULL << 32 | 0x1F80; // FCW in the high half, MXCSR low
+	t->rsp = (uint64_t)sp;
+
+	struct cpu *c = t->cpu;
+	spin_lock(&c->runlock);
+	runqput(c, t);
+	spin_unlock(&c->runlock);
+	wakecpu(c);
+	return t;
+}
+
+// A new thread's first code: its CPU's runlock is still held from the
+// switch that started it.
+void
+kthread_start(void)
+{
+	struct kthread *t = mycpu()->current;
+	finishswitch();
+	t->fn(t->arg);
+	kthread_exit();
+}
+
+struct kthread *
+kthread_current(void)
+{
+	pushcli();
+	struct kthread *t = mycpu()->current;
+	popcli();
+	return t;
+}
+
+// Give the CPU to the next runnable thread, if any; this one stays runnable.
+void
+kthread_yield(void)
+{
+	struct cpu *c = mycpu(); // stable: threads do not migrate
+	spin_lock(&c->runlock);
+	if (c->current != c->idle) {
+		c->current->state = KT_RUNNABLE;
+		runqput(c, c->current);
+	}
+	switchto(c);
+	finishswitch();
+}
+
+// From trap(): the timer ended this thread's slice. Interrupts are off and
+// the thread held no spinlock when it was interrupted.
+void
+kthread_preempt(void)
+{
+	mycpu()->needresched = false;
+	kthread_yield();
+}
+
+// Sleep until kthread_unpark, unless an unpark came since the last park.
+void
+kthread_park(void)
+{
+	struct cpu *c = mycpu();
+	spin_lock(&c->runlock);
+	struct kthread *t = c->current;
+	if (t->wakeup) {
+		t->wakeup = false;
+		spin_unlock(&c->runlock);
+		return;
+	}
+	t->state = KT_PARKED;
+	switchto(c);
+	finishswitch();
+}
+
+// Make t runnable if it is parked; otherwise let its next park return at
+// once. Any CPU may unpark any thread.
+void
+kthread_unpark(struct kthread *t)
+{
+	struct cpu *c = t->cpu;
+	bool queued = false;
+	spin_lock(&c->runlock);
+	if (t->state == KT_PARKED) {
+		t->state = KT_RUNNABLE;
+		runqput(c, t);
+		queued = true;
+	} else {
+		t->wakeup = true;
+	}
+	spin_unlock(&c->runlock);
+	if (queued) {
+		wakecpu(c);
+	}
+}
+
+// c has a new runnable thread. It may be halted in its idle loop, or
+// running a thread with no time-slice timer armed: the wake IPI's handler
+// (timer.c) sees to both; on this CPU, rearming the timer is enough.
+static void
+wakecpu(struct cpu *c)
+{
+	pushcli();
+	if (c == mycpu()) {
+		timer_rearm();
+	} else {
+		lapic_ipi(c->apicid, IPI_FIXED, T_IPI_WAKE);
+	}
+	popcli();
+}
+
+void
+kthread_exit(void)
+{
+	struct cpu *c = mycpu();
+	spin_lock(&c->runlock);
+	c->current->state = KT_DEAD;
+	c->zombie = c->current;
+	switchto(c);
+	throw("kthread_exit: a dead thread ran again");
+}
+
+// Each CPU's idle thread: run whatever is runnable, else halt until an
+// interrupt. The check and the halt happen with interrupts off, and "sti;
+// hlt" turns them on only as the CPU halts: an IPI that arrives between
+// the check and the halt is taken at once and ends the halt.
+void
+kthread_idle(void)
+{
+	struct cpu *c = mycpu();
+	__atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
+	for (;;) {
+		pushcli();
+		// Relaxed: a thread put on the list after this load comes with a
+		// wake IPI, which ends the halt below.
+		if (__atomic_load_n(&c->nrunnable, __ATOMIC_RELAXED) > 0) {
+			popcli();
+			kthread_yield();
+			continue;
+		}
+		sti_hlt();
+		cli();
+		popcli();
+	}
+}
+
+// Switch to the next runnable thread, or the idle one. The caller holds
+// c->runlock and has already put the current thread where it belongs (run
+// list, parked, dead); whoever runs next releases the lock.
+static void
+switchto(struct cpu *c)
+{
+	struct kthread *old = c->current;
+	struct kthread *next = runqget(c);
+	if (next == NULL) {
+		next = old->state == KT_RUNNING ? old : c->idle;
+	}
+	if (next == old) {
+		old->state = KT_RUNNING;
+		return;
+	}
+	next->state = KT_RUNNING;
+	c->current = next;
+	c->slicestart = nanotime();
+	timer_rearm(); // a new slice, if others wait
+	bool intena = c->intena;
+	swtch(&old->rsp, next->rsp);
+	mycpu()->intena = intena;
+}
+
+// The end of every switch, in the thread that now runs: release the run
+// list's lock, then free a thread that exited, now that nobody runs on its
+// stack (outside the lock: freeing takes the VM and heap locks, which rank
+// below it).
+static void
+finishswitch(void)
+{
+	struct cpu *c = mycpu();
+	struct kthread *z = c->zombie;
+	c->zombie = NULL;
+	spin_unlock(&c->runlock);
+	if (z != NULL) {
+		kstack_free(z->stacktop);
+		free(z);
+	}
+}
+
+// Caller holds c->runlock.
+static void
+runqput(struct cpu *c, struct kthread *t)
+{
+	t->next = NULL;
+	if (c->runtail != NULL) {
+		c->runtail->next = t;
+	} else {
+		c->runhead = t;
+	}
+	c->runtail = t;
+	__atomic_store_n(&c->nrunnable, c->nrunnable + 1, __ATOMIC_RELAXED);
+}
+
+// Caller holds c->runlock.
+static struct kthread *
+runqget(struct cpu *c)
+{
+	struct kthread *t = c->runhead;
+	if (t != NULL) {
+		c->runhead = t->next;
+		if (c->runhead == NULL) {
+			c->runtail = NULL;
+		}
+		__atomic_store_n(&c->nrunnable, c->nrunnable - 1, __ATOMIC_RELAXED);
+	}
+	return t;
+}

@@ -1,0 +1,59 @@
+// kthread.h: kernel threads, the future Ms. A kernel thread has a stack
+// with a guard page and a home CPU, where it always runs: threads never
+// migrate (the Go scheduler above moves goroutines, not Ms). Each CPU
+// keeps a FIFO run list of its runnable threads and an idle thread that
+// halts when the list is empty; more threads than CPUs share a CPU in time
+// slices of KTHREAD_SLICE, ended by the timer interrupt.
+//
+// States, and who moves a thread between them:
+//
+//	RUNNABLE --switchto--> RUNNING --kthread_yield, preemption--> RUNNABLE
+//	RUNNING --kthread_park--> PARKED --kthread_unpark--> RUNNABLE
+//	RUNNING --kthread_exit--> DEAD (its stack is freed by the next thread)
+//
+// park and unpark are a one-shot permit, as Go's notes need: an unpark of
+// a thread that is not parked is remembered (wakeup), and its next park
+// returns at once. note.c builds Go's note on them.
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum {
+	KT_RUNNABLE = 1,
+	KT_RUNNING,
+	KT_PARKED,
+	KT_DEAD,
+	KTHREAD_SLICE = 10 * 1000 * 1000, // ns: Go's forcePreemptNS, 10 ms
+};
+
+struct cpu;
+
+struct kthread {
+	uint64_t rsp; // saved stack pointer while switched out (swtch.asm)
+	struct cpu *cpu; // home CPU; set at creation, never changes
+	uint64_t stacktop; // 0 for a CPU's boot flow, whose stack is not ours
+	void (*fn)(void *arg);
+	void *arg;
+	int id;
+	char name[24];
+
+	// Protected by cpu->runlock:
+	int state;
+	bool wakeup; // an unpark came while not parked
+	struct kthread *next; // run list
+};
+
+void kthread_cpuinit(const char *name);
+struct kthread *kthread_create(void (*fn)(void *), void *arg, const char *name, int cpu);
+struct kthread *kthread_current(void);
+void kthread_yield(void);
+void kthread_park(void);
+void kthread_unpark(struct kthread *t);
+void kthread_exit(void) __attribute__((noreturn));
+void kthread_preempt(void);
+void kthread_idle(void) __attribute__((noreturn));
+
+// swtch.asm
+void swtch(uint64_t *oldrsp, uint64_t newrsp);
+void kthread_trampoline(void);

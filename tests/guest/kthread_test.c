@@ -1,0 +1,169 @@
+// kthread_test.c: kernel threads, park/unpark, notes, preemption by time
+// slice, and timer events.
+
+#include <stdlib.h>
+
+#include "kernel/cpu.h"
+#include "kernel/kernel.h"
+#include "kernel/kthread.h"
+#include "kernel/note.h"
+#include "kernel/timer.h"
+#include "tests/testing.h"
+
+static void
+setflag(void *arg)
+{
+	struct note *n = arg;
+	notewakeup(n);
+}
+
+TEST(TestKthreadRuns)
+{
+	struct note n = {0};
+	kthread_create(setflag, &n, "setflag", -1);
+	if (!notetsleep(&n, 5LL * 1000 * 1000 * 1000)) {
+		t_errorf(t, "the new thread did not wake the note within 5 s");
+	}
+}
+
+TEST(TestParkPermit)
+{
+	// An unpark before the park: the park returns at once.
+	kthread_unpark(kthread_current());
+	kthread_park();
+	struct note n = {0};
+	notewakeup(&n);
+	notesleep(&n); // woken before: returns at once
+	noteclear(&n);
+	if (notetsleep(&n, 1000 * 1000)) {
+		t_errorf(t, "notetsleep on a clear note reported a wakeup");
+	}
+}
+
+TEST(TestNotetsleepTimesOut)
+{
+	struct note n = {0};
+	uint64_t start = nanotime();
+	bool woken = notetsleep(&n, 20 * 1000 * 1000);
+	uint64_t took = nanotime() - start;
+	if (woken || took < 20 * 1000 * 1000) {
+		t_errorf(t, "notetsleep(20ms) returned %d after %lu ns", woken, took);
+	}
+}
+
+// 1000 threads in a ring, on every CPU: each waits for the token, passes it
+// on. A lost wakeup stops the ring, and the test times out.
+enum { NRING = 1000, ROUNDS = 3 };
+
+struct ring {
+	struct kthread *threads[NRING];
+	int holder;       // Atomic: who has the token
+	int passes;       // Atomic
+	struct note done;
+};
+
+static struct ring ring;
+
+static void
+ringmember(void *arg)
+{
+	int me = (int)(intptr_t)arg;
+	for (int round = 0; round < ROUNDS; round++) {
+		while (__atomic_load_n(&ring.holder, __ATOMIC_ACQUIRE) != me) {
+			kthread_park();
+		}
+		__atomic_fetch_add(&ring.passes, 1, __ATOMIC_RELAXED);
+		int next = (me + 1) % NRING;
+		if (round == ROUNDS - 1 && me == NRING - 1) {
+			notewakeup(&ring.done);
+		}
+		__atomic_store_n(&ring.holder, next, __ATOMIC_RELEASE);
+		if (!(round == ROUNDS - 1 && next == 0)) {
+			kthread_unpark(ring.threads[next]);
+		}
+	}
+}
+
+TEST(TestKthreadTokenRing)
+{
+	ring.holder = -1;
+	ring.passes = 0;
+	noteclear(&ring.done);
+	for (int i = 0; i < NRING; i++) {
+		ring.threads[i] = kthread_create(ringmember, (void *)(intptr_t)i, "ring", -1);
+	}
+	__atomic_store_n(&ring.holder, 0, __ATOMIC_RELEASE);
+	kthread_unpark(ring.threads[0]);
+	if (!notetsleep(&ring.done, 60LL * 1000 * 1000 * 1000)) {
+		t_fatalf(t, "the ring stopped after %d passes (a lost wakeup)", ring.passes);
+	}
+	if (ring.passes != NRING * ROUNDS) {
+		t_errorf(t, "%d passes, want %d", ring.passes, NRING * ROUNDS);
+	}
+}
+
+// A thread that never yields shares its CPU anyway: the timer ends its
+// slice.
+static volatile bool spinstop;
+static volatile uint64_t spins;
+
+static void
+spinner(void *arg)
+{
+	(void)arg;
+	while (!spinstop) {
+		spins++;
+	}
+}
+
+TEST(TestKthreadPreemption)
+{
+	spinstop = false;
+	spins = 0;
+	kthread_create(spinner, NULL, "spinner", kthread_current()->cpu->id);
+	kthread_yield(); // the spinner runs until its slice ends
+	if (spins == 0) {
+		t_errorf(t, "the spinner never ran");
+	}
+	spinstop = true;
+	kthread_yield();
+}
+
+// Timer events: 200 deadlines between 100 us and 10 ms ahead, each waited
+// for in turn; none may fire early. The lateness is logged.
+static void
+fired(void *arg)
+{
+	uint64_t *at = arg;
+	*at = nanotime();
+}
+
+static int
+cmpu64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+TEST(TestTimerDeadlines)
+{
+	enum { N = 200 };
+	static uint64_t late[N];
+	srand(7);
+	for (int i = 0; i < N; i++) {
+		struct ktimer tm = {0};
+		volatile uint64_t at = 0;
+		uint64_t when = nanotime() + 100000 + (uint64_t)rand() % 9900000;
+		ktimer_start(&tm, when, fired, (void *)&at);
+		while (at == 0) {
+			hlt();
+		}
+		if (at < when) {
+			t_fatalf(t, "deadline %d fired %lu ns early", i, when - at);
+		}
+		late[i] = at - when;
+	}
+	qsort(late, N, sizeof late[0], cmpu64);
+	t_logf(t, "lateness: p50 %lu us, p99 %lu us, max %lu us", late[N / 2] / 1000,
+	       late[N * 99 / 100] / 1000, late[N - 1] / 1000);
+}
