@@ -42,6 +42,9 @@ KERNEL_OBJS := \
 	kernel/kthread.o \
 	kernel/swtch.o \
 	kernel/note.o \
+	kernel/madt.o \
+	kernel/smp.o \
+	boot/apboot.o \
 	kernel/cmdline.o \
 	kernel/gdt.o \
 	kernel/trap.o \
@@ -59,7 +62,8 @@ KERNEL_OBJS := \
 	drivers/serial.o \
 	drivers/screen.o \
 	drivers/font.o \
-	lib/syscalls.o
+	lib/syscalls.o \
+	lib/locks.o
 
 TEST_OBJS := \
 	tests/testing.o \
@@ -68,7 +72,8 @@ TEST_OBJS := \
 	tests/guest/fault_test.o \
 	tests/guest/vm_test.o \
 	tests/guest/runner_test.o \
-	tests/guest/kthread_test.o
+	tests/guest/kthread_test.o \
+	tests/guest/smp_test.o
 
 APP_OBJS := $(patsubst %.c,%.o,$(wildcard examples/$(APP)/*.c))
 

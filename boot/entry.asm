@@ -91,6 +91,7 @@ section .note.pvh note alloc noexec nowrite align=4
 section .boot exec
 
 extern kmain
+extern ap_main
 bits 32
 
 global mb2_start
@@ -252,8 +253,34 @@ start64:
 	mov fs, eax
 	mov gs, eax
 	mov rsp, boot_stack_top
+	mov edi, edi                       ; the upper halves are undefined after
+	mov esi, esi                       ; the mode switch: zero-extend
+	call enable_fpu
+	xor ebp, ebp                       ; the end of every backtrace
+	call kmain
+	ud2                                ; kmain never returns
 
-	; SSE: newlib's printf, memcpy and varargs use it (TOOLCHAIN.md).
+; The other CPUs arrive here from the trampoline (boot/apboot.asm) in long
+; mode, on their own stack, with rdi = their struct cpu:
+;
+;   void ap_main(struct cpu *c);      // kernel/smp.c, never returns
+global ap_start64
+ap_start64:
+	xor eax, eax
+	mov ds, eax
+	mov es, eax
+	mov ss, eax
+	mov fs, eax
+	mov gs, eax
+	call enable_fpu
+	xor ebp, ebp
+	call ap_main
+	ud2
+
+; Turn on SSE (newlib's printf, memcpy and varargs use it: TOOLCHAIN.md)
+; and, when the CPU has them (CPUID 1 ecx bits 26 and 28), XSAVE and the
+; AVX state in XCR0. Clobbers rax, rcx, rdx, r8; keeps rdi and rsi.
+enable_fpu:
 	mov rax, cr0
 	and eax, ~CR0_EM
 	or eax, CR0_MP
@@ -261,15 +288,12 @@ start64:
 	mov rax, cr4
 	or eax, CR4_OSFXSR | CR4_OSXMMEXCPT
 	mov cr4, rax
-
-	; XSAVE, and AVX state in XCR0, when the CPU has them (CPUID 1 ecx
-	; bits 26 and 28).
-	push rdi
-	push rsi
+	push rbx                           ; cpuid writes it; callee-saved
 	mov eax, 1
 	cpuid
+	pop rbx
 	test ecx, 1 << 26
-	jz .noxsave
+	jz .done
 	mov r8d, ecx
 	mov rax, cr4
 	or eax, CR4_OSXSAVE
@@ -282,15 +306,8 @@ start64:
 	xor edx, edx
 	xor ecx, ecx
 	xsetbv
-.noxsave:
-	pop rsi
-	pop rdi
-	mov edi, edi                       ; the upper halves are undefined after
-	mov esi, esi                       ; the mode switch: zero-extend
-
-	xor ebp, ebp                       ; the end of every backtrace
-	call kmain
-	ud2                                ; kmain never returns
+.done:
+	ret
 
 ; ---------------------------------------------------------------------------
 section .rodata

@@ -113,6 +113,12 @@ parsekv(const char *key, const char *val, struct bootargs *a, char *err, size_t 
 			return false;
 		}
 		strcpy(a->test, val);
+	} else if (strcmp(key, "madt") == 0) {
+		if (strcmp(val, "off") != 0 && strcmp(val, "on") != 0) {
+			snprintf(err, errlen, "bad value for madt: \"%s\" (want on or off)", val);
+			return false;
+		}
+		a->nomadt = strcmp(val, "off") == 0;
 	} else if (a->nunknown < CMDLINE_MAXUNKNOWN) {
 		strcpy(a->unknown[a->nunknown++], key);
 	}

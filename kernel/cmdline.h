@@ -6,6 +6,7 @@
 //	GODEBUG=a=1,b=2   runtime debug variables, as Go's
 //	GOTRACEBACK=none|single|all|system|crash
 //	test=sel          run guest tests: all, TestA,TestB, or Prefix*
+//	madt=off          ignore ACPI's MADT: one CPU, no I/O APIC
 //
 // An unknown key is kept in unknown[] and warned about; a malformed value
 // stops the boot with EXIT_USAGE and a message that names the key and the
@@ -35,6 +36,7 @@ struct bootargs {
 	struct debugvar godebug[CMDLINE_MAXDEBUG];
 	int ngodebug;
 	char test[CMDLINE_VALUELEN]; // "" when not given
+	bool nomadt;                 // madt=off
 	char unknown[CMDLINE_MAXUNKNOWN][CMDLINE_NAMELEN];
 	int nunknown;
 };

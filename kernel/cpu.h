@@ -22,6 +22,7 @@ enum {
 	MAXCPU = 64,
 	MAXHELD = 16, // spinlocks one CPU may hold at once
 	NGDT = 6,     // null, kcode, kdata, kcode32, and the TSS's two slots
+	CPU_NIST = 3, // IST stacks: trap.h's IST_COUNT
 };
 
 struct kthread;
@@ -63,9 +64,13 @@ struct cpu {
 	// events, soonest first (timer.c).
 	struct ktimer *timers;
 
-	// Segments, set up once by gdt_init.
+	// Segments, set up once by gdt_init, with the IST stacks' tops.
 	uint64_t gdt[NGDT];
 	struct tss tss;
+	uint64_t ist[CPU_NIST];
+
+	// Owned by smp.c: the cross-CPU call this CPU must run (T_IPI_CALL).
+	bool callpending; // Atomic
 };
 
 extern struct cpu cpus[MAXCPU];

@@ -56,6 +56,7 @@ void trap(struct trapframe *tf);
 void throw(const char *msg) __attribute__((noreturn));
 void fatalf(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 void fatal_trap(struct trapframe *tf) __attribute__((noreturn));
+void fatal_nmi(struct trapframe *tf, void *arg);
 void backtrace_print(uint64_t pc, uint64_t ret, uint64_t fp);
 
 // ksyms.c: the symbol and line tables embedded at link time.

@@ -98,7 +98,9 @@ kthread_create(void (*fn)(void *), void *arg, const char *name, int cpu)
 void
 kthread_start(void)
 {
-	struct kthread *t = mycpu()->current;
+	struct cpu *c = mycpu();
+	struct kthread *t = c->current;
+	c->intena = true; // every thread begins with interrupts on
 	finishswitch();
 	t->fn(t->arg);
 	kthread_exit();
@@ -209,6 +211,7 @@ kthread_idle(void)
 {
 	struct cpu *c = mycpu();
 	__atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
+	sti(); // the idle thread runs with interrupts on, as all threads
 	for (;;) {
 		pushcli();
 		// Relaxed: a thread put on the list after this load comes with a

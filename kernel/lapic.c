@@ -104,6 +104,7 @@ lapic_init(void)
 	lapicw(LAPIC_ESR, 0);
 	lapicw(LAPIC_EOI, 0);
 	lapicw(LAPIC_TDCR, TDCR_DIV16);
+	mycpu()->apicid = lapic_id();
 }
 
 bool

@@ -6,10 +6,12 @@
 // together.
 //
 //	rank            lock                     taken while holding
-//	LOCK_HEAP       sbrk's heap (lib/)        -
+//	LOCK_NEWLIB_*   newlib's own locks        (their ranks follow newlib's
+//	                (lib/locks.c)             nesting: atexit, sinit, a
+//	                                          FILE, sfp, env/tz/..., malloc)
+//	LOCK_HEAP       sbrk's heap (lib/)        malloc
 //	LOCK_VM         the page tables (vm.c)    heap
 //	LOCK_PHYSMEM    the frame allocator       heap, vm
-//	LOCK_SHOOTDOWN  TLB shootdown (smp.c)     vm
 //	LOCK_RUNQ       a CPU's run list          -
 //	LOCK_VECTORS    interrupt vector table    -
 //	LOCK_TEST       locks of tests            -
@@ -18,10 +20,15 @@
 #pragma once
 
 enum lockrank {
+	LOCK_NEWLIB_ATEXIT = 1,
+	LOCK_NEWLIB_SINIT = 2,
+	LOCK_NEWLIB_FILE = 3,
+	LOCK_NEWLIB_SFP = 4, // fclose takes it holding the FILE's lock
+	LOCK_NEWLIB_MISC = 5,
+	LOCK_NEWLIB_MALLOC = 6,
 	LOCK_HEAP = 10,
 	LOCK_VM = 20,
 	LOCK_PHYSMEM = 30,
-	LOCK_SHOOTDOWN = 40,
 	LOCK_RUNQ = 50,
 	LOCK_VECTORS = 60,
 	LOCK_TEST = 90,

@@ -14,6 +14,8 @@
 #include "kernel.h"
 #include "kthread.h"
 #include "lapic.h"
+#include "madt.h"
+#include "smp.h"
 #include "timer.h"
 #include "x86.h"
 
@@ -43,10 +45,12 @@ static void
 kmain_onstack(void)
 {
 	acpi_init();                 // find the ACPI tables (power off needs the FADT)
+	madt_init();                 // the CPUs and I/O APICs ACPI lists
 	pic_disable();               // the 8259s: remapped out of the way, masked
 	lapic_init();                // this CPU's local APIC
 	timer_init();                // its timer: time slices, timer events
 	kthread_cpuinit("main");     // this flow becomes kernel thread "main"
+	smp_init();                  // start the other CPUs; each idles in its own thread
 	sti();                       // interrupts on
 	exit(main());                // the application; newlib's exit flushes stdio, then
 	                             // _exit powers off with main's status

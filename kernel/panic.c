@@ -19,7 +19,9 @@
 
 #include <stdio.h>
 
+#include "cpu.h"
 #include "kernel.h"
+#include "smp.h"
 #include "memlayout.h"
 #include "trap.h"
 #include "x86.h"
@@ -29,13 +31,15 @@ static void report_begin(void);
 static void describe_trap(struct trapframe *tf, char *buf, size_t n);
 static void print_trap(struct trapframe *tf);
 static void print_regs(struct trapframe *tf);
-static int cpu_number(void);
+static void report_others(void);
 
 enum {
 	MAXFRAMES = 64, // frames printed before "...additional frames elided..."
 };
 
-static int dying; // how many fatal errors have begun; only the first reports
+static int dyingcpu = -1; // Atomic: the CPU reporting a fatal error, or -1
+static int reportturn = -1; // Atomic: the stopped CPU whose turn it is to print
+static int reportdone = -1; // Atomic: the last stopped CPU that has printed
 
 // clang-format reads throw as C++'s keyword and joins the lines.
 // clang-format off
@@ -63,8 +67,9 @@ static void
 die(const char *msg, uint64_t fp)
 {
 	report_begin();
-	kprintf("fatal error: %s\n\ncpu %d:\nbacktrace:\n", msg, cpu_number());
+	kprintf("fatal error: %s\n\ncpu %d:\nbacktrace:\n", msg, mycpu()->id);
 	backtrace_print(0, 0, fp);
+	report_others();
 	poweroff(EXIT_FATAL);
 }
 
@@ -77,7 +82,7 @@ fatal_trap(struct trapframe *tf)
 	describe_trap(tf, msg, sizeof msg);
 	kprintf("fatal error: %s\n", msg);
 	print_trap(tf);
-	kprintf("\ncpu %d:\n", cpu_number());
+	kprintf("\ncpu %d:\n", mycpu()->id);
 	print_regs(tf);
 	kprintf("backtrace:\n");
 	// An instruction fetch that faulted is usually a call through a bad
@@ -88,22 +93,82 @@ fatal_trap(struct trapframe *tf)
 		ret = *(uint64_t *)tf->rsp;
 	}
 	backtrace_print(tf->rip, ret, tf->rbp);
+	report_others();
 	poweroff(EXIT_FATAL);
 }
 
-// The first fatal error takes over the console; a fault while reporting it
-// (a broken stack, a bad symbol table) must not loop, so the second one
-// powers off at once.
+// The first fatal error takes over the console and stops the other CPUs
+// (smp_stop), which then print their state one at a time, in CPU order,
+// when report_others gives them the turn. A fault while reporting (a
+// broken stack, a bad symbol table) must not loop: that CPU's second fatal
+// error powers off at once. A fatal error on a second CPU while the first
+// reports waits quietly to be asked for its state.
 static void
 report_begin(void)
 {
 	cli();
-	if (__atomic_fetch_add(&dying, 1, __ATOMIC_SEQ_CST) > 0) {
-		console_panic();
-		kprintf("\nfatal error: fault while reporting a fatal error\n");
-		poweroff(EXIT_FATAL);
+	int me = mycpu()->id;
+	int expect = -1;
+	if (!__atomic_compare_exchange_n(&dyingcpu, &expect, me, false, __ATOMIC_ACQ_REL,
+	                                 __ATOMIC_ACQUIRE)) {
+		if (expect == me) {
+			kprintf("\nfatal error: fault while reporting a fatal error\n");
+			poweroff(EXIT_FATAL);
+		}
+		for (;;) {
+			hlt(); // the NMI from smp_stop brings us to fatal_nmi
+		}
 	}
 	console_panic();
+	smp_stop();
+}
+
+// An NMI: on a CPU stopped for another's fatal error, print this CPU's
+// state when its turn comes and halt; otherwise it is a hardware NMI, and
+// fatal itself.
+void
+fatal_nmi(struct trapframe *tf, void *arg)
+{
+	(void)arg;
+	int me = mycpu()->id;
+	int dying = __atomic_load_n(&dyingcpu, __ATOMIC_ACQUIRE);
+	if (dying < 0 || dying == me) {
+		fatal_trap(tf);
+	}
+	while (__atomic_load_n(&reportturn, __ATOMIC_ACQUIRE) != me) {
+		cpu_pause();
+	}
+	kprintf("\ncpu %d: stopped\n", me);
+	print_regs(tf);
+	kprintf("backtrace:\n");
+	backtrace_print(tf->rip, 0, tf->rbp);
+	// Release: our lines are out before the reporter goes on.
+	__atomic_store_n(&reportdone, me, __ATOMIC_RELEASE);
+	for (;;) {
+		hlt(); // further NMIs are blocked until an iret that never comes
+	}
+}
+
+// Let each other online CPU print its state, in order. A CPU that does not
+// answer within a second (interrupts and NMIs blocked, or wedged) is named.
+static void
+report_others(void)
+{
+	for (int i = 0; i < ncpu; i++) {
+		if (i == mycpu()->id || !__atomic_load_n(&cpus[i].online, __ATOMIC_ACQUIRE)) {
+			continue;
+		}
+		// Release: pairs with the acquire spin in fatal_nmi.
+		__atomic_store_n(&reportturn, i, __ATOMIC_RELEASE);
+		uint64_t end = nanotime() + 1000 * 1000 * 1000;
+		while (__atomic_load_n(&reportdone, __ATOMIC_ACQUIRE) != i) {
+			if (nanotime() > end) {
+				kprintf("\ncpu %d: did not stop\n", i);
+				break;
+			}
+			cpu_pause();
+		}
+	}
 }
 
 // What happened, in words, for the first line of the report.
@@ -234,13 +299,4 @@ backtrace_print(uint64_t pc, uint64_t ret, uint64_t fp)
 		}
 		fp = next;
 	}
-}
-
-// The local APIC ID of this CPU (CPUID leaf 1, EBX bits 31-24).
-static int
-cpu_number(void)
-{
-	uint32_t a, b, c, d;
-	cpuid(1, 0, &a, &b, &c, &d);
-	return b >> 24;
 }

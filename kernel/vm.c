@@ -19,6 +19,7 @@
 #include "bootinfo.h"
 #include "kernel.h"
 #include "memlayout.h"
+#include "smp.h"
 #include "spinlock.h"
 #include "x86.h"
 
@@ -184,8 +185,10 @@ vm_map(uint64_t va, uint64_t pa, int flags)
 	spin_unlock(&vmlock);
 }
 
-// Unmap the 4 KiB page at va and drop it from this CPU's TLB. The frame is
-// the caller's to free. (Other CPUs' TLBs: the shootdown comes with SMP.)
+// Unmap the 4 KiB page at va and drop it from every CPU's TLB before
+// returning, so the frame is the caller's to free. The shootdown happens
+// after vmlock is released (smp_call must not hold spinlocks); no CPU may
+// use the translation meanwhile, since the caller owns the mapping.
 void
 vm_unmap(uint64_t va)
 {
@@ -198,6 +201,7 @@ vm_unmap(uint64_t va)
 	*pte = 0;
 	invlpg(va);
 	spin_unlock(&vmlock);
+	smp_tlbshootdown(va);
 }
 
 // Whether va is mapped, by a page of any size. Lock-free, for the fault

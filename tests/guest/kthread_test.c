@@ -8,7 +8,10 @@
 #include "kernel/kthread.h"
 #include "kernel/note.h"
 #include "kernel/timer.h"
+#include "kernel/x86.h"
 #include "tests/testing.h"
+
+static struct note ifdone;
 
 static void
 setflag(void *arg)
@@ -23,6 +26,28 @@ TEST(TestKthreadRuns)
 	kthread_create(setflag, &n, "setflag", -1);
 	if (!notetsleep(&n, 5LL * 1000 * 1000 * 1000)) {
 		t_errorf(t, "the new thread did not wake the note within 5 s");
+	}
+}
+
+// Found when a thread started by the idle thread of a CPU that had just
+// come up ran with interrupts off, and so could never be preempted.
+static void
+checkif(void *arg)
+{
+	*(bool *)arg = readrflags() & FL_IF;
+	notewakeup(&ifdone);
+}
+
+TEST(TestNewThreadHasInterruptsOn)
+{
+	for (int cpu = 0; cpu < ncpu; cpu++) {
+		bool on = false;
+		noteclear(&ifdone);
+		kthread_create(checkif, &on, "checkif", cpu);
+		notesleep(&ifdone);
+		if (!on) {
+			t_errorf(t, "a new thread on cpu %d runs with interrupts off", cpu);
+		}
 	}
 }
 

@@ -1,0 +1,108 @@
+// madt.c: read the MADT into struct madt (madt.h). The table is a header,
+// the local APIC address and flags, then variable-length entries, each
+// beginning with a type and a length byte.
+
+#include <string.h>
+
+#include "acpi.h"
+#include "cmdline.h"
+#include "kernel.h"
+#include "madt.h"
+
+struct madt madt;
+
+enum {
+	MADT_LAPIC = 0,
+	MADT_IOAPIC = 1,
+	MADT_OVERRIDE = 2,
+	MADT_LAPIC_NMI = 4,
+	MADT_LAPIC_ADDR = 5,
+	MADT_X2APIC = 9,
+	LAPIC_ENABLED = 1 << 0,
+	LAPIC_ONLINE_CAPABLE = 1 << 1,
+};
+
+static void addcpu(uint32_t apicid, uint32_t flags);
+
+void
+madt_init(void)
+{
+	if (bootargs.nomadt) {
+		kprintf("madt: ignored (madt=off): one CPU, no I/O APIC\n");
+		return;
+	}
+	struct acpi_header *h = acpi_find("APIC");
+	if (h == NULL) {
+		kprintf("madt: no MADT: one CPU, no I/O APIC\n");
+		return;
+	}
+	uint8_t *p = (uint8_t *)(h + 1);
+	uint8_t *end = (uint8_t *)h + h->length;
+	madt.lapicaddr = *(uint32_t *)p;
+	p += 8; // local APIC address, flags
+
+	while (p + 2 <= end && p[1] >= 2 && p + p[1] <= end) {
+		switch (p[0]) {
+		case MADT_LAPIC:
+			addcpu(p[3], *(uint32_t *)(p + 4));
+			break;
+		case MADT_X2APIC:
+			addcpu(*(uint32_t *)(p + 4), *(uint32_t *)(p + 8));
+			break;
+		case MADT_IOAPIC:
+			if (madt.nioapic < MADT_MAXIOAPIC) {
+				madt.ioapic[madt.nioapic].id = p[2];
+				madt.ioapic[madt.nioapic].addr = *(uint32_t *)(p + 4);
+				madt.ioapic[madt.nioapic].gsibase = *(uint32_t *)(p + 8);
+				madt.nioapic++;
+			}
+			break;
+		case MADT_OVERRIDE:
+			if (madt.noverride < MADT_MAXOVERRIDE) {
+				madt.override[madt.noverride].irq = p[3];
+				madt.override[madt.noverride].gsi = *(uint32_t *)(p + 4);
+				madt.override[madt.noverride].flags = *(uint16_t *)(p + 8);
+				madt.noverride++;
+			}
+			break;
+		case MADT_LAPIC_ADDR:
+			madt.lapicaddr = *(uint64_t *)(p + 4);
+			break;
+		}
+		p += p[1];
+	}
+	madt.present = true;
+	kprintf("madt: %d CPUs, %d I/O APICs, %d interrupt overrides\n", madt.ncpu, madt.nioapic,
+	        madt.noverride);
+}
+
+static void
+addcpu(uint32_t apicid, uint32_t flags)
+{
+	if (!(flags & (LAPIC_ENABLED | LAPIC_ONLINE_CAPABLE))) {
+		return;
+	}
+	for (int i = 0; i < madt.ncpu; i++) {
+		if (madt.apicid[i] == apicid) {
+			return; // listed as both xAPIC and x2APIC
+		}
+	}
+	if (madt.ncpu < MADT_MAXCPU) {
+		madt.apicid[madt.ncpu++] = apicid;
+	}
+}
+
+// The GSI of ISA IRQ irq and its polarity and trigger flags: identity
+// unless an override says otherwise (ISA IRQs are edge, active high).
+uint32_t
+madt_irq_gsi(int irq, uint16_t *flags)
+{
+	for (int i = 0; i < madt.noverride; i++) {
+		if (madt.override[i].irq == irq) {
+			*flags = madt.override[i].flags;
+			return madt.override[i].gsi;
+		}
+	}
+	*flags = 0;
+	return irq;
+}

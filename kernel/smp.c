@@ -1,0 +1,301 @@
+// smp.c: starting the other CPUs, and making CPUs do things for each
+// other: run a function (smp_call), forget a page (TLB shootdown), stop for
+// a fatal report.
+//
+// Start-up (SDM vol. 3A, 8.4.4): for each CPU in the MADT, one at a time,
+// the boot CPU copies the trampoline (boot/apboot.asm) to APBOOT_ADDR,
+// fills in its CR3, a stack and the CPU's struct cpu, and sends INIT, then
+// a startup IPI (twice if the first is not enough). The AP runs through
+// the trampoline and ap_start64 into ap_main, says it is alive, takes part
+// in a TSC check, and enters its idle loop, which marks it online. An AP
+// that does not come up within STARTWAIT_NS is reported, sent INIT again
+// so it stays quiet, and skipped.
+//
+// Cross-CPU calls: one call at a time, under callbusy. The caller posts
+// fn and arg, marks each target's callpending and sends T_IPI_CALL; each
+// target runs fn in its interrupt handler and clears its flag; the caller
+// waits for all flags. A CPU spinning for callbusy, or waiting for
+// the flags, runs calls posted to it meanwhile (pollcall), so two CPUs
+// calling each other at once cannot deadlock. A caller must hold no
+// spinlock: a target spinning on that lock with interrupts off could never
+// take the IPI.
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cpu.h"
+#include "kernel.h"
+#include "kthread.h"
+#include "lapic.h"
+#include "madt.h"
+#include "memlayout.h"
+#include "smp.h"
+#include "trap.h"
+#include "x86.h"
+
+enum {
+	APBOOT_ADDR = 0x8000, // boot/apboot.asm; below 1 MiB, never allocated
+	STARTWAIT_NS = 2000 * 1000 * 1000ULL, // TCG with 8 CPUs on 2 cores is slow
+};
+
+extern const uint8_t apboot[], apboot_end[];
+extern uint64_t apboot_cr3, apboot_stack, apboot_arg;
+
+void ap_main(struct cpu *c) __attribute__((noreturn));
+
+static bool startap(struct cpu *c);
+static void tscsync_bsp(struct cpu *c);
+static void tscsync_ap(void);
+static void call_intr(struct trapframe *tf, void *arg);
+static void pollcall(void);
+
+// Not a struct spinlock: a CPU waiting for it must keep running the calls
+// posted to it, which spin_lock cannot.
+static uint32_t callbusy; // Atomic: 1 while a call is in progress
+static struct {
+	void (*fn)(void *arg);
+	void *arg;
+} call; // Owned by the CPU that set callbusy; read by targets while flagged
+
+static bool apalive;          // Atomic: the AP being started reached ap_main
+static int tscphase;          // Atomic: the TSC check's steps, 0, 1, 2
+static uint64_t bsptsc, aptsc; // written before the phase step that publishes them
+static uint64_t apbehind;     // TSC cycles the AP was seen behind the boot CPU
+
+static void
+delay(uint64_t ns)
+{
+	uint64_t end = nanotime() + ns;
+	while (nanotime() < end) {
+		cpu_pause();
+	}
+}
+
+// Where a trampoline parameter lives in the copy at APBOOT_ADDR.
+static uint64_t *
+param(uint64_t *label)
+{
+	return p2v(APBOOT_ADDR + ((uint8_t *)label - apboot));
+}
+
+void
+smp_init(void)
+{
+	intr_register(T_IPI_CALL, call_intr, NULL);
+	intr_register(T_NMI, fatal_nmi, NULL);
+	__atomic_store_n(&mycpu()->online, true, __ATOMIC_RELEASE);
+	if (!madt.present || madt.ncpu <= 1) {
+		kprintf("smp: 1 CPU\n");
+		return;
+	}
+	memcpy(p2v(APBOOT_ADDR), apboot, apboot_end - apboot);
+	vm_map(APBOOT_ADDR, APBOOT_ADDR, VM_EXEC); // for the switch to paging
+
+	uint32_t self = lapic_id();
+	for (int i = 0; i < madt.ncpu; i++) {
+		if (madt.apicid[i] == self) {
+			continue;
+		}
+		if (ncpu == MAXCPU) {
+			kprintf("smp: more than %d CPUs; the rest stay off\n", MAXCPU);
+			break;
+		}
+		struct cpu *c = &cpus[ncpu];
+		memset(c, 0, sizeof *c);
+		c->id = ncpu;
+		c->apicid = madt.apicid[i];
+		for (int j = 0; j < CPU_NIST; j++) {
+			c->ist[j] = kstack_alloc();
+		}
+		uint64_t stack = kstack_alloc();
+		*param(&apboot_cr3) = rcr3();
+		*param(&apboot_stack) = stack;
+		*param(&apboot_arg) = (uint64_t)c;
+		if (startap(c)) {
+			ncpu++;
+			continue;
+		}
+		kprintf("smp: the CPU with APIC ID %u did not start; skipped\n", c->apicid);
+		lapic_ipi(c->apicid, IPI_INIT, 0); // back to waiting for a startup IPI
+		for (int j = 0; j < CPU_NIST; j++) {
+			kstack_free(c->ist[j]);
+		}
+		kstack_free(stack);
+	}
+	vm_unmap(APBOOT_ADDR);
+	kprintf("smp: %d CPUs online\n", ncpu);
+}
+
+// INIT, then up to two startup IPIs, then wait for the AP to go online.
+static bool
+startap(struct cpu *c)
+{
+	__atomic_store_n(&apalive, false, __ATOMIC_RELAXED);
+	lapic_ipi(c->apicid, IPI_INIT, 0);
+	// 10 ms between INIT and SIPI on real hardware; a hypervisor needs
+	// none (Linux skips it likewise on modern CPUs).
+	delay(hypervisor_present() ? 10 * 1000 : 10 * 1000 * 1000);
+	uint64_t end = nanotime() + STARTWAIT_NS;
+	for (int sipi = 0; sipi < 2 && !__atomic_load_n(&apalive, __ATOMIC_ACQUIRE); sipi++) {
+		lapic_ipi(c->apicid, IPI_STARTUP, APBOOT_ADDR >> 12);
+		delay(200 * 1000);
+	}
+	while (!__atomic_load_n(&apalive, __ATOMIC_ACQUIRE)) {
+		if (nanotime() > end) {
+			return false;
+		}
+		cpu_pause();
+	}
+	tscsync_bsp(c);
+	while (!__atomic_load_n(&c->online, __ATOMIC_ACQUIRE)) {
+		if (nanotime() > end) {
+			return false;
+		}
+		cpu_pause();
+	}
+	return true;
+}
+
+// Every CPU but the first starts here, from boot/entry.asm's ap_start64,
+// on the stack smp_init gave it.
+void
+ap_main(struct cpu *c)
+{
+	char name[16];
+
+	cpu_setgs(c);           // mycpu() works from here
+	gdt_init(c->ist);       // this CPU's GDT and TSS
+	idt_load();             // the shared IDT
+	lapic_init();           // its local APIC
+	snprintf(name, sizeof name, "idle%d", c->id);
+	kthread_cpuinit(name);  // this flow becomes the CPU's idle thread
+	// Release: the above is done before the boot CPU sees us alive.
+	__atomic_store_n(&apalive, true, __ATOMIC_RELEASE);
+	tscsync_ap();
+	kprintf("cpu %d: online, APIC ID %u\n", c->id, c->apicid);
+	if (apbehind > 0) {
+		kprintf("cpu %d: warning: TSC behind cpu 0 by %lu cycles or more; nanotime may "
+		        "differ across CPUs\n",
+		        c->id, apbehind);
+	}
+	kthread_idle();         // marks the CPU online
+}
+
+// The TSC check, boot CPU's side: publish a reading, wait for the AP's
+// reading taken after it (which must not be smaller), then take one after
+// the AP's second reading (which must not be smaller either).
+static void
+tscsync_bsp(struct cpu *c)
+{
+	bsptsc = rdtsc();
+	// Release; pairs with the acquire in tscsync_ap.
+	__atomic_store_n(&tscphase, 1, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&tscphase, __ATOMIC_ACQUIRE) != 2) {
+		cpu_pause();
+	}
+	uint64_t now = rdtsc();
+	if (now < aptsc) {
+		kprintf("cpu %d: warning: TSC ahead of cpu 0 by %lu cycles or more; nanotime may "
+		        "differ across CPUs\n",
+		        c->id, aptsc - now);
+	}
+	__atomic_store_n(&tscphase, 0, __ATOMIC_RELAXED);
+}
+
+static void
+tscsync_ap(void)
+{
+	while (__atomic_load_n(&tscphase, __ATOMIC_ACQUIRE) != 1) {
+		cpu_pause();
+	}
+	uint64_t now = rdtsc();
+	apbehind = bsptsc > now ? bsptsc - now : 0;
+	aptsc = rdtsc();
+	// Release; pairs with the acquire in tscsync_bsp.
+	__atomic_store_n(&tscphase, 2, __ATOMIC_RELEASE);
+}
+
+// Run fn(arg) on CPU cpu, or on every other online CPU (SMP_ALL), and
+// return when it has run everywhere. The caller holds no spinlock.
+void
+smp_call(int cpu, void (*fn)(void *arg), void *arg)
+{
+	pushcli();
+	struct cpu *self = mycpu();
+	if (self->nheld > 0) {
+		fatalf("smp_call: called holding %s", self->held[self->nheld - 1]->name);
+	}
+	// Acquire; pairs with the release at the end.
+	while (__atomic_exchange_n(&callbusy, 1, __ATOMIC_ACQUIRE) != 0) {
+		pollcall(); // whoever is busy may be calling us
+		cpu_pause();
+	}
+	call.fn = fn;
+	call.arg = arg;
+	for (int i = 0; i < ncpu; i++) {
+		struct cpu *c = &cpus[i];
+		if (c == self || (cpu != SMP_ALL && cpu != i) || !__atomic_load_n(&c->online, __ATOMIC_ACQUIRE)) {
+			continue;
+		}
+		// Release: call.fn and call.arg are visible before the flag;
+		// pairs with the acquire in pollcall.
+		__atomic_store_n(&c->callpending, true, __ATOMIC_RELEASE);
+		lapic_ipi(c->apicid, IPI_FIXED, T_IPI_CALL);
+	}
+	for (int i = 0; i < ncpu; i++) {
+		while (__atomic_load_n(&cpus[i].callpending, __ATOMIC_ACQUIRE)) {
+			cpu_pause();
+		}
+	}
+	// Release: pairs with the acquire exchange above.
+	__atomic_store_n(&callbusy, 0, __ATOMIC_RELEASE);
+	popcli();
+}
+
+// Run the call posted to this CPU, if any. Interrupts off.
+static void
+pollcall(void)
+{
+	struct cpu *c = mycpu();
+	// Acquire; pairs with the release in smp_call.
+	if (__atomic_load_n(&c->callpending, __ATOMIC_ACQUIRE)) {
+		call.fn(call.arg);
+		// Release: what fn did is visible before the caller goes on.
+		__atomic_store_n(&c->callpending, false, __ATOMIC_RELEASE);
+	}
+}
+
+static void
+call_intr(struct trapframe *tf, void *arg)
+{
+	(void)tf;
+	(void)arg;
+	pollcall();
+}
+
+static void
+invlpg_call(void *va)
+{
+	invlpg((uint64_t)va);
+}
+
+// After this CPU unmapped va: make every other CPU forget it too, so no
+// stale translation survives the return.
+void
+smp_tlbshootdown(uint64_t va)
+{
+	if (ncpu > 1) {
+		smp_call(SMP_ALL, invlpg_call, (void *)va);
+	}
+}
+
+// A fatal error on this CPU: stop the others with an NMI, which reaches
+// them even with interrupts off. Each waits in fatal_nmi (panic.c) for its
+// turn to print its state.
+void
+smp_stop(void)
+{
+	if (ncpu > 1) {
+		lapic_ipi(IPI_ALLBUTSELF, IPI_NMI, 0);
+	}
+}

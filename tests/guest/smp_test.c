@@ -1,0 +1,232 @@
+// smp_test.c: every CPU up, IPIs between every pair, TLB shootdown, one
+// clock for all CPUs, spinlocks that exclude, and a fatal error on one CPU
+// stopping the others. The runner boots these at several CPU counts.
+
+#include <stdint.h>
+#include <string.h>
+
+#include "kernel/cpu.h"
+#include "kernel/kernel.h"
+#include "kernel/kthread.h"
+#include "kernel/madt.h"
+#include "kernel/memlayout.h"
+#include "kernel/note.h"
+#include "kernel/smp.h"
+#include "tests/testing.h"
+
+enum { SECOND = 1000 * 1000 * 1000 };
+
+// Run fn(arg) on every CPU in its own thread and wait for all of them.
+struct oneach {
+	void (*fn)(void *arg);
+	void *arg;
+	struct note done;
+};
+
+static int oneachleft; // Atomic
+
+static void
+oneachmain(void *p)
+{
+	struct oneach *o = p;
+	o->fn(o->arg);
+	if (__atomic_sub_fetch(&oneachleft, 1, __ATOMIC_ACQ_REL) == 0) {
+		notewakeup(&o->done);
+	}
+}
+
+static bool
+runoneach(void (*fn)(void *arg), void *arg)
+{
+	static struct oneach o;
+	o.fn = fn;
+	o.arg = arg;
+	noteclear(&o.done);
+	__atomic_store_n(&oneachleft, ncpu, __ATOMIC_RELEASE);
+	for (int i = 0; i < ncpu; i++) {
+		kthread_create(oneachmain, &o, "oneach", i);
+	}
+	return notetsleep(&o.done, 60LL * SECOND);
+}
+
+TEST(TestSMPAllCPUsOnline)
+{
+	int want = madt.present ? madt.ncpu : 1;
+	if (ncpu != want) {
+		t_errorf(t, "%d CPUs online, the MADT lists %d", ncpu, want);
+	}
+	for (int i = 0; i < ncpu; i++) {
+		if (!cpus[i].online || cpus[i].id != i) {
+			t_errorf(t, "cpu %d: online %d, id %d", i, cpus[i].online, cpus[i].id);
+		}
+	}
+}
+
+// IPI ping-pong: from a thread on each CPU, a call to every other CPU,
+// which must run there.
+static int ranon[MAXCPU][MAXCPU]; // [caller][callee]: where the call ran, plus 1
+
+struct ping {
+	int from, to;
+};
+
+static void
+pong(void *arg)
+{
+	struct ping *p = arg;
+	ranon[p->from][p->to] = mycpu()->id + 1;
+}
+
+static void
+pingall(void *arg)
+{
+	(void)arg;
+	int me = kthread_current()->cpu->id;
+	for (int to = 0; to < ncpu; to++) {
+		if (to != me) {
+			struct ping p = {me, to};
+			smp_call(to, pong, &p);
+		}
+	}
+}
+
+TEST(TestSMPIPIPingPong)
+{
+	memset(ranon, 0, sizeof ranon);
+	if (!runoneach(pingall, NULL)) {
+		t_fatalf(t, "the ping threads did not finish");
+	}
+	for (int i = 0; i < ncpu; i++) {
+		for (int j = 0; j < ncpu; j++) {
+			if (i != j && ranon[i][j] != j + 1) {
+				t_errorf(t, "call from cpu %d to cpu %d ran on cpu %d", i, j, ranon[i][j] - 1);
+			}
+		}
+	}
+}
+
+// nanotime never goes backwards, even between CPUs: each reading is
+// taken under a lock, so the readings are ordered, and each must be at
+// least the one before it, whichever CPU took it.
+static struct spinlock clocklock = SPINLOCK_INIT("testclock", LOCK_TEST);
+static uint64_t lastreading;
+static int backwards; // Protected by clocklock
+
+static void
+readclock(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 20000; i++) {
+		spin_lock(&clocklock);
+		uint64_t now = nanotime();
+		if (now < lastreading) {
+			backwards++;
+		}
+		lastreading = now;
+		spin_unlock(&clocklock);
+	}
+}
+
+TEST(TestSMPNanotimeMonotonic)
+{
+	lastreading = 0;
+	backwards = 0;
+	if (!runoneach(readclock, NULL)) {
+		t_fatalf(t, "the clock readers did not finish");
+	}
+	if (backwards != 0) {
+		t_errorf(t, "nanotime went backwards %d times across CPUs", backwards);
+	}
+}
+
+// A counter incremented under a spinlock from every CPU is exact.
+static struct spinlock counterlock = SPINLOCK_INIT("testcounter", LOCK_TEST);
+static uint64_t counter; // Protected by counterlock
+
+enum { INCREMENTS = 50000 };
+
+static void
+increment(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < INCREMENTS; i++) {
+		spin_lock(&counterlock);
+		counter++;
+		spin_unlock(&counterlock);
+	}
+}
+
+TEST(TestSMPSpinlockCounter)
+{
+	counter = 0;
+	if (!runoneach(increment, NULL)) {
+		t_fatalf(t, "the incrementers did not finish");
+	}
+	if (counter != (uint64_t)ncpu * INCREMENTS) {
+		t_errorf(t, "counter = %lu, want %lu", counter, (uint64_t)ncpu * INCREMENTS);
+	}
+}
+
+// TLB shootdown: a page mapped and read on the last CPU (so that its TLB
+// holds the translation) and then unmapped on this one must fault on the
+// last CPU right after vm_unmap returns.
+static const uint64_t shootva = KHEAP + KHEAP_SIZE - 2 * PGSIZE;
+static struct note readonce, unmapped;
+
+static void
+TestSMPTLBShootdownReader(void *arg)
+{
+	(void)arg;
+	(void)*(volatile uint8_t *)shootva; // fill this CPU's TLB
+	notewakeup(&readonce);
+	notesleep(&unmapped);
+	(void)*(volatile uint8_t *)shootva; // must fault
+	throw("test: a read through an unmapped page did not fault");
+}
+
+CRASHTEST(TestSMPTLBShootdown, 2, "fatal error: unexpected fault address 0xffffc0ffffffe000")
+{
+	(void)t;
+	uint64_t pa = physmem_alloc();
+	vm_map(shootva, pa, VM_WRITE);
+	noteclear(&readonce);
+	noteclear(&unmapped);
+	kthread_create(TestSMPTLBShootdownReader, NULL, "reader", ncpu - 1);
+	notesleep(&readonce);
+	vm_unmap(shootva);
+	notewakeup(&unmapped);
+	notesleep(&readonce); // never woken again: the reader faults
+}
+
+// A fatal error on one CPU while the others are busy: one report, then
+// each other CPU's state in turn, then status 2 (the runner checks the
+// order of the "cpu N: stopped" lines).
+static void
+busy(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		cpu_pause();
+	}
+}
+
+static void
+TestSMPFatalOnOtherCPUThread(void *arg)
+{
+	(void)arg;
+	throw("test: fatal error while the other CPUs run");
+}
+
+CRASHTEST(TestSMPFatalOnOtherCPU, 2, "fatal error: test: fatal error while the other CPUs run")
+{
+	(void)t;
+	int victim = ncpu > 2 ? 2 : ncpu - 1;
+	for (int i = 0; i < ncpu; i++) {
+		if (i != victim) {
+			kthread_create(busy, NULL, "busy", i);
+		}
+	}
+	kthread_create(TestSMPFatalOnOtherCPUThread, NULL, "victim", victim);
+	struct note never = {0};
+	notesleep(&never);
+}
