@@ -44,6 +44,7 @@ KERNEL_OBJS := \
 	kernel/note.o \
 	kernel/madt.o \
 	kernel/smp.o \
+	kernel/ioapic.o \
 	boot/apboot.o \
 	kernel/cmdline.o \
 	kernel/gdt.o \
@@ -75,13 +76,13 @@ TEST_OBJS := \
 	tests/guest/kthread_test.o \
 	tests/guest/smp_test.o
 
-APP_OBJS := $(patsubst %.c,%.o,$(wildcard examples/$(APP)/*.c))
+# Every example is built; APP picks the one build/hood.elf holds.
+EXAMPLES := $(sort hello echo $(APP))
 
 KERNEL_OBJS := $(addprefix $(B)/,$(KERNEL_OBJS))
 TEST_OBJS := $(addprefix $(B)/,$(TEST_OBJS))
-APP_OBJS := $(addprefix $(B)/,$(APP_OBJS))
 
-all: $(B)/hood.elf $(B)/test.elf
+all: $(B)/hood.elf $(B)/test.elf $(foreach e,$(EXAMPLES),$(B)/app-$(e).elf)
 
 .DELETE_ON_ERROR:
 
@@ -140,7 +141,8 @@ $(B)/$(1).elf: $(B)/$(1).pass1.elf $(B)/$(1).ksyms.o
 	$(Q)objdump -d -S --no-show-raw-insn $$@ > $(B)/$(1).asm 2>/dev/null
 endef
 
-$(eval $(call image,app-$(APP),$(KERNEL_OBJS) $(APP_OBJS)))
+$(foreach e,$(EXAMPLES),$(eval $(call image,app-$(e),$(KERNEL_OBJS) \
+	$(patsubst %.c,$(B)/%.o,$(wildcard examples/$(e)/*.c)))))
 $(eval $(call image,test,$(KERNEL_OBJS) $(TEST_OBJS)))
 
 # build/hood.elf is the image of the chosen APP.

@@ -6,6 +6,7 @@
 // serial.c
 void serial_init(void);
 bool serial_present(void);
+void serial_enableinput(void);
 
 // screen.c
 void screen_init(void);

@@ -3,7 +3,9 @@
 // of the 16550 data sheet (PC16550D), by their usual names.
 
 #include "drivers.h"
+#include "kernel/ioapic.h"
 #include "kernel/kernel.h"
+#include "kernel/trap.h"
 #include "kernel/x86.h"
 
 enum {
@@ -15,15 +17,18 @@ enum {
 	UART_FCR = 2, // FIFO control
 	UART_LCR = 3, // line control
 	UART_MCR = 4, // modem control
+	UART_RBR = 0, // receive buffer (read)
 	UART_LSR = 5, // line status
 	UART_SCR = 7, // scratch
 
 	LCR_8N1 = 0x03,
 	LCR_DLAB = 0x80,
 	FCR_ENABLE = 0x01,
-	FCR_CLEAR = 0x06,
 	MCR_DTR_RTS = 0x03,
 	LSR_THRE = 0x20, // transmit holding register empty
+	LSR_DR = 0x01,   // data ready
+	IER_RDA = 0x01,  // interrupt when data is available
+	COM1_IRQ = 4,
 };
 
 static void serial_write(const char *s, size_t n);
@@ -45,7 +50,7 @@ serial_init(void)
 	outb(COM1 + UART_DLL, 1); // 115200 / 1
 	outb(COM1 + UART_DLM, 0);
 	outb(COM1 + UART_LCR, LCR_8N1);
-	outb(COM1 + UART_FCR, FCR_ENABLE | FCR_CLEAR);
+	outb(COM1 + UART_FCR, FCR_ENABLE); // keep what was typed before boot
 	outb(COM1 + UART_MCR, MCR_DTR_RTS);
 	console_register(&serialsink);
 }
@@ -76,4 +81,31 @@ bool
 serial_present(void)
 {
 	return present;
+}
+
+static void
+serial_intr(struct trapframe *tf, void *arg)
+{
+	(void)tf;
+	(void)arg;
+	while (inb(COM1 + UART_LSR) & LSR_DR) {
+		console_input(inb(COM1 + UART_RBR));
+	}
+}
+
+// Console input: COM1's receive interrupt, through the I/O APIC, to the
+// boot CPU. Needs the I/O APIC (no MADT: no input).
+void
+serial_enableinput(void)
+{
+	if (!present) {
+		return;
+	}
+	intr_register(IRQ_BASE + COM1_IRQ, serial_intr, NULL);
+	if (!ioapic_enable(COM1_IRQ, 0)) {
+		kprintf("serial: no I/O APIC for IRQ %d; console input is off\n", COM1_IRQ);
+		intr_register(IRQ_BASE + COM1_IRQ, NULL, NULL);
+		return;
+	}
+	outb(COM1 + UART_IER, IER_RDA);
 }

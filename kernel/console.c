@@ -11,15 +11,28 @@
 // The fatal-error path (panic.c) calls console_panic first: from then on
 // the lock is ignored, so a fault taken while the lock was held still gets
 // its report out.
+//
+// Input goes the other way: a driver's interrupt handler hands each byte
+// to console_input, which keeps it in a ring until console_read (newlib's
+// read on fd 0) takes it; a reader with nothing to read parks until the
+// next byte comes. Bytes that come when the ring is full are dropped.
 
 #include <stdio.h>
 
 #include "kernel.h"
+#include "kthread.h"
 #include "spinlock.h"
 
 static struct spinlock conslock = SPINLOCK_INIT("console", LOCK_CONSOLE);
 static struct consink *sinks; // Protected by conslock.
 static bool panicking;
+
+enum { INPUTSIZE = 1024 };
+
+static struct spinlock inputlock = SPINLOCK_INIT("input", LOCK_INPUT);
+static char input[INPUTSIZE];       // Protected by inputlock
+static uint32_t inputr, inputw;     // Protected by inputlock: read, write counts
+static struct kthread *inputwaiter; // Protected by inputlock: parked reader
 
 void
 console_register(struct consink *k)
@@ -73,4 +86,49 @@ kprintf(const char *fmt, ...)
 	int n = vkprintf(fmt, ap);
 	va_end(ap);
 	return n;
+}
+
+// A byte of input from a driver; from its interrupt handler. As a
+// terminal would, it turns the Enter key's carriage return into a newline
+// and echoes what is typed.
+void
+console_input(char c)
+{
+	if (c == '\r') {
+		c = '\n';
+	}
+	console_write(&c, 1);
+	spin_lock(&inputlock);
+	if (inputw - inputr < INPUTSIZE) {
+		input[inputw++ % INPUTSIZE] = c;
+	}
+	struct kthread *t = inputwaiter;
+	inputwaiter = NULL;
+	spin_unlock(&inputlock);
+	if (t != NULL) {
+		kthread_unpark(t);
+	}
+}
+
+// Up to n bytes of input, waiting until there is at least one. One reader
+// at a time.
+size_t
+console_read(char *buf, size_t n)
+{
+	for (;;) {
+		spin_lock(&inputlock);
+		if (inputw != inputr) {
+			size_t k = 0;
+			while (k < n && inputr != inputw) {
+				buf[k++] = input[inputr++ % INPUTSIZE];
+			}
+			spin_unlock(&inputlock);
+			return k;
+		}
+		inputwaiter = kthread_current();
+		spin_unlock(&inputlock);
+		// An unpark between the unlock and the park is kept by the
+		// thread's permit: the park returns at once.
+		kthread_park();
+	}
 }

@@ -12,6 +12,8 @@ struct trapframe;
 // console.c
 void console_panic(void);
 void console_write(const char *s, size_t n);
+void console_input(char c);
+size_t console_read(char *buf, size_t n);
 int kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int vkprintf(const char *fmt, va_list ap);
 

@@ -2,8 +2,9 @@
 // holding a spinlock of rank r may only take spinlocks of rank > r;
 // spin_lock checks this on every acquisition (always, not only in debug
 // builds: the check is a compare), and throws with both locks' names when
-// it is broken. Locks of equal rank (the per-CPU run lists) are never held
-// together.
+// it is broken. Locks of equal rank are never held together (the per-CPU
+// run lists), except newlib's FILE locks: reading stdin flushes stdout
+// under stdin's lock, and newlib takes them in no fixed order.
 //
 //	rank            lock                     taken while holding
 //	LOCK_NEWLIB_*   newlib's own locks        (their ranks follow newlib's
@@ -13,7 +14,9 @@
 //	LOCK_VM         the page tables (vm.c)    heap
 //	LOCK_PHYSMEM    the frame allocator       heap, vm
 //	LOCK_RUNQ       a CPU's run list          -
-//	LOCK_VECTORS    interrupt vector table    -
+//	LOCK_VECTORS    interrupt vectors, the    -
+//	                I/O APIC's table
+//	LOCK_INPUT      console input ring        -
 //	LOCK_TEST       locks of tests            -
 //	LOCK_CONSOLE    the console               anything: kprintf works
 //	                                          everywhere
@@ -31,6 +34,7 @@ enum lockrank {
 	LOCK_PHYSMEM = 30,
 	LOCK_RUNQ = 50,
 	LOCK_VECTORS = 60,
+	LOCK_INPUT = 70,
 	LOCK_TEST = 90,
 	LOCK_CONSOLE = 100,
 };

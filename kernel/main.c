@@ -13,6 +13,7 @@
 #include "drivers/drivers.h"
 #include "kernel.h"
 #include "kthread.h"
+#include "ioapic.h"
 #include "lapic.h"
 #include "madt.h"
 #include "smp.h"
@@ -51,6 +52,8 @@ kmain_onstack(void)
 	timer_init();                // its timer: time slices, timer events
 	kthread_cpuinit("main");     // this flow becomes kernel thread "main"
 	smp_init();                  // start the other CPUs; each idles in its own thread
+	ioapic_init();               // device interrupt lines, all masked
+	serial_enableinput();        // console input: COM1's interrupt
 	sti();                       // interrupts on
 	exit(main());                // the application; newlib's exit flushes stdio, then
 	                             // _exit powers off with main's status

@@ -3,7 +3,7 @@
 // calls these plain names for everything that touches the outside world:
 //
 //   write     fds 1 and 2 go to the console
-//   read      fd 0 has no input yet: end of file
+//   read      fd 0 reads the console (serial input), waiting for a byte
 //   sbrk      the heap grows page by page in the KHEAP region
 //   _exit     powers off with the status
 //   gettimeofday  the RTC's boot time plus nanotime
@@ -39,13 +39,11 @@ write(int fd, const void *buf, size_t n)
 _READ_WRITE_RETURN_TYPE
 read(int fd, void *buf, size_t n)
 {
-	(void)buf;
-	(void)n;
 	if (fd != 0) {
 		errno = EBADF;
 		return -1;
 	}
-	return 0;
+	return console_read(buf, n);
 }
 
 void *

@@ -34,7 +34,9 @@
 //
 // A runner test checks scripts/runtests itself: it ends its machine in a
 // way the runner must classify as outcome, "triple-fault" or "timeout".
-// The runner counts it passed when its verdict matches.
+// The runner counts it passed when its verdict matches. Outcome "idle" is
+// a test that idles: the runner boots it with 4 CPUs and checks that QEMU
+// used almost no host CPU time.
 #pragma once
 
 #include <stdbool.h>

@@ -2,6 +2,7 @@
 // proves scripts/runtests notices: a triple fault (QEMU exits 0 under
 // -no-reboot, with no status from hood) and a hang (the runner's timeout).
 
+#include "kernel/note.h"
 #include "kernel/x86.h"
 #include "tests/testing.h"
 
@@ -20,5 +21,16 @@ RUNNERTEST(TestRunnerSeesHang, "timeout")
 	cli();
 	for (;;) {
 		hlt();
+	}
+}
+
+// Five seconds of nothing on every CPU: the runner measures how much host
+// CPU time QEMU used meanwhile, which must be near zero (idle CPUs halt,
+// and no timer ticks when nothing waits).
+RUNNERTEST(TestRunnerIdleCostsNothing, "idle")
+{
+	struct note never = {0};
+	if (notetsleep(&never, 5LL * 1000 * 1000 * 1000)) {
+		t_errorf(t, "a note nobody wakes was woken");
 	}
 }
