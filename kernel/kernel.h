@@ -72,7 +72,8 @@ uint64_t tsc_at(uint64_t ns);
 
 
 // rtc.c
-int64_t walltime_boot(void);
+void rtc_init(void);
+int64_t walltime(void);
 
 // pic.c
 void pic_disable(void);

@@ -36,7 +36,6 @@ kmain(uint32_t proto, uint64_t info)
 	gdt_init(NULL);              // our GDT, and a TSS with stacks for double faults and NMIs
 	trap_init();                 // the IDT: from here on a fault is reported, not a reset
 	cmdline_init();              // GOMAXPROCS=, GOGC=, GODEBUG=, test=
-	tsc_init();                  // nanotime
 	physmem_init();              // the physical frame allocator
 	vm_init();                   // final page tables: W^X image, no null page, direct map
 	stack_switch(kstack_alloc(), kmain_onstack); // leave the boot stack for one with a guard page
@@ -46,6 +45,8 @@ static void
 kmain_onstack(void)
 {
 	acpi_init();                 // find the ACPI tables (power off needs the FADT)
+	tsc_init();                  // nanotime: the TSC's rate, from CPUID or the HPET
+	rtc_init();                  // walltime: the CMOS clock, then nanotime
 	madt_init();                 // the CPUs and I/O APICs ACPI lists
 	pic_disable();               // the 8259s: remapped out of the way, masked
 	lapic_init();                // this CPU's local APIC

@@ -1,7 +1,7 @@
-// rtc.c: the wall clock at boot, from the CMOS real-time clock (MC146818:
-// seconds, minutes, hours, day, month, year in registers 0, 2, 4, 7, 8, 9;
-// status A bit 7 "update in progress"; status B bit 2 binary, bit 1 24-hour).
-// walltime() adds nanotime to it.
+// rtc.c: the wall clock, from the CMOS real-time clock read once at boot
+// (MC146818: seconds, minutes, hours, day, month, year in registers 0, 2,
+// 4, 7, 8, 9; status A bit 7 "update in progress"; status B bit 2 binary,
+// bit 1 24-hour), then carried forward by nanotime.
 
 #include "kernel.h"
 #include "x86.h"
@@ -67,16 +67,13 @@ daysfromcivil(int y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
-static int64_t bootwall; // Unix seconds at boot, read once
+static int64_t bootwall; // Unix nanoseconds at nanotime 0, set by rtc_init
 
-// Unix time in seconds when the machine booted. Reads the RTC the first
-// time, twice until two readings agree, since it may tick between reads.
-int64_t
-walltime_boot(void)
+// Read the RTC, twice until two readings agree (it may tick between
+// reads), and remember the wall-clock time at nanotime 0.
+void
+rtc_init(void)
 {
-	if (bootwall != 0) {
-		return bootwall;
-	}
 	struct rtctime a, b;
 	readrtc(&b);
 	do {
@@ -99,7 +96,15 @@ walltime_boot(void)
 		b.hour = b.hour % 12 + (pm ? 12 : 0);
 	}
 	int year = 2000 + b.year; // the RTC keeps two digits; we live after 2000
-	bootwall = daysfromcivil(year, b.month, b.day) * 86400 + b.hour * 3600 + b.min * 60 + b.sec -
-		   (int64_t)(nanotime() / 1000000000);
-	return bootwall;
+	int64_t secs = daysfromcivil(year, b.month, b.day) * 86400 + b.hour * 3600 + b.min * 60 + b.sec;
+	bootwall = secs * 1000000000 - (int64_t)nanotime();
+	kprintf("rtc: %04d-%02d-%02d %02d:%02d:%02d UTC\n", year, b.month, b.day, b.hour, b.min, b.sec);
+}
+
+// Wall-clock time: nanoseconds since 1970-01-01 UTC. It moves with
+// nanotime, so it never jumps.
+int64_t
+walltime(void)
+{
+	return bootwall + (int64_t)nanotime();
 }

@@ -240,3 +240,11 @@ sti_hlt(void)
 {
 	asm volatile("sti; hlt" : : : "memory");
 }
+
+static inline uint32_t
+inl(uint16_t port)
+{
+	uint32_t v;
+	asm volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}

@@ -6,7 +6,7 @@
 //   read      fd 0 reads the console (serial input), waiting for a byte
 //   sbrk      the heap grows page by page in the KHEAP region
 //   _exit     powers off with the status
-//   gettimeofday  the RTC's boot time plus nanotime
+//   gettimeofday  walltime: the RTC at boot, carried on by nanotime
 //
 // The rest say what a machine with no files says. Errors set errno through
 // newlib's reentrancy structure, as newlib's own stubs do.
@@ -77,8 +77,8 @@ int
 gettimeofday(struct timeval *tv, void *tz)
 {
 	(void)tz;
-	uint64_t ns = nanotime();
-	tv->tv_sec = walltime_boot() + ns / 1000000000;
+	int64_t ns = walltime();
+	tv->tv_sec = ns / 1000000000;
 	tv->tv_usec = ns % 1000000000 / 1000;
 	return 0;
 }
