@@ -88,6 +88,7 @@ lapic_init(void)
 		if (!x2apic) {
 			xapic = vm_mapmmio(base & ~0xFFFULL, PGSIZE);
 		}
+		kprintf("lapic: %s mode\n", x2apic ? "x2APIC" : "xAPIC (MMIO)");
 	}
 	base |= APIC_BASE_EN;
 	if (x2apic) {

@@ -37,6 +37,10 @@ extern uint64_t vectors[NVECTOR]; // trapasm.asm
 
 static struct gatedesc idt[NVECTOR];
 
+// How trapasm.asm saves the FPU state; set once by trap_init.
+uint64_t fpusavesize = 512;
+uint8_t usexsave;
+
 static struct spinlock vectorlock = SPINLOCK_INIT("vectors", LOCK_VECTORS);
 // Written under vectorlock, read by trap() without it: a handler is set
 // before its vector can fire and cleared only after it can no longer.
@@ -97,6 +101,16 @@ setgate(int v, uint64_t fn, int ist)
 void
 trap_init(void)
 {
+	// boot/entry.asm turned on XSAVE if the CPU has it; CPUID 0xD's EBX
+	// is then the area XSAVE needs for the components XCR0 enables.
+	if (rcr4() & CR4_OSXSAVE) {
+		uint32_t a, b, c, d;
+		cpuid(0xD, 0, &a, &b, &c, &d);
+		usexsave = 1;
+		fpusavesize = (b + 63) & ~63u;
+	}
+	kprintf("fpu: %s, %lu bytes of state saved on each trap%s\n", usexsave ? "xsave" : "fxsave",
+	        fpusavesize, usexsave && (xgetbv(0) & XCR0_AVX) ? " (with AVX)" : "");
 	for (int v = 0; v < NVECTOR; v++) {
 		setgate(v, vectors[v], 0);
 	}

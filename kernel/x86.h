@@ -201,6 +201,8 @@ enum {
 // Control register and MSR bits the kernel reads or sets.
 enum {
 	CR4_PGE = 1 << 7,
+	CR4_OSXSAVE = 1 << 18,
+	XCR0_AVX = 1 << 2,
 	CPUID1_ECX_HYPERVISOR = 1u << 31,
 	CPUID80000001_EDX_PDPE1GB = 1u << 26,
 	MSR_EFER = 0xC0000080,

@@ -1,6 +1,7 @@
 // kthread_test.c: kernel threads, park/unpark, notes, preemption by time
 // slice, and timer events.
 
+#include <fenv.h>
 #include <stdlib.h>
 
 #include "kernel/cpu.h"
@@ -191,4 +192,64 @@ TEST(TestTimerDeadlines)
 	qsort(late, N, sizeof late[0], cmpu64);
 	t_logf(t, "lateness: p50 %lu us, p99 %lu us, max %lu us", late[N / 2] / 1000,
 	       late[N * 99 / 100] / 1000, late[N - 1] / 1000);
+}
+
+// Preemption keeps the FPU/SSE state: two threads on one CPU run the same
+// floating-point recurrence, long enough to be preempted many times, one
+// of them in another rounding mode (MXCSR), and each must end with the
+// result it gets alone.
+struct fpwork {
+	int round; // fesetround mode
+	double result;
+	struct note done;
+};
+
+static double
+recurrence(void)
+{
+	double x = 0.5, y = 1.25;
+	for (int i = 0; i < 4000000; i++) {
+		x = x * 1.0000001 + y / 3.0;
+		y = y * 0.9999999 - x / 7.0;
+	}
+	return x + y;
+}
+
+static void
+fpworker(void *arg)
+{
+	struct fpwork *w = arg;
+	fesetround(w->round);
+	w->result = recurrence();
+	fesetround(FE_TONEAREST);
+	notewakeup(&w->done);
+}
+
+TEST(TestPreemptionKeepsFPUState)
+{
+	int modes[2] = {FE_TONEAREST, FE_UPWARD};
+	double want[2];
+	for (int i = 0; i < 2; i++) {
+		fesetround(modes[i]);
+		want[i] = recurrence();
+	}
+	fesetround(FE_TONEAREST);
+	if (want[0] == want[1]) {
+		t_fatalf(t, "the rounding mode does not change the result; the test cannot see MXCSR");
+	}
+	static struct fpwork w[2];
+	int cpu = kthread_current()->cpu->id;
+	uint64_t start = nanotime();
+	for (int i = 0; i < 2; i++) {
+		w[i].round = modes[i];
+		noteclear(&w[i].done);
+		kthread_create(fpworker, &w[i], "fpworker", cpu);
+	}
+	for (int i = 0; i < 2; i++) {
+		notesleep(&w[i].done);
+		if (w[i].result != want[i]) {
+			t_errorf(t, "worker %d got %.17g, want %.17g", i, w[i].result, want[i]);
+		}
+	}
+	t_logf(t, "both workers took %lu ms on one CPU", (nanotime() - start) / 1000000);
 }
