@@ -74,7 +74,8 @@ TEST_OBJS := \
 	tests/guest/vm_test.o \
 	tests/guest/runner_test.o \
 	tests/guest/kthread_test.o \
-	tests/guest/smp_test.o
+	tests/guest/smp_test.o \
+	tests/guest/intr_test.o
 
 # Every example is built; APP picks the one build/hood.elf holds.
 EXAMPLES := $(sort hello echo $(APP))

@@ -155,6 +155,16 @@ lapic_ipi(int dest, uint32_t mode, int vector)
 	popcli();
 }
 
+// The MSI message that delivers vector to CPU c: a write of data to addr
+// (SDM vol. 3A, 11.11: physical destination, fixed delivery, edge). PCI
+// devices are given these for MSI and MSI-X.
+void
+lapic_msi(struct cpu *c, int vector, uint64_t *addr, uint32_t *data)
+{
+	*addr = 0xFEE00000 | (uint64_t)(c->apicid & 0xFF) << 12;
+	*data = vector & 0xFF;
+}
+
 bool
 lapic_has_tscdeadline(void)
 {

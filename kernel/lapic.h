@@ -21,7 +21,10 @@ enum {
 	IPI_ALLBUTSELF = -2,
 };
 
+struct cpu;
+
 void lapic_init(void);
+void lapic_msi(struct cpu *c, int vector, uint64_t *addr, uint32_t *data);
 bool lapic_x2apic(void);
 uint32_t lapic_id(void);
 void lapic_eoi(void);

@@ -3,6 +3,8 @@
 // stopping the others. The runner boots these at several CPU counts.
 
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kernel/cpu.h"
@@ -12,6 +14,8 @@
 #include "kernel/memlayout.h"
 #include "kernel/note.h"
 #include "kernel/smp.h"
+#include "kernel/timer.h"
+#include "kernel/x86.h"
 #include "tests/testing.h"
 
 enum { SECOND = 1000 * 1000 * 1000 };
@@ -229,4 +233,92 @@ CRASHTEST(TestSMPFatalOnOtherCPU, 2, "fatal error: test: fatal error while the o
 	kthread_create(TestSMPFatalOnOtherCPUThread, NULL, "victim", victim);
 	struct note never = {0};
 	notesleep(&never);
+}
+
+// Lines printed from every CPU at once stay whole: each printf of a line
+// is one console write, under the console lock. The runner checks every
+// "whole:" line of the console (TestConsoleLinesWhole).
+enum { LINES = 100 };
+
+static void
+printlines(void *arg)
+{
+	(void)arg;
+	int me = kthread_current()->cpu->id;
+	for (int i = 0; i < LINES; i++) {
+		printf("whole: cpu=%02d seq=%03d abcdefghijklmnopqrstuvwxyz0123456789\n", me, i);
+	}
+}
+
+TEST(TestSMPConsoleLines)
+{
+	if (!runoneach(printlines, NULL)) {
+		t_fatalf(t, "the printers did not finish");
+	}
+}
+
+// 1000 timer events from 100 us to 10 ms ahead, started on every CPU at
+// once, so each CPU's list holds hundreds: all fire, none early.
+enum { NTIMERS = 1000 };
+
+struct timerrun {
+	struct ktimer timers[NTIMERS];
+	uint64_t when[NTIMERS];
+	uint64_t at[NTIMERS]; // nanotime when each fired
+	int early;            // Atomic
+};
+
+static struct timerrun timerrun;
+
+static void
+timerfired(void *arg)
+{
+	int i = (int)(intptr_t)arg;
+	timerrun.at[i] = nanotime();
+	if (timerrun.at[i] < timerrun.when[i]) {
+		__atomic_fetch_add(&timerrun.early, 1, __ATOMIC_RELAXED);
+	}
+}
+
+static void
+starttimers(void *arg)
+{
+	(void)arg;
+	int me = kthread_current()->cpu->id;
+	for (int i = me; i < NTIMERS; i += ncpu) {
+		timerrun.when[i] = nanotime() + 100000 + (uint64_t)(i * 7919 % 1000) * 9900;
+		ktimer_start(&timerrun.timers[i], timerrun.when[i], timerfired, (void *)(intptr_t)i);
+	}
+	// Wait on this CPU until its timers have fired: they belong to it.
+	for (int i = me; i < NTIMERS; i += ncpu) {
+		while (__atomic_load_n(&timerrun.timers[i].pending, __ATOMIC_ACQUIRE)) {
+			kthread_yield();
+			hlt();
+		}
+	}
+}
+
+static int
+cmplate(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+TEST(TestSMPTimerDeadlines)
+{
+	memset(&timerrun, 0, sizeof timerrun);
+	if (!runoneach(starttimers, NULL)) {
+		t_fatalf(t, "the timers did not all fire");
+	}
+	if (timerrun.early != 0) {
+		t_errorf(t, "%d of %d timers fired early", timerrun.early, NTIMERS);
+	}
+	static uint64_t late[NTIMERS];
+	for (int i = 0; i < NTIMERS; i++) {
+		late[i] = timerrun.at[i] - timerrun.when[i];
+	}
+	qsort(late, NTIMERS, sizeof late[0], cmplate);
+	t_logf(t, "%d timers on %d CPUs: lateness p50 %lu us, p99 %lu us, max %lu us", NTIMERS, ncpu,
+	       late[NTIMERS / 2] / 1000, late[NTIMERS * 99 / 100] / 1000, late[NTIMERS - 1] / 1000);
 }
