@@ -83,7 +83,7 @@ EXAMPLES := $(sort hello echo $(APP))
 KERNEL_OBJS := $(addprefix $(B)/,$(KERNEL_OBJS))
 TEST_OBJS := $(addprefix $(B)/,$(TEST_OBJS))
 
-all: $(B)/hood.elf $(B)/test.elf $(foreach e,$(EXAMPLES),$(B)/app-$(e).elf)
+all: $(B)/hood.elf $(B)/test.elf $(B)/bench.elf $(foreach e,$(EXAMPLES),$(B)/app-$(e).elf)
 
 .DELETE_ON_ERROR:
 
@@ -141,6 +141,14 @@ $(B)/$(1).elf: $(B)/$(1).pass1.elf $(B)/$(1).ksyms.o
 	$(Q)nm -n $$@ > $(B)/$(1).sym
 	$(Q)objdump -d -S --no-show-raw-insn $$@ > $(B)/$(1).asm 2>/dev/null
 endef
+
+BENCH_OBJS := $(addprefix $(B)/, \
+	tests/testing.o \
+	bench/bench.o \
+	bench/main.o \
+	bench/machine_bench.o)
+
+$(eval $(call image,bench,$(KERNEL_OBJS) $(BENCH_OBJS)))
 
 $(foreach e,$(EXAMPLES),$(eval $(call image,app-$(e),$(KERNEL_OBJS) \
 	$(patsubst %.c,$(B)/%.o,$(wildcard examples/$(e)/*.c)))))
@@ -216,12 +224,24 @@ host-test: $(B)/host/unittest
 test: all $(B)/hood.iso $(B)/host/unittest
 	scripts/runtests
 
+# The benchmarks, in Go's format, under QEMU with CPUS CPUs (2 if not
+# given): emulator timings, see docs/ and README.md.
+BENCHCPUS := $(if $(filter command line,$(origin CPUS)),$(CPUS),2)
+bench: $(B)/bench.elf
+	@ACCEL=$(ACCEL) scripts/qemu --cpus $(BENCHCPUS) --mem $(MEM) -t 600 -a "bench=$(or $(BENCH),all)" $< | \
+		tr -d '\r' | sed -n '/^goos:/,/^PASS/p'
+
+# The Go twins of the benchmarks (bench/go), natively on this machine.
+# Needs Go (Debian's golang-go).
+bench-go:
+	cd bench/go && go test -bench . -benchtime 500ms
+
 test-uefi: all $(B)/hood.iso
 	scripts/runtests -run 'TestBootGRUB'
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
-.PHONY: all clean run iso qemu-gdb test test-uefi host-test format FORCE
+.PHONY: all clean run iso qemu-gdb test test-uefi host-test bench bench-go format FORCE
 clean:
 	rm -rf $(B)

@@ -106,13 +106,12 @@ parsekv(const char *key, const char *val, struct bootargs *a, char *err, size_t 
 		strcpy(a->gotraceback, val);
 	} else if (strcmp(key, "GODEBUG") == 0) {
 		return parsegodebug(val, a, err, errlen);
-	} else if (strcmp(key, "test") == 0) {
+	} else if (strcmp(key, "test") == 0 || strcmp(key, "bench") == 0) {
 		if (val[0] == '\0') {
-			snprintf(err, errlen,
-				 "bad value for test: \"\" (want all, a list of test names, or Prefix*)");
+			snprintf(err, errlen, "bad value for %s: \"\" (want all, a list of names, or Prefix*)", key);
 			return false;
 		}
-		strcpy(a->test, val);
+		strcpy(strcmp(key, "test") == 0 ? a->test : a->bench, val);
 	} else if (strcmp(key, "madt") == 0) {
 		if (strcmp(val, "off") != 0 && strcmp(val, "on") != 0) {
 			snprintf(err, errlen, "bad value for madt: \"%s\" (want on or off)", val);

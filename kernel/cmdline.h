@@ -7,6 +7,7 @@
 //	GOTRACEBACK=none|single|all|system|crash
 //	test=sel          run guest tests: all, TestA,TestB, or Prefix*
 //	madt=off          ignore ACPI's MADT: one CPU, no I/O APIC
+//	bench=sel         run benchmarks (the benchmark image): as test=
 //
 // An unknown key is kept in unknown[] and warned about; a malformed value
 // stops the boot with EXIT_USAGE and a message that names the key and the
@@ -37,6 +38,7 @@ struct bootargs {
 	int ngodebug;
 	char test[CMDLINE_VALUELEN]; // "" when not given
 	bool nomadt;                 // madt=off
+	char bench[CMDLINE_VALUELEN]; // "" when not given
 	char unknown[CMDLINE_MAXUNKNOWN][CMDLINE_NAMELEN];
 	int nunknown;
 };

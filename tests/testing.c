@@ -21,7 +21,6 @@ static char logbuf[4096]; // the current test's log, printed after its result
 static size_t loglen;
 
 static void sorttests(void);
-static bool selected(const char *name, const char *sel);
 static void runtest(const struct testcase *tc, bool *failed);
 
 // Run the tests sel chooses; 0 if all passed, 1 if not (or none matched).
@@ -49,7 +48,7 @@ testing_main(const char *sel)
 		const struct testcase *tc = tests[i];
 		// test=all runs the tests that return; the others only by name.
 		bool special = tc->message != NULL || tc->outcome != NULL;
-		if (special ? strcmp(sel, tc->name) == 0 : selected(tc->name, sel)) {
+		if (special ? strcmp(sel, tc->name) == 0 : testing_selected(tc->name, sel)) {
 			runtest(tc, &failed);
 			ran++;
 		}
@@ -91,8 +90,8 @@ sorttests(void)
 
 // Whether name is chosen by sel: "all", a comma-separated list of names,
 // each of which may end in * to match a prefix.
-static bool
-selected(const char *name, const char *sel)
+bool
+testing_selected(const char *name, const char *sel)
 {
 	if (strcmp(sel, "all") == 0) {
 		return true;

@@ -76,6 +76,7 @@ struct testcase {
 #define t_logf(t, ...) t_log_at(t, __FILE__, __LINE__, __VA_ARGS__)
 
 int testing_main(const char *sel);
+bool testing_selected(const char *name, const char *sel);
 uint64_t nanotime(void); // the guest's is the kernel's; the host's, main.c's
 
 void t_logf_at(struct T *t, const char *file, int line, bool fatal, const char *fmt, ...)

@@ -111,3 +111,22 @@ TEST(TestCmdlineTooLong)
 		t_errorf(t, "a %zu-byte value was accepted", strlen(line));
 	}
 }
+
+TEST(TestCmdlineMadtAndBench)
+{
+	if (!cmdline_parse("madt=off bench=Benchmark*", &a, err, sizeof err)) {
+		t_fatalf(t, "rejected: %s", err);
+	}
+	if (!a.nomadt || strcmp(a.bench, "Benchmark*") != 0) {
+		t_errorf(t, "nomadt=%d bench=%s", a.nomadt, a.bench);
+	}
+	if (!cmdline_parse("madt=on", &a, err, sizeof err) || a.nomadt) {
+		t_errorf(t, "madt=on: %s", err);
+	}
+	if (cmdline_parse("madt=maybe", &a, err, sizeof err) || strstr(err, "bad value for madt") == NULL) {
+		t_errorf(t, "madt=maybe: %s", err);
+	}
+	if (cmdline_parse("bench=", &a, err, sizeof err) || strstr(err, "bad value for bench") == NULL) {
+		t_errorf(t, "bench=: %s", err);
+	}
+}

@@ -1,0 +1,58 @@
+// bench.h: benchmarks, shaped like Go's testing.B. A benchmark is a
+// function of struct B *b that does its work b->n times:
+//
+//	BENCH(BenchmarkNanotime)
+//	{
+//		for (int i = 0; i < b->n; i++) {
+//			nanotime();
+//		}
+//	}
+//
+// The runner (bench.c) calls it with n = 1, then with larger n until one
+// run takes BENCHTIME, and prints the last run as Go does:
+//
+//	BenchmarkNanotime-2   	 5000000	       48.1 ns/op
+//
+// where -2 is the number of CPUs. b_reportmetric adds a column, like Go's
+// b.ReportMetric ("250 p50-us"). The boot option bench= picks which run
+// (bench=all, names, or Prefix*, as test=); make bench boots them.
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum { BENCH_MAXMETRICS = 4 };
+
+struct B {
+	const char *name;
+	long n;
+	uint64_t start; // nanotime when the timer (re)started
+	uint64_t elapsed; // ns accumulated while the timer ran
+	bool skipped;
+	int nmetrics;
+	struct {
+		double value;
+		const char *unit;
+	} metrics[BENCH_MAXMETRICS];
+};
+
+struct benchmark {
+	const char *name;
+	const char *file; // benchmarks run in file, then line order
+	int line;
+	void (*fn)(struct B *b);
+};
+
+#define BENCH(name)                                                                          \
+	static void name(struct B *b);                                                      \
+	static const struct benchmark name##_bench                                           \
+		__attribute__((section("hood_benchmarks"), used, aligned(8))) = {            \
+			#name, __FILE__, __LINE__, name};                                        \
+	static void name(struct B *b)
+
+void b_resettimer(struct B *b);
+void b_stoptimer(struct B *b);
+void b_starttimer(struct B *b);
+void b_reportmetric(struct B *b, double value, const char *unit);
+void b_skip(struct B *b, const char *why);
+int bench_main(const char *sel);

@@ -1,0 +1,3 @@
+module hood/bench
+
+go 1.19
