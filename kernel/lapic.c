@@ -10,6 +10,7 @@
 #include "cpu.h"
 #include "kernel.h"
 #include "lapic.h"
+#include "madt.h"
 #include "memlayout.h"
 #include "trap.h"
 #include "x86.h"
@@ -40,6 +41,7 @@ enum {
 	SVR_ENABLE = 1 << 8,
 	LVT_MASKED = 1 << 16,
 	LVT_NMI = 4 << 8,
+	LVT_ACTIVELOW = 1 << 13,
 	TIMER_ONESHOT = 0 << 17,
 	TIMER_TSCDEADLINE = 2 << 17,
 	TDCR_DIV16 = 0x3,
@@ -98,8 +100,16 @@ lapic_init(void)
 
 	lapicw(LAPIC_SVR, SVR_ENABLE | T_SPURIOUS);
 	lapicw(LAPIC_TIMER, LVT_MASKED | T_TIMER);
-	lapicw(LAPIC_LINT0, LVT_MASKED);
-	lapicw(LAPIC_LINT1, LVT_NMI); // LINT1 is wired to NMI on PCs (MADT may say more)
+	// NMIs come in on the pin the MADT names (PCs wire LINT1, the
+	// default); the other pin stays masked: the 8259s are not used.
+	uint16_t flags = 0;
+	int lint = madt_nmi_lint(lapic_id(), &flags);
+	uint32_t nmi = LVT_NMI;
+	if ((flags & INTI_POLARITY_MASK) == INTI_ACTIVE_LOW) {
+		nmi |= LVT_ACTIVELOW;
+	}
+	lapicw(LAPIC_LINT0, lint == 0 ? nmi : LVT_MASKED);
+	lapicw(LAPIC_LINT1, lint == 0 ? LVT_MASKED : nmi);
 	lapicw(LAPIC_ERROR, T_APICERROR);
 	lapicw(LAPIC_ESR, 0); // clear errors: the register is written before read
 	lapicw(LAPIC_ESR, 0);

@@ -18,11 +18,13 @@ enum {
 	MADT_LAPIC_NMI = 4,
 	MADT_LAPIC_ADDR = 5,
 	MADT_X2APIC = 9,
+	MADT_X2APIC_NMI = 0xA,
 	LAPIC_ENABLED = 1 << 0,
 	LAPIC_ONLINE_CAPABLE = 1 << 1,
 };
 
-static void addcpu(uint32_t apicid, uint32_t flags);
+static void addcpu(uint32_t apicid, uint32_t uid, uint32_t flags);
+static void addnmi(uint32_t uid, uint8_t lint, uint16_t flags);
 
 void
 madt_init(void)
@@ -44,10 +46,16 @@ madt_init(void)
 	while (p + 2 <= end && p[1] >= 2 && p + p[1] <= end) {
 		switch (p[0]) {
 		case MADT_LAPIC:
-			addcpu(p[3], *(uint32_t *)(p + 4));
+			addcpu(p[3], p[2] == MADT_ALLCPUS ? MADT_ALLCPUS_X2 : p[2], *(uint32_t *)(p + 4));
 			break;
 		case MADT_X2APIC:
-			addcpu(*(uint32_t *)(p + 4), *(uint32_t *)(p + 8));
+			addcpu(*(uint32_t *)(p + 4), *(uint32_t *)(p + 12), *(uint32_t *)(p + 8));
+			break;
+		case MADT_LAPIC_NMI:
+			addnmi(p[2] == MADT_ALLCPUS ? MADT_ALLCPUS_X2 : p[2], p[5], *(uint16_t *)(p + 3));
+			break;
+		case MADT_X2APIC_NMI:
+			addnmi(*(uint32_t *)(p + 4), p[8], *(uint16_t *)(p + 2));
 			break;
 		case MADT_IOAPIC:
 			if (madt.nioapic < MADT_MAXIOAPIC) {
@@ -72,12 +80,43 @@ madt_init(void)
 		p += p[1];
 	}
 	madt.present = true;
-	kprintf("madt: %d CPUs, %d I/O APICs, %d interrupt overrides\n", madt.ncpu, madt.nioapic,
-	        madt.noverride);
+	kprintf("madt: %d CPUs, %d I/O APICs, %d interrupt overrides, %d NMI inputs\n", madt.ncpu,
+	        madt.nioapic, madt.noverride, madt.nnmi);
 }
 
 static void
-addcpu(uint32_t apicid, uint32_t flags)
+addnmi(uint32_t uid, uint8_t lint, uint16_t flags)
+{
+	if (madt.nnmi < MADT_MAXOVERRIDE && lint <= 1) {
+		madt.nmi[madt.nnmi].uid = uid;
+		madt.nmi[madt.nnmi].lint = lint;
+		madt.nmi[madt.nnmi].flags = flags;
+		madt.nnmi++;
+	}
+}
+
+// Which local interrupt pin (0 or 1) brings NMIs to the CPU with APIC ID
+// apicid, and its polarity and trigger flags; -1 if the MADT says none.
+int
+madt_nmi_lint(uint32_t apicid, uint16_t *flags)
+{
+	uint32_t uid = MADT_ALLCPUS_X2;
+	for (int i = 0; i < madt.ncpu; i++) {
+		if (madt.apicid[i] == apicid) {
+			uid = madt.uid[i];
+		}
+	}
+	for (int i = 0; i < madt.nnmi; i++) {
+		if (madt.nmi[i].uid == MADT_ALLCPUS_X2 || madt.nmi[i].uid == uid) {
+			*flags = madt.nmi[i].flags;
+			return madt.nmi[i].lint;
+		}
+	}
+	return -1;
+}
+
+static void
+addcpu(uint32_t apicid, uint32_t uid, uint32_t flags)
 {
 	if (!(flags & (LAPIC_ENABLED | LAPIC_ONLINE_CAPABLE))) {
 		return;
@@ -88,6 +127,7 @@ addcpu(uint32_t apicid, uint32_t flags)
 		}
 	}
 	if (madt.ncpu < MADT_MAXCPU) {
+		madt.uid[madt.ncpu] = uid;
 		madt.apicid[madt.ncpu++] = apicid;
 	}
 }

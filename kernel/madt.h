@@ -12,6 +12,8 @@ enum {
 	MADT_MAXCPU = 256,
 	MADT_MAXIOAPIC = 8,
 	MADT_MAXOVERRIDE = 16,
+	MADT_ALLCPUS = 0xFF, // an 8-bit processor UID meaning every CPU
+	MADT_ALLCPUS_X2 = 0xFFFFFFFF,
 	// Interrupt source override flags (MPS INTI flags).
 	INTI_POLARITY_MASK = 3,
 	INTI_ACTIVE_LOW = 3,
@@ -30,6 +32,13 @@ struct madt {
 		uint64_t addr;
 		uint32_t gsibase;
 	} ioapic[MADT_MAXIOAPIC];
+	uint32_t uid[MADT_MAXCPU]; // each CPU's ACPI processor UID
+	int nnmi;
+	struct {
+		uint32_t uid; // the CPU it concerns, or MADT_ALLCPUS
+		uint8_t lint; // LINT0 or LINT1
+		uint16_t flags;
+	} nmi[MADT_MAXOVERRIDE];
 	int noverride;
 	struct {
 		uint8_t irq; // ISA IRQ
@@ -42,3 +51,4 @@ extern struct madt madt;
 
 void madt_init(void);
 uint32_t madt_irq_gsi(int irq, uint16_t *flags);
+int madt_nmi_lint(uint32_t apicid, uint16_t *flags);
