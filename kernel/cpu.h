@@ -22,7 +22,7 @@ enum {
 	MAXCPU = 64,
 	MAXHELD = 16, // spinlocks one CPU may hold at once
 	NGDT = 6,     // null, kcode, kdata, kcode32, and the TSS's two slots
-	CPU_NIST = 3, // IST stacks: trap.h's IST_COUNT
+	CPU_NIST = 5, // IST stacks: trap.h's IST_COUNT
 };
 
 struct kthread;
@@ -58,7 +58,8 @@ struct cpu {
 	int nrunnable;
 	uint64_t slicestart; // nanotime when current started its slice
 	struct kthread *zombie; // exited; its stack is freed by the next thread
-	bool needresched; // Owned by this CPU: switch threads on leaving the trap
+	bool needresched; // Owned by this CPU: the time slice is over
+	bool poked;       // Atomic: kthread_poke asks for the preemption path
 
 	// Owned by this CPU, changed with interrupts off: pending timer
 	// events, soonest first (timer.c).

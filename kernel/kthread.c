@@ -129,13 +129,28 @@ kthread_yield(void)
 	finishswitch();
 }
 
-// From trap(): the timer ended this thread's slice. Interrupts are off and
-// the thread held no spinlock when it was interrupted.
+// Set by the runtime: called in a preempted thread (trap.c's preempted).
+void (*kthread_preempthook)(void);
+
+// Make t, if it is running now, go through the preemption path
+// (kthread_preempthook, then the time slice) at once: an IPI to its CPU,
+// whose handler finds the poke and makes the running thread call
+// asyncpreempt. If t is not running it will not be poked.
 void
-kthread_preempt(void)
+kthread_poke(struct kthread *t)
 {
-	mycpu()->needresched = false;
-	kthread_yield();
+	struct cpu *c = t->cpu;
+	if (__atomic_load_n(&c->current, __ATOMIC_ACQUIRE) != t) {
+		return;
+	}
+	__atomic_store_n(&c->poked, true, __ATOMIC_RELEASE);
+	pushcli();
+	if (c == mycpu()) {
+		lapic_ipi(IPI_SELF, IPI_FIXED, T_IPI_WAKE);
+	} else {
+		lapic_ipi(c->apicid, IPI_FIXED, T_IPI_WAKE);
+	}
+	popcli();
 }
 
 // Sleep until kthread_unpark, unless an unpark came since the last park.

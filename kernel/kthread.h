@@ -51,7 +51,8 @@ void kthread_yield(void);
 void kthread_park(void);
 void kthread_unpark(struct kthread *t);
 void kthread_exit(void) __attribute__((noreturn));
-void kthread_preempt(void);
+void kthread_poke(struct kthread *t);
+extern void (*kthread_preempthook)(void);
 void kthread_idle(void) __attribute__((noreturn));
 
 // swtch.asm

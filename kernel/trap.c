@@ -111,12 +111,18 @@ trap_init(void)
 	}
 	kprintf("fpu: %s, %lu bytes of state saved on each trap%s\n", usexsave ? "xsave" : "fxsave",
 	        fpusavesize, usexsave && (xgetbv(0) & XCR0_AVX) ? " (with AVX)" : "");
+	// Exceptions run on the stack they interrupt, except those that
+	// could find it broken. Interrupts all run on the CPU's interrupt
+	// stack, so they never push onto a thread's or goroutine's stack
+	// (which may not be mapped that far); preemption reaches the
+	// interrupted code another way (trap, below).
 	for (int v = 0; v < NVECTOR; v++) {
-		setgate(v, vectors[v], 0);
+		setgate(v, vectors[v], v < NEXCEPTION ? 0 : IST_INTR);
 	}
 	setgate(T_DF, vectors[T_DF], IST_DF);
 	setgate(T_NMI, vectors[T_NMI], IST_NMI);
 	setgate(T_MC, vectors[T_MC], IST_MC);
+	setgate(T_PF, vectors[T_PF], IST_PF);
 	idt_load();
 }
 
@@ -194,8 +200,40 @@ trap(struct trapframe *tf)
 	}
 	fn(tf, handlers[tf->trapno].arg);
 
+	// Preempt the interrupted code if asked to and if it can be: it had
+	// interrupts on, so it held no spinlock. Make it call asyncpreempt
+	// (trapasm.asm) on its own stack, as if it had called it itself: its
+	// rflags and rip go on that stack (no red zone to skip: everything is
+	// built with -mno-red-zone) and it resumes there with interrupts off.
 	struct cpu *c = mycpu();
-	if (c->needresched && (tf->rflags & FL_IF) && c->ncli == 0) {
-		kthread_preempt();
+	if ((c->needresched || c->poked) && (tf->rflags & FL_IF) && c->ncli == 0) {
+		uint64_t *sp = (uint64_t *)tf->rsp;
+		sp[-1] = tf->rip;
+		sp[-2] = tf->rflags;
+		tf->rsp -= 16;
+		tf->rip = (uint64_t)asyncpreempt;
+		tf->rflags &= ~FL_IF;
+	}
+}
+
+// The preemption asyncpreempt brings about, in the interrupted thread, on
+// its own stack, with all its registers saved there. First the kernel's
+// time slice (it may switch kernel threads on this CPU), then the
+// runtime's (it may switch goroutines on this kernel thread). Interrupts
+// stay off until each request is cleared, so that the timer cannot ask
+// again, and nest another asyncpreempt, before this one has acted.
+void
+preempted(void)
+{
+	struct cpu *c = mycpu();
+	c->poked = false;
+	if (c->needresched) {
+		c->needresched = false;
+		kthread_yield(); // a new slice: the timer will not ask again soon
+	}
+	if (kthread_preempthook != NULL) {
+		sti();
+		kthread_preempthook();
+		cli();
 	}
 }

@@ -70,10 +70,12 @@ enum {
 
 // Interrupt stack table slots (gdt.c fills the TSS, trap.c the IDT).
 enum {
-	IST_DF = 1,  // double fault
-	IST_NMI = 2, // NMI
-	IST_MC = 3,  // machine check
-	IST_COUNT = 3,
+	IST_DF = 1,   // double fault
+	IST_NMI = 2,  // NMI
+	IST_MC = 3,   // machine check
+	IST_INTR = 4, // every device interrupt, timer and IPI (vectors >= 32)
+	IST_PF = 5,   // page faults: a stack may grow by faulting (runtime)
+	IST_COUNT = 5,
 };
 
 const char *trap_name(int trapno);
@@ -83,3 +85,7 @@ void intr_register(int vector, void (*fn)(struct trapframe *tf, void *arg), void
 int vector_alloc(void (*fn)(struct trapframe *tf, void *arg), void *arg);
 void vector_free(int vector);
 void idt_load(void);
+
+// trapasm.asm, trap.c: preemption by an injected call.
+void asyncpreempt(void);
+void preempted(void);

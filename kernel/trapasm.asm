@@ -22,6 +22,7 @@ bits 64
 section .text
 
 extern trap
+extern preempted
 extern fpusavesize
 extern usexsave
 
@@ -39,8 +40,8 @@ vector %+ v:
 %assign v v + 1
 %endrep
 
-alltraps:
-	cld                               ; the C ABI wants DF clear
+; PUSHREGS and POPREGS: the general registers, in struct trapframe's order.
+%macro PUSHREGS 0
 	push rax
 	push rbx
 	push rcx
@@ -56,45 +57,9 @@ alltraps:
 	push r13
 	push r14
 	push r15
-	mov rbx, rsp                      ; callee-saved: the frame, for after
-	and rsp, -64                      ; XSAVE wants 64-byte alignment
-	sub rsp, [fpusavesize]
-	cmp byte [usexsave], 0
-	je .fxsave
-	xor eax, eax                      ; XRSTOR faults on a dirty XSAVE
-	mov [rsp + 512], rax              ; header, and XSAVE writes only its
-	mov [rsp + 520], rax              ; first 8 bytes: zero the rest
-	mov [rsp + 528], rax
-	mov [rsp + 536], rax
-	mov [rsp + 544], rax
-	mov [rsp + 552], rax
-	mov [rsp + 560], rax
-	mov [rsp + 568], rax
-	mov eax, -1                       ; every enabled component
-	mov edx, -1
-	xsave64 [rsp]
-	jmp .saved
-.fxsave:
-	fxsave64 [rsp]
-.saved:
-	mov rdi, rbx                      ; the struct trapframe
-	; Link this frame into the interrupted code's frame-pointer chain, so
-	; a backtrace from inside trap() runs on into the code it interrupted.
-	push qword [rbx + 17 * 8]         ; the interrupted rip
-	push rbp                          ; the interrupted rbp
-	mov rbp, rsp
-	call trap
-	add rsp, 16
-	cmp byte [usexsave], 0
-	je .fxrstor
-	mov eax, -1
-	mov edx, -1
-	xrstor64 [rsp]
-	jmp .restored
-.fxrstor:
-	fxrstor64 [rsp]
-.restored:
-	mov rsp, rbx
+%endmacro
+
+%macro POPREGS 0
 	pop r15
 	pop r14
 	pop r13
@@ -110,8 +75,89 @@ alltraps:
 	pop rcx
 	pop rbx
 	pop rax
+%endmacro
+
+; FPUSAVE: save the FPU state below rsp, 64-byte aligned; rbx keeps the
+; stack pointer from before. Clobbers rax, rdx. FPURESTORE undoes it.
+%macro FPUSAVE 0
+	mov rbx, rsp
+	and rsp, -64                      ; XSAVE wants 64-byte alignment
+	sub rsp, [fpusavesize]
+	cmp byte [usexsave], 0
+	je %%fxsave
+	xor eax, eax                      ; XRSTOR faults on a dirty XSAVE
+	mov [rsp + 512], rax              ; header, and XSAVE writes only its
+	mov [rsp + 520], rax              ; first 8 bytes: zero the rest
+	mov [rsp + 528], rax
+	mov [rsp + 536], rax
+	mov [rsp + 544], rax
+	mov [rsp + 552], rax
+	mov [rsp + 560], rax
+	mov [rsp + 568], rax
+	mov eax, -1                       ; every enabled component
+	mov edx, -1
+	xsave64 [rsp]
+	jmp %%saved
+%%fxsave:
+	fxsave64 [rsp]
+%%saved:
+%endmacro
+
+%macro FPURESTORE 0
+	cmp byte [usexsave], 0
+	je %%fxrstor
+	mov eax, -1
+	mov edx, -1
+	xrstor64 [rsp]
+	jmp %%restored
+%%fxrstor:
+	fxrstor64 [rsp]
+%%restored:
+	mov rsp, rbx
+%endmacro
+
+alltraps:
+	cld                               ; the C ABI wants DF clear
+	PUSHREGS
+	FPUSAVE
+	mov rdi, rbx                      ; the struct trapframe
+	; Link this frame into the interrupted code's frame-pointer chain, so
+	; a backtrace from inside trap() runs on into the code it interrupted.
+	push qword [rbx + 17 * 8]         ; the interrupted rip
+	push rbp                          ; the interrupted rbp
+	mov rbp, rsp
+	call trap
+	add rsp, 16
+	FPURESTORE
+	POPREGS
 	add rsp, 16                       ; the vector number and error code
 	iretq
+
+;   void asyncpreempt(void);
+;
+; Preemption. An interrupt runs on the CPU's interrupt stack, so it cannot
+; switch threads where it stands; instead trap() (trap.c) makes the
+; interrupted code call asyncpreempt, as Go's signal handler makes a
+; goroutine call runtime.asyncPreempt: it pushes the interrupted rip and
+; rflags onto the interrupted stack and returns to here, with interrupts
+; off. asyncpreempt saves every register and the FPU state on that stack,
+; calls preempted() (trap.c), which may switch threads or goroutines and
+; come back much later, and then restores all and returns to the
+; interrupted instruction with its flags.
+global asyncpreempt
+asyncpreempt:
+	cld
+	PUSHREGS
+	FPUSAVE
+	push qword [rbx + 16 * 8]         ; the interrupted rip, for backtraces
+	push rbp
+	mov rbp, rsp
+	call preempted
+	add rsp, 16
+	FPURESTORE
+	POPREGS
+	popfq                             ; the interrupted flags: interrupts on
+	ret                               ; to the interrupted rip
 
 section .rodata
 align 8

@@ -253,3 +253,34 @@ TEST(TestPreemptionKeepsFPUState)
 	}
 	t_logf(t, "both workers took %lu ms on one CPU", (nanotime() - start) / 1000000);
 }
+
+// Found when preempted() turned interrupts on before acting on the time
+// slice: the timer asked again at once, nesting asyncpreempt until the
+// kernel stack overflowed. Four spinners share one CPU for 40 slices.
+static int spinnersleft; // Atomic
+static struct note spinnersdone;
+
+static void
+spinfor(void *arg)
+{
+	uint64_t end = nanotime() + (uint64_t)(uintptr_t)arg;
+	while (nanotime() < end) {
+		cpu_pause();
+	}
+	if (__atomic_sub_fetch(&spinnersleft, 1, __ATOMIC_ACQ_REL) == 0) {
+		notewakeup(&spinnersdone);
+	}
+}
+
+TEST(TestManyPreemptionsDoNotNest)
+{
+	spinnersleft = 4;
+	noteclear(&spinnersdone);
+	int cpu = kthread_current()->cpu->id;
+	for (int i = 0; i < 4; i++) {
+		kthread_create(spinfor, (void *)(uintptr_t)(100 * 1000 * 1000), "spinfor", cpu);
+	}
+	if (!notetsleep(&spinnersdone, 30LL * 1000 * 1000 * 1000)) {
+		t_errorf(t, "%d spinners did not finish", spinnersleft);
+	}
+}
