@@ -20,6 +20,8 @@
 
 %define CR0_PE (1 << 0)
 %define CR0_WP (1 << 16)
+%define CR0_NW (1 << 29)
+%define CR0_CD (1 << 30)
 %define CR0_PG (1 << 31)
 %define CR4_PAE (1 << 5)
 %define CR4_PGE (1 << 7)
@@ -42,6 +44,7 @@ apboot:
 	mov ds, ax
 	lgdt [apgdtptr - apboot]
 	mov eax, cr0
+	and eax, ~(CR0_CD | CR0_NW)        ; an AP starts with caches off
 	or eax, CR0_PE
 	mov cr0, eax
 	jmp dword 0x18:ABS(ap32)           ; GDT_KCODE32
