@@ -42,6 +42,7 @@ KERNEL_OBJS := \
 	kernel/kthread.o \
 	kernel/swtch.o \
 	kernel/note.o \
+	kernel/mutex.o \
 	kernel/madt.o \
 	kernel/smp.o \
 	kernel/ioapic.o \

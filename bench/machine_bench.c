@@ -46,7 +46,7 @@ BENCH(BenchmarkIPIRoundTrip)
 // Two threads, on CPU 0 and CPU 1, wake each other through notes: an op
 // is one round trip, two cross-CPU wakeups.
 struct pingpong {
-	struct note ping, pong;
+	struct note ping, pong, done;
 	long n;
 };
 
@@ -59,8 +59,11 @@ ponger(void *arg)
 		noteclear(&p->ping);
 		notewakeup(&p->pong);
 	}
+	notewakeup(&p->done);
 }
 
+// Each run waits for its ponger to finish: a ponger of the last run still
+// looping would otherwise sleep on the same note as the next one's.
 static void
 pingpong(struct B *b, int othercpu)
 {
@@ -68,12 +71,15 @@ pingpong(struct B *b, int othercpu)
 	p.n = b->n;
 	noteclear(&p.ping);
 	noteclear(&p.pong);
+	noteclear(&p.done);
 	kthread_create(ponger, &p, "ponger", othercpu);
 	for (long i = 0; i < b->n; i++) {
 		notewakeup(&p.ping);
 		notesleep(&p.pong);
 		noteclear(&p.pong);
 	}
+	b_stoptimer(b);
+	notesleep(&p.done);
 }
 
 BENCH(BenchmarkNoteWakeupCrossCPU)

@@ -25,6 +25,7 @@ static void wakecpu(struct cpu *c);
 static void runqput(struct cpu *c, struct kthread *t);
 static struct kthread *runqget(struct cpu *c);
 static struct kthread *newthread(const char *name, int cpu);
+static struct kthread *newstack(struct kthread *t, void (*fn)(void *), void *arg);
 
 static int nextid;  // Atomic: thread ids
 static int nextcpu; // Atomic: round-robin home CPU for kthread_create
@@ -44,8 +45,8 @@ kthread_cpuinit(const char *name)
 	c->slicestart = nanotime();
 	if (c->id == 0) {
 		// The boot CPU's boot flow goes on to run main; it needs an
-		// idle thread of its own.
-		c->idle = kthread_create((void (*)(void *))kthread_idle, NULL, "idle0", 0);
+		// idle thread of its own, which runs only when nothing else can.
+		c->idle = newstack(newthread("idle0", 0), (void (*)(void *))kthread_idle, NULL);
 	}
 }
 
@@ -62,6 +63,25 @@ newthread(const char *name, int cpu)
 	return t;
 }
 
+// Give t a stack whose first switch starts fn(arg): the frame swtch.asm
+// pops, MXCSR and FCW at their reset values, six zeroed callee-saved
+// registers, then the return into the trampoline.
+static struct kthread *
+newstack(struct kthread *t, void (*fn)(void *), void *arg)
+{
+	t->fn = fn;
+	t->arg = arg;
+	t->stacktop = kstack_alloc();
+	uint64_t *sp = (uint64_t *)t->stacktop;
+	*--sp = (uint64_t)kthread_trampoline;
+	for (int i = 0; i < 6; i++) {
+		*--sp = 0;
+	}
+	*--sp = 0x037FULL << 32 | 0x1F80; // FCW in the high half, MXCSR low
+	t->rsp = (uint64_t)sp;
+	return t;
+}
+
 // A new thread running fn(arg) on CPU cpu, or on the next CPU in turn if
 // cpu < 0. It is runnable at once. When fn returns the thread exits.
 struct kthread *
@@ -70,21 +90,7 @@ kthread_create(void (*fn)(void *), void *arg, const char *name, int cpu)
 	if (cpu < 0) {
 		cpu = __atomic_fetch_add(&nextcpu, 1, __ATOMIC_RELAXED) % ncpu;
 	}
-	struct kthread *t = newthread(name, cpu);
-	t->fn = fn;
-	t->arg = arg;
-	t->stacktop = kstack_alloc();
-
-	// The frame swtch.asm pops: MXCSR and FCW at their reset values, six
-	// zeroed callee-saved registers, then the return into the trampoline.
-	uint64_t *sp = (uint64_t *)t->stacktop;
-	*--sp = (uint64_t)kthread_trampoline;
-	for (int i = 0; i < 6; i++) {
-		*--sp = 0;
-	}
-	*--sp = 0x037FULL << 32 | 0x1F80; // FCW in the high half, MXCSR low
-	t->rsp = (uint64_t)sp;
-
+	struct kthread *t = newstack(newthread(name, cpu), fn, arg);
 	struct cpu *c = t->cpu;
 	spin_lock(&c->runlock);
 	runqput(c, t);
@@ -248,6 +254,11 @@ kthread_idle(void)
 static void
 switchto(struct cpu *c)
 {
+	// As xv6's sched: no other spinlock may cross the switch, or the
+	// next thread would run holding it, with interrupts off.
+	if (c->nheld != 1) {
+		fatalf("switchto: %s holding %d spinlocks (%s)", c->current->name, c->nheld, c->held[0]->name);
+	}
 	struct kthread *old = c->current;
 	struct kthread *next = runqget(c);
 	if (next == NULL) {

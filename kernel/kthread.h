@@ -42,6 +42,8 @@ struct kthread {
 	int state;
 	bool wakeup; // an unpark came while not parked
 	struct kthread *next; // run list
+
+	struct kthread *waitnext; // Protected by the mutex it waits for (mutex.c)
 };
 
 void kthread_cpuinit(const char *name);

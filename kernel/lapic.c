@@ -51,6 +51,8 @@ enum {
 	ICR_ALLBUTSELF = 3 << 18,
 };
 
+static void error_intr(struct trapframe *tf, void *arg);
+
 static bool x2apic;              // set once by the boot CPU
 static volatile uint32_t *xapic; // the xAPIC register page, mapped uncached
 static bool tscdeadline;
@@ -91,6 +93,7 @@ lapic_init(void)
 			xapic = vm_mapmmio(base & ~0xFFFULL, PGSIZE);
 		}
 		kprintf("lapic: %s mode\n", x2apic ? "x2APIC" : "xAPIC (MMIO)");
+		intr_register(T_APICERROR, error_intr, NULL);
 	}
 	base |= APIC_BASE_EN;
 	if (x2apic) {
@@ -116,6 +119,17 @@ lapic_init(void)
 	lapicw(LAPIC_EOI, 0);
 	lapicw(LAPIC_TDCR, TDCR_DIV16);
 	mycpu()->apicid = lapic_id();
+}
+
+// The APIC found an error in an interrupt it sent or received (SDM vol.
+// 3A, 11.5.3): say which and go on.
+static void
+error_intr(struct trapframe *tf, void *arg)
+{
+	(void)tf;
+	(void)arg;
+	lapicw(LAPIC_ESR, 0); // latch the errors into the register
+	kprintf("lapic: cpu %d: APIC error 0x%x\n", mycpu()->id, lapicr(LAPIC_ESR));
 }
 
 bool

@@ -80,8 +80,8 @@ madt_init(void)
 		p += p[1];
 	}
 	madt.present = true;
-	kprintf("madt: %d CPUs, %d I/O APICs, %d interrupt overrides, %d NMI inputs\n", madt.ncpu,
-	        madt.nioapic, madt.noverride, madt.nnmi);
+	kprintf("madt: %d CPU%s, %d I/O APICs, %d interrupt overrides, %d NMI inputs\n", madt.ncpu,
+	        madt.ncpu == 1 ? "" : "s", madt.nioapic, madt.noverride, madt.nnmi);
 }
 
 static void

@@ -4,7 +4,7 @@
 // that fits, below 4 GiB so the early direct map reaches it.
 //
 // Never handed out: everything below 1 MiB (the real-mode IVT, the BIOS
-// data area, later the AP trampoline), the kernel image, boot modules, the
+// data area, the AP trampoline at 0x8000), the kernel image, boot modules, the
 // bitmap itself, and every range the map does not call usable (ACPI tables
 // included, which live in ACPI or reserved ranges).
 

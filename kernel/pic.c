@@ -1,9 +1,9 @@
 // pic.c: the two 8259A interrupt controllers of the PC/AT. hood uses the
 // local and I/O APICs instead, but the 8259s are still there: they are
 // remapped to vectors 32-47 first (by default IRQs 0-7 would arrive on
-// the CPU exception vectors 8-15) and then every line is masked. A
-// spurious IRQ 7 or 15 can still arrive; trap.c's table has no handler for
-// it on purpose, since nothing should unmask them.
+// the CPU exception vectors 8-15) and then every line is masked, before
+// interrupts are first turned on, so none can arrive: one that did would
+// be reported as an unexpected interrupt.
 
 #include "kernel.h"
 #include "trap.h"

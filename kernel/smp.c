@@ -215,13 +215,22 @@ tscsync_ap(void)
 	__atomic_store_n(&tscphase, 2, __ATOMIC_RELEASE);
 }
 
-// Run fn(arg) on CPU cpu, or on every other online CPU (SMP_ALL), and
-// return when it has run everywhere. The caller holds no spinlock.
+// Run fn(arg) on CPU cpu (this one included), or on every other online CPU
+// (SMP_ALL), and return when it has run everywhere. The caller holds no
+// spinlock.
 void
 smp_call(int cpu, void (*fn)(void *arg), void *arg)
 {
+	if (cpu != SMP_ALL && (cpu < 0 || cpu >= ncpu || !__atomic_load_n(&cpus[cpu].online, __ATOMIC_ACQUIRE))) {
+		fatalf("smp_call: cpu %d is not online", cpu);
+	}
 	pushcli();
 	struct cpu *self = mycpu();
+	if (cpu == self->id) {
+		fn(arg);
+		popcli();
+		return;
+	}
 	if (self->nheld > 0) {
 		fatalf("smp_call: called holding %s", self->held[self->nheld - 1]->name);
 	}

@@ -11,15 +11,6 @@ spin_init(struct spinlock *l, const char *name, int rank)
 	*l = (struct spinlock)SPINLOCK_INIT(name, rank);
 }
 
-// Whether taking l while holding h breaks the lock order. newlib nests
-// FILE locks (reading stdin flushes stdout under stdin's lock), so those
-// alone may be taken at equal rank; kernel/lockrank.h.
-static bool
-outoforder(struct spinlock *h, struct spinlock *l)
-{
-	return h->rank > l->rank || (h->rank == l->rank && l->rank != LOCK_NEWLIB_FILE);
-}
-
 void
 spin_lock(struct spinlock *l)
 {
@@ -28,7 +19,7 @@ spin_lock(struct spinlock *l)
 	if (spin_holding(l)) {
 		fatalf("spin_lock: %s already held by this CPU", l->name);
 	}
-	if (c->nheld > 0 && outoforder(c->held[c->nheld - 1], l)) {
+	if (c->nheld > 0 && c->held[c->nheld - 1]->rank >= l->rank) {
 		struct spinlock *h = c->held[c->nheld - 1];
 		fatalf("spin_lock: lock order: %s (rank %d) taken while holding %s (rank %d)", l->name,
 		       l->rank, h->name, h->rank);

@@ -43,14 +43,14 @@ enum {
 	NVECTOR = 256,
 };
 
-// The other vectors (docs/interrupts.md has the table). The local APIC
+// The other vectors (docs/machine.md has the table). The local APIC
 // delivers higher vectors first, so the timer and IPIs sit at the top.
 enum {
 	IRQ_BASE = 32,        // legacy IRQ n (through the I/O APIC) is IRQ_BASE + n
 	VEC_DYNAMIC = 48,     // vector_alloc hands out [VEC_DYNAMIC, VEC_DYNAMIC_END)
 	VEC_DYNAMIC_END = 0xF0,
 	T_TIMER = 0xF0,       // local APIC timer (timer.c)
-	T_IPI_WAKE = 0xF1,    // wake a halted CPU: nothing to do but return
+	T_IPI_WAKE = 0xF1,    // wake a halted CPU, rearm its timer, see pokes
 	T_IPI_CALL = 0xF2,    // run a function on another CPU (smp.c)
 	T_APICERROR = 0xFE,   // local APIC internal error
 	T_SPURIOUS = 0xFF,    // local APIC spurious interrupt: no EOI

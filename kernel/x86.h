@@ -200,6 +200,8 @@ enum {
 
 // Control register and MSR bits the kernel reads or sets.
 enum {
+	CR0_NW = 1 << 29, // not write-through
+	CR0_CD = 1 << 30, // cache disable
 	CR4_PGE = 1 << 7,
 	CR4_OSXSAVE = 1 << 18,
 	XCR0_AVX = 1 << 2,

@@ -7,6 +7,7 @@
 #include "kernel/cpu.h"
 #include "kernel/kernel.h"
 #include "kernel/kthread.h"
+#include "kernel/mutex.h"
 #include "kernel/note.h"
 #include "kernel/timer.h"
 #include "kernel/x86.h"
@@ -282,5 +283,45 @@ TEST(TestManyPreemptionsDoNotNest)
 	}
 	if (!notetsleep(&spinnersdone, 30LL * 1000 * 1000 * 1000)) {
 		t_errorf(t, "%d spinners did not finish", spinnersleft);
+	}
+}
+
+// A mutex's holder may sleep: threads on every CPU increment a counter
+// under one mutex, yielding the CPU inside; the count is exact.
+static struct mutex countmu = MUTEX_INIT("testcount");
+static long mucount;
+static int muleft; // Atomic
+static struct note mudone;
+
+static void
+mutexworker(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 200; i++) {
+		mutex_lock(&countmu, false);
+		long v = mucount;
+		kthread_yield();
+		mucount = v + 1;
+		mutex_unlock(&countmu);
+	}
+	if (__atomic_sub_fetch(&muleft, 1, __ATOMIC_ACQ_REL) == 0) {
+		notewakeup(&mudone);
+	}
+}
+
+TEST(TestMutexExcludesSleepers)
+{
+	enum { WORKERS = 6 };
+	mucount = 0;
+	muleft = WORKERS;
+	noteclear(&mudone);
+	for (int i = 0; i < WORKERS; i++) {
+		kthread_create(mutexworker, NULL, "mutexworker", -1);
+	}
+	if (!notetsleep(&mudone, 60LL * 1000 * 1000 * 1000)) {
+		t_fatalf(t, "%d workers did not finish", muleft);
+	}
+	if (mucount != WORKERS * 200) {
+		t_errorf(t, "count %ld, want %d", mucount, WORKERS * 200);
 	}
 }

@@ -322,3 +322,26 @@ TEST(TestSMPTimerDeadlines)
 	t_logf(t, "%d timers on %d CPUs: lateness p50 %lu us, p99 %lu us, max %lu us", NTIMERS, ncpu,
 	       late[NTIMERS / 2] / 1000, late[NTIMERS * 99 / 100] / 1000, late[NTIMERS - 1] / 1000);
 }
+
+// Every CPU runs with its caches on (an AP starts with CR0.CD and NW set;
+// found in a fatal report's cr0 line).
+static bool cacheson[MAXCPU];
+
+static void
+checkcaches(void *arg)
+{
+	(void)arg;
+	cacheson[kthread_current()->cpu->id] = (rcr0() & (CR0_CD | CR0_NW)) == 0;
+}
+
+TEST(TestSMPCachesOn)
+{
+	if (!runoneach(checkcaches, NULL)) {
+		t_fatalf(t, "the checkers did not finish");
+	}
+	for (int i = 0; i < ncpu; i++) {
+		if (!cacheson[i]) {
+			t_errorf(t, "cpu %d runs with CR0.CD or CR0.NW set", i);
+		}
+	}
+}
