@@ -24,7 +24,7 @@ KCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror \
 	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-optimize-sibling-calls \
 	-nostdinc -isystem $(NEWLIB)/include -idirafter $(shell $(CC) -print-file-name=include) \
 	-U__linux__ -U__linux -Ulinux -U__gnu_linux__ -U__unix__ -U__unix -Uunix \
-	-I. -MMD -MP
+	-I. -Iinclude -MMD -MP
 NASMFLAGS := -f elf64 -g -F dwarf
 LDFLAGS := -nostdlib -T linker.ld -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments
 LIBS := $(NEWLIB)/lib/libc.a $(NEWLIB)/lib/libm.a
@@ -65,7 +65,14 @@ KERNEL_OBJS := \
 	drivers/screen.o \
 	drivers/font.o \
 	lib/syscalls.o \
-	lib/locks.o
+	lib/locks.o \
+	runtime/proc.o \
+	runtime/runq.o \
+	runtime/stack.o \
+	runtime/time.o \
+	runtime/api.o \
+	runtime/os_hood.o \
+	runtime/asm_amd64.o
 
 TEST_OBJS := \
 	tests/testing.o \

@@ -112,6 +112,12 @@ parsekv(const char *key, const char *val, struct bootargs *a, char *err, size_t 
 			return false;
 		}
 		strcpy(strcmp(key, "test") == 0 ? a->test : a->bench, val);
+	} else if (strcmp(key, "stack") == 0) {
+		if (!parseint(val, 8192, 1L << 30, &n) || n % 4096 != 0) {
+			snprintf(err, errlen, "bad value for stack: \"%s\" (want a multiple of 4096 from 8192 to 1073741824)", val);
+			return false;
+		}
+		a->stacksize = n;
 	} else if (strcmp(key, "madt") == 0) {
 		if (strcmp(val, "off") != 0 && strcmp(val, "on") != 0) {
 			snprintf(err, errlen, "bad value for madt: \"%s\" (want on or off)", val);

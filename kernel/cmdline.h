@@ -8,6 +8,8 @@
 //	test=sel          run guest tests: all, TestA,TestB, or Prefix*
 //	madt=off          ignore ACPI's MADT: one CPU, no I/O APIC
 //	bench=sel         run benchmarks (the benchmark image): as test=
+//	stack=bytes       each goroutine's stack reservation (default 1 MiB):
+//	                  a multiple of 4096, from 8192 to 1 GiB
 //
 // An unknown key is kept in unknown[] and warned about; a malformed value
 // stops the boot with EXIT_USAGE and a message that names the key and the
@@ -39,6 +41,7 @@ struct bootargs {
 	char test[CMDLINE_VALUELEN]; // "" when not given
 	bool nomadt;                 // madt=off
 	char bench[CMDLINE_VALUELEN]; // "" when not given
+	long stacksize;               // stack=; 0 when not given
 	char unknown[CMDLINE_MAXUNKNOWN][CMDLINE_NAMELEN];
 	int nunknown;
 };

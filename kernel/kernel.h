@@ -98,5 +98,8 @@ enum {
 // stack.asm
 void stack_switch(uint64_t top, void (*fn)(void)) __attribute__((noreturn));
 
-// The application's entry point, called once the machine is up.
+// The application's entry point, run by the runtime as goroutine 1.
 int main(void);
+
+// The runtime's entry point (runtime/proc.c): the kernel's hand-off.
+void rt0_go(void) __attribute__((noreturn));

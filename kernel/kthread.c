@@ -141,13 +141,13 @@ void (*kthread_preempthook)(void);
 // Make t, if it is running now, go through the preemption path
 // (kthread_preempthook, then the time slice) at once: an IPI to its CPU,
 // whose handler finds the poke and makes the running thread call
-// asyncpreempt. If t is not running it will not be poked.
-void
+// asyncpreempt. If t is not running it is not poked: false.
+bool
 kthread_poke(struct kthread *t)
 {
 	struct cpu *c = t->cpu;
 	if (__atomic_load_n(&c->current, __ATOMIC_ACQUIRE) != t) {
-		return;
+		return false;
 	}
 	__atomic_store_n(&c->poked, true, __ATOMIC_RELEASE);
 	pushcli();
@@ -157,6 +157,7 @@ kthread_poke(struct kthread *t)
 		lapic_ipi(c->apicid, IPI_FIXED, T_IPI_WAKE);
 	}
 	popcli();
+	return true;
 }
 
 // Sleep until kthread_unpark, unless an unpark came since the last park.

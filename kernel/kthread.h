@@ -44,6 +44,7 @@ struct kthread {
 	struct kthread *next; // run list
 
 	struct kthread *waitnext; // Protected by the mutex it waits for (mutex.c)
+	void *rt; // the runtime's M running on this thread (runtime/os_hood.c)
 };
 
 void kthread_cpuinit(const char *name);
@@ -53,7 +54,7 @@ void kthread_yield(void);
 void kthread_park(void);
 void kthread_unpark(struct kthread *t);
 void kthread_exit(void) __attribute__((noreturn));
-void kthread_poke(struct kthread *t);
+bool kthread_poke(struct kthread *t);
 extern void (*kthread_preempthook)(void);
 void kthread_idle(void) __attribute__((noreturn));
 

@@ -10,6 +10,10 @@
 //	LOCK_HEAP       sbrk's heap (lib/)        -
 //	LOCK_VM         the page tables (vm.c)    heap
 //	LOCK_PHYSMEM    the frame allocator       heap, vm
+//	LOCK_SCHED      the runtime's sched.lock  -
+//	                (runtime/proc.c)
+//	LOCK_TIMERS     a P's timer heap          -
+//	                (runtime/time.c)
 //	LOCK_RUNQ       a CPU's run list          -
 //	LOCK_VECTORS    interrupt vectors, the    -
 //	                I/O APIC's table
@@ -24,6 +28,8 @@ enum lockrank {
 	LOCK_HEAP = 10,
 	LOCK_VM = 20,
 	LOCK_PHYSMEM = 30,
+	LOCK_SCHED = 44,
+	LOCK_TIMERS = 46,
 	LOCK_RUNQ = 50,
 	LOCK_VECTORS = 60,
 	LOCK_INPUT = 70,

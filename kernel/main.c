@@ -56,8 +56,8 @@ kmain_onstack(void)
 	ioapic_init();               // device interrupt lines, all masked
 	serial_enableinput();        // console input: COM1's interrupt
 	sti();                       // interrupts on
-	exit(main());                // the application; newlib's exit flushes stdio, then
-	                             // _exit powers off with main's status
+	rt0_go();                    // the Go runtime: main runs as goroutine 1; its
+	                             // return powers off with main's status
 }
 // clang-format on
 

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "kernel/kernel.h"
+#include "kernel/kthread.h"
+#include "kernel/note.h"
 #include "tests/testing.h"
 
 // Opaque to the optimiser, so the faulting accesses are not folded away.
@@ -91,8 +93,37 @@ static int __attribute__((noinline)) recurse(int n)
 	return recurse(n + 1) + pad[0];
 }
 
+// Tests run in a goroutine; kernel stacks are the kernel threads'.
+static void
+TestKernelStackOverflowThread(void *arg)
+{
+	(void)arg;
+	recurse(0);
+}
+
 CRASHTEST(TestKernelStackOverflow, 2, "fatal error: kernel stack overflow")
 {
 	(void)t;
-	recurse(0);
+	kthread_create(TestKernelStackOverflowThread, NULL, "overflow", -1);
+	struct note never = {0};
+	notesleep(&never);
+}
+
+// A goroutine's stack grows by faults up to its limit (1 MiB), then Go's
+// message: "runtime: goroutine stack exceeds 1048576-byte limit".
+static int __attribute__((noipa))
+TestGoroutineStackOverflowRecurse(int n)
+{
+	volatile char pad[4096];
+	pad[0] = (char)n;
+	if (n == 1 << 20) {
+		return pad[0];
+	}
+	return TestGoroutineStackOverflowRecurse(n + 1) + pad[0];
+}
+
+CRASHTEST(TestGoroutineStackOverflow, 2, "fatal error: stack overflow")
+{
+	(void)t;
+	TestGoroutineStackOverflowRecurse(0);
 }

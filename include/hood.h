@@ -1,0 +1,50 @@
+// hood.h: the Go-shaped API for hood's applications. A program is C with
+// goroutines:
+//
+//	#include <hood.h>
+//	#include <stdio.h>
+//
+//	static void
+//	hello(void *arg)
+//	{
+//		printf("hello from goroutine %s\n", (char *)arg);
+//	}
+//
+//	int
+//	main(void)
+//	{
+//		go(hello, "two");
+//		time_sleep(10 * Millisecond);
+//		printf("goroutines: %d\n", runtime_numgoroutine());
+//		return 0;
+//	}
+//
+// main runs as goroutine 1; when it returns, the program ends with its
+// status, other goroutines or not (as in Go). Everything here is safe to
+// call from any goroutine. Channels, select, sync, maps and the rest
+// arrive with the issues that build them.
+#pragma once
+
+#include <stdint.h>
+
+// go(fn, arg): run fn(arg) in a new goroutine.
+void newproc(void (*fn)(void *), void *arg);
+#define go(fn, arg) newproc((fn), (arg))
+
+// runtime
+void runtime_gosched(void);
+void runtime_goexit(void) __attribute__((noreturn));
+int runtime_numgoroutine(void);
+int runtime_numcpu(void);
+int runtime_gomaxprocs(int n); // n <= 0: only report
+
+// time: durations in nanoseconds, as Go's time.Duration.
+enum {
+	Nanosecond = 1,
+	Microsecond = 1000,
+	Millisecond = 1000000,
+};
+#define Second (1000LL * Millisecond)
+
+void time_sleep(int64_t ns);
+int64_t time_nanotime(void);

@@ -1,0 +1,71 @@
+; asm_amd64.asm: switching goroutines (runtime/proc.c). Go's asm_amd64.s
+; has the same three routines, for the same reasons.
+;
+; A G's context while it is off the CPU is its stack pointer (gobuf.sp);
+; below it on its own stack lie what a C function call must preserve
+; (System V ABI): rbx, rbp, r12-r15, the SSE and x87 control words, plus
+; rflags (so a G parked with interrupts on comes back with them on).
+; Everything else is dead across the call that switched.
+;
+;   void mcall_switch(struct gobuf *save, void (*fn)(struct g *),
+;                     struct g *gp, uint64_t g0sp);
+;
+; Save the running G's context in *save, switch to the g0 stack at g0sp
+; and call fn(gp) there. fn never returns (it ends in gogo); when gogo
+; resumes this G, mcall_switch returns to its caller.
+;
+;   void gogo(struct gobuf *buf);        // never returns
+;
+; Resume the context saved in *buf.
+;
+;   void gostart(void);
+;
+; Where a new G's first gogo returns to: the frame newproc built holds
+; its function in r12 and argument in r13; call fn(arg), then goexit1.
+
+bits 64
+section .text
+
+extern goexit1
+
+global mcall_switch
+mcall_switch:
+	pushfq
+	push rbp
+	push rbx
+	push r12
+	push r13
+	push r14
+	push r15
+	sub rsp, 8
+	stmxcsr [rsp]
+	fnstcw [rsp + 4]
+	mov [rdi], rsp
+	mov rsp, rcx
+	mov rdi, rdx
+	xor ebp, ebp                      ; g0's backtraces end here
+	call rsi
+	ud2
+
+global gogo
+gogo:
+	mov rsp, [rdi]
+	ldmxcsr [rsp]
+	fldcw [rsp + 4]
+	add rsp, 8
+	pop r15
+	pop r14
+	pop r13
+	pop r12
+	pop rbx
+	pop rbp
+	popfq
+	ret
+
+global gostart
+gostart:
+	xor ebp, ebp                      ; a G's backtrace ends here
+	mov rdi, r13
+	call r12
+	call goexit1
+	ud2

@@ -1,0 +1,47 @@
+// os.h: the machine interface: all the runtime knows of what it runs on,
+// as Go's os_linux.go and mem_linux.go are for Go. The bare-metal port is
+// os_hood.c; the hosted Linux port (to come) implements the same calls.
+//
+// Locks and notes are the machine's: spinlocks (runtime_lock and
+// runtime_unlock in proc.c wrap them, counting m->locks) and Go's notes
+// (one sleeper, one waker, once; notetsleep with a timeout).
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kernel/note.h"
+#include "kernel/spinlock.h"
+
+struct m;
+struct g;
+
+// A broken invariant of the runtime: the machine's fatal report, status 2.
+void throw(const char *msg) __attribute__((noreturn));
+void fatalf(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+int32_t os_ncpu(void);
+void os_newosproc(struct m *mp, int cpu, void (*fn)(void *mp));
+struct m *os_getm(void);
+struct m *os_acquirem(void);
+struct g *os_getg(void);
+void os_setm(struct m *mp);
+uint64_t nanotime(void);
+bool os_preemptm(struct m *mp);
+void os_exit(int status) __attribute__((noreturn));
+uint64_t os_threadstacktop(void);
+const char *os_getenv(const char *name);
+int os_print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int32_t os_gomaxprocs(void);
+int64_t os_stacksize(void);
+
+// Goroutine stacks: a region of virtual memory the runtime carves into
+// slots; pages are mapped on demand. os_stackfault is called for a page
+// fault at addr in the region, from the fault handler; it returns false
+// if addr is not the runtime's to map.
+uint64_t os_stackregion(uint64_t *size);
+void os_mapstack(uint64_t va);
+void os_unmapstack(uint64_t va);
+void os_setstackfault(bool (*fn)(uint64_t addr, bool write));
+void os_backtrace(uint64_t pc, uint64_t fp);
+void os_preempthook(void (*fn)(void));

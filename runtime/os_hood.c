@@ -1,0 +1,191 @@
+// os_hood.c: the machine interface (os.h) on hood's own kernel: Ms are
+// kernel threads (kernel/kthread.h), the M of the running thread is its
+// kthread's rt field, preemption is kthread_poke plus the kernel's
+// asyncpreempt, and goroutine stacks are a region of the address space
+// whose pages the page-fault handler maps. This is the only runtime file
+// that includes kernel headers beyond locks and notes.
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernel/cmdline.h"
+#include "kernel/cpu.h"
+#include "kernel/kernel.h"
+#include "kernel/kthread.h"
+#include "kernel/memlayout.h"
+#include "kernel/trap.h"
+#include "kernel/x86.h"
+#include "runtime/runtime.h"
+
+static bool (*stackfaultfn)(uint64_t addr, bool write);
+
+int32_t
+os_ncpu(void)
+{
+	return ncpu;
+}
+
+int32_t
+os_gomaxprocs(void)
+{
+	return bootargs.gomaxprocs;
+}
+
+// GODEBUG's variables, from the boot command line.
+const char *
+os_getenv(const char *name)
+{
+	return godebug_lookup(name);
+}
+
+int64_t
+os_stacksize(void)
+{
+	return bootargs.stacksize;
+}
+
+int
+os_print(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vkprintf(fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+// Start a kernel thread on CPU cpu running fn(mp).
+void
+os_newosproc(struct m *mp, int cpu, void (*fn)(void *mp))
+{
+	char name[24];
+	snprintf(name, sizeof name, "m%ld", mp->id);
+	mp->thread = kthread_create(fn, mp, name, cpu);
+}
+
+void
+os_setm(struct m *mp)
+{
+	struct kthread *t = kthread_current();
+	t->rt = mp;
+	mp->thread = t;
+}
+
+struct m *
+os_getm(void)
+{
+	return kthread_current()->rt;
+}
+
+// The M and its lock count in one step: a preemption cannot come between.
+struct m *
+os_acquirem(void)
+{
+	pushcli();
+	struct m *mp = mycpu()->current->rt;
+	mp->locks++;
+	popcli();
+	return mp;
+}
+
+struct g *
+os_getg(void)
+{
+	pushcli();
+	struct m *mp = mycpu()->current->rt;
+	struct g *gp = mp->cur;
+	popcli();
+	return gp;
+}
+
+// The top of the running kernel thread's stack, less a little for the
+// frames above mstart: g0's stack.
+uint64_t
+os_threadstacktop(void)
+{
+	return (readrsp() & ~15ULL) - 256;
+}
+
+bool
+os_preemptm(struct m *mp)
+{
+	return kthread_poke(mp->thread);
+}
+
+static void (*runtimepreempt)(void);
+
+// Only kernel threads that are Ms run Go code to preempt.
+static void
+preempthook(void)
+{
+	if (kthread_current()->rt != NULL) {
+		runtimepreempt();
+	}
+}
+
+void
+os_preempthook(void (*fn)(void))
+{
+	runtimepreempt = fn;
+	kthread_preempthook = preempthook;
+}
+
+// Leave after a fatal error: no atexit handlers, no stdio flush (it may
+// sleep on a lock, and this may run in a fault handler), as Go exits 2
+// without running deferred calls.
+void
+os_exit(int status)
+{
+	poweroff(status);
+}
+
+uint64_t
+os_stackregion(uint64_t *size)
+{
+	*size = GSTACKS_SIZE;
+	return GSTACKS;
+}
+
+void
+os_mapstack(uint64_t va)
+{
+	uint64_t pa = physmem_alloc();
+	memset(p2v(pa), 0, PGSIZE);
+	vm_map(va, pa, VM_WRITE);
+}
+
+void
+os_unmapstack(uint64_t va)
+{
+	vm_unmap(va);
+}
+
+void
+os_backtrace(uint64_t pc, uint64_t fp)
+{
+	backtrace_print(pc, 0, fp);
+}
+
+// Page faults come here first (registered for T_PF): a fault in the
+// goroutine stack region that the runtime maps returns to the faulting
+// instruction; anything else is the kernel's fatal report.
+static void
+pagefault(struct trapframe *tf, void *arg)
+{
+	(void)arg;
+	uint64_t addr = rcr2();
+	if (!(tf->err & PF_P) && stackfaultfn != NULL && addr >= GSTACKS && addr < GSTACKS + GSTACKS_SIZE &&
+	    stackfaultfn(addr, tf->err & PF_W)) {
+		return;
+	}
+	fatal_trap(tf);
+}
+
+void
+os_setstackfault(bool (*fn)(uint64_t addr, bool write))
+{
+	stackfaultfn = fn;
+	intr_register(T_PF, pagefault, NULL);
+}

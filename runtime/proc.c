@@ -1,0 +1,1082 @@
+// proc.c: the scheduler: Gs, Ms and Ps, and how an M finds a G to run.
+// See runtime.h for the overview. Functions are Go's (runtime/proc.go),
+// by name and by role; comments say where hood differs.
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/runtime.h"
+
+struct schedt sched;
+struct p *allp[MaxGomaxprocs];
+int32_t gomaxprocs;
+struct m *allm;
+bool mainStarted;
+struct dbgvars debug;
+
+static struct m m0;
+static struct g m0g0;
+static struct spinlock allglock = SPINLOCK_INIT("allg", LOCK_SCHED + 1);
+static struct g *allgs; // Protected by allglock
+static int32_t allglen;  // Protected by allglock
+
+const char *const waitReasonStrings[waitReasonCount] = {
+	[waitReasonZero] = "",
+	[waitReasonGoroutineParked] = "park",
+	[waitReasonSleep] = "sleep",
+	[waitReasonChanReceive] = "chan receive",
+	[waitReasonChanSend] = "chan send",
+	[waitReasonSelect] = "select",
+	[waitReasonSelectNoCases] = "select (no cases)",
+	[waitReasonSemacquire] = "semacquire",
+	[waitReasonPreempted] = "preempted",
+};
+
+static void mcommoninit(struct m *mp);
+static void procresize(int32_t n);
+static void schedule(void) __attribute__((noreturn));
+static void execute(struct g *gp, bool inheritTime) __attribute__((noreturn));
+static struct g *findrunnable(bool *inheritTime);
+static void stopm(int64_t until);
+static void startm(struct p *pp, bool spinning);
+static void newm(struct p *pp, bool spinning, void (*fn)(void));
+static void mstart_thread(void *arg);
+static void acquirep(struct p *pp);
+static struct p *releasep(void);
+static void pidleput(struct p *pp);
+static struct p *pidleget(void);
+static void mput(struct m *mp);
+static struct m *mget(void);
+static void resetspinning(void);
+static void checkdead(void);
+static void mcall(void (*fn)(struct g *gp)) ;
+static void preempthook(void);
+static void sysmon(void);
+static void runtime_main(void *arg);
+
+// ---- G status ---------------------------------------------------------
+
+// The G status transitions, written out once. casgstatus allows no other.
+//
+//	Gidle     -> Gdead       malg: a new G, before its first use
+//	Gdead     -> Grunnable   newproc
+//	Grunnable -> Grunning    execute
+//	Grunning  -> Grunnable   gosched, preemption
+//	Grunning  -> Gwaiting    gopark
+//	Gwaiting  -> Grunnable   ready (goready), or park_m's unlockf said no
+//	Grunning  -> Gdead       goexit0
+static const bool gtransitions[7][7] = {
+	[Gidle][Gdead] = true,
+	[Gdead][Grunnable] = true,
+	[Grunnable][Grunning] = true,
+	[Grunning][Grunnable] = true,
+	[Grunning][Gwaiting] = true,
+	[Gwaiting][Grunnable] = true,
+	[Grunning][Gdead] = true,
+};
+
+static const char *const gstatusnames[7] = {
+	[Gidle] = "idle", [Grunnable] = "runnable", [Grunning] = "running",
+	[Gsyscall] = "syscall", [Gwaiting] = "waiting", [Gdead] = "dead",
+};
+
+uint32_t
+readgstatus(struct g *gp)
+{
+	return __atomic_load_n(&gp->atomicstatus, __ATOMIC_ACQUIRE);
+}
+
+void
+casgstatus(struct g *gp, uint32_t from, uint32_t to)
+{
+	if (from > Gdead || to > Gdead || !gtransitions[from][to]) {
+		fatalf("casgstatus: bad transition %s -> %s for goroutine %ld", gstatusnames[from],
+		       gstatusnames[to], gp->goid);
+	}
+	uint32_t old = from;
+	// Acq_rel: a G's status publishes the rest of its state (a G made
+	// runnable is seen whole by the M that runs it).
+	if (!__atomic_compare_exchange_n(&gp->atomicstatus, &old, to, false, __ATOMIC_ACQ_REL,
+	                                 __ATOMIC_ACQUIRE)) {
+		fatalf("casgstatus: goroutine %ld is %s, not %s", gp->goid,
+		       old <= Gdead ? gstatusnames[old] : "?", gstatusnames[from]);
+	}
+}
+
+// ---- M and G of the running code -----------------------------------------
+
+struct m *
+getm(void)
+{
+	return os_getm();
+}
+
+struct g *
+getg(void)
+{
+	return os_getg();
+}
+
+// acquirem: pin the running G to its M (no preemption) and return the M.
+// The M is read and its count raised as one step, so a preemption cannot
+// move the G between the two. Go's acquirem.
+struct m *
+acquirem(void)
+{
+	return os_acquirem();
+}
+
+// releasem: undo acquirem; if a preemption was asked for meanwhile, take it
+// now.
+void
+releasem(struct m *mp)
+{
+	if (--mp->locks == 0 && mp->curg != NULL && mp->cur == mp->curg &&
+	    __atomic_load_n(&mp->curg->preempt, __ATOMIC_ACQUIRE)) {
+		preempthook();
+	}
+}
+
+void
+runtime_lock(struct spinlock *l)
+{
+	struct m *mp = acquirem();
+	(void)mp;
+	spin_lock(l);
+}
+
+void
+runtime_unlock(struct spinlock *l)
+{
+	spin_unlock(l);
+	releasem(getm());
+}
+
+uint32_t
+fastrandn(uint32_t n)
+{
+	// xorshift64, per M; only the M itself uses its state.
+	struct m *mp = getm();
+	uint64_t x = mp->fastrand;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	mp->fastrand = x;
+	return (uint32_t)(((x >> 32) * (uint64_t)n) >> 32);
+}
+
+// ---- bootstrap -----------------------------------------------------------
+
+static void
+parsedebugvars(void)
+{
+	const char *v = os_getenv("schedtrace");
+	debug.schedtrace = v != NULL ? atoi(v) : 0;
+	v = os_getenv("scheddetail");
+	debug.scheddetail = v != NULL ? atoi(v) : 0;
+}
+
+// rt0_go: the kernel's hand-off (kernel/main.c), on the boot CPU's kernel
+// thread, which becomes m0: schedinit, a G for runtime_main, then mstart.
+// Go's rt0_go, minus what the kernel did already.
+void
+rt0_go(void)
+{
+	schedinit();
+	newproc(runtime_main, NULL);
+	mstart(&m0);
+}
+
+void
+schedinit(void)
+{
+	spin_init(&sched.lock, "sched", LOCK_SCHED);
+	struct m *mp = &m0;
+	mp->g0 = &m0g0;
+	m0g0.stackhi = os_threadstacktop();
+	mp->cur = mp->g0;
+	mcommoninit(mp);
+	os_setm(mp);
+	os_preempthook(preempthook);
+
+	stackinit();
+	parsedebugvars();
+
+	int32_t procs = os_ncpu();
+	int32_t n = os_gomaxprocs();
+	if (n > 0) {
+		procs = n;
+	}
+	if (procs > MaxGomaxprocs) {
+		procs = MaxGomaxprocs;
+	}
+	procresize(procs);
+}
+
+static void
+mcommoninit(struct m *mp)
+{
+	spin_lock(&sched.lock);
+	mp->id = sched.mnext++;
+	mp->fastrand = 1597334677ULL * (mp->id + 1) + (uint64_t)nanotime();
+	mp->alllink = allm;
+	allm = mp;
+	spin_unlock(&sched.lock);
+}
+
+// At boot only, for now: make n Ps, give allp[0] to this M, the rest idle.
+// (Changing GOMAXPROCS at run time, with the world stopped, is to come.)
+static void
+procresize(int32_t n)
+{
+	for (int32_t i = 0; i < n; i++) {
+		struct p *pp = calloc(1, sizeof *pp);
+		if (pp == NULL) {
+			throw("procresize: out of memory");
+		}
+		pp->id = i;
+		pp->status = Pgcstop;
+		spin_init(&pp->timerslock, "timers", LOCK_TIMERS);
+		allp[i] = pp;
+	}
+	__atomic_store_n(&gomaxprocs, n, __ATOMIC_RELEASE);
+	spin_lock(&sched.lock);
+	for (int32_t i = n - 1; i > 0; i--) {
+		allp[i]->status = Pidle;
+		pidleput(allp[i]);
+	}
+	spin_unlock(&sched.lock);
+	allp[0]->status = Pidle;
+	acquirep(allp[0]);
+}
+
+// The main goroutine (goid 1): start sysmon, run the application's main,
+// and leave the machine with its status, even if other goroutines live.
+static void
+runtime_main(void *arg)
+{
+	(void)arg;
+	__atomic_store_n(&mainStarted, true, __ATOMIC_RELEASE);
+	newm(NULL, false, sysmon);
+	int status = main();
+	exit(status);
+}
+
+// ---- goroutines ----------------------------------------------------------
+
+// The number of goroutines that exist (not dead), as Go's NumGoroutine.
+int
+numgoroutine(void)
+{
+	int n = 0;
+	spin_lock(&allglock);
+	for (struct g *gp = allgs; gp != NULL; gp = gp->alllink) {
+		uint32_t s = readgstatus(gp);
+		n += s != Gdead && s != Gidle;
+	}
+	spin_unlock(&allglock);
+	return n;
+}
+
+static void
+allgadd(struct g *gp)
+{
+	spin_lock(&allglock);
+	gp->alllink = allgs;
+	allgs = gp;
+	allglen++;
+	spin_unlock(&allglock);
+}
+
+// A new G with a stack, in Gdead.
+static struct g *
+malg(void)
+{
+	struct g *gp = calloc(1, sizeof *gp);
+	if (gp == NULL || !stackalloc(gp)) {
+		throw("malg: out of memory");
+	}
+	casgstatus(gp, Gidle, Gdead);
+	allgadd(gp);
+	return gp;
+}
+
+// A dead G from the P's free list, or the global one. Its stack comes with it.
+static struct g *
+gfget(struct p *pp)
+{
+	if (pp->gfree == NULL && sched.gfree != NULL) {
+		spin_lock(&sched.lock);
+		while (pp->gfreecnt < 32 && sched.gfree != NULL) {
+			struct g *gp = sched.gfree;
+			sched.gfree = gp->schedlink;
+			sched.ngfree--;
+			gp->schedlink = pp->gfree;
+			pp->gfree = gp;
+			pp->gfreecnt++;
+		}
+		spin_unlock(&sched.lock);
+	}
+	struct g *gp = pp->gfree;
+	if (gp != NULL) {
+		pp->gfree = gp->schedlink;
+		pp->gfreecnt--;
+	}
+	return gp;
+}
+
+// Put a dead G on the P's free list; past 64, move half to the global one.
+static void
+gfput(struct p *pp, struct g *gp)
+{
+	gp->schedlink = pp->gfree;
+	pp->gfree = gp;
+	pp->gfreecnt++;
+	if (pp->gfreecnt >= 64) {
+		spin_lock(&sched.lock);
+		while (pp->gfreecnt >= 32) {
+			struct g *g1 = pp->gfree;
+			pp->gfree = g1->schedlink;
+			pp->gfreecnt--;
+			g1->schedlink = sched.gfree;
+			sched.gfree = g1;
+			sched.ngfree++;
+		}
+		spin_unlock(&sched.lock);
+	}
+}
+
+// newproc: a new G running fn(arg), put in runnext of this P, so it runs
+// soon on this M, and an idle P woken to look for work. go(fn, arg).
+void
+newproc(void (*fn)(void *), void *arg)
+{
+	if (fn == NULL) {
+		gothrow("go of nil func value");
+	}
+	struct m *mp = acquirem();
+	struct p *pp = mp->p;
+	struct g *newg = gfget(pp);
+	if (newg == NULL) {
+		newg = malg();
+	}
+	// The frame gogo pops (asm_amd64.asm): MXCSR and FCW, r15, r14,
+	// r13 = arg, r12 = fn, rbx, rbp, rflags (interrupts on), then the
+	// return into gostart.
+	// After gogo's ret, rsp is stackhi (16-byte aligned), so gostart's
+	// calls enter fn with the ABI's alignment.
+	uint64_t *sp = (uint64_t *)newg->stackhi;
+	*--sp = (uint64_t)gostart;
+	*--sp = 0x202; // rflags: IF
+	*--sp = 0;     // rbp
+	*--sp = 0;     // rbx
+	*--sp = (uint64_t)fn;  // r12
+	*--sp = (uint64_t)arg; // r13
+	*--sp = 0;             // r14
+	*--sp = 0;             // r15
+	*--sp = 0x037FULL << 32 | 0x1F80;
+	newg->sched.sp = (uint64_t)sp;
+	newg->startfn = fn;
+	newg->startarg = arg;
+	newg->preempt = false;
+	newg->waitreason = waitReasonZero;
+
+	if (pp->goidcache == pp->goidcacheend) {
+		pp->goidcache = __atomic_fetch_add(&sched.goidgen, GoidCacheBatch, __ATOMIC_RELAXED) + 1;
+		pp->goidcacheend = pp->goidcache + GoidCacheBatch;
+	}
+	newg->goid = pp->goidcache++;
+	casgstatus(newg, Gdead, Grunnable);
+	runqput(pp, newg, true);
+	if (__atomic_load_n(&mainStarted, __ATOMIC_ACQUIRE)) {
+		wakep();
+	}
+	releasem(mp);
+}
+
+// mcall: switch from the running G to g0 and call fn(gp) there; fn ends
+// in schedule or execute. The caller holds acquirem, so the G cannot move
+// to another M before the switch; fn releases it.
+static void
+mcall(void (*fn)(struct g *gp))
+{
+	struct m *mp = getm();
+	struct g *gp = mp->curg;
+	mp->cur = mp->g0;
+	mcall_switch(&gp->sched, fn, gp, mp->g0->stackhi);
+}
+
+static void
+dropg(struct m *mp)
+{
+	mp->curg->m = NULL;
+	mp->curg = NULL;
+}
+
+static void
+park_m(struct g *gp)
+{
+	struct m *mp = getm();
+	casgstatus(gp, Grunning, Gwaiting);
+	dropg(mp);
+	mp->locks--;
+	bool (*unlockf)(struct g *, void *) = gp->waitunlockf;
+	gp->waitunlockf = NULL;
+	if (unlockf != NULL && !unlockf(gp, gp->waitlock)) {
+		casgstatus(gp, Gwaiting, Grunnable);
+		execute(gp, true); // schedule it right back
+	}
+	schedule();
+}
+
+// gopark: put the running G to sleep until goready. unlockf(gp, arg), if
+// not NULL, runs on g0 after the G is off its stack; if it returns false,
+// the G runs on at once. reason shows in tracebacks.
+void
+gopark(bool (*unlockf)(struct g *gp, void *arg), void *arg, enum waitreason reason)
+{
+	struct m *mp = acquirem();
+	struct g *gp = mp->curg;
+	if (readgstatus(gp) != Grunning) {
+		throw("gopark: bad g status");
+	}
+	gp->waitreason = reason;
+	gp->waitsince = nanotime();
+	gp->waitunlockf = unlockf;
+	gp->waitlock = arg;
+	mcall(park_m);
+}
+
+// goready: make gp runnable, next on this P (it inherits the time slice).
+void
+goready(struct g *gp)
+{
+	struct m *mp = acquirem();
+	casgstatus(gp, Gwaiting, Grunnable);
+	runqput(mp->p, gp, true);
+	wakep();
+	releasem(mp);
+}
+
+static void
+gosched_m(struct g *gp)
+{
+	struct m *mp = getm();
+	casgstatus(gp, Grunning, Grunnable);
+	dropg(mp);
+	mp->locks--;
+	spin_lock(&sched.lock);
+	globrunqput(gp);
+	spin_unlock(&sched.lock);
+	schedule();
+}
+
+// gosched: yield; the G goes to the global queue, as Go's Gosched.
+void
+gosched(void)
+{
+	acquirem();
+	mcall(gosched_m);
+}
+
+// Preemption (sysmon's, through the kernel's asyncpreempt), in the G
+// itself, on its stack, all its registers saved below. Like Go's
+// gopreempt_m, the G goes to the global queue.
+static void
+preempthook(void)
+{
+	struct m *mp = acquirem();
+	struct g *gp = mp->curg;
+	if (mp->locks > 1 || gp == NULL || mp->cur != gp || !__atomic_load_n(&gp->preempt, __ATOMIC_ACQUIRE)) {
+		mp->locks--; // releasem without its check: it would call us again
+		return;
+	}
+	__atomic_store_n(&gp->preempt, false, __ATOMIC_RELEASE);
+	mcall(gosched_m);
+}
+
+static void
+goexit0(struct g *gp)
+{
+	struct m *mp = getm();
+	casgstatus(gp, Grunning, Gdead);
+	dropg(mp);
+	mp->locks--;
+	gp->waitreason = waitReasonZero;
+	gp->preempt = false;
+	gfput(mp->p, gp);
+	schedule();
+}
+
+// goexit1: the end of every G (its function returned, or Goexit).
+void
+goexit1(void)
+{
+	acquirem();
+	mcall(goexit0);
+	__builtin_unreachable();
+}
+
+// ---- the scheduler ---------------------------------------------------------
+
+// mstart: the start of every M, on its kernel thread, which becomes its g0.
+void
+mstart(struct m *mp)
+{
+	os_setm(mp);
+	if (mp != &m0) {
+		mp->g0 = calloc(1, sizeof *mp->g0);
+		mp->g0->stackhi = os_threadstacktop();
+		mp->cur = mp->g0;
+	}
+	mp->g0->m = mp;
+	if (mp->mstartfn != NULL) {
+		mp->mstartfn(); // sysmon: never returns
+	}
+	if (mp->nextp != NULL) {
+		acquirep(mp->nextp);
+		mp->nextp = NULL;
+	}
+	schedule();
+}
+
+// One round of scheduling: find a runnable G and run it. Never returns.
+static void
+schedule(void)
+{
+	struct m *mp = getm();
+	if (mp->locks != 0) {
+		throw("schedule: holding locks");
+	}
+	struct p *pp = mp->p;
+	bool inheritTime = false;
+	struct g *gp = NULL;
+
+	checktimers(pp, nanotime());
+	// Every 61st tick look at the global queue first, so two Gs that
+	// keep readying each other cannot starve it.
+	if (pp->schedtick % GlobalRunqPeriod == 0 && __atomic_load_n(&sched.runqsize, __ATOMIC_RELAXED) > 0) {
+		spin_lock(&sched.lock);
+		gp = globrunqget(pp, 1);
+		spin_unlock(&sched.lock);
+	}
+	if (gp == NULL) {
+		gp = runqget(pp, &inheritTime);
+	}
+	if (gp == NULL) {
+		gp = findrunnable(&inheritTime); // blocks until there is work
+	}
+	if (mp->spinning) {
+		resetspinning();
+	}
+	execute(gp, inheritTime);
+}
+
+static void
+execute(struct g *gp, bool inheritTime)
+{
+	struct m *mp = getm();
+	mp->curg = gp;
+	gp->m = mp;
+	casgstatus(gp, Grunnable, Grunning);
+	if (!inheritTime) {
+		mp->p->schedtick++;
+	}
+	mp->cur = gp;
+	gogo(&gp->sched);
+}
+
+// Run the due timers of every P whose first timer is due: an idle P's
+// timers would otherwise wait for a P to be taken.
+static void
+runalltimers(int64_t now)
+{
+	for (int32_t i = 0; i < gomaxprocs; i++) {
+		int64_t w = __atomic_load_n(&allp[i]->timer0when, __ATOMIC_ACQUIRE);
+		if (w != 0 && w <= now) {
+			checktimers(allp[i], now);
+		}
+	}
+}
+
+// findrunnable: a G to run, from anywhere; blocks (the M parks, its P
+// idle) until there is one. Go's findrunnable, without GC and netpoll.
+static struct g *
+findrunnable(bool *inheritTime)
+{
+	struct m *mp = getm();
+	struct g *gp;
+top:;
+	struct p *pp = mp->p;
+	int64_t now = nanotime();
+	runalltimers(now);
+
+	if ((gp = runqget(pp, inheritTime)) != NULL) {
+		return gp;
+	}
+	if (__atomic_load_n(&sched.runqsize, __ATOMIC_RELAXED) > 0) {
+		spin_lock(&sched.lock);
+		gp = globrunqget(pp, 0);
+		spin_unlock(&sched.lock);
+		if (gp != NULL) {
+			*inheritTime = false;
+			return gp;
+		}
+	}
+
+	// Steal, unless half the busy Ps already have a spinning M looking.
+	int32_t procs = gomaxprocs;
+	uint32_t npidle = __atomic_load_n(&sched.npidle, __ATOMIC_ACQUIRE);
+	if (mp->spinning || 2 * __atomic_load_n(&sched.nmspinning, __ATOMIC_ACQUIRE) < procs - npidle) {
+		if (!mp->spinning) {
+			mp->spinning = true;
+			__atomic_add_fetch(&sched.nmspinning, 1, __ATOMIC_SEQ_CST);
+		}
+		for (int i = 0; i < StealTries; i++) {
+			uint32_t start = fastrandn(procs);
+			for (int32_t j = 0; j < procs; j++) {
+				struct p *p2 = allp[(start + j) % procs];
+				if (p2 == pp) {
+					continue;
+				}
+				// runnext only in the last round: it is the victim's
+				// own next G, about to run.
+				if ((gp = runqsteal(pp, p2, i == StealTries - 1)) != NULL) {
+					*inheritTime = false;
+					return gp;
+				}
+			}
+		}
+	}
+
+	// Nothing: give up the P.
+	spin_lock(&sched.lock);
+	if (sched.runqsize > 0) {
+		gp = globrunqget(pp, 0);
+		spin_unlock(&sched.lock);
+		*inheritTime = false;
+		return gp;
+	}
+	releasep();
+	pidleput(pp);
+	spin_unlock(&sched.lock);
+
+	// Stop spinning, then look once more: a G made runnable just before
+	// nmspinning dropped would otherwise wait (Go's "delicate dance").
+	if (mp->spinning) {
+		mp->spinning = false;
+		__atomic_sub_fetch(&sched.nmspinning, 1, __ATOMIC_SEQ_CST); // StoreLoad before the re-check
+		for (int32_t i = 0; i < procs; i++) {
+			if (!runqempty(allp[i]) || __atomic_load_n(&sched.runqsize, __ATOMIC_ACQUIRE) > 0) {
+				spin_lock(&sched.lock);
+				pp = pidleget();
+				spin_unlock(&sched.lock);
+				if (pp != NULL) {
+					acquirep(pp);
+					mp->spinning = true;
+					__atomic_add_fetch(&sched.nmspinning, 1, __ATOMIC_SEQ_CST);
+					goto top;
+				}
+				break;
+			}
+		}
+	}
+	stopm(nexttimer());
+	goto top;
+}
+
+// Park this M until startm hands it a P, or until the earliest timer is
+// due (until, a nanotime; 0 for none): then take an idle P to run it.
+static void
+stopm(int64_t until)
+{
+	struct m *mp = getm();
+	for (;;) {
+		spin_lock(&sched.lock);
+		mput(mp);
+		checkdead();
+		spin_unlock(&sched.lock);
+
+		bool woken = true;
+		if (until != 0) {
+			woken = notetsleep(&mp->park, until - nanotime());
+		} else {
+			notesleep(&mp->park);
+		}
+		if (!woken) {
+			// A timer is due. Leave the idle list, unless startm took
+			// us off it meanwhile and is about to wake us.
+			spin_lock(&sched.lock);
+			bool listed = false;
+			for (struct m **mpp = &sched.midle; *mpp != NULL; mpp = &(*mpp)->schedlink) {
+				if (*mpp == mp) {
+					*mpp = mp->schedlink;
+					sched.nmidle--;
+					listed = true;
+					break;
+				}
+			}
+			if (listed) {
+				struct p *pp = pidleget();
+				spin_unlock(&sched.lock);
+				if (pp != NULL) {
+					acquirep(pp);
+					return;
+				}
+				until = nexttimer();
+				continue; // every P busy: they run their timers themselves
+			}
+			spin_unlock(&sched.lock);
+			notesleep(&mp->park); // startm's wakeup is on its way
+		}
+		noteclear(&mp->park);
+		acquirep(mp->nextp);
+		mp->nextp = NULL;
+		return;
+	}
+}
+
+// startm: run pp (or an idle P) on an idle M, or a new one.
+static void
+startm(struct p *pp, bool spinning)
+{
+	spin_lock(&sched.lock);
+	if (pp == NULL) {
+		pp = pidleget();
+		if (pp == NULL) {
+			spin_unlock(&sched.lock);
+			if (spinning) {
+				__atomic_sub_fetch(&sched.nmspinning, 1, __ATOMIC_SEQ_CST);
+			}
+			return;
+		}
+	}
+	struct m *mp = mget();
+	spin_unlock(&sched.lock);
+	if (mp == NULL) {
+		newm(pp, spinning, NULL);
+		return;
+	}
+	mp->spinning = spinning;
+	mp->nextp = pp;
+	notewakeup(&mp->park);
+}
+
+// wakep: start a spinning M if there is an idle P and nobody spins yet.
+void
+wakep(void)
+{
+	if (__atomic_load_n(&sched.npidle, __ATOMIC_ACQUIRE) == 0) {
+		return;
+	}
+	uint32_t zero = 0;
+	if (!__atomic_compare_exchange_n(&sched.nmspinning, &zero, 1, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
+		return;
+	}
+	startm(NULL, true);
+}
+
+// The last spinning M found work: wake another spinner if Ps are idle, so
+// that the next piece of work does not wait.
+static void
+resetspinning(void)
+{
+	struct m *mp = getm();
+	mp->spinning = false;
+	if (__atomic_sub_fetch(&sched.nmspinning, 1, __ATOMIC_SEQ_CST) == 0 &&
+	    __atomic_load_n(&sched.npidle, __ATOMIC_ACQUIRE) > 0) {
+		wakep();
+	}
+}
+
+static void
+mstart_thread(void *arg)
+{
+	mstart(arg);
+}
+
+// newm: a new M on a kernel thread of its own, to run pp, or fn (sysmon).
+// Ms are spread over the CPUs by id.
+static void
+newm(struct p *pp, bool spinning, void (*fn)(void))
+{
+	struct m *mp = calloc(1, sizeof *mp);
+	if (mp == NULL) {
+		throw("newm: out of memory");
+	}
+	mcommoninit(mp);
+	mp->nextp = pp;
+	mp->spinning = spinning;
+	mp->mstartfn = fn;
+	os_newosproc(mp, (int)(mp->id % os_ncpu()), mstart_thread);
+}
+
+static void
+acquirep(struct p *pp)
+{
+	struct m *mp = getm();
+	if (mp->p != NULL || pp->m != NULL || pp->status != Pidle) {
+		fatalf("acquirep: p %d is not idle, or m %ld holds one", pp->id, mp->id);
+	}
+	mp->p = pp;
+	pp->m = mp;
+	__atomic_store_n(&pp->status, Prunning, __ATOMIC_RELEASE);
+	// sysmon sleeps while every P is idle; wake it now one runs.
+	if (__atomic_load_n(&sched.sysmonwait, __ATOMIC_ACQUIRE)) {
+		spin_lock(&sched.lock);
+		if (sched.sysmonwait) {
+			sched.sysmonwait = false;
+			notewakeup(&sched.sysmonnote);
+		}
+		spin_unlock(&sched.lock);
+	}
+}
+
+static struct p *
+releasep(void)
+{
+	struct m *mp = getm();
+	struct p *pp = mp->p;
+	if (pp == NULL || pp->m != mp || pp->status != Prunning) {
+		throw("releasep: invalid p state");
+	}
+	mp->p = NULL;
+	pp->m = NULL;
+	__atomic_store_n(&pp->status, Pidle, __ATOMIC_RELEASE);
+	return pp;
+}
+
+// Caller holds sched.lock (for the four below).
+static void
+pidleput(struct p *pp)
+{
+	pp->link = sched.pidle;
+	sched.pidle = pp;
+	__atomic_add_fetch(&sched.npidle, 1, __ATOMIC_SEQ_CST);
+}
+
+static struct p *
+pidleget(void)
+{
+	struct p *pp = sched.pidle;
+	if (pp != NULL) {
+		sched.pidle = pp->link;
+		__atomic_sub_fetch(&sched.npidle, 1, __ATOMIC_SEQ_CST);
+	}
+	return pp;
+}
+
+static void
+mput(struct m *mp)
+{
+	mp->schedlink = sched.midle;
+	sched.midle = mp;
+	sched.nmidle++;
+}
+
+static struct m *
+mget(void)
+{
+	struct m *mp = sched.midle;
+	if (mp != NULL) {
+		sched.midle = mp->schedlink;
+		sched.nmidle--;
+	}
+	return mp;
+}
+
+// ---- deadlock, sysmon, tracing ----------------------------------------------
+
+// checkdead: every P idle, nothing runnable, no timer that could make
+// something runnable: no goroutine can ever run again. Go counts Ms; hood
+// counts Ps, since a G that blocks in the kernel keeps its P. Caller holds
+// sched.lock.
+static void
+checkdead(void)
+{
+	if (__atomic_load_n(&sched.npidle, __ATOMIC_ACQUIRE) != (uint32_t)gomaxprocs || sched.runqsize > 0) {
+		return;
+	}
+	for (int32_t i = 0; i < gomaxprocs; i++) {
+		if (!runqempty(allp[i])) {
+			return;
+		}
+	}
+	if (nexttimer() != 0) {
+		return;
+	}
+	int live = 0;
+	spin_lock(&allglock);
+	for (struct g *gp = allgs; gp != NULL; gp = gp->alllink) {
+		uint32_t s = readgstatus(gp);
+		if (s == Grunnable || s == Grunning) {
+			spin_unlock(&allglock);
+			return; // in flight between a queue and an M
+		}
+		live += s == Gwaiting;
+	}
+	spin_unlock(&allglock);
+	spin_unlock(&sched.lock);
+	if (live == 0) {
+		gothrow("no goroutines (main called runtime.Goexit) - deadlock!");
+	}
+	gothrow("all goroutines are asleep - deadlock!");
+}
+
+// retake: preempt Gs that ran over ForcePreemptNS. sysmon's view of each
+// P: the schedtick it last saw, and since when.
+static struct {
+	uint32_t schedtick;
+	int64_t schedwhen;
+} pdesc[MaxGomaxprocs];
+
+static int
+retake(int64_t now)
+{
+	int n = 0;
+	for (int32_t i = 0; i < gomaxprocs; i++) {
+		struct p *pp = allp[i];
+		if (__atomic_load_n(&pp->status, __ATOMIC_ACQUIRE) != Prunning) {
+			continue;
+		}
+		uint32_t t = __atomic_load_n(&pp->schedtick, __ATOMIC_RELAXED);
+		if (pdesc[i].schedtick != t) {
+			pdesc[i].schedtick = t;
+			pdesc[i].schedwhen = now;
+		} else if (now - pdesc[i].schedwhen >= ForcePreemptNS) {
+			// preemptone: ask the G to yield, and poke its CPU.
+			struct m *mp = pp->m;
+			struct g *gp = mp != NULL ? mp->curg : NULL;
+			// A G blocked in the kernel (its M parked) is not poked and
+			// does not count: sysmon backs off as when idle.
+			if (gp != NULL) {
+				__atomic_store_n(&gp->preempt, true, __ATOMIC_RELEASE);
+				n += os_preemptm(mp);
+			}
+			pdesc[i].schedwhen = now;
+		}
+	}
+	return n;
+}
+
+// sysmon: an M without a P. Sleeps 20 us, doubling after 1 ms of finding
+// nothing to do, up to 10 ms; sleeps until woken while every P is idle.
+static void
+sysmon(void)
+{
+	struct note tick = {0};
+	int64_t delay = 0;
+	int idle = 0;
+	int64_t lasttrace = nanotime();
+	for (;;) {
+		if (idle == 0) {
+			delay = 20 * 1000;
+		} else if (idle > 50) {
+			delay *= 2;
+		}
+		if (delay > 10 * 1000 * 1000) {
+			delay = 10 * 1000 * 1000;
+		}
+		notetsleep(&tick, delay);
+		int64_t now = nanotime();
+		if (debug.schedtrace <= 0 &&
+		    __atomic_load_n(&sched.npidle, __ATOMIC_ACQUIRE) == (uint32_t)gomaxprocs) {
+			spin_lock(&sched.lock);
+			if (sched.npidle == (uint32_t)gomaxprocs) {
+				sched.sysmonwait = true;
+				spin_unlock(&sched.lock);
+				notesleep(&sched.sysmonnote);
+				noteclear(&sched.sysmonnote);
+				idle = 0;
+				continue;
+			}
+			spin_unlock(&sched.lock);
+		}
+		idle = retake(now) > 0 ? 0 : idle + 1;
+		if (debug.schedtrace > 0 && now - lasttrace >= (int64_t)debug.schedtrace * 1000000) {
+			lasttrace = now;
+			schedtrace(debug.scheddetail > 0);
+		}
+	}
+}
+
+// schedtrace: Go's SCHED line (GODEBUG=schedtrace=ms).
+void
+schedtrace(bool detailed)
+{
+	int64_t now = nanotime();
+	int mcount = 0;
+	for (struct m *mp = allm; mp != NULL; mp = mp->alllink) {
+		mcount++;
+	}
+	char line[512];
+	int n = snprintf(line, sizeof line,
+	                 "SCHED %ldms: gomaxprocs=%d idleprocs=%u threads=%d spinningthreads=%u idlethreads=%d runqueue=%d [",
+	                 now / 1000000, gomaxprocs, __atomic_load_n(&sched.npidle, __ATOMIC_RELAXED), mcount,
+	                 __atomic_load_n(&sched.nmspinning, __ATOMIC_RELAXED), sched.nmidle, sched.runqsize);
+	for (int32_t i = 0; i < gomaxprocs && n < (int)sizeof line - 16; i++) {
+		n += snprintf(line + n, sizeof line - n, i == 0 ? "%u" : " %u", runqlen(allp[i]));
+	}
+	os_print("%s]\n", line);
+	if (!detailed) {
+		return;
+	}
+	for (int32_t i = 0; i < gomaxprocs; i++) {
+		struct p *pp = allp[i];
+		struct m *mp = pp->m;
+		os_print("  P%d: status=%u schedtick=%u m=%ld runqsize=%u gfreecnt=%d\n", i, pp->status,
+		       pp->schedtick, mp != NULL ? mp->id : -1L, runqlen(pp), pp->gfreecnt);
+	}
+	for (struct m *mp = allm; mp != NULL; mp = mp->alllink) {
+		struct p *pp = mp->p;
+		struct g *gp = mp->curg;
+		os_print("  M%ld: p=%d curg=%ld locks=%d spinning=%d\n", mp->id, pp != NULL ? pp->id : -1,
+		       gp != NULL ? gp->goid : -1L, mp->locks, mp->spinning);
+	}
+}
+
+// ---- tracebacks and fatal errors ---------------------------------------------
+
+static const char *
+gstatusstring(struct g *gp)
+{
+	uint32_t s = readgstatus(gp);
+	if (s == Gwaiting) {
+		return waitReasonStrings[gp->waitreason];
+	}
+	return s <= Gdead ? gstatusnames[s] : "?";
+}
+
+// The goroutine dump, in Go's form: "goroutine N [status]:" then its frames
+// (a parked G's from its saved context: the return address and rbp that
+// mcall_switch pushed).
+void
+tracebackothers(struct g *me)
+{
+	for (struct g *gp = allgs; gp != NULL; gp = gp->alllink) {
+		uint32_t s = readgstatus(gp);
+		if (s == Gdead || s == Gidle) {
+			continue;
+		}
+		os_print("\ngoroutine %ld [%s]:\n", gp->goid, gstatusstring(gp));
+		if (gp == me) {
+			os_backtrace(0, (uint64_t)__builtin_frame_address(0));
+		} else if (s != Grunning) {
+			uint64_t *sp = (uint64_t *)gp->sched.sp;
+			os_backtrace(sp[8], sp[6]); // return address, rbp
+		}
+	}
+}
+
+// gothrow: a fatal error of the Go program, reported as Go does: the
+// message, then every goroutine. Exits with status 2.
+void
+gothrow(const char *msg)
+{
+	struct m *mp = getm();
+	mp->locks++;
+	os_print("fatal error: %s\n", msg);
+	tracebackothers(mp->cur == mp->curg ? mp->curg : NULL);
+	os_exit(2);
+}

@@ -1,0 +1,79 @@
+// stack.c: goroutine stacks. They never move (C code keeps pointers into
+// its stack, so Go's copying stacks are not an option); instead each G
+// reserves a slot of the stack region (os_stackregion): stacksize bytes
+// with an unmapped guard page below. Only the top page is mapped at
+// first; a fault on a lower page of the slot maps it (stackfault, called
+// by the machine's page-fault handler), so a stack grows in place as deep
+// as it needs, up to stacksize. A fault in the guard page is Go's stack
+// overflow. Slots of dead Gs stay with them (a dead G keeps its stack, as
+// in Go), so their pages are reused by the next G.
+//
+//	slot base   guard page (never mapped)
+//	+ PageSize  stacklo                     a fault here maps the page
+//	 ...
+//	            mapped                      lowest page mapped so far
+//	 ...
+//	stackhi     = base + PageSize + stacksize
+//
+// The default stacksize is 1 MiB; the boot option stack= (bytes) sets it.
+
+#include "runtime/runtime.h"
+
+enum {
+	PageSize = 4096,
+	DefaultStackSize = 1 << 20,
+};
+
+static uint64_t region, regionsize; // the stack region, from the machine
+static uint64_t size;               // bytes of stack per G, without the guard
+static uint64_t nslots;             // Atomic: slots handed out
+
+static bool stackfault(uint64_t addr, bool write);
+
+void
+stackinit(void)
+{
+	region = os_stackregion(&regionsize);
+	size = os_stacksize() > 0 ? (uint64_t)os_stacksize() : DefaultStackSize;
+	os_setstackfault(stackfault);
+}
+
+uint64_t
+stacksize(void)
+{
+	return size;
+}
+
+// Give gp a stack: a new slot with its top page mapped.
+bool
+stackalloc(struct g *gp)
+{
+	uint64_t slot = __atomic_fetch_add(&nslots, 1, __ATOMIC_RELAXED);
+	uint64_t base = region + slot * (size + PageSize);
+	if (base + size + PageSize > region + regionsize) {
+		return false;
+	}
+	gp->stackslot = base;
+	gp->stacklo = base + PageSize;
+	gp->stackhi = gp->stacklo + size;
+	os_mapstack(gp->stackhi - PageSize);
+	return true;
+}
+
+// A page fault at addr in the stack region: map the page if it lies in a
+// slot's stack, or report the overflow if it lies in a guard page.
+static bool
+stackfault(uint64_t addr, bool write)
+{
+	(void)write;
+	if (addr < region || addr >= region + nslots * (size + PageSize)) {
+		return false;
+	}
+	uint64_t off = (addr - region) % (size + PageSize);
+	if (off < PageSize) {
+		os_print("runtime: goroutine stack exceeds %lu-byte limit\n", size);
+		gothrow("stack overflow");
+	}
+	os_mapstack(addr & ~(uint64_t)(PageSize - 1));
+	return true;
+}

@@ -1,0 +1,204 @@
+// time.c: timers, Go 1.14's design: each P keeps its timers in a 4-ary
+// heap ordered by when (better than go1.11's 64 buckets with a timerproc
+// goroutine each). The M running a P runs its due timers in schedule and
+// findrunnable; an M with nothing to do sleeps until the earliest timer of
+// any P (nexttimer), so a sleeping program takes no CPU and wakes on time,
+// and an idle P's timers still fire.
+//
+// Heap invariants: timers[i]->idx == i, and for every child c of i
+// (4i+1 .. 4i+4), timers[i]->when <= timers[c]->when; timer0when is
+// timers[0]->when, or 0 when the heap is empty, for readers without the
+// lock.
+
+#include <stdlib.h>
+
+#include "runtime/runtime.h"
+
+static void siftup(struct p *pp, int i);
+static void siftdown(struct p *pp, int i);
+
+static void
+setwhen0(struct p *pp)
+{
+	// Release: pairs with the acquire loads in nexttimer, runalltimers.
+	__atomic_store_n(&pp->timer0when, pp->ntimers > 0 ? pp->timers[0]->when : 0, __ATOMIC_RELEASE);
+}
+
+// Add t to the current P's heap.
+void
+addtimer(struct timer *t)
+{
+	struct m *mp = acquirem();
+	struct p *pp = mp->p;
+	spin_lock(&pp->timerslock);
+	if (pp->ntimers == pp->timerscap) {
+		int cap = pp->timerscap == 0 ? 16 : 2 * pp->timerscap;
+		struct timer **tt = realloc(pp->timers, cap * sizeof *tt);
+		if (tt == NULL) {
+			spin_unlock(&pp->timerslock);
+			throw("addtimer: out of memory");
+		}
+		pp->timers = tt;
+		pp->timerscap = cap;
+	}
+	t->pp = pp;
+	t->idx = pp->ntimers;
+	pp->timers[pp->ntimers++] = t;
+	siftup(pp, t->idx);
+	setwhen0(pp);
+	spin_unlock(&pp->timerslock);
+	releasem(mp);
+}
+
+static void
+removeat(struct p *pp, int i)
+{
+	int last = --pp->ntimers;
+	if (i != last) {
+		pp->timers[i] = pp->timers[last];
+		pp->timers[i]->idx = i;
+		siftup(pp, i);
+		siftdown(pp, i);
+	}
+	setwhen0(pp);
+}
+
+// Remove t if it is in a heap; true if it was (its function will not run).
+bool
+deltimer(struct timer *t)
+{
+	for (;;) {
+		struct p *pp = __atomic_load_n(&t->pp, __ATOMIC_ACQUIRE);
+		if (pp == NULL) {
+			return false;
+		}
+		spin_lock(&pp->timerslock);
+		if (t->pp == pp) {
+			removeat(pp, t->idx);
+			t->pp = NULL;
+			spin_unlock(&pp->timerslock);
+			return true;
+		}
+		spin_unlock(&pp->timerslock); // it moved or ran meanwhile
+	}
+}
+
+// Run pp's timers that are due at now, one at a time without the lock
+// (their functions ready goroutines). Returns the when of the next timer,
+// or 0.
+int64_t
+checktimers(struct p *pp, int64_t now)
+{
+	int64_t w = __atomic_load_n(&pp->timer0when, __ATOMIC_ACQUIRE);
+	if (w == 0 || w > now) {
+		return w;
+	}
+	for (;;) {
+		spin_lock(&pp->timerslock);
+		if (pp->ntimers == 0 || pp->timers[0]->when > now) {
+			int64_t next = pp->ntimers > 0 ? pp->timers[0]->when : 0;
+			spin_unlock(&pp->timerslock);
+			return next;
+		}
+		struct timer *t = pp->timers[0];
+		removeat(pp, 0);
+		__atomic_store_n(&t->pp, NULL, __ATOMIC_RELEASE);
+		spin_unlock(&pp->timerslock);
+		t->f(t->arg, t->seq);
+	}
+}
+
+// The earliest timer of any P, or 0.
+int64_t
+nexttimer(void)
+{
+	int64_t next = 0;
+	for (int32_t i = 0; i < gomaxprocs; i++) {
+		int64_t w = __atomic_load_n(&allp[i]->timer0when, __ATOMIC_ACQUIRE);
+		if (w != 0 && (next == 0 || w < next)) {
+			next = w;
+		}
+	}
+	return next;
+}
+
+static void
+siftup(struct p *pp, int i)
+{
+	struct timer **t = pp->timers;
+	struct timer *x = t[i];
+	while (i > 0) {
+		int parent = (i - 1) / 4;
+		if (x->when >= t[parent]->when) {
+			break;
+		}
+		t[i] = t[parent];
+		t[i]->idx = i;
+		i = parent;
+	}
+	t[i] = x;
+	x->idx = i;
+}
+
+static void
+siftdown(struct p *pp, int i)
+{
+	struct timer **t = pp->timers;
+	int n = pp->ntimers;
+	struct timer *x = t[i];
+	for (;;) {
+		int c = 4 * i + 1, best = -1;
+		for (int k = c; k < c + 4 && k < n; k++) {
+			if (best < 0 || t[k]->when < t[best]->when) {
+				best = k;
+			}
+		}
+		if (best < 0 || x->when <= t[best]->when) {
+			break;
+		}
+		t[i] = t[best];
+		t[i]->idx = i;
+		i = best;
+	}
+	t[i] = x;
+	x->idx = i;
+}
+
+static void
+goroutineReady(void *arg, uint64_t seq)
+{
+	(void)seq;
+	goready(arg);
+}
+
+// The timer starts only once the G is parked (gopark runs this on g0),
+// so it cannot fire and ready a G that is still running.
+static bool
+resetForSleep(struct g *gp, void *arg)
+{
+	(void)gp;
+	addtimer(arg);
+	return true;
+}
+
+// time_sleep: park the running G for ns nanoseconds; ns <= 0 returns at
+// once. Go's timeSleep.
+void
+time_sleep(int64_t ns)
+{
+	if (ns <= 0) {
+		return;
+	}
+	struct g *gp = getg();
+	if (gp->timer == NULL) {
+		gp->timer = calloc(1, sizeof *gp->timer);
+		if (gp->timer == NULL) {
+			throw("time_sleep: out of memory");
+		}
+	}
+	struct timer *t = gp->timer;
+	t->when = nanotime() + ns;
+	t->f = goroutineReady;
+	t->arg = gp;
+	gopark(resetForSleep, t, waitReasonSleep);
+}
