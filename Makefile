@@ -83,7 +83,8 @@ TEST_OBJS := \
 	tests/guest/runner_test.o \
 	tests/guest/kthread_test.o \
 	tests/guest/smp_test.o \
-	tests/guest/intr_test.o
+	tests/guest/intr_test.o \
+	tests/guest/sched_test.o
 
 # Every example is built; APP picks the one build/hood.elf holds.
 EXAMPLES := $(sort hello echo $(APP))

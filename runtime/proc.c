@@ -700,7 +700,8 @@ stopm(int64_t until)
 
 		bool woken = true;
 		if (until != 0) {
-			woken = notetsleep(&mp->park, until - nanotime());
+			int64_t ns = until - (int64_t)nanotime();
+			woken = notetsleep(&mp->park, ns > 0 ? ns : 0); // < 0 would mean forever
 		} else {
 			notesleep(&mp->park);
 		}

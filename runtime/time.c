@@ -11,6 +11,7 @@
 // lock.
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "runtime/runtime.h"
 
@@ -30,16 +31,28 @@ addtimer(struct timer *t)
 {
 	struct m *mp = acquirem();
 	struct p *pp = mp->p;
+	// Grow the heap outside the lock: malloc may sleep.
 	spin_lock(&pp->timerslock);
-	if (pp->ntimers == pp->timerscap) {
+	while (pp->ntimers == pp->timerscap) {
 		int cap = pp->timerscap == 0 ? 16 : 2 * pp->timerscap;
-		struct timer **tt = realloc(pp->timers, cap * sizeof *tt);
+		spin_unlock(&pp->timerslock);
+		struct timer **tt = malloc(cap * sizeof *tt);
 		if (tt == NULL) {
-			spin_unlock(&pp->timerslock);
 			throw("addtimer: out of memory");
 		}
-		pp->timers = tt;
-		pp->timerscap = cap;
+		spin_lock(&pp->timerslock);
+		struct timer **old = NULL;
+		if (pp->timerscap < cap) {
+			memcpy(tt, pp->timers, pp->ntimers * sizeof *tt);
+			old = pp->timers;
+			pp->timers = tt;
+			pp->timerscap = cap;
+			tt = NULL;
+		}
+		spin_unlock(&pp->timerslock);
+		free(old);
+		free(tt);
+		spin_lock(&pp->timerslock);
 	}
 	t->pp = pp;
 	t->idx = pp->ntimers;

@@ -1,0 +1,295 @@
+// sched_test.c: goroutines on the scheduler (runtime/proc.c): many of
+// them, park/ready, runnext, spreading over Ps, preemption of loops
+// without calls, sleep, deep stacks; and the fatal ends, deadlock and
+// Goexit in main, which crash their machine.
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "include/hood.h"
+#include "kernel/kernel.h"
+#include "runtime/runtime.h"
+#include "tests/testing.h"
+
+// A counter of finished goroutines, and the G waiting for it to reach a
+// target (parked with gopark, readied by the last one).
+struct waitgroup {
+	long left; // Atomic
+	struct g *waiter; // Atomic
+};
+
+static void
+wg_done(struct waitgroup *wg)
+{
+	if (__atomic_sub_fetch(&wg->left, 1, __ATOMIC_ACQ_REL) == 0) {
+		struct g *w = __atomic_exchange_n(&wg->waiter, NULL, __ATOMIC_ACQ_REL);
+		if (w != NULL && w != (struct g *)1) {
+			goready(w);
+		}
+	}
+}
+
+// Park unless everyone is done already: the check runs on g0, after the
+// G is off its stack, so a goready cannot be lost.
+static bool
+wg_parkunless(struct g *gp, void *arg)
+{
+	struct waitgroup *wg = arg;
+	struct g *none = NULL;
+	if (!__atomic_compare_exchange_n(&wg->waiter, &none, gp, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		return false;
+	}
+	if (__atomic_load_n(&wg->left, __ATOMIC_ACQUIRE) == 0) {
+		// Finished between the check and the registration: take it back.
+		struct g *me = gp;
+		return !__atomic_compare_exchange_n(&wg->waiter, &me, NULL, false, __ATOMIC_ACQ_REL,
+		                                    __ATOMIC_ACQUIRE);
+	}
+	return true;
+}
+
+static void
+wg_wait(struct waitgroup *wg)
+{
+	while (__atomic_load_n(&wg->left, __ATOMIC_ACQUIRE) > 0) {
+		gopark(wg_parkunless, wg, waitReasonGoroutineParked);
+		__atomic_store_n(&wg->waiter, NULL, __ATOMIC_RELEASE);
+	}
+}
+
+static struct waitgroup spawnwg;
+
+static void
+spawned(void *arg)
+{
+	(void)arg;
+	wg_done(&spawnwg);
+}
+
+// 100 000 goroutines, in batches of 10 000 (Gs and stacks are reused
+// from batch to batch, as Go reuses them).
+TEST(TestGoroutineSpawn100000)
+{
+	for (int batch = 0; batch < 10; batch++) {
+		spawnwg.left = 10000;
+		spawnwg.waiter = NULL;
+		for (int i = 0; i < 10000; i++) {
+			go(spawned, NULL);
+		}
+		wg_wait(&spawnwg);
+	}
+	int n = runtime_numgoroutine();
+	if (n > 2) {
+		t_errorf(t, "%d goroutines left after all finished", n);
+	}
+}
+
+// A woken G runs before older queued ones (runnext): main readies a G
+// and yields; the readied one runs before the 5 queued before it.
+static int order[8];
+static int norder; // Atomic
+
+static void
+record(void *arg)
+{
+	order[__atomic_fetch_add(&norder, 1, __ATOMIC_ACQ_REL)] = (int)(intptr_t)arg;
+}
+
+TEST(TestRunnextRunsFirst)
+{
+	if (gomaxprocs != 1) {
+		t_logf(t, "runs only at GOMAXPROCS=1 (stealing reorders)");
+		return;
+	}
+	norder = 0;
+	for (int i = 1; i <= 5; i++) {
+		go(record, (void *)(intptr_t)i); // each new G displaces runnext
+	}
+	go(record, (void *)(intptr_t)6); // in runnext now
+	runtime_gosched(); // main to the global queue; the Ps run 6 first
+	while (__atomic_load_n(&norder, __ATOMIC_ACQUIRE) < 6) {
+		runtime_gosched();
+	}
+	if (order[0] != 6) {
+		t_errorf(t, "first to run was %d, want 6 (runnext)", order[0]);
+	}
+}
+
+// Two goroutines take turns, yielding until it is theirs: 2000 rounds.
+struct pingpong {
+	int turn; // Atomic
+	int rounds;
+	struct waitgroup wg;
+};
+
+static struct pingpong pingpong;
+
+static void
+player(void *arg)
+{
+	int me = (int)(intptr_t)arg;
+	for (int i = 0; i < pingpong.rounds; i++) {
+		while (__atomic_load_n(&pingpong.turn, __ATOMIC_ACQUIRE) != me) {
+			runtime_gosched();
+		}
+		__atomic_store_n(&pingpong.turn, 1 - me, __ATOMIC_RELEASE);
+	}
+	wg_done(&pingpong.wg);
+}
+
+TEST(TestGoschedPingPong)
+{
+	(void)t;
+	pingpong.turn = 0;
+	pingpong.rounds = 2000;
+	pingpong.wg.left = 2;
+	pingpong.wg.waiter = NULL;
+	go(player, (void *)0);
+	go(player, (void *)1);
+	wg_wait(&pingpong.wg);
+}
+
+// A CPU-bound batch started from one goroutine spreads to every P:
+// count which P each worker's chunks ran on (not time: TCG is noisy).
+static int ranonp[MaxGomaxprocs]; // Atomic
+static struct waitgroup spreadwg;
+
+static void
+cpuwork(void *arg)
+{
+	(void)arg;
+	for (int chunk = 0; chunk < 20; chunk++) {
+		volatile uint64_t x = 0;
+		for (int i = 0; i < 200000; i++) {
+			x += i;
+		}
+		struct m *mp = acquirem();
+		__atomic_fetch_add(&ranonp[mp->p->id], 1, __ATOMIC_RELAXED);
+		releasem(mp);
+	}
+	wg_done(&spreadwg);
+}
+
+TEST(TestCPUBoundSpreads)
+{
+	memset(ranonp, 0, sizeof ranonp);
+	spreadwg.left = 4 * gomaxprocs;
+	spreadwg.waiter = NULL;
+	for (int i = 0; i < 4 * gomaxprocs; i++) {
+		go(cpuwork, NULL);
+	}
+	wg_wait(&spreadwg);
+	for (int i = 0; i < gomaxprocs; i++) {
+		if (ranonp[i] == 0) {
+			t_errorf(t, "P %d ran none of the work", i);
+		}
+	}
+}
+
+// for (;;) without calls does not starve main: sysmon preempts it after
+// 10 ms (go1.11.4 would hang here at GOMAXPROCS=1).
+static volatile bool stopspin;
+
+static void
+spinforever(void *arg)
+{
+	(void)arg;
+	while (!stopspin) {
+	}
+}
+
+TEST(TestLoopWithoutCallsIsPreempted)
+{
+	stopspin = false;
+	for (int i = 0; i < gomaxprocs; i++) {
+		go(spinforever, NULL);
+	}
+	uint64_t start = nanotime();
+	time_sleep(30 * Millisecond); // needs its P back from a spinner
+	stopspin = true;
+	t_logf(t, "main woke after %lu ms with %d spinners", (nanotime() - start) / 1000000, gomaxprocs);
+}
+
+// time_sleep: never early, lateness logged; <= 0 returns at once.
+TEST(TestSleep)
+{
+	time_sleep(0);
+	time_sleep(-5);
+	for (int i = 0; i < 5; i++) {
+		uint64_t start = nanotime();
+		time_sleep(Millisecond);
+		uint64_t took = nanotime() - start;
+		if (took < Millisecond) {
+			t_errorf(t, "time_sleep(1ms) took %lu ns", took);
+		}
+		if (i == 4) {
+			t_logf(t, "time_sleep(1ms) took %lu us", took / 1000);
+		}
+	}
+}
+
+// Many sleepers on every P wake, all of them.
+static struct waitgroup sleepwg;
+
+static void
+sleeper(void *arg)
+{
+	time_sleep((int64_t)(intptr_t)arg * Microsecond);
+	wg_done(&sleepwg);
+}
+
+TEST(TestManySleepers)
+{
+	(void)t;
+	sleepwg.left = 500;
+	sleepwg.waiter = NULL;
+	for (int i = 0; i < 500; i++) {
+		go(sleeper, (void *)(intptr_t)(100 + i * 37 % 5000));
+	}
+	wg_wait(&sleepwg);
+}
+
+// The stack grows by faults, 900 KiB deep and back.
+static int __attribute__((noipa))
+deep(int n)
+{
+	volatile char pad[1024];
+	pad[0] = (char)n;
+	if (n == 0) {
+		return pad[0];
+	}
+	return deep(n - 1) + pad[0];
+}
+
+TEST(TestDeepRecursion)
+{
+	int want = 0;
+	for (int n = 0; n <= 900; n++) {
+		want += (char)n;
+	}
+	int got = deep(900);
+	if (got != want) {
+		t_errorf(t, "deep(900) = %d, want %d", got, want);
+	}
+}
+
+// All goroutines asleep: Go's message, then the goroutine dump.
+static bool
+parkforever(struct g *gp, void *arg)
+{
+	(void)gp;
+	(void)arg;
+	return true;
+}
+
+CRASHTEST(TestDeadlock, 2, "fatal error: all goroutines are asleep - deadlock!")
+{
+	(void)t;
+	gopark(parkforever, NULL, waitReasonSelectNoCases);
+}
+
+CRASHTEST(TestGoexitInMain, 2, "fatal error: no goroutines (main called runtime.Goexit) - deadlock!")
+{
+	(void)t;
+	runtime_goexit();
+}
