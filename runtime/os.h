@@ -2,9 +2,9 @@
 // as Go's os_linux.go and mem_linux.go are for Go. The bare-metal port is
 // os_hood.c; the hosted Linux port (to come) implements the same calls.
 //
-// Locks and notes are the machine's: spinlocks (runtime_lock and
-// runtime_unlock in proc.c wrap them, counting m->locks) and Go's notes
-// (one sleeper, one waker, once; notetsleep with a timeout).
+// Locks and notes are the machine's: spinlocks (which also keep the M
+// from being preempted while held) and Go's notes (one sleeper, one
+// waker, once; notetsleep with a timeout).
 #pragma once
 
 #include <stdbool.h>
@@ -29,6 +29,7 @@ void os_setm(struct m *mp);
 uint64_t nanotime(void);
 bool os_preemptm(struct m *mp);
 void os_exit(int status) __attribute__((noreturn));
+void os_intr_off(void);
 uint64_t os_threadstacktop(void);
 const char *os_getenv(const char *name);
 int os_print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

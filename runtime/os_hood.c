@@ -108,6 +108,14 @@ os_threadstacktop(void)
 	return (readrsp() & ~15ULL) - 256;
 }
 
+// Interrupts off, without pushcli's count: for the moment before gogo,
+// which restores the next G's flags.
+void
+os_intr_off(void)
+{
+	cli();
+}
+
 bool
 os_preemptm(struct m *mp)
 {

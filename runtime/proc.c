@@ -138,21 +138,6 @@ releasem(struct m *mp)
 	}
 }
 
-void
-runtime_lock(struct spinlock *l)
-{
-	struct m *mp = acquirem();
-	(void)mp;
-	spin_lock(l);
-}
-
-void
-runtime_unlock(struct spinlock *l)
-{
-	spin_unlock(l);
-	releasem(getm());
-}
-
 uint32_t
 fastrandn(uint32_t n)
 {
@@ -580,9 +565,14 @@ execute(struct g *gp, bool inheritTime)
 	mp->curg = gp;
 	gp->m = mp;
 	casgstatus(gp, Grunnable, Grunning);
+	__atomic_store_n(&gp->preempt, false, __ATOMIC_RELAXED); // a stale request
 	if (!inheritTime) {
 		mp->p->schedtick++;
 	}
+	// From here until gogo has switched stacks, a preemption would see
+	// gp as running and save g0's context as gp's: interrupts off, and
+	// gogo restores gp's own flags.
+	os_intr_off();
 	mp->cur = gp;
 	gogo(&gp->sched);
 }

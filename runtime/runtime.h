@@ -225,8 +225,6 @@ struct m *acquirem(void);
 void releasem(struct m *mp);
 void gothrow(const char *msg) __attribute__((noreturn));
 int main(void); // the application's
-void runtime_lock(struct spinlock *l);
-void runtime_unlock(struct spinlock *l);
 void wakep(void);
 void tracebackothers(struct g *me);
 void schedtrace(bool detailed);
