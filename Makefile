@@ -84,7 +84,8 @@ TEST_OBJS := \
 	tests/guest/kthread_test.o \
 	tests/guest/smp_test.o \
 	tests/guest/intr_test.o \
-	tests/guest/sched_test.o
+	tests/guest/sched_test.o \
+	tests/wg.o
 
 # Every example is built; APP picks the one build/hood.elf holds.
 EXAMPLES := $(sort hello echo $(APP))
@@ -155,7 +156,9 @@ BENCH_OBJS := $(addprefix $(B)/, \
 	tests/testing.o \
 	bench/bench.o \
 	bench/main.o \
-	bench/machine_bench.o)
+	bench/machine_bench.o \
+	bench/sched_bench.o \
+	tests/wg.o)
 
 $(eval $(call image,bench,$(KERNEL_OBJS) $(BENCH_OBJS)))
 

@@ -10,52 +10,7 @@
 #include "kernel/kernel.h"
 #include "runtime/runtime.h"
 #include "tests/testing.h"
-
-// A counter of finished goroutines, and the G waiting for it to reach a
-// target (parked with gopark, readied by the last one).
-struct waitgroup {
-	long left; // Atomic
-	struct g *waiter; // Atomic
-};
-
-static void
-wg_done(struct waitgroup *wg)
-{
-	if (__atomic_sub_fetch(&wg->left, 1, __ATOMIC_ACQ_REL) == 0) {
-		struct g *w = __atomic_exchange_n(&wg->waiter, NULL, __ATOMIC_ACQ_REL);
-		if (w != NULL && w != (struct g *)1) {
-			goready(w);
-		}
-	}
-}
-
-// Park unless everyone is done already: the check runs on g0, after the
-// G is off its stack, so a goready cannot be lost.
-static bool
-wg_parkunless(struct g *gp, void *arg)
-{
-	struct waitgroup *wg = arg;
-	struct g *none = NULL;
-	if (!__atomic_compare_exchange_n(&wg->waiter, &none, gp, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-		return false;
-	}
-	if (__atomic_load_n(&wg->left, __ATOMIC_ACQUIRE) == 0) {
-		// Finished between the check and the registration: take it back.
-		struct g *me = gp;
-		return !__atomic_compare_exchange_n(&wg->waiter, &me, NULL, false, __ATOMIC_ACQ_REL,
-		                                    __ATOMIC_ACQUIRE);
-	}
-	return true;
-}
-
-static void
-wg_wait(struct waitgroup *wg)
-{
-	while (__atomic_load_n(&wg->left, __ATOMIC_ACQUIRE) > 0) {
-		gopark(wg_parkunless, wg, waitReasonGoroutineParked);
-		__atomic_store_n(&wg->waiter, NULL, __ATOMIC_RELEASE);
-	}
-}
+#include "tests/wg.h"
 
 static struct waitgroup spawnwg;
 
@@ -71,8 +26,7 @@ spawned(void *arg)
 TEST(TestGoroutineSpawn100000)
 {
 	for (int batch = 0; batch < 10; batch++) {
-		spawnwg.left = 10000;
-		spawnwg.waiter = NULL;
+		wg_add(&spawnwg, 10000);
 		for (int i = 0; i < 10000; i++) {
 			go(spawned, NULL);
 		}
@@ -142,8 +96,7 @@ TEST(TestGoschedPingPong)
 	(void)t;
 	pingpong.turn = 0;
 	pingpong.rounds = 2000;
-	pingpong.wg.left = 2;
-	pingpong.wg.waiter = NULL;
+	wg_add(&pingpong.wg, 2);
 	go(player, (void *)0);
 	go(player, (void *)1);
 	wg_wait(&pingpong.wg);
@@ -173,8 +126,7 @@ cpuwork(void *arg)
 TEST(TestCPUBoundSpreads)
 {
 	memset(ranonp, 0, sizeof ranonp);
-	spreadwg.left = 4 * gomaxprocs;
-	spreadwg.waiter = NULL;
+	wg_add(&spreadwg, 4 * gomaxprocs);
 	for (int i = 0; i < 4 * gomaxprocs; i++) {
 		go(cpuwork, NULL);
 	}
@@ -241,8 +193,7 @@ sleeper(void *arg)
 TEST(TestManySleepers)
 {
 	(void)t;
-	sleepwg.left = 500;
-	sleepwg.waiter = NULL;
+	wg_add(&sleepwg, 500);
 	for (int i = 0; i < 500; i++) {
 		go(sleeper, (void *)(intptr_t)(100 + i * 37 % 5000));
 	}

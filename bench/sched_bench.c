@@ -1,0 +1,128 @@
+// sched_bench.c: the scheduler's hot paths, twins of bench/go/sched_test.go:
+// creating goroutines, yielding, park/ready between two goroutines, and
+// how late a 1 ms sleep wakes.
+
+#include <stdlib.h>
+
+#include "bench/bench.h"
+#include "include/hood.h"
+#include "runtime/runtime.h"
+#include "tests/wg.h"
+
+static struct waitgroup spawnwg;
+
+static void
+spawned(void *arg)
+{
+	(void)arg;
+	wg_done(&spawnwg);
+}
+
+// Create, run and end a goroutine; waiting for each batch of 1000.
+BENCH(BenchmarkGoroutineSpawn)
+{
+	for (long i = 0; i < b->n;) {
+		long batch = b->n - i < 1000 ? b->n - i : 1000;
+		wg_add(&spawnwg, batch);
+		for (long j = 0; j < batch; j++) {
+			go(spawned, NULL);
+		}
+		wg_wait(&spawnwg);
+		i += batch;
+	}
+}
+
+// Two goroutines yield to each other; an op is one Gosched by each.
+static struct waitgroup yieldwg;
+
+static void
+yielder(void *arg)
+{
+	long n = (long)arg;
+	for (long i = 0; i < n; i++) {
+		runtime_gosched();
+	}
+	wg_done(&yieldwg);
+}
+
+BENCH(BenchmarkGosched)
+{
+	wg_add(&yieldwg, 2);
+	go(yielder, (void *)b->n);
+	go(yielder, (void *)b->n);
+	wg_wait(&yieldwg);
+}
+
+// Two goroutines park and ready each other: an op is a round trip.
+struct parkpong {
+	struct g *parked[2]; // Atomic
+	long n;
+	struct waitgroup wg;
+};
+
+static struct parkpong pp;
+
+static bool
+parkas(struct g *gp, void *arg)
+{
+	__atomic_store_n(&pp.parked[(long)arg], gp, __ATOMIC_RELEASE);
+	return true;
+}
+
+// Wait until side `who` is parked, then ready it.
+static void
+wake(long who)
+{
+	struct g *gp;
+	while ((gp = __atomic_exchange_n(&pp.parked[who], NULL, __ATOMIC_ACQ_REL)) == NULL) {
+		runtime_gosched();
+	}
+	goready(gp);
+}
+
+static void
+ponger(void *arg)
+{
+	(void)arg;
+	for (long i = 0; i < pp.n; i++) {
+		gopark(parkas, (void *)1, waitReasonGoroutineParked);
+		wake(0);
+	}
+	wg_done(&pp.wg);
+}
+
+BENCH(BenchmarkParkReadyPingPong)
+{
+	pp.n = b->n;
+	pp.parked[0] = pp.parked[1] = NULL;
+	wg_add(&pp.wg, 1);
+	go(ponger, NULL);
+	for (long i = 0; i < b->n; i++) {
+		wake(1);
+		gopark(parkas, (void *)0, waitReasonGoroutineParked);
+	}
+	wg_wait(&pp.wg);
+}
+
+static int
+cmpi64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+// time_sleep(1 ms), n times: ns/op is the whole sleep; the metrics say
+// how late it woke.
+BENCH(BenchmarkSleep1ms)
+{
+	int64_t *late = malloc(b->n * sizeof *late);
+	for (long i = 0; i < b->n; i++) {
+		int64_t start = time_nanotime();
+		time_sleep(Millisecond);
+		late[i] = time_nanotime() - start - Millisecond;
+	}
+	qsort(late, b->n, sizeof *late, cmpi64);
+	b_reportmetric(b, late[b->n / 2] / 1000.0, "p50-us");
+	b_reportmetric(b, late[b->n * 99 / 100] / 1000.0, "p99-us");
+	free(late);
+}
