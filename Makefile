@@ -88,7 +88,7 @@ TEST_OBJS := \
 	tests/wg.o
 
 # Every example is built; APP picks the one build/hood.elf holds.
-EXAMPLES := $(sort hello echo $(APP))
+EXAMPLES := $(sort hello echo spin $(APP))
 
 KERNEL_OBJS := $(addprefix $(B)/,$(KERNEL_OBJS))
 TEST_OBJS := $(addprefix $(B)/,$(TEST_OBJS))
