@@ -19,6 +19,7 @@
 #include "trap.h"
 #include "x86.h"
 
+static struct cpu *lockrunq(void);
 static void switchto(struct cpu *c);
 static void finishswitch(void);
 static void wakecpu(struct cpu *c);
@@ -92,10 +93,12 @@ kthread_create(void (*fn)(void *), void *arg, const char *name, int cpu)
 	}
 	struct kthread *t = newstack(newthread(name, cpu), fn, arg);
 	struct cpu *c = t->cpu;
+	pushcli(); // as in kthread_unpark: no preemption between enqueue and wake
 	spin_lock(&c->runlock);
 	runqput(c, t);
 	spin_unlock(&c->runlock);
 	wakecpu(c);
+	popcli();
 	return t;
 }
 
@@ -112,6 +115,43 @@ kthread_start(void)
 	kthread_exit();
 }
 
+// This CPU, with its run list locked. Read with interrupts off: the
+// caller may be a goroutine, which a preemption could move to another
+// kernel thread on another CPU between reading mycpu() and locking.
+static struct cpu *
+lockrunq(void)
+{
+	pushcli();
+	struct cpu *c = mycpu();
+	spin_lock(&c->runlock);
+	popcli();
+	return c;
+}
+
+// Pin the running code to this kernel thread: while pinned, the runtime
+// does not switch the goroutine on it away (trap.c, preempted), so a
+// goroutine that blocks the thread (a note, a mutex) is the one that
+// wakes. Returns the thread, for kthread_unpin.
+struct kthread *
+kthread_pin(void)
+{
+	pushcli();
+	struct kthread *t = mycpu()->current;
+	if (t != NULL) {
+		t->nopreempt++;
+	}
+	popcli();
+	return t;
+}
+
+void
+kthread_unpin(struct kthread *t)
+{
+	if (t != NULL) {
+		t->nopreempt--;
+	}
+}
+
 struct kthread *
 kthread_current(void)
 {
@@ -125,8 +165,7 @@ kthread_current(void)
 void
 kthread_yield(void)
 {
-	struct cpu *c = mycpu(); // stable: threads do not migrate
-	spin_lock(&c->runlock);
+	struct cpu *c = lockrunq();
 	if (c->current != c->idle) {
 		c->current->state = KT_RUNNABLE;
 		runqput(c, c->current);
@@ -164,8 +203,7 @@ kthread_poke(struct kthread *t)
 void
 kthread_park(void)
 {
-	struct cpu *c = mycpu();
-	spin_lock(&c->runlock);
+	struct cpu *c = lockrunq();
 	struct kthread *t = c->current;
 	if (t->wakeup) {
 		t->wakeup = false;
@@ -182,6 +220,10 @@ kthread_park(void)
 void
 kthread_unpark(struct kthread *t)
 {
+	// Interrupts off from the enqueue to the wake: a goroutine calling
+	// this must not be preempted in between, or the wake IPI would wait
+	// for it to run again, perhaps forever.
+	pushcli();
 	struct cpu *c = t->cpu;
 	bool queued = false;
 	spin_lock(&c->runlock);
@@ -196,28 +238,27 @@ kthread_unpark(struct kthread *t)
 	if (queued) {
 		wakecpu(c);
 	}
+	popcli();
 }
 
 // c has a new runnable thread. It may be halted in its idle loop, or
 // running a thread with no time-slice timer armed: the wake IPI's handler
 // (timer.c) sees to both; on this CPU, rearming the timer is enough.
+// Interrupts off.
 static void
 wakecpu(struct cpu *c)
 {
-	pushcli();
 	if (c == mycpu()) {
 		timer_rearm();
 	} else {
 		lapic_ipi(c->apicid, IPI_FIXED, T_IPI_WAKE);
 	}
-	popcli();
 }
 
 void
 kthread_exit(void)
 {
-	struct cpu *c = mycpu();
-	spin_lock(&c->runlock);
+	struct cpu *c = lockrunq();
 	c->current->state = KT_DEAD;
 	c->zombie = c->current;
 	switchto(c);

@@ -45,11 +45,14 @@ struct kthread {
 
 	struct kthread *waitnext; // Protected by the mutex it waits for (mutex.c)
 	void *rt; // the runtime's M running on this thread (runtime/os_hood.c)
+	int nopreempt; // Owned by the thread: > 0 pinned (kthread_pin); no runtime preemption
 };
 
 void kthread_cpuinit(const char *name);
 struct kthread *kthread_create(void (*fn)(void *), void *arg, const char *name, int cpu);
 struct kthread *kthread_current(void);
+struct kthread *kthread_pin(void);
+void kthread_unpin(struct kthread *t);
 void kthread_yield(void);
 void kthread_park(void);
 void kthread_unpark(struct kthread *t);

@@ -2,7 +2,10 @@
 // parks; unlock takes the first waiter off the queue, makes it the owner
 // and unparks it, so the lock goes to the longest waiter, not to whoever
 // runs first. The park/unpark permit closes the race between queueing and
-// parking.
+// parking. While a thread holds or waits for mutexes (nopreempt counts
+// its lock calls) the runtime does not switch its goroutine (trap.c,
+// preempted): the owner is the thread, so the holder must stay the one
+// goroutine on it.
 
 #include "cpu.h"
 #include "kernel.h"
@@ -20,10 +23,22 @@ self(void)
 	return t != NULL ? t : &bootowner;
 }
 
-bool
-mutex_trylock(struct mutex *m, bool recursive)
+// The running thread, pinned (kthread_pin): a preemption between reading
+// it and counting could move the goroutine to another thread and have it
+// lock in the old one's name.
+static struct kthread *
+pin(void)
 {
-	struct kthread *me = self();
+	struct kthread *t = kthread_pin();
+	return t != NULL ? t : &bootowner;
+}
+
+// Take m if it is free (or ours, when recursive). The caller's thread
+// counts as holding a mutex (nopreempt) from before the attempt, so that
+// its goroutine cannot change between here and the unlock.
+static bool
+take(struct mutex *m, struct kthread *me, bool recursive)
+{
 	spin_lock(&m->sl);
 	if (m->owner == me) {
 		if (!recursive) {
@@ -43,15 +58,30 @@ mutex_trylock(struct mutex *m, bool recursive)
 	return got;
 }
 
+bool
+mutex_trylock(struct mutex *m, bool recursive)
+{
+	struct kthread *me = pin();
+	if (take(m, me, recursive)) {
+		return true;
+	}
+	me->nopreempt--;
+	return false;
+}
+
+// Lock m, waiting as long as it takes. From the first attempt to the
+// unlock the goroutine on this thread stays put: were it switched while
+// queued, the handover would go to the thread, and whatever goroutine ran
+// there next would find the mutex "held by this thread".
 void
 mutex_lock(struct mutex *m, bool recursive)
 {
-	if (mutex_trylock(m, recursive)) {
+	struct kthread *me = pin();
+	if (take(m, me, recursive)) {
 		return;
 	}
-	struct kthread *me = self();
 	if (me == &bootowner) {
-		while (!mutex_trylock(m, recursive)) {
+		while (!take(m, me, recursive)) {
 			cpu_pause();
 		}
 		return;
@@ -87,7 +117,7 @@ mutex_unlock(struct mutex *m)
 		spin_unlock(&m->sl);
 		fatalf("mutex_unlock: %s not held by this thread", m->name);
 	}
-	struct kthread *next = NULL;
+	struct kthread *me = m->owner, *next = NULL;
 	if (--m->depth == 0) {
 		next = m->waithead;
 		if (next != NULL) {
@@ -103,4 +133,5 @@ mutex_unlock(struct mutex *m)
 	if (next != NULL) {
 		kthread_unpark(next);
 	}
+	kthread_unpin(me); // one per lock call, recursive ones too
 }

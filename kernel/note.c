@@ -28,12 +28,12 @@ notewakeup(struct note *n)
 	}
 }
 
-// Register the current thread as the sleeper; false if already woken.
+// Register the thread t as the sleeper; false if already woken.
 static bool
-enter(struct note *n)
+enter(struct note *n, struct kthread *t)
 {
 	uintptr_t expect = 0;
-	if (__atomic_compare_exchange_n(&n->key, &expect, (uintptr_t)kthread_current(), false,
+	if (__atomic_compare_exchange_n(&n->key, &expect, (uintptr_t)t, false,
 	                                __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
 		return true;
 	}
@@ -43,18 +43,23 @@ enter(struct note *n)
 	return false;
 }
 
+// A goroutine that sleeps on a note blocks its kernel thread, and stays
+// pinned to it (kthread_pin) meanwhile: the wakeup goes to that thread.
 void
 notesleep(struct note *n)
 {
-	if (!enter(n)) {
-		return;
+	struct kthread *self = kthread_pin();
+	if (enter(n, self)) {
+		// A park may also end because of an older, unrelated unpark:
+		// loop until the note itself says woken.
+		while (__atomic_load_n(&n->key, __ATOMIC_ACQUIRE) != NOTE_WOKEN) {
+			kthread_park();
+		}
 	}
-	// A park may also end because of an older, unrelated unpark: loop
-	// until the note itself says woken.
-	while (__atomic_load_n(&n->key, __ATOMIC_ACQUIRE) != NOTE_WOKEN) {
-		kthread_park();
-	}
+	kthread_unpin(self);
 }
+
+static bool sleepuntil(struct note *n, struct kthread *self, uint64_t deadline);
 
 static void
 timeout(void *arg)
@@ -72,11 +77,16 @@ notetsleep(struct note *n, int64_t ns)
 		notesleep(n);
 		return true;
 	}
-	if (!enter(n)) {
-		return true;
-	}
-	struct kthread *self = kthread_current();
-	uint64_t deadline = nanotime() + ns;
+	struct kthread *self = kthread_pin();
+	bool woken = !enter(n, self) || sleepuntil(n, self, nanotime() + ns);
+	kthread_unpin(self);
+	return woken;
+}
+
+// notetsleep's wait, registered as the sleeper already.
+static bool
+sleepuntil(struct note *n, struct kthread *self, uint64_t deadline)
+{
 	struct ktimer t = {0};
 	for (;;) {
 		if (__atomic_load_n(&n->key, __ATOMIC_ACQUIRE) == NOTE_WOKEN) {
@@ -85,13 +95,10 @@ notetsleep(struct note *n, int64_t ns)
 		if (nanotime() >= deadline) {
 			// Take back the registration, unless a wakeup got there first.
 			uintptr_t expect = (uintptr_t)self;
-			if (__atomic_compare_exchange_n(&n->key, &expect, 0, false, __ATOMIC_ACQ_REL,
-			                                __ATOMIC_ACQUIRE)) {
-				return false;
-			}
-			return true;
+			return !__atomic_compare_exchange_n(&n->key, &expect, 0, false, __ATOMIC_ACQ_REL,
+			                                    __ATOMIC_ACQUIRE);
 		}
-		// The timer is this CPU's, and so is this thread, for good.
+		// The timer is this CPU's, and this thread, pinned, stays here.
 		ktimer_start(&t, deadline, timeout, self);
 		kthread_park();
 		ktimer_stop(&t);

@@ -231,7 +231,10 @@ preempted(void)
 		c->needresched = false;
 		kthread_yield(); // a new slice: the timer will not ask again soon
 	}
-	if (kthread_preempthook != NULL) {
+	// A thread holding a mutex (newlib's stdio and malloc locks) keeps
+	// its goroutine: another goroutine of the same thread would find the
+	// mutex "held by this thread". The request stays; sysmon repeats it.
+	if (kthread_preempthook != NULL && c->current->nopreempt == 0) {
 		sti();
 		kthread_preempthook();
 		cli();

@@ -788,7 +788,9 @@ mstart_thread(void *arg)
 }
 
 // newm: a new M on a kernel thread of its own, to run pp, or fn (sysmon).
-// Ms are spread over the CPUs by id.
+// Kernel threads never move, so an M is placed on the CPU matching its
+// P's id (Ms for P0, P1, ... on CPUs 0, 1, ...), and sysmon on the last
+// CPU.
 static void
 newm(struct p *pp, bool spinning, void (*fn)(void))
 {
@@ -800,7 +802,8 @@ newm(struct p *pp, bool spinning, void (*fn)(void))
 	mp->nextp = pp;
 	mp->spinning = spinning;
 	mp->mstartfn = fn;
-	os_newosproc(mp, (int)(mp->id % os_ncpu()), mstart_thread);
+	int ncpu = os_ncpu();
+	os_newosproc(mp, pp != NULL ? pp->id % ncpu : ncpu - 1, mstart_thread);
 }
 
 static void

@@ -3,6 +3,7 @@
 // without calls, sleep, deep stacks; and the fatal ends, deadlock and
 // Goexit in main, which crash their machine.
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -243,4 +244,31 @@ CRASHTEST(TestGoexitInMain, 2, "fatal error: no goroutines (main called runtime.
 {
 	(void)t;
 	runtime_goexit();
+}
+
+// printf from 100 goroutines on every CPU, preempted as they go: every
+// line comes out whole (the runner checks the "gline:" lines,
+// TestGoroutineLinesWhole) and nothing crashes.
+static struct waitgroup printwg;
+
+static void
+printer(void *arg)
+{
+	int id = (int)(intptr_t)arg;
+	for (int i = 0; i < 20; i++) {
+		printf("gline: g=%03d i=%02d %s\n", id, i, "the quick brown fox jumps over the lazy dog 0123456789");
+		for (volatile int j = 0; j < 20000; j++) {
+		}
+	}
+	wg_done(&printwg);
+}
+
+TEST(TestGoroutinePrintf)
+{
+	(void)t;
+	wg_add(&printwg, 100);
+	for (int i = 0; i < 100; i++) {
+		go(printer, (void *)(intptr_t)i);
+	}
+	wg_wait(&printwg);
 }

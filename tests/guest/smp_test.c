@@ -199,7 +199,8 @@ CRASHTEST(TestSMPTLBShootdown, 2, "fatal error: unexpected fault address 0xffffc
 	notesleep(&readonce);
 	vm_unmap(shootva);
 	notewakeup(&unmapped);
-	notesleep(&readonce); // never woken again: the reader faults
+	struct note never = {0};
+	notesleep(&never); // the reader faults, ending the machine
 }
 
 // A fatal error on one CPU while the others are busy: one report, then
