@@ -136,7 +136,8 @@ bench_main(const char *sel)
 	// In source order, as Go runs them; the linker keeps no order.
 	static const struct benchmark *order[256];
 	int n = 0;
-	for (const struct benchmark *bm = __start_hood_benchmarks; bm < __stop_hood_benchmarks && n < 256; bm++) {
+	for (const struct benchmark *bm = __start_hood_benchmarks; bm < __stop_hood_benchmarks && n < 256;
+	     bm++) {
 		order[n++] = bm;
 	}
 	qsort(order, n, sizeof order[0], cmpbench);

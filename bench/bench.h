@@ -26,7 +26,7 @@ enum { BENCH_MAXMETRICS = 4 };
 struct B {
 	const char *name;
 	long n;
-	uint64_t start; // nanotime when the timer (re)started
+	uint64_t start;   // nanotime when the timer (re)started
 	uint64_t elapsed; // ns accumulated while the timer ran
 	bool skipped;
 	int nmetrics;
@@ -43,11 +43,11 @@ struct benchmark {
 	void (*fn)(struct B *b);
 };
 
-#define BENCH(name)                                                                          \
-	static void name(struct B *b);                                                      \
-	static const struct benchmark name##_bench                                           \
-		__attribute__((section("hood_benchmarks"), used, aligned(8))) = {            \
-			#name, __FILE__, __LINE__, name};                                        \
+#define BENCH(name)                                                                                          \
+	static void name(struct B *b);                                                                       \
+	static const struct benchmark name##_bench                                                           \
+		__attribute__((section("hood_benchmarks"), used, aligned(8))) = {#name, __FILE__, __LINE__,  \
+										 name};                      \
 	static void name(struct B *b)
 
 void b_resettimer(struct B *b);

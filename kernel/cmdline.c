@@ -108,13 +108,17 @@ parsekv(const char *key, const char *val, struct bootargs *a, char *err, size_t 
 		return parsegodebug(val, a, err, errlen);
 	} else if (strcmp(key, "test") == 0 || strcmp(key, "bench") == 0) {
 		if (val[0] == '\0') {
-			snprintf(err, errlen, "bad value for %s: \"\" (want all, a list of names, or Prefix*)", key);
+			snprintf(err, errlen,
+				 "bad value for %s: \"\" (want all, a list of names, or Prefix*)", key);
 			return false;
 		}
 		strcpy(strcmp(key, "test") == 0 ? a->test : a->bench, val);
 	} else if (strcmp(key, "stack") == 0) {
 		if (!parseint(val, 8192, 1L << 30, &n) || n % 4096 != 0) {
-			snprintf(err, errlen, "bad value for stack: \"%s\" (want a multiple of 4096 from 8192 to 1073741824)", val);
+			snprintf(err, errlen,
+				 "bad value for stack: \"%s\" (want a multiple of 4096 from 8192 to "
+				 "1073741824)",
+				 val);
 			return false;
 		}
 		a->stacksize = n;

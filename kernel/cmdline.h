@@ -38,8 +38,8 @@ struct bootargs {
 	char gotraceback[CMDLINE_NAMELEN]; // "" when not given
 	struct debugvar godebug[CMDLINE_MAXDEBUG];
 	int ngodebug;
-	char test[CMDLINE_VALUELEN]; // "" when not given
-	bool nomadt;                 // madt=off
+	char test[CMDLINE_VALUELEN];  // "" when not given
+	bool nomadt;                  // madt=off
 	char bench[CMDLINE_VALUELEN]; // "" when not given
 	long stacksize;               // stack=; 0 when not given
 	char unknown[CMDLINE_MAXUNKNOWN][CMDLINE_NAMELEN];

@@ -56,10 +56,10 @@ struct cpu {
 	struct kthread *idle;              // runs when nothing else can
 	struct kthread *runhead, *runtail; // runnable, FIFO
 	int nrunnable;
-	uint64_t slicestart; // nanotime when current started its slice
+	uint64_t slicestart;    // nanotime when current started its slice
 	struct kthread *zombie; // exited; its stack is freed by the next thread
-	bool needresched; // Owned by this CPU: the time slice is over
-	bool poked;       // Atomic: kthread_poke asks for the preemption path
+	bool needresched;       // Owned by this CPU: the time slice is over
+	bool poked;             // Atomic: kthread_poke asks for the preemption path
 
 	// Owned by this CPU, changed with interrupts off: pending timer
 	// events, soonest first (timer.c).

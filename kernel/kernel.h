@@ -70,7 +70,6 @@ void tsc_init(void);
 uint64_t nanotime(void);
 uint64_t tsc_at(uint64_t ns);
 
-
 // rtc.c
 void rtc_init(void);
 int64_t walltime(void);

@@ -177,8 +177,8 @@ kthread_yield(void)
 // Set by the runtime: called in a preempted thread (trap.c's preempted).
 void (*kthread_preempthook)(void);
 
-// Make t, if it is running now, go through the preemption path
-// (kthread_preempthook, then the time slice) at once: an IPI to its CPU,
+// Make t, if it is running now, go through the preemption path (trap.c's
+// preempted: the time slice, then kthread_preempthook) at once: an IPI to its CPU,
 // whose handler finds the poke and makes the running thread call
 // asyncpreempt. If t is not running it is not poked: false.
 bool
@@ -299,7 +299,8 @@ switchto(struct cpu *c)
 	// As xv6's sched: no other spinlock may cross the switch, or the
 	// next thread would run holding it, with interrupts off.
 	if (c->nheld != 1) {
-		fatalf("switchto: %s holding %d spinlocks (%s)", c->current->name, c->nheld, c->held[0]->name);
+		fatalf("switchto: %s holding %d spinlocks (%s)", c->current->name, c->nheld,
+		       c->held[0]->name);
 	}
 	struct kthread *old = c->current;
 	struct kthread *next = runqget(c);

@@ -30,8 +30,8 @@ enum {
 struct cpu;
 
 struct kthread {
-	uint64_t rsp; // saved stack pointer while switched out (swtch.asm)
-	struct cpu *cpu; // home CPU; set at creation, never changes
+	uint64_t rsp;      // saved stack pointer while switched out (swtch.asm)
+	struct cpu *cpu;   // home CPU; set at creation, never changes
 	uint64_t stacktop; // 0 for a CPU's boot flow, whose stack is not ours
 	void (*fn)(void *arg);
 	void *arg;
@@ -40,12 +40,12 @@ struct kthread {
 
 	// Protected by cpu->runlock:
 	int state;
-	bool wakeup; // an unpark came while not parked
+	bool wakeup;          // an unpark came while not parked
 	struct kthread *next; // run list
 
 	struct kthread *waitnext; // Protected by the mutex it waits for (mutex.c)
-	void *rt; // the runtime's M running on this thread (runtime/os_hood.c)
-	int nopreempt; // Owned by the thread: > 0 pinned (kthread_pin); no runtime preemption
+	void *rt;                 // the runtime's M running on this thread (runtime/os_hood.c)
+	int nopreempt;            // Owned by the thread: > 0 pinned (kthread_pin); no runtime preemption
 };
 
 void kthread_cpuinit(const char *name);

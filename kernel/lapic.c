@@ -17,7 +17,7 @@
 
 enum {
 	MSR_APIC_BASE = 0x1B,
-	APIC_BASE_EN = 1 << 11,    // the APIC is on
+	APIC_BASE_EN = 1 << 11,     // the APIC is on
 	APIC_BASE_X2APIC = 1 << 10, // x2APIC mode
 	MSR_X2APIC = 0x800,
 	MSR_TSC_DEADLINE = 0x6E0,
@@ -47,7 +47,7 @@ enum {
 	TDCR_DIV16 = 0x3,
 	ICR_PENDING = 1 << 12, // xAPIC: delivery status, send pending
 	ICR_ASSERT = 1 << 14,
-	ICR_SELF = 1 << 18,    // destination shorthands, bits 19-18
+	ICR_SELF = 1 << 18, // destination shorthands, bits 19-18
 	ICR_ALLBUTSELF = 3 << 18,
 };
 

@@ -12,6 +12,7 @@
 //	LOCK_PHYSMEM    the frame allocator       heap, vm
 //	LOCK_SCHED      the runtime's sched.lock  -
 //	                (runtime/proc.c)
+//	LOCK_ALLG       the list of all Gs        sched.lock (checkdead)
 //	LOCK_TIMERS     a P's timer heap          -
 //	                (runtime/time.c)
 //	LOCK_RUNQ       a CPU's run list          -
@@ -29,6 +30,7 @@ enum lockrank {
 	LOCK_VM = 20,
 	LOCK_PHYSMEM = 30,
 	LOCK_SCHED = 44,
+	LOCK_ALLG = 45,
 	LOCK_TIMERS = 46,
 	LOCK_RUNQ = 50,
 	LOCK_VECTORS = 60,

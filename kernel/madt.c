@@ -81,7 +81,7 @@ madt_init(void)
 	}
 	madt.present = true;
 	kprintf("madt: %d CPU%s, %d I/O APICs, %d interrupt overrides, %d NMI inputs\n", madt.ncpu,
-	        madt.ncpu == 1 ? "" : "s", madt.nioapic, madt.noverride, madt.nnmi);
+		madt.ncpu == 1 ? "" : "s", madt.nioapic, madt.noverride, madt.nnmi);
 }
 
 static void

@@ -33,7 +33,7 @@ kmain(uint32_t proto, uint64_t info)
 	bootinfo_parse(proto, info); // the loader's memory map, command line, ACPI, screen
 	screen_init();               // VGA text or the framebuffer, when there is one
 	kprintf("hood: booted by %s (%s)\n", bootinfo.loader, bootinfo.protoname);
-	gdt_init(NULL);              // our GDT, and a TSS with stacks for double faults and NMIs
+	gdt_init(NULL);              // our GDT, and a TSS: IST stacks for faults and interrupts
 	trap_init();                 // the IDT: from here on a fault is reported, not a reset
 	cmdline_init();              // GOMAXPROCS=, GOGC=, GODEBUG=, test=
 	physmem_init();              // the physical frame allocator

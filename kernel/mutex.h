@@ -11,14 +11,17 @@
 struct kthread;
 
 struct mutex {
-	struct spinlock sl;      // guards the fields below; held briefly
-	struct kthread *owner;   // Protected by sl; NULL when free
-	int depth;               // Protected by sl: recursive acquisitions
+	struct spinlock sl;                  // guards the fields below; held briefly
+	struct kthread *owner;               // Protected by sl; NULL when free
+	int depth;                           // Protected by sl: recursive acquisitions
 	struct kthread *waithead, *waittail; // Protected by sl: parked, FIFO
 	const char *name;
 };
 
-#define MUTEX_INIT(n) {SPINLOCK_INIT(n, LOCK_MUTEX), NULL, 0, NULL, NULL, (n)}
+#define MUTEX_INIT(n)                                                                                        \
+	{                                                                                                    \
+		SPINLOCK_INIT(n, LOCK_MUTEX), NULL, 0, NULL, NULL, (n)                                       \
+	}
 
 void mutex_lock(struct mutex *m, bool recursive);
 bool mutex_trylock(struct mutex *m, bool recursive);

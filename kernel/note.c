@@ -33,8 +33,8 @@ static bool
 enter(struct note *n, struct kthread *t)
 {
 	uintptr_t expect = 0;
-	if (__atomic_compare_exchange_n(&n->key, &expect, (uintptr_t)t, false,
-	                                __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+	if (__atomic_compare_exchange_n(&n->key, &expect, (uintptr_t)t, false, __ATOMIC_ACQ_REL,
+					__ATOMIC_ACQUIRE)) {
 		return true;
 	}
 	if (expect != NOTE_WOKEN) {
@@ -96,7 +96,7 @@ sleepuntil(struct note *n, struct kthread *self, uint64_t deadline)
 			// Take back the registration, unless a wakeup got there first.
 			uintptr_t expect = (uintptr_t)self;
 			return !__atomic_compare_exchange_n(&n->key, &expect, 0, false, __ATOMIC_ACQ_REL,
-			                                    __ATOMIC_ACQUIRE);
+							    __ATOMIC_ACQUIRE);
 		}
 		// The timer is this CPU's, and this thread, pinned, stays here.
 		ktimer_start(&t, deadline, timeout, self);

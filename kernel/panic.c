@@ -37,7 +37,7 @@ enum {
 	MAXFRAMES = 64, // frames printed before "...additional frames elided..."
 };
 
-static int dyingcpu = -1; // Atomic: the CPU reporting a fatal error, or -1
+static int dyingcpu = -1;   // Atomic: the CPU reporting a fatal error, or -1
 static int reportturn = -1; // Atomic: the stopped CPU whose turn it is to print
 static int reportdone = -1; // Atomic: the last stopped CPU that has printed
 
@@ -109,8 +109,7 @@ report_begin(void)
 	cli();
 	int me = mycpu()->id;
 	int expect = -1;
-	if (!__atomic_compare_exchange_n(&dyingcpu, &expect, me, false, __ATOMIC_ACQ_REL,
-	                                 __ATOMIC_ACQUIRE)) {
+	if (!__atomic_compare_exchange_n(&dyingcpu, &expect, me, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
 		if (expect == me) {
 			kprintf("\nfatal error: fault while reporting a fatal error\n");
 			poweroff(EXIT_FATAL);

@@ -23,12 +23,12 @@ pic_disable(void)
 {
 	outb(PIC1_CMD, ICW1_INIT);
 	outb(PIC2_CMD, ICW1_INIT);
-	outb(PIC1_DATA, IRQ_BASE);     // ICW2: vector offsets
+	outb(PIC1_DATA, IRQ_BASE); // ICW2: vector offsets
 	outb(PIC2_DATA, IRQ_BASE + 8);
-	outb(PIC1_DATA, 1 << 2);       // ICW3: the slave hangs on IRQ 2
+	outb(PIC1_DATA, 1 << 2); // ICW3: the slave hangs on IRQ 2
 	outb(PIC2_DATA, 2);
 	outb(PIC1_DATA, ICW4_8086);
 	outb(PIC2_DATA, ICW4_8086);
-	outb(PIC1_DATA, 0xFF);         // mask everything
+	outb(PIC1_DATA, 0xFF); // mask everything
 	outb(PIC2_DATA, 0xFF);
 }

@@ -34,7 +34,7 @@
 #include "x86.h"
 
 enum {
-	APBOOT_ADDR = 0x8000, // boot/apboot.asm; below 1 MiB, never allocated
+	APBOOT_ADDR = 0x8000,                 // boot/apboot.asm; below 1 MiB, never allocated
 	STARTWAIT_NS = 2000 * 1000 * 1000ULL, // TCG with 8 CPUs on 2 cores is slow
 };
 
@@ -57,10 +57,10 @@ static struct {
 	void *arg;
 } call; // Owned by the CPU that set callbusy; read by targets while flagged
 
-static bool apalive;          // Atomic: the AP being started reached ap_main
-static int tscphase;          // Atomic: the TSC check's steps, 0, 1, 2
+static bool apalive;           // Atomic: the AP being started reached ap_main
+static int tscphase;           // Atomic: the TSC check's steps, 0, 1, 2
 static uint64_t bsptsc, aptsc; // written before the phase step that publishes them
-static uint64_t apbehind;     // TSC cycles the AP was seen behind the boot CPU
+static uint64_t apbehind;      // TSC cycles the AP was seen behind the boot CPU
 
 static void
 delay(uint64_t ns)
@@ -163,22 +163,22 @@ ap_main(struct cpu *c)
 {
 	char name[16];
 
-	cpu_setgs(c);           // mycpu() works from here
-	gdt_init(c->ist);       // this CPU's GDT and TSS
-	idt_load();             // the shared IDT
-	lapic_init();           // its local APIC
+	cpu_setgs(c);     // mycpu() works from here
+	gdt_init(c->ist); // this CPU's GDT and TSS
+	idt_load();       // the shared IDT
+	lapic_init();     // its local APIC
 	snprintf(name, sizeof name, "idle%d", c->id);
-	kthread_cpuinit(name);  // this flow becomes the CPU's idle thread
+	kthread_cpuinit(name); // this flow becomes the CPU's idle thread
 	// Release: the above is done before the boot CPU sees us alive.
 	__atomic_store_n(&apalive, true, __ATOMIC_RELEASE);
 	tscsync_ap();
 	kprintf("cpu %d: online, APIC ID %u\n", c->id, c->apicid);
 	if (apbehind > 0) {
 		kprintf("cpu %d: warning: TSC behind cpu 0 by %lu cycles or more; nanotime may "
-		        "differ across CPUs\n",
-		        c->id, apbehind);
+			"differ across CPUs\n",
+			c->id, apbehind);
 	}
-	kthread_idle();         // marks the CPU online
+	kthread_idle(); // marks the CPU online
 }
 
 // The TSC check, boot CPU's side: publish a reading, wait for the AP's
@@ -196,8 +196,8 @@ tscsync_bsp(struct cpu *c)
 	uint64_t now = rdtsc();
 	if (now < aptsc) {
 		kprintf("cpu %d: warning: TSC ahead of cpu 0 by %lu cycles or more; nanotime may "
-		        "differ across CPUs\n",
-		        c->id, aptsc - now);
+			"differ across CPUs\n",
+			c->id, aptsc - now);
 	}
 	__atomic_store_n(&tscphase, 0, __ATOMIC_RELAXED);
 }
@@ -221,7 +221,8 @@ tscsync_ap(void)
 void
 smp_call(int cpu, void (*fn)(void *arg), void *arg)
 {
-	if (cpu != SMP_ALL && (cpu < 0 || cpu >= ncpu || !__atomic_load_n(&cpus[cpu].online, __ATOMIC_ACQUIRE))) {
+	if (cpu != SMP_ALL &&
+	    (cpu < 0 || cpu >= ncpu || !__atomic_load_n(&cpus[cpu].online, __ATOMIC_ACQUIRE))) {
 		fatalf("smp_call: cpu %d is not online", cpu);
 	}
 	pushcli();
@@ -243,7 +244,8 @@ smp_call(int cpu, void (*fn)(void *arg), void *arg)
 	call.arg = arg;
 	for (int i = 0; i < ncpu; i++) {
 		struct cpu *c = &cpus[i];
-		if (c == self || (cpu != SMP_ALL && cpu != i) || !__atomic_load_n(&c->online, __ATOMIC_ACQUIRE)) {
+		if (c == self || (cpu != SMP_ALL && cpu != i) ||
+		    !__atomic_load_n(&c->online, __ATOMIC_ACQUIRE)) {
 			continue;
 		}
 		// Release: call.fn and call.arg are visible before the flag;

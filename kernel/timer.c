@@ -43,7 +43,7 @@ timer_init(void)
 			throw("timer: the local APIC timer does not count");
 		}
 		kprintf("timer: local APIC timer one-shot, %lu.%03lu MHz\n", ticksperms / 1000,
-		        ticksperms % 1000);
+			ticksperms % 1000);
 	}
 	intr_register(T_TIMER, timer_intr, NULL);
 	intr_register(T_IPI_WAKE, wake_intr, NULL);

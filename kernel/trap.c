@@ -9,9 +9,11 @@
 // reported the same way.
 //
 // After a handler, if the interrupted code could have been interrupted by
-// choice (interrupts were on, so it held no spinlock) and the handler asked
-// for a reschedule, the thread yields its CPU from here: that is how a
-// kernel thread is preempted (kthread.c).
+// choice (interrupts were on, so it held no spinlock) and a preemption is
+// due (the time slice ended, or kthread_poke), trap() makes the
+// interrupted code call asyncpreempt on its own stack (trapasm.asm), which
+// calls preempted() below: that is how kernel threads and goroutines are
+// preempted.
 
 #include <stdint.h>
 
@@ -110,7 +112,7 @@ trap_init(void)
 		fpusavesize = (b + 63) & ~63u;
 	}
 	kprintf("fpu: %s, %lu bytes of state saved on each trap%s\n", usexsave ? "xsave" : "fxsave",
-	        fpusavesize, usexsave && (xgetbv(0) & XCR0_AVX) ? " (with AVX)" : "");
+		fpusavesize, usexsave && (xgetbv(0) & XCR0_AVX) ? " (with AVX)" : "");
 	// Exceptions run on the stack they interrupt, except those that
 	// could find it broken. Interrupts all run on the CPU's interrupt
 	// stack, so they never push onto a thread's or goroutine's stack

@@ -46,16 +46,15 @@ enum {
 // The other vectors (docs/machine.md has the table). The local APIC
 // delivers higher vectors first, so the timer and IPIs sit at the top.
 enum {
-	IRQ_BASE = 32,        // legacy IRQ n (through the I/O APIC) is IRQ_BASE + n
-	VEC_DYNAMIC = 48,     // vector_alloc hands out [VEC_DYNAMIC, VEC_DYNAMIC_END)
+	IRQ_BASE = 32,    // legacy IRQ n (through the I/O APIC) is IRQ_BASE + n
+	VEC_DYNAMIC = 48, // vector_alloc hands out [VEC_DYNAMIC, VEC_DYNAMIC_END)
 	VEC_DYNAMIC_END = 0xF0,
-	T_TIMER = 0xF0,       // local APIC timer (timer.c)
-	T_IPI_WAKE = 0xF1,    // wake a halted CPU, rearm its timer, see pokes
-	T_IPI_CALL = 0xF2,    // run a function on another CPU (smp.c)
-	T_APICERROR = 0xFE,   // local APIC internal error
-	T_SPURIOUS = 0xFF,    // local APIC spurious interrupt: no EOI
+	T_TIMER = 0xF0,     // local APIC timer (timer.c)
+	T_IPI_WAKE = 0xF1,  // wake a halted CPU, rearm its timer, see pokes
+	T_IPI_CALL = 0xF2,  // run a function on another CPU (smp.c)
+	T_APICERROR = 0xFE, // local APIC internal error
+	T_SPURIOUS = 0xFF,  // local APIC spurious interrupt: no EOI
 };
-
 
 // Page-fault error code bits (SDM vol. 3A, 4.7).
 enum {
@@ -79,8 +78,9 @@ enum {
 };
 
 const char *trap_name(int trapno);
-// An interrupt handler fn(tf, arg) runs with interrupts off, on the
-// interrupted thread's stack, after the local APIC has had its EOI.
+// An interrupt handler fn(tf, arg) runs with interrupts off, on the CPU's
+// interrupt stack (IST_INTR; page faults on IST_PF; other exceptions on
+// the interrupted stack), after the local APIC has had its EOI.
 void intr_register(int vector, void (*fn)(struct trapframe *tf, void *arg), void *arg);
 int vector_alloc(void (*fn)(struct trapframe *tf, void *arg), void *arg);
 void vector_free(int vector);

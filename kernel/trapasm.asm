@@ -9,8 +9,8 @@
 ; jumps to alltraps, which saves the general registers (struct trapframe,
 ; kernel/trap.h) and the whole FPU/SSE/AVX state, and calls trap(). That
 ; state is saved because C code, newlib's included, uses the XMM registers
-; freely, and because trap() may switch threads (preemption): the
-; interrupted thread's state then waits on its stack. XSAVE saves every
+; freely. (Preemption saves it again, on the preempted thread's own stack:
+; asyncpreempt, below.) XSAVE saves every
 ; component XCR0 enables, into an area of fpusavesize bytes (CPUID leaf
 ; 0xD); without XSAVE, FXSAVE saves x87 and SSE in 512 bytes. trap.c sets
 ; both variables at boot:

@@ -34,8 +34,8 @@ enum {
 	PMTIMER_HZ = 3579545,
 	FADT_TMR_VAL_EXT = 1 << 8, // the PM timer has 32 bits, not 24
 
-	HPET_GCAP = 0x00,    // bits 63-32: counter period in femtoseconds
-	HPET_CONFIG = 0x10,  // bit 0: the main counter runs
+	HPET_GCAP = 0x00,   // bits 63-32: counter period in femtoseconds
+	HPET_CONFIG = 0x10, // bit 0: the main counter runs
 	HPET_COUNTER = 0xF0,
 
 	CPUID_HYPERVISOR = 0x40000000,
@@ -91,7 +91,7 @@ tsc_init(void)
 	uint32_t a, b, c, d;
 	cpuid(0x80000007, 0, &a, &b, &c, &d);
 	kprintf("tsc: %lu.%03lu MHz, %s, %s\n", tschz / 1000000, tschz / 1000 % 1000, source,
-	        d & CPUID80000007_EDX_INVARIANT ? "invariant" : "not invariant");
+		d & CPUID80000007_EDX_INVARIANT ? "invariant" : "not invariant");
 }
 
 // The TSC's frequency as the CPU or the hypervisor states it, or 0.

@@ -36,9 +36,9 @@ enum {
 
 static struct spinlock vmlock = SPINLOCK_INIT("vm", LOCK_VM);
 static uint64_t *pml4;            // Protected by vmlock (the entries, not the pointer).
-static uint64_t nkstacks; // Protected by vmlock: kernel stack slots used.
-static uint64_t freestacks; // Protected by vmlock: top of a freed stack, or 0;
-                            // each keeps the next one's top in its last word
+static uint64_t nkstacks;         // Protected by vmlock: kernel stack slots used.
+static uint64_t freestacks;       // Protected by vmlock: top of a freed stack, or 0;
+				  // each keeps the next one's top in its last word
 static uint64_t mmionext = KMMIO; // Protected by vmlock: next free KMMIO address.
 
 static uint64_t *walk(uint64_t va, int level, bool create);

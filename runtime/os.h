@@ -42,7 +42,6 @@ int64_t os_stacksize(void);
 // if addr is not the runtime's to map.
 uint64_t os_stackregion(uint64_t *size);
 void os_mapstack(uint64_t va);
-void os_unmapstack(uint64_t va);
 void os_setstackfault(bool (*fn)(uint64_t addr, bool write));
 void os_backtrace(uint64_t pc, uint64_t fp);
 void os_preempthook(void (*fn)(void));

@@ -165,12 +165,6 @@ os_mapstack(uint64_t va)
 }
 
 void
-os_unmapstack(uint64_t va)
-{
-	vm_unmap(va);
-}
-
-void
 os_backtrace(uint64_t pc, uint64_t fp)
 {
 	backtrace_print(pc, 0, fp);

@@ -17,9 +17,9 @@ struct dbgvars debug;
 
 static struct m m0;
 static struct g m0g0;
-static struct spinlock allglock = SPINLOCK_INIT("allg", LOCK_SCHED + 1);
+static struct spinlock allglock = SPINLOCK_INIT("allg", LOCK_ALLG);
 static struct g *allgs; // Protected by allglock
-static int32_t allglen;  // Protected by allglock
+static int32_t allglen; // Protected by allglock
 
 const char *const waitReasonStrings[waitReasonCount] = {
 	[waitReasonZero] = "",
@@ -30,7 +30,6 @@ const char *const waitReasonStrings[waitReasonCount] = {
 	[waitReasonSelect] = "select",
 	[waitReasonSelectNoCases] = "select (no cases)",
 	[waitReasonSemacquire] = "semacquire",
-	[waitReasonPreempted] = "preempted",
 };
 
 static void mcommoninit(struct m *mp);
@@ -50,7 +49,7 @@ static void mput(struct m *mp);
 static struct m *mget(void);
 static void resetspinning(void);
 static void checkdead(void);
-static void mcall(void (*fn)(struct g *gp)) ;
+static void mcall(void (*fn)(struct g *gp));
 static void preempthook(void);
 static void sysmon(void);
 static void runtime_main(void *arg);
@@ -67,18 +66,14 @@ static void runtime_main(void *arg);
 //	Gwaiting  -> Grunnable   ready (goready), or park_m's unlockf said no
 //	Grunning  -> Gdead       goexit0
 static const bool gtransitions[7][7] = {
-	[Gidle][Gdead] = true,
-	[Gdead][Grunnable] = true,
-	[Grunnable][Grunning] = true,
-	[Grunning][Grunnable] = true,
-	[Grunning][Gwaiting] = true,
-	[Gwaiting][Grunnable] = true,
+	[Gidle][Gdead] = true,        [Gdead][Grunnable] = true,   [Grunnable][Grunning] = true,
+	[Grunning][Grunnable] = true, [Grunning][Gwaiting] = true, [Gwaiting][Grunnable] = true,
 	[Grunning][Gdead] = true,
 };
 
 static const char *const gstatusnames[7] = {
-	[Gidle] = "idle", [Grunnable] = "runnable", [Grunning] = "running",
-	[Gsyscall] = "syscall", [Gwaiting] = "waiting", [Gdead] = "dead",
+	[Gidle] = "idle",       [Grunnable] = "runnable", [Grunning] = "running",
+	[Gsyscall] = "syscall", [Gwaiting] = "waiting",   [Gdead] = "dead",
 };
 
 uint32_t
@@ -98,7 +93,7 @@ casgstatus(struct g *gp, uint32_t from, uint32_t to)
 	// Acq_rel: a G's status publishes the rest of its state (a G made
 	// runnable is seen whole by the M that runs it).
 	if (!__atomic_compare_exchange_n(&gp->atomicstatus, &old, to, false, __ATOMIC_ACQ_REL,
-	                                 __ATOMIC_ACQUIRE)) {
+					 __ATOMIC_ACQUIRE)) {
 		fatalf("casgstatus: goroutine %ld is %s, not %s", gp->goid,
 		       old <= Gdead ? gstatusnames[old] : "?", gstatusnames[from]);
 	}
@@ -353,9 +348,9 @@ newproc(void (*fn)(void *), void *arg)
 	// calls enter fn with the ABI's alignment.
 	uint64_t *sp = (uint64_t *)newg->stackhi;
 	*--sp = (uint64_t)gostart;
-	*--sp = 0x202; // rflags: IF
-	*--sp = 0;     // rbp
-	*--sp = 0;     // rbx
+	*--sp = 0x202;         // rflags: IF
+	*--sp = 0;             // rbp
+	*--sp = 0;             // rbx
 	*--sp = (uint64_t)fn;  // r12
 	*--sp = (uint64_t)arg; // r13
 	*--sp = 0;             // r14
@@ -473,7 +468,8 @@ preempthook(void)
 {
 	struct m *mp = acquirem();
 	struct g *gp = mp->curg;
-	if (mp->locks > 1 || gp == NULL || mp->cur != gp || !__atomic_load_n(&gp->preempt, __ATOMIC_ACQUIRE)) {
+	if (mp->locks > 1 || gp == NULL || mp->cur != gp ||
+	    !__atomic_load_n(&gp->preempt, __ATOMIC_ACQUIRE)) {
 		mp->locks--; // releasem without its check: it would call us again
 		return;
 	}
@@ -715,8 +711,11 @@ stopm(int64_t until)
 					acquirep(pp);
 					return;
 				}
-				until = nexttimer();
-				continue; // every P busy: they run their timers themselves
+				// Every P is busy: they run their timers themselves.
+				// Sleep until startm needs us, not until a deadline that
+				// has passed (that would spin).
+				until = 0;
+				continue;
 			}
 			spin_unlock(&sched.lock);
 			notesleep(&mp->park); // startm's wakeup is on its way
@@ -762,7 +761,8 @@ wakep(void)
 		return;
 	}
 	uint32_t zero = 0;
-	if (!__atomic_compare_exchange_n(&sched.nmspinning, &zero, 1, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
+	if (!__atomic_compare_exchange_n(&sched.nmspinning, &zero, 1, false, __ATOMIC_SEQ_CST,
+					 __ATOMIC_RELAXED)) {
 		return;
 	}
 	startm(NULL, true);
@@ -1006,9 +1006,10 @@ schedtrace(bool detailed)
 	}
 	char line[512];
 	int n = snprintf(line, sizeof line,
-	                 "SCHED %ldms: gomaxprocs=%d idleprocs=%u threads=%d spinningthreads=%u idlethreads=%d runqueue=%d [",
-	                 now / 1000000, gomaxprocs, __atomic_load_n(&sched.npidle, __ATOMIC_RELAXED), mcount,
-	                 __atomic_load_n(&sched.nmspinning, __ATOMIC_RELAXED), sched.nmidle, sched.runqsize);
+			 "SCHED %ldms: gomaxprocs=%d idleprocs=%u threads=%d spinningthreads=%u "
+			 "idlethreads=%d runqueue=%d [",
+			 now / 1000000, gomaxprocs, __atomic_load_n(&sched.npidle, __ATOMIC_RELAXED), mcount,
+			 __atomic_load_n(&sched.nmspinning, __ATOMIC_RELAXED), sched.nmidle, sched.runqsize);
 	for (int32_t i = 0; i < gomaxprocs && n < (int)sizeof line - 16; i++) {
 		n += snprintf(line + n, sizeof line - n, i == 0 ? "%u" : " %u", runqlen(allp[i]));
 	}
@@ -1020,13 +1021,13 @@ schedtrace(bool detailed)
 		struct p *pp = allp[i];
 		struct m *mp = pp->m;
 		os_print("  P%d: status=%u schedtick=%u m=%ld runqsize=%u gfreecnt=%d\n", i, pp->status,
-		       pp->schedtick, mp != NULL ? mp->id : -1L, runqlen(pp), pp->gfreecnt);
+			 pp->schedtick, mp != NULL ? mp->id : -1L, runqlen(pp), pp->gfreecnt);
 	}
 	for (struct m *mp = allm; mp != NULL; mp = mp->alllink) {
 		struct p *pp = mp->p;
 		struct g *gp = mp->curg;
 		os_print("  M%ld: p=%d curg=%ld locks=%d spinning=%d\n", mp->id, pp != NULL ? pp->id : -1,
-		       gp != NULL ? gp->goid : -1L, mp->locks, mp->spinning);
+			 gp != NULL ? gp->goid : -1L, mp->locks, mp->spinning);
 	}
 }
 

@@ -34,7 +34,8 @@ runqempty(struct p *pp)
 uint32_t
 runqlen(struct p *pp)
 {
-	return __atomic_load_n(&pp->runqtail, __ATOMIC_ACQUIRE) - __atomic_load_n(&pp->runqhead, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&pp->runqtail, __ATOMIC_ACQUIRE) -
+	       __atomic_load_n(&pp->runqhead, __ATOMIC_ACQUIRE);
 }
 
 // runqput: put gp on pp's queue. With next, gp goes into runnext and the G
@@ -79,7 +80,8 @@ runqputslow(struct p *pp, struct g *gp, uint32_t h, uint32_t t)
 		batch[i] = pp->runq[(h + i) % RunqSize];
 	}
 	// Release: pairs with the acquire loads of runqhead.
-	if (!__atomic_compare_exchange_n(&pp->runqhead, &h, h + N, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED)) {
+	if (!__atomic_compare_exchange_n(&pp->runqhead, &h, h + N, false, __ATOMIC_RELEASE,
+					 __ATOMIC_RELAXED)) {
 		return false;
 	}
 	batch[N] = gp;
@@ -98,7 +100,7 @@ runqget(struct p *pp, bool *inheritTime)
 {
 	struct g *next = __atomic_load_n(&pp->runnext, __ATOMIC_ACQUIRE);
 	if (next != NULL && __atomic_compare_exchange_n(&pp->runnext, &next, NULL, false, __ATOMIC_ACQ_REL,
-	                                                __ATOMIC_RELAXED)) {
+							__ATOMIC_RELAXED)) {
 		*inheritTime = true;
 		return next;
 	}
@@ -110,7 +112,8 @@ runqget(struct p *pp, bool *inheritTime)
 		}
 		struct g *gp = pp->runq[h % RunqSize];
 		// Release: the slot is read before it can be reused.
-		if (__atomic_compare_exchange_n(&pp->runqhead, &h, h + 1, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED)) {
+		if (__atomic_compare_exchange_n(&pp->runqhead, &h, h + 1, false, __ATOMIC_RELEASE,
+						__ATOMIC_RELAXED)) {
 			*inheritTime = false;
 			return gp;
 		}
@@ -124,14 +127,16 @@ runqgrab(struct p *victim, struct g **batch, bool stealRunNextG)
 {
 	for (;;) {
 		uint32_t h = __atomic_load_n(&victim->runqhead, __ATOMIC_ACQUIRE);
-		uint32_t t = __atomic_load_n(&victim->runqtail, __ATOMIC_ACQUIRE); // pairs with runqput's release
+		uint32_t t =
+			__atomic_load_n(&victim->runqtail, __ATOMIC_ACQUIRE); // pairs with runqput's release
 		uint32_t n = t - h;
 		n = n - n / 2;
 		if (n == 0) {
 			if (stealRunNextG) {
 				struct g *next = __atomic_load_n(&victim->runnext, __ATOMIC_ACQUIRE);
-				if (next != NULL && __atomic_compare_exchange_n(&victim->runnext, &next, NULL, false,
-				                                                __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+				if (next != NULL &&
+				    __atomic_compare_exchange_n(&victim->runnext, &next, NULL, false,
+								__ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
 					batch[0] = next;
 					return 1;
 				}
@@ -145,7 +150,7 @@ runqgrab(struct p *victim, struct g **batch, bool stealRunNextG)
 			batch[i] = victim->runq[(h + i) % RunqSize];
 		}
 		if (__atomic_compare_exchange_n(&victim->runqhead, &h, h + n, false, __ATOMIC_RELEASE,
-		                                __ATOMIC_RELAXED)) {
+						__ATOMIC_RELAXED)) {
 			return n;
 		}
 	}

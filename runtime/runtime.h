@@ -16,27 +16,28 @@
 //	   (kthread, CPU 0)        (kthread, CPU 1)
 //
 // An M runs schedule() on its g0 stack (the kernel thread's own stack):
-// it picks a G (runnext, the local queue, every 61st tick the global
-// queue, then findrunnable: global queue, timers, stealing half of another
-// P's queue), and switches to it with gogo. A G leaves the CPU by
+// it picks a G (every 61st tick the global queue first, then runnext and
+// the local queue, then findrunnable: due timers of every P, the local and
+// global queues, stealing half of another P's queue), and switches to it
+// with gogo. A G leaves the CPU by
 // switching back to g0 with mcall: to park (gopark), to yield (Gosched),
 // to exit (goexit0), or because it was preempted. An M with nothing to do
 // gives its P back and parks on its note; wakep starts an M (spinning, to
 // look for work) when there is work and an idle P.
 //
 // Where hood differs from Go, and why:
-//   - Preemption is asynchronous, at any instruction: sysmon (or the
-//     kernel's timer) pokes the M's CPU, whose interrupt makes the G call
-//     asyncpreempt (kernel/trapasm.asm), which saves all its registers
-//     and the FPU state and calls preempt_m here. So `for (;;) {}` does
+//   - Preemption is asynchronous, at any instruction: sysmon pokes the
+//     M's CPU, whose interrupt makes the G call asyncpreempt
+//     (kernel/trapasm.asm), which saves all its registers and the FPU
+//     state and calls preempthook here. So `for (;;) {}` does
 //     not starve others (go1.11.4 could not do this; Go 1.14 does it with
 //     signals).
 //   - Stacks never move: C keeps pointers into its stack. Each G reserves
 //     a range of virtual memory (1 MiB by default, stack= on the boot
 //     command line) with an unmapped guard page below; pages are mapped by
 //     the page-fault handler as the stack grows (stack.c).
-//   - Ms are kernel threads pinned to a CPU; there is one M per P to start
-//     with, spread over the CPUs.
+//   - Ms are kernel threads, which never leave their CPU; an M is started
+//     (newm) when a P needs one, on the CPU of that P's id.
 //
 // Invariants:
 //	a P is held by at most one M (pp->m, mp->p), and a G runs on at most
@@ -44,8 +45,9 @@
 //	a G in a run queue is _Grunnable; a G in _Gwaiting is in no run queue;
 //	every status change goes through casgstatus, which checks the table
 //	in proc.c;
-//	runtime code that must not be preempted (a runtime lock held) runs
-//	with m->locks > 0: preempt_m then leaves the G alone.
+//	runtime code that must not be preempted runs with m->locks > 0
+//	(acquirem): preempthook then leaves the G alone; so does the kernel
+//	while the G's thread is pinned (a newlib lock held, a note slept on).
 #pragma once
 
 #include <stdbool.h>
@@ -83,7 +85,6 @@ enum waitreason {
 	waitReasonSelect,
 	waitReasonSelectNoCases,
 	waitReasonSemacquire,
-	waitReasonPreempted,
 	waitReasonCount,
 };
 
@@ -114,17 +115,17 @@ struct g {
 	struct gobuf sched;
 	uint32_t atomicstatus; // Atomic: G status
 	int64_t goid;
-	struct m *m;     // the M running it, or NULL
-	bool preempt;    // Atomic: sysmon asks it to yield
+	struct m *m;  // the M running it, or NULL
+	bool preempt; // Atomic: sysmon asks it to yield
 	enum waitreason waitreason;
-	int64_t waitsince; // nanotime when it parked
+	int64_t waitsince;   // nanotime when it parked
 	struct g *schedlink; // global run queue, free lists
 	struct g *alllink;   // allgs
 	void (*startfn)(void *arg);
 	void *startarg;
-	uint64_t stackslot; // its slot in the stack region (stack.c)
-	struct timer *timer; // cached for time_sleep (time.c)
-	void *param;       // passed by whoever readies it
+	uint64_t stackslot;                           // its slot in the stack region (stack.c)
+	struct timer *timer;                          // cached for time_sleep (time.c)
+	void *param;                                  // passed by whoever readies it
 	bool (*waitunlockf)(struct g *gp, void *arg); // gopark's, for park_m
 	void *waitlock;
 };
@@ -136,9 +137,9 @@ struct m {
 	struct p *p;     // the P held, or NULL
 	struct p *nextp; // the P to take when started
 	int64_t id;
-	int locks;       // > 0: do not preempt (runtime locks held)
-	bool spinning;   // looking for work without any
-	struct note park; // parked on when idle
+	int locks;           // > 0: do not preempt (runtime locks held)
+	bool spinning;       // looking for work without any
+	struct note park;    // parked on when idle
 	struct m *schedlink; // sched.midle
 	struct m *alllink;   // allm
 	struct kthread *thread;
@@ -148,10 +149,10 @@ struct m {
 
 struct p {
 	int32_t id;
-	uint32_t status; // Atomic: P status
-	struct p *link;  // sched.pidle
-	uint32_t schedtick;   // incremented on every scheduler call
-	struct m *m;          // back-link to the M holding it
+	uint32_t status;    // Atomic: P status
+	struct p *link;     // sched.pidle
+	uint32_t schedtick; // incremented on every scheduler call
+	struct m *m;        // back-link to the M holding it
 
 	// The local run queue: a lock-free ring of RunqSize written only by
 	// the owning M (runqput advances tail) and read by thieves too (CAS
@@ -169,7 +170,7 @@ struct p {
 
 	// Timers (time.c): a 4-ary heap ordered by when.
 	struct spinlock timerslock;
-	struct timer **timers; // Protected by timerslock
+	struct timer **timers;  // Protected by timerslock
 	int ntimers, timerscap; // Protected by timerslock
 	int64_t timer0when;     // Atomic: when of timers[0], or 0
 };
@@ -180,8 +181,8 @@ struct schedt {
 	// Protected by lock:
 	struct m *midle; // idle Ms
 	int32_t nmidle;
-	int64_t mnext; // next M id
-	struct p *pidle; // idle Ps
+	int64_t mnext;                 // next M id
+	struct p *pidle;               // idle Ps
 	struct g *runqhead, *runqtail; // the global run queue
 	int32_t runqsize;
 	struct g *gfree; // dead Gs from Ps with too many

@@ -35,7 +35,7 @@ parkunless(struct g *gp, void *arg)
 		// unless wg_done already took it and will ready us.
 		struct g *me = gp;
 		return !__atomic_compare_exchange_n(&wg->waiter, &me, NULL, false, __ATOMIC_ACQ_REL,
-		                                    __ATOMIC_ACQUIRE);
+						    __ATOMIC_ACQUIRE);
 	}
 	return true;
 }

@@ -111,8 +111,7 @@ CRASHTEST(TestKernelStackOverflow, 2, "fatal error: kernel stack overflow")
 
 // A goroutine's stack grows by faults up to its limit (1 MiB), then Go's
 // message: "runtime: goroutine stack exceeds 1048576-byte limit".
-static int __attribute__((noipa))
-TestGoroutineStackOverflowRecurse(int n)
+static int __attribute__((noipa)) TestGoroutineStackOverflowRecurse(int n)
 {
 	volatile char pad[4096];
 	pad[0] = (char)n;

@@ -62,7 +62,7 @@ CRASHTEST(TestSpinlockRecursion, 2, "fatal error: spin_lock: testlow already hel
 }
 
 CRASHTEST(TestSpinlockOrder, 2,
-          "fatal error: spin_lock: lock order: testlow (rank 90) taken while holding testconsole (rank 100)")
+	  "fatal error: spin_lock: lock order: testlow (rank 90) taken while holding testconsole (rank 100)")
 {
 	(void)t;
 	spin_lock(&highlock);

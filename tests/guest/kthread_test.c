@@ -84,8 +84,8 @@ enum { NRING = 1000, ROUNDS = 3 };
 
 struct ring {
 	struct kthread *threads[NRING];
-	int holder;       // Atomic: who has the token
-	int passes;       // Atomic
+	int holder; // Atomic: who has the token
+	int passes; // Atomic
 	struct note done;
 };
 

@@ -61,7 +61,7 @@ TEST(TestRunnextRunsFirst)
 		go(record, (void *)(intptr_t)i); // each new G displaces runnext
 	}
 	go(record, (void *)(intptr_t)6); // in runnext now
-	runtime_gosched(); // main to the global queue; the Ps run 6 first
+	runtime_gosched();               // main to the global queue; the Ps run 6 first
 	while (__atomic_load_n(&norder, __ATOMIC_ACQUIRE) < 6) {
 		runtime_gosched();
 	}
@@ -202,8 +202,7 @@ TEST(TestManySleepers)
 }
 
 // The stack grows by faults, 900 KiB deep and back.
-static int __attribute__((noipa))
-deep(int n)
+static int __attribute__((noipa)) deep(int n)
 {
 	volatile char pad[1024];
 	pad[0] = (char)n;
@@ -256,7 +255,8 @@ printer(void *arg)
 {
 	int id = (int)(intptr_t)arg;
 	for (int i = 0; i < 20; i++) {
-		printf("gline: g=%03d i=%02d %s\n", id, i, "the quick brown fox jumps over the lazy dog 0123456789");
+		printf("gline: g=%03d i=%02d %s\n", id, i,
+		       "the quick brown fox jumps over the lazy dog 0123456789");
 		for (volatile int j = 0; j < 20000; j++) {
 		}
 	}

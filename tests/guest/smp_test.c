@@ -103,7 +103,8 @@ TEST(TestSMPIPIPingPong)
 	for (int i = 0; i < ncpu; i++) {
 		for (int j = 0; j < ncpu; j++) {
 			if (i != j && ranon[i][j] != j + 1) {
-				t_errorf(t, "call from cpu %d to cpu %d ran on cpu %d", i, j, ranon[i][j] - 1);
+				t_errorf(t, "call from cpu %d to cpu %d ran on cpu %d", i, j,
+					 ranon[i][j] - 1);
 			}
 		}
 	}
