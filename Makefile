@@ -25,7 +25,7 @@ KCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror \
 	-nostdinc -isystem $(NEWLIB)/include -idirafter $(shell $(CC) -print-file-name=include) \
 	-U__linux__ -U__linux -Ulinux -U__gnu_linux__ -U__unix__ -U__unix -Uunix \
 	-I. -Iinclude -MMD -MP
-NASMFLAGS := -f elf64 -g -F dwarf
+NASMFLAGS := -f elf64 -g -F dwarf -I.
 LDFLAGS := -nostdlib -T linker.ld -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments
 LIBS := $(NEWLIB)/lib/libc.a $(NEWLIB)/lib/libm.a
 

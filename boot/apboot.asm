@@ -18,16 +18,7 @@
 
 %define APBOOT_ADDR 0x8000              ; kernel/smp.c
 
-%define CR0_PE (1 << 0)
-%define CR0_WP (1 << 16)
-%define CR0_NW (1 << 29)
-%define CR0_CD (1 << 30)
-%define CR0_PG (1 << 31)
-%define CR4_PAE (1 << 5)
-%define CR4_PGE (1 << 7)
-%define MSR_EFER 0xC0000080
-%define EFER_LME (1 << 8)
-%define EFER_NXE (1 << 11)
+%include "boot/x86.inc"
 
 %define ABS(label) (APBOOT_ADDR + (label) - apboot)
 

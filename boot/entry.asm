@@ -32,18 +32,7 @@
 %define DEBUG_EXIT_PORT 0xF4           ; kernel/power.c
 %define EXIT_FATAL 2                   ; kernel/kernel.h
 
-%define CR0_PE (1 << 0)
-%define CR0_MP (1 << 1)
-%define CR0_EM (1 << 2)
-%define CR0_WP (1 << 16)
-%define CR0_PG (1 << 31)
-%define CR4_PAE (1 << 5)
-%define CR4_OSFXSR (1 << 9)
-%define CR4_OSXMMEXCPT (1 << 10)
-%define CR4_OSXSAVE (1 << 18)
-%define MSR_EFER 0xC0000080
-%define EFER_LME (1 << 8)
-%define EFER_NXE (1 << 11)
+%include "boot/x86.inc"
 
 %define PTE_P  (1 << 0)
 %define PTE_W  (1 << 1)
