@@ -1,5 +1,5 @@
 ; asm_amd64.asm: switching goroutines (runtime/proc.c). Go's asm_amd64.s
-; has the same three routines, for the same reasons.
+; has the same routines, for the same reasons.
 ;
 ; A G's context while it is off the CPU is its stack pointer (gobuf.sp);
 ; below it on its own stack lie what a C function call must preserve
@@ -69,3 +69,27 @@ gostart:
 	call r12
 	call goexit1
 	ud2
+
+;   void systemstack_switch(void (*fn)(void *), void *arg, uint64_t sp);
+;
+; Call fn(arg) on the stack whose top is sp (the M's g0 stack), then come
+; back to this one. The frame on the new stack links to ours, so
+; backtraces run through. (proc.c's systemstack decides when to switch.)
+global systemstack_switch
+systemstack_switch:
+	push rbp
+	mov rbp, rsp
+	push rbx
+	mov rbx, rsp                      ; callee-saved: the stack to return to
+	mov rsp, rdx
+	and rsp, -16
+	push qword [rbp + 8]              ; our return address, for backtraces
+	push rbp
+	mov rbp, rsp
+	mov rax, rdi
+	mov rdi, rsi
+	call rax
+	mov rsp, rbx
+	pop rbx
+	pop rbp
+	ret

@@ -133,6 +133,26 @@ releasem(struct m *mp)
 	}
 }
 
+// systemstack: run fn(arg) on this M's g0 stack (Go's systemstack).
+// Runtime code that holds spinlocks runs there: a goroutine's stack may
+// still have to grow by a page fault, and the fault handler takes the vm
+// and physmem locks, which rank below the runtime's (kernel/lockrank.h).
+// g0's stack is the kernel thread's, always mapped, and free while the M
+// runs a goroutine.
+void
+systemstack(void (*fn)(void *), void *arg)
+{
+	struct m *mp = acquirem();
+	if (mp->cur != mp->curg || mp->curg == NULL) {
+		fn(arg); // on g0 already
+	} else {
+		mp->cur = mp->g0; // a preemption meanwhile would see g0: none
+		systemstack_switch(fn, arg, mp->g0->stackhi);
+		mp->cur = mp->curg;
+	}
+	releasem(mp);
+}
+
 uint32_t
 fastrandn(uint32_t n)
 {
@@ -246,16 +266,23 @@ runtime_main(void *arg)
 // ---- goroutines ----------------------------------------------------------
 
 // The number of goroutines that exist (not dead), as Go's NumGoroutine.
+static void
+countg(void *arg)
+{
+	int *n = arg;
+	spin_lock(&allglock);
+	for (struct g *gp = allgs; gp != NULL; gp = gp->alllink) {
+		uint32_t s = readgstatus(gp);
+		*n += s != Gdead && s != Gidle;
+	}
+	spin_unlock(&allglock);
+}
+
 int
 numgoroutine(void)
 {
 	int n = 0;
-	spin_lock(&allglock);
-	for (struct g *gp = allgs; gp != NULL; gp = gp->alllink) {
-		uint32_t s = readgstatus(gp);
-		n += s != Gdead && s != Gidle;
-	}
-	spin_unlock(&allglock);
+	systemstack(countg, &n);
 	return n;
 }
 
@@ -327,14 +354,32 @@ gfput(struct p *pp, struct g *gp)
 	}
 }
 
+static void newproc1(void *argp);
+
 // newproc: a new G running fn(arg), put in runnext of this P, so it runs
 // soon on this M, and an idle P woken to look for work. go(fn, arg).
+struct newprocargs {
+	void (*fn)(void *);
+	void *arg;
+};
+
 void
 newproc(void (*fn)(void *), void *arg)
 {
 	if (fn == NULL) {
 		gothrow("go of nil func value");
 	}
+	struct newprocargs a = {fn, arg};
+	systemstack(newproc1, &a);
+}
+
+// newproc's work, on g0: it takes sched.lock and allglock.
+static void
+newproc1(void *argp)
+{
+	struct newprocargs *a = argp;
+	void (*fn)(void *) = a->fn;
+	void *arg = a->arg;
 	struct m *mp = acquirem();
 	struct p *pp = mp->p;
 	struct g *newg = gfget(pp);
@@ -429,14 +474,21 @@ gopark(bool (*unlockf)(struct g *gp, void *arg), void *arg, enum waitreason reas
 }
 
 // goready: make gp runnable, next on this P (it inherits the time slice).
-void
-goready(struct g *gp)
+static void
+ready(void *arg)
 {
+	struct g *gp = arg;
 	struct m *mp = acquirem();
 	casgstatus(gp, Gwaiting, Grunnable);
 	runqput(mp->p, gp, true);
 	wakep();
 	releasem(mp);
+}
+
+void
+goready(struct g *gp)
+{
+	systemstack(ready, gp);
 }
 
 static void

@@ -223,6 +223,7 @@ struct g *getg(void);
 struct m *getm(void);
 void rt0_go(void) __attribute__((noreturn));
 struct m *acquirem(void);
+void systemstack(void (*fn)(void *), void *arg);
 void releasem(struct m *mp);
 void gothrow(const char *msg) __attribute__((noreturn));
 int main(void); // the application's
@@ -265,3 +266,4 @@ void time_sleep(int64_t ns);
 void gogo(struct gobuf *buf) __attribute__((noreturn));
 void mcall_switch(struct gobuf *save, void (*fn)(struct g *gp), struct g *gp, uint64_t g0sp);
 void gostart(void);
+void systemstack_switch(void (*fn)(void *), void *arg, uint64_t sp);

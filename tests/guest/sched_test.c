@@ -9,6 +9,7 @@
 
 #include "include/hood.h"
 #include "kernel/kernel.h"
+#include "kernel/memlayout.h"
 #include "runtime/runtime.h"
 #include "tests/testing.h"
 #include "tests/wg.h"
@@ -271,4 +272,30 @@ TEST(TestGoroutinePrintf)
 		go(printer, (void *)(intptr_t)i);
 	}
 	wg_wait(&printwg);
+}
+
+// systemstack runs its function on the M's g0 stack (the kernel thread's,
+// always mapped), where runtime code that holds spinlocks runs: a page
+// fault there would take the vm and physmem locks, which rank below the
+// runtime's. Back on the goroutine's stack after.
+static void
+where(void *arg)
+{
+	*(uint64_t *)arg = (uint64_t)__builtin_frame_address(0);
+}
+
+TEST(TestSystemstackRunsOnG0)
+{
+	uint64_t here = (uint64_t)__builtin_frame_address(0), there = 0;
+	systemstack(where, &there);
+	bool ongstack = here >= GSTACKS && here < GSTACKS + GSTACKS_SIZE;
+	bool thereong = there >= GSTACKS && there < GSTACKS + GSTACKS_SIZE;
+	if (!ongstack || thereong || there == 0) {
+		t_errorf(t, "test frame at 0x%lx, systemstack's at 0x%lx: want a goroutine stack, then g0's",
+			 here, there);
+	}
+	uint64_t after = (uint64_t)__builtin_frame_address(0);
+	if (after != here) {
+		t_errorf(t, "back from systemstack on another stack: 0x%lx, was 0x%lx", after, here);
+	}
 }
