@@ -299,3 +299,117 @@ TEST(TestSystemstackRunsOnG0)
 		t_errorf(t, "back from systemstack on another stack: 0x%lx, was 0x%lx", after, here);
 	}
 }
+
+// A stress of park and ready across every P, for 3 s: 64 goroutines pass
+// tokens in a ring, each holder doing random work first (spinning,
+// yielding, sleeping). Every token must come round; a lost wakeup stops
+// the ring (the test times out, the runner says so).
+enum { NSTRESS = 64, NTOKENS = 8 };
+
+struct stressg {
+	struct g *parked; // Atomic: the G, while it waits for a token
+	int tokens;       // Atomic
+	bool done;        // Atomic
+	uint64_t rand;
+};
+
+static struct stressg stress[NSTRESS];
+static int64_t stressend;
+static long stresspasses; // Atomic
+static struct waitgroup stresswg;
+
+static bool
+parkifnotoken(struct g *gp, void *arg)
+{
+	struct stressg *s = arg;
+	__atomic_store_n(&s->parked, gp, __ATOMIC_RELEASE);
+	// A token that came between the check and now: take the park back.
+	if (__atomic_load_n(&s->tokens, __ATOMIC_ACQUIRE) > 0) {
+		struct g *me = gp;
+		return !__atomic_compare_exchange_n(&s->parked, &me, NULL, false, __ATOMIC_ACQ_REL,
+						    __ATOMIC_ACQUIRE);
+	}
+	return true;
+}
+
+static void
+givetoken(int to)
+{
+	struct stressg *s = &stress[to];
+	__atomic_add_fetch(&s->tokens, 1, __ATOMIC_ACQ_REL);
+	struct g *gp = __atomic_exchange_n(&s->parked, NULL, __ATOMIC_ACQ_REL);
+	if (gp != NULL) {
+		goready(gp);
+	}
+}
+
+static void
+stresser(void *arg)
+{
+	int me = (int)(intptr_t)arg;
+	struct stressg *s = &stress[me];
+	for (;;) {
+		while (__atomic_load_n(&s->tokens, __ATOMIC_ACQUIRE) == 0) {
+			gopark(parkifnotoken, s, waitReasonGoroutineParked);
+		}
+		__atomic_sub_fetch(&s->tokens, 1, __ATOMIC_ACQ_REL);
+		s->rand = s->rand * 6364136223846793005ULL + 1442695040888963407ULL;
+		switch (s->rand >> 62) {
+		case 0:
+			for (volatile int i = 0; i < (int)(s->rand >> 50 & 1023); i++) {
+			}
+			break;
+		case 1:
+			runtime_gosched();
+			break;
+		case 2:
+			time_sleep((int64_t)(s->rand >> 40 & 127) * Microsecond);
+			break;
+		}
+		__atomic_add_fetch(&stresspasses, 1, __ATOMIC_RELAXED);
+		bool done = (int64_t)nanotime() >= stressend;
+		givetoken((me + 1 + (int)(s->rand >> 33 & 3)) % NSTRESS);
+		if (done) {
+			break;
+		}
+	}
+	__atomic_store_n(&s->done, true, __ATOMIC_RELEASE);
+	wg_done(&stresswg);
+}
+
+TEST(TestParkReadyStress)
+{
+	memset(stress, 0, sizeof stress);
+	stresspasses = 0;
+	stressend = nanotime() + 3 * Second;
+	wg_add(&stresswg, NSTRESS);
+	for (int i = 0; i < NSTRESS; i++) {
+		stress[i].rand = 0x9E3779B97F4A7C15ULL * (i + 1);
+		go(stresser, (void *)(intptr_t)i);
+	}
+	for (int i = 0; i < NTOKENS; i++) {
+		givetoken(i * (NSTRESS / NTOKENS));
+	}
+	// After stressend each goroutine stops when a token reaches it; some
+	// never get one and stay parked, empty-handed. One that still sleeps
+	// holding a token a second later lost its wakeup.
+	while (__atomic_load_n(&stresswg.left, __ATOMIC_ACQUIRE) > 0 &&
+	       (int64_t)nanotime() < stressend + Second) {
+		time_sleep(10 * Millisecond);
+	}
+	for (int i = 0; i < NSTRESS; i++) {
+		if (!__atomic_load_n(&stress[i].done, __ATOMIC_ACQUIRE) &&
+		    __atomic_load_n(&stress[i].tokens, __ATOMIC_ACQUIRE) > 0) {
+			t_errorf(t, "goroutine %d sleeps holding %d tokens: a lost wakeup", i,
+				 stress[i].tokens);
+		}
+	}
+	for (int i = 0; i < NSTRESS; i++) {
+		givetoken(i); // end the empty-handed ones
+	}
+	wg_wait(&stresswg);
+	t_logf(t, "%ld token passes in 3 s on %d Ps", stresspasses, gomaxprocs);
+	if (stresspasses < NTOKENS) {
+		t_errorf(t, "only %ld passes", stresspasses);
+	}
+}
