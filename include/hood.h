@@ -38,6 +38,12 @@ int runtime_numgoroutine(void);
 int runtime_numcpu(void);
 int runtime_gomaxprocs(int n); // n <= 0: only report
 
+// LockOSThread: the calling goroutine runs only on its thread (M), and
+// the thread runs only it, until as many UnlockOSThreads. A goroutine that
+// exits while locked takes its thread with it (Go's rule).
+void runtime_lockosthread(void);
+void runtime_unlockosthread(void);
+
 // time: durations in nanoseconds, as Go's time.Duration.
 enum {
 	Nanosecond = 1,

@@ -48,3 +48,15 @@ time_nanotime(void)
 {
 	return nanotime();
 }
+
+void
+runtime_lockosthread(void)
+{
+	lockOSThread();
+}
+
+void
+runtime_unlockosthread(void)
+{
+	unlockOSThread();
+}

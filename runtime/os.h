@@ -30,6 +30,7 @@ uint64_t nanotime(void);
 bool os_preemptm(struct m *mp);
 void os_exit(int status) __attribute__((noreturn));
 void os_intr_off(void);
+void os_exitthread(void) __attribute__((noreturn));
 uint64_t os_threadstacktop(void);
 const char *os_getenv(const char *name);
 int os_print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -116,6 +116,13 @@ os_intr_off(void)
 	cli();
 }
 
+// The running M's kernel thread ends (an M whose locked G exited).
+void
+os_exitthread(void)
+{
+	kthread_exit();
+}
+
 bool
 os_preemptm(struct m *mp)
 {

@@ -49,6 +49,10 @@ static void mput(struct m *mp);
 static struct m *mget(void);
 static void resetspinning(void);
 static void checkdead(void);
+static void stoplockedm(void);
+static void startlockedm(struct g *gp);
+static void handoffp(struct p *pp);
+static void mexit(void) __attribute__((noreturn));
 static void mcall(void (*fn)(struct g *gp));
 static void preempthook(void);
 static void sysmon(void);
@@ -65,16 +69,26 @@ static void runtime_main(void *arg);
 //	Grunning  -> Gwaiting    gopark
 //	Gwaiting  -> Grunnable   ready (goready), or park_m's unlockf said no
 //	Grunning  -> Gdead       goexit0
+// clang-format off
 static const bool gtransitions[7][7] = {
-	[Gidle][Gdead] = true,        [Gdead][Grunnable] = true,   [Grunnable][Grunning] = true,
-	[Grunning][Grunnable] = true, [Grunning][Gwaiting] = true, [Gwaiting][Grunnable] = true,
+	[Gidle][Gdead] = true,
+	[Gdead][Grunnable] = true,
+	[Grunnable][Grunning] = true,
+	[Grunning][Grunnable] = true,
+	[Grunning][Gwaiting] = true,
+	[Gwaiting][Grunnable] = true,
 	[Grunning][Gdead] = true,
 };
 
 static const char *const gstatusnames[7] = {
-	[Gidle] = "idle",       [Grunnable] = "runnable", [Grunning] = "running",
-	[Gsyscall] = "syscall", [Gwaiting] = "waiting",   [Gdead] = "dead",
+	[Gidle] = "idle",
+	[Grunnable] = "runnable",
+	[Grunning] = "running",
+	[Gsyscall] = "syscall",
+	[Gwaiting] = "waiting",
+	[Gdead] = "dead",
 };
+// clang-format on
 
 uint32_t
 readgstatus(struct g *gp)
@@ -538,7 +552,17 @@ goexit0(struct g *gp)
 	mp->locks--;
 	gp->waitreason = waitReasonZero;
 	gp->preempt = false;
+	struct m *locked = gp->lockedm;
+	gp->lockedm = NULL;
 	gfput(mp->p, gp);
+	if (locked != NULL) {
+		// Go's rule: a goroutine that exits locked to its thread takes
+		// the thread with it (whatever it did to it, nobody else gets
+		// it). The M's P goes to another M.
+		mp->lockedg = NULL;
+		mp->lockedExt = 0;
+		mexit();
+	}
 	schedule();
 }
 
@@ -582,6 +606,13 @@ schedule(void)
 	if (mp->locks != 0) {
 		throw("schedule: holding locks");
 	}
+	if (mp->lockedg != NULL) {
+		// This M runs only its locked G: give the P away until the G is
+		// handed back to us (startlockedm), then run it.
+		stoplockedm();
+		execute(mp->lockedg, false);
+	}
+top:;
 	struct p *pp = mp->p;
 	bool inheritTime = false;
 	struct g *gp = NULL;
@@ -602,6 +633,11 @@ schedule(void)
 	}
 	if (mp->spinning) {
 		resetspinning();
+	}
+	if (gp->lockedm != NULL) {
+		// gp may run only on its own M: hand it our P and gp, and wait.
+		startlockedm(gp);
+		goto top;
 	}
 	execute(gp, inheritTime);
 }
@@ -930,6 +966,92 @@ mget(void)
 		sched.nmidle--;
 	}
 	return mp;
+}
+
+// ---- LockOSThread ------------------------------------------------------------
+
+// LockOSThread: the running G runs only on this M, and this M runs only
+// it, until as many UnlockOSThreads (Go's counted lockOSThread). While the
+// G blocks, its M parks and gives its P to another M.
+void
+lockOSThread(void)
+{
+	struct m *mp = acquirem();
+	if (++mp->lockedExt == 0) {
+		gothrow("LockOSThread nesting overflow");
+	}
+	mp->lockedg = mp->curg;
+	mp->curg->lockedm = mp;
+	releasem(mp);
+}
+
+void
+unlockOSThread(void)
+{
+	struct m *mp = acquirem();
+	if (mp->lockedExt > 0 && --mp->lockedExt == 0) {
+		mp->curg->lockedm = NULL;
+		mp->lockedg = NULL;
+	}
+	releasem(mp);
+}
+
+// Give pp to an M if there is work for it, else make it idle. Go's
+// handoffp, without the GC and syscall cases.
+static void
+handoffp(struct p *pp)
+{
+	if (!runqempty(pp) || __atomic_load_n(&sched.runqsize, __ATOMIC_ACQUIRE) > 0 || pp->timer0when != 0) {
+		startm(pp, false);
+		return;
+	}
+	spin_lock(&sched.lock);
+	pidleput(pp);
+	spin_unlock(&sched.lock);
+}
+
+// The locked M's wait: its P to others, then park until startlockedm
+// hands it a P along with its G.
+static void
+stoplockedm(void)
+{
+	struct m *mp = getm();
+	if (mp->p != NULL) {
+		handoffp(releasep());
+	}
+	notesleep(&mp->park);
+	noteclear(&mp->park);
+	acquirep(mp->nextp);
+	mp->nextp = NULL;
+}
+
+// gp, runnable, is locked to another M: give that M our P (it runs gp at
+// once, in schedule) and park this M until it is needed.
+static void
+startlockedm(struct g *gp)
+{
+	struct m *lm = gp->lockedm;
+	struct p *pp = releasep();
+	lm->nextp = pp;
+	notewakeup(&lm->park);
+	stopm(0);
+}
+
+// The end of an M whose locked G exited: its P to another M, then the
+// kernel thread ends. m0 is the boot flow and cannot end: it parks for
+// good instead, as Go's m0 does.
+static void
+mexit(void)
+{
+	struct m *mp = getm();
+	handoffp(releasep());
+	mp->exited = true;
+	if (mp != &m0) {
+		os_exitthread();
+	}
+	struct note never = {0};
+	notesleep(&never);
+	throw("mexit: m0 woke");
 }
 
 // ---- deadlock, sysmon, tracing ----------------------------------------------

@@ -128,6 +128,7 @@ struct g {
 	void *param;                                  // passed by whoever readies it
 	bool (*waitunlockf)(struct g *gp, void *arg); // gopark's, for park_m
 	void *waitlock;
+	struct m *lockedm; // LockOSThread: the only M that may run this G
 };
 
 struct m {
@@ -145,6 +146,9 @@ struct m {
 	struct kthread *thread;
 	uint64_t fastrand;
 	void (*mstartfn)(void); // run instead of schedule (sysmon)
+	struct g *lockedg;      // LockOSThread: the only G this M runs
+	uint32_t lockedExt;     // LockOSThread calls not yet undone
+	bool exited; // its locked G exited: its thread ended, or (m0) parks for good
 };
 
 struct p {
@@ -216,6 +220,8 @@ void gopark(bool (*unlockf)(struct g *gp, void *arg), void *arg, enum waitreason
 void goready(struct g *gp);
 void gosched(void);
 int numgoroutine(void);
+void lockOSThread(void);
+void unlockOSThread(void);
 void goexit1(void) __attribute__((noreturn));
 void casgstatus(struct g *gp, uint32_t from, uint32_t to);
 uint32_t readgstatus(struct g *gp);

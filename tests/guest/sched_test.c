@@ -413,3 +413,95 @@ TEST(TestParkReadyStress)
 		t_errorf(t, "only %ld passes", stresspasses);
 	}
 }
+
+// LockOSThread: the locked goroutine sees the same M (kernel thread)
+// across 300 yields and sleeps, and while it sleeps its P runs others
+// (a counter goroutine keeps counting, even at GOMAXPROCS=1).
+static volatile long otherwork;
+static volatile bool lockedfinished;
+static struct waitgroup lockwg;
+
+static void
+counter(void *arg)
+{
+	(void)arg;
+	while (!lockedfinished) {
+		otherwork++;
+		runtime_gosched();
+	}
+	wg_done(&lockwg);
+}
+
+static void
+lockedworker(void *arg)
+{
+	bool *ok = arg;
+	runtime_lockosthread();
+	struct m *first = getm();
+	for (int i = 0; i < 300; i++) {
+		if (i % 3 == 0) {
+			time_sleep(100 * Microsecond);
+		} else {
+			runtime_gosched();
+		}
+		if (getm() != first) {
+			*ok = false;
+		}
+	}
+	runtime_unlockosthread();
+	lockedfinished = true;
+	wg_done(&lockwg);
+}
+
+TEST(TestLockOSThread)
+{
+	bool ok = true;
+	otherwork = 0;
+	lockedfinished = false;
+	wg_add(&lockwg, 2);
+	go(counter, NULL);
+	go(lockedworker, &ok);
+	wg_wait(&lockwg);
+	if (!ok) {
+		t_errorf(t, "the locked goroutine ran on another M");
+	}
+	if (otherwork == 0) {
+		t_errorf(t, "nothing else ran while the locked goroutine slept");
+	}
+	t_logf(t, "the counter ran %ld times meanwhile", otherwork);
+}
+
+static void
+lockdone(void *arg)
+{
+	(void)arg;
+	wg_done(&lockwg);
+}
+
+// A goroutine that exits locked takes its M with it; the program goes on.
+static void
+exitlocked(void *arg)
+{
+	struct m **mp = arg;
+	runtime_lockosthread();
+	*mp = getm();
+	wg_done(&lockwg);
+}
+
+TEST(TestExitLockedEndsItsM)
+{
+	struct m *gone = NULL;
+	wg_add(&lockwg, 1);
+	go(exitlocked, &gone);
+	wg_wait(&lockwg);
+	time_sleep(5 * Millisecond);
+	if (gone == NULL || !gone->exited) {
+		t_errorf(t, "the M of the goroutine that exited locked did not end");
+	}
+	// The scheduler still works: a few more goroutines run.
+	wg_add(&lockwg, 10);
+	for (int i = 0; i < 10; i++) {
+		go(lockdone, NULL);
+	}
+	wg_wait(&lockwg);
+}
