@@ -46,18 +46,8 @@ ap32:
 	mov ds, ax
 	mov es, ax
 	mov ss, ax
-	mov eax, cr4
-	or eax, CR4_PAE | CR4_PGE
-	mov cr4, eax
-	mov eax, [ABS(apboot_cr3)]         ; below 4 GiB: physmem's low frames
-	mov cr3, eax
-	mov ecx, MSR_EFER
-	rdmsr
-	or eax, EFER_LME | EFER_NXE
-	wrmsr
-	mov eax, cr0
-	or eax, CR0_PG | CR0_WP
-	mov cr0, eax
+	; The kernel's CR3 lies below 4 GiB: physmem hands out low frames first.
+	LONGMODE_ON CR4_PGE, [ABS(apboot_cr3)]
 	jmp 0x08:ABS(ap64)                 ; GDT_KCODE
 
 bits 64

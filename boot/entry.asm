@@ -135,18 +135,7 @@ start32:
 
 	call build_early_tables
 
-	mov eax, cr4
-	or eax, CR4_PAE
-	mov cr4, eax
-	mov eax, early_pml4
-	mov cr3, eax
-	mov ecx, MSR_EFER
-	rdmsr
-	or eax, EFER_LME | EFER_NXE
-	wrmsr
-	mov eax, cr0
-	or eax, CR0_PE | CR0_PG | CR0_WP
-	mov cr0, eax
+	LONGMODE_ON 0, early_pml4
 	jmp 0x08:start64                   ; GDT_KCODE: now in long mode
 
 .nolm:
