@@ -1246,6 +1246,8 @@ gothrow(const char *msg)
 	struct m *mp = getm();
 	mp->locks++;
 	os_print("fatal error: %s\n", msg);
-	tracebackothers(mp->cur == mp->curg ? mp->curg : NULL);
+	// The running G: even if the M is switching to or from g0 (a stack
+	// overflow in mcall_switch, say), its frames are the current ones.
+	tracebackothers(mp->curg);
 	os_exit(2);
 }
