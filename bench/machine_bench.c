@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "bench/bench.h"
+#include "tests/testing.h"
 #include "kernel/cpu.h"
 #include "kernel/kernel.h"
 #include "kernel/kthread.h"
@@ -105,13 +106,6 @@ fire(void *arg)
 	*(volatile uint64_t *)arg = nanotime();
 }
 
-static int
-cmpu64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 BENCH(BenchmarkTimerLateness)
 {
 	uint64_t *late = malloc(b->n * sizeof *late);
@@ -125,7 +119,7 @@ BENCH(BenchmarkTimerLateness)
 		}
 		late[i] = at - when;
 	}
-	qsort(late, b->n, sizeof *late, cmpu64);
+	qsort(late, b->n, sizeof *late, testing_cmpu64);
 	b_reportmetric(b, late[b->n / 2] / 1000.0, "p50-us");
 	b_reportmetric(b, late[b->n * 99 / 100] / 1000.0, "p99-us");
 	free(late);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "bench/bench.h"
+#include "tests/testing.h"
 #include "include/hood.h"
 #include "runtime/runtime.h"
 #include "tests/wg.h"
@@ -104,24 +105,17 @@ BENCH(BenchmarkParkReadyPingPong)
 	wg_wait(&pp.wg);
 }
 
-static int
-cmpi64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 // time_sleep(1 ms), n times: ns/op is the whole sleep; the metrics say
 // how late it woke.
 BENCH(BenchmarkSleep1ms)
 {
-	int64_t *late = malloc(b->n * sizeof *late);
+	uint64_t *late = malloc(b->n * sizeof *late); // never early: TestSleep
 	for (long i = 0; i < b->n; i++) {
 		int64_t start = time_nanotime();
 		time_sleep(Millisecond);
 		late[i] = time_nanotime() - start - Millisecond;
 	}
-	qsort(late, b->n, sizeof *late, cmpi64);
+	qsort(late, b->n, sizeof *late, testing_cmpu64);
 	b_reportmetric(b, late[b->n / 2] / 1000.0, "p50-us");
 	b_reportmetric(b, late[b->n * 99 / 100] / 1000.0, "p99-us");
 	free(late);

@@ -148,7 +148,7 @@ struct m {
 	void (*mstartfn)(void); // run instead of schedule (sysmon)
 	struct g *lockedg;      // LockOSThread: the only G this M runs
 	uint32_t lockedExt;     // LockOSThread calls not yet undone
-	bool exited; // its locked G exited: its thread ended, or (m0) parks for good
+	bool exited;            // its locked G exited: its thread ended, or (m0) parks for good
 };
 
 struct p {

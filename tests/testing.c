@@ -172,3 +172,12 @@ t_logf_at(struct T *t, const char *file, int line, bool fatalnow, const char *fm
 		longjmp(fatal, 1);
 	}
 }
+
+// A qsort comparison of uint64_t values (latencies, for percentiles), for
+// tests and benchmarks alike.
+int
+testing_cmpu64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}

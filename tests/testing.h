@@ -77,6 +77,7 @@ struct testcase {
 
 int testing_main(const char *sel);
 bool testing_selected(const char *name, const char *sel);
+int testing_cmpu64(const void *a, const void *b);
 uint64_t nanotime(void); // the guest's is the kernel's; the host's, main.c's
 
 void t_logf_at(struct T *t, const char *file, int line, bool fatal, const char *fmt, ...)

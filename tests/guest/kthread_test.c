@@ -165,13 +165,6 @@ fired(void *arg)
 	*at = nanotime();
 }
 
-static int
-cmpu64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 TEST(TestTimerDeadlines)
 {
 	enum { N = 200 };
@@ -190,7 +183,7 @@ TEST(TestTimerDeadlines)
 		}
 		late[i] = at - when;
 	}
-	qsort(late, N, sizeof late[0], cmpu64);
+	qsort(late, N, sizeof late[0], testing_cmpu64);
 	t_logf(t, "lateness: p50 %lu us, p99 %lu us, max %lu us", late[N / 2] / 1000,
 	       late[N * 99 / 100] / 1000, late[N - 1] / 1000);
 }

@@ -300,13 +300,6 @@ starttimers(void *arg)
 	}
 }
 
-static int
-cmplate(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 TEST(TestSMPTimerDeadlines)
 {
 	memset(&timerrun, 0, sizeof timerrun);
@@ -320,7 +313,7 @@ TEST(TestSMPTimerDeadlines)
 	for (int i = 0; i < NTIMERS; i++) {
 		late[i] = timerrun.at[i] - timerrun.when[i];
 	}
-	qsort(late, NTIMERS, sizeof late[0], cmplate);
+	qsort(late, NTIMERS, sizeof late[0], testing_cmpu64);
 	t_logf(t, "%d timers on %d CPUs: lateness p50 %lu us, p99 %lu us, max %lu us", NTIMERS, ncpu,
 	       late[NTIMERS / 2] / 1000, late[NTIMERS * 99 / 100] / 1000, late[NTIMERS - 1] / 1000);
 }
