@@ -70,6 +70,7 @@ KERNEL_OBJS := \
 	runtime/runq.o \
 	runtime/stack.o \
 	runtime/time.o \
+	runtime/malloc.o \
 	runtime/api.o \
 	runtime/os_hood.o \
 	runtime/asm_amd64.o

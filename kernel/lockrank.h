@@ -8,8 +8,10 @@
 //
 //	rank            lock                     taken while holding
 //	LOCK_HEAP       sbrk's heap (lib/)        -
-//	LOCK_VM         the page tables (vm.c)    heap
-//	LOCK_PHYSMEM    the frame allocator       heap, vm
+//	LOCK_PALLOC     the runtime's persistent  -
+//	                memory (runtime/malloc.c)
+//	LOCK_VM         the page tables (vm.c)    heap, palloc
+//	LOCK_PHYSMEM    the frame allocator       heap, palloc, vm
 //	LOCK_SCHED      the runtime's sched.lock  -
 //	                (runtime/proc.c)
 //	LOCK_ALLG       the list of all Gs        sched.lock (checkdead)
@@ -27,6 +29,7 @@
 
 enum lockrank {
 	LOCK_HEAP = 10,
+	LOCK_PALLOC = 15,
 	LOCK_VM = 20,
 	LOCK_PHYSMEM = 30,
 	LOCK_SCHED = 44,

@@ -13,6 +13,9 @@
 //                                     .data, .bss                     RW NX
 //                                     .ksyms (symbol table)           R
 //   0x00c0_0000_0000      (Go)      GC heap arenas (allocator issue)
+//   0x0800_0000_0000      1 TiB     SYSMEM: the runtime's own         RW NX
+//                                   memory (os_sysalloc), mapped
+//                                   when handed out
 //   0x1000_0000_0000      16 TiB    GSTACKS: goroutine stacks, a      RW NX
 //                                   slot each, mapped on demand
 //                                   (runtime/stack.c)
@@ -43,6 +46,8 @@ enum {
 #define KERNLINK 0x100000ULL            // where linker.ld puts the image
 #define DIRECTMAP 0xffff800000000000ULL // physical memory, all of it
 #define DIRECTMAP_SIZE (64ULL << 40)
+#define SYSMEM 0x0000080000000000ULL // the runtime's persistent memory
+#define SYSMEM_SIZE (1ULL << 40)
 #define GSTACKS 0x0000100000000000ULL // goroutine stacks
 #define GSTACKS_SIZE (16ULL << 40)
 #define KHEAP 0xffffc00000000000ULL // newlib's sbrk heap

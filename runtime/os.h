@@ -43,6 +43,10 @@ int64_t os_stacksize(void);
 // if addr is not the runtime's to map.
 uint64_t os_stackregion(uint64_t *size);
 void os_mapstack(uint64_t va);
+
+// Memory for the runtime's own structures: n bytes (rounded up to pages),
+// zeroed, mapped, never given back (Go's sysAlloc). Spins, never sleeps.
+void *os_sysalloc(uint64_t n);
 void os_setstackfault(bool (*fn)(uint64_t addr, bool write));
 void os_backtrace(uint64_t pc, uint64_t fp);
 void os_preempthook(void (*fn)(void));

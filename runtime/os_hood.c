@@ -163,12 +163,29 @@ os_stackregion(uint64_t *size)
 	return GSTACKS;
 }
 
+// Map a zeroed page at va, writable.
 void
 os_mapstack(uint64_t va)
 {
 	uint64_t pa = physmem_alloc();
 	memset(p2v(pa), 0, PGSIZE);
 	vm_map(va, pa, VM_WRITE);
+}
+
+static uint64_t sysnext = SYSMEM; // Atomic: the next page os_sysalloc hands out
+
+void *
+os_sysalloc(uint64_t n)
+{
+	n = PGROUNDUP(n);
+	uint64_t va = __atomic_fetch_add(&sysnext, n, __ATOMIC_RELAXED);
+	if (va + n > SYSMEM + SYSMEM_SIZE) {
+		throw("os_sysalloc: SYSMEM region exhausted");
+	}
+	for (uint64_t off = 0; off < n; off += PGSIZE) {
+		os_mapstack(va + off);
+	}
+	return (void *)va;
 }
 
 void

@@ -245,10 +245,7 @@ static void
 procresize(int32_t n)
 {
 	for (int32_t i = 0; i < n; i++) {
-		struct p *pp = calloc(1, sizeof *pp);
-		if (pp == NULL) {
-			throw("procresize: out of memory");
-		}
+		struct p *pp = persistentalloc(sizeof *pp, 64);
 		pp->id = i;
 		pp->status = Pgcstop;
 		spin_init(&pp->timerslock, "timers", LOCK_TIMERS);
@@ -314,8 +311,8 @@ allgadd(struct g *gp)
 static struct g *
 malg(void)
 {
-	struct g *gp = calloc(1, sizeof *gp);
-	if (gp == NULL || !stackalloc(gp)) {
+	struct g *gp = persistentalloc(sizeof *gp, 16);
+	if (!stackalloc(gp)) {
 		throw("malg: out of memory");
 	}
 	casgstatus(gp, Gidle, Gdead);
@@ -583,7 +580,7 @@ mstart(struct m *mp)
 {
 	os_setm(mp);
 	if (mp != &m0) {
-		mp->g0 = calloc(1, sizeof *mp->g0);
+		mp->g0 = persistentalloc(sizeof *mp->g0, 16);
 		mp->g0->stackhi = os_threadstacktop();
 		mp->cur = mp->g0;
 	}
@@ -882,10 +879,7 @@ mstart_thread(void *arg)
 static void
 newm(struct p *pp, bool spinning, void (*fn)(void))
 {
-	struct m *mp = calloc(1, sizeof *mp);
-	if (mp == NULL) {
-		throw("newm: out of memory");
-	}
+	struct m *mp = persistentalloc(sizeof *mp, 16);
 	mcommoninit(mp);
 	mp->nextp = pp;
 	mp->spinning = spinning;

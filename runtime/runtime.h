@@ -247,6 +247,9 @@ uint32_t runqlen(struct p *pp);
 void globrunqput(struct g *gp);
 struct g *globrunqget(struct p *pp, int32_t max);
 
+// malloc.c
+void *persistentalloc(uint64_t size, uint64_t align);
+
 // stack.c
 void stackinit(void);
 bool stackalloc(struct g *gp);

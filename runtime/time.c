@@ -10,7 +10,6 @@
 // timers[0]->when, or 0 when the heap is empty, for readers without the
 // lock.
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "runtime/runtime.h"
@@ -31,28 +30,20 @@ addtimer(struct timer *t)
 {
 	struct m *mp = acquirem();
 	struct p *pp = mp->p;
-	// Grow the heap outside the lock: malloc may sleep.
+	// Grow the heap outside the lock (persistentalloc takes locks that
+	// rank below it). The arrays double, and the old one stays behind
+	// (persistentalloc never frees): less than the live one in all.
 	spin_lock(&pp->timerslock);
 	while (pp->ntimers == pp->timerscap) {
 		int cap = pp->timerscap == 0 ? 16 : 2 * pp->timerscap;
 		spin_unlock(&pp->timerslock);
-		struct timer **tt = malloc(cap * sizeof *tt);
-		if (tt == NULL) {
-			throw("addtimer: out of memory");
-		}
+		struct timer **tt = persistentalloc(cap * sizeof *tt, 8);
 		spin_lock(&pp->timerslock);
-		struct timer **old = NULL;
 		if (pp->timerscap < cap) {
 			memcpy(tt, pp->timers, pp->ntimers * sizeof *tt);
-			old = pp->timers;
 			pp->timers = tt;
 			pp->timerscap = cap;
-			tt = NULL;
 		}
-		spin_unlock(&pp->timerslock);
-		free(old);
-		free(tt);
-		spin_lock(&pp->timerslock);
 	}
 	t->pp = pp;
 	t->idx = pp->ntimers;
@@ -204,10 +195,7 @@ time_sleep(int64_t ns)
 	}
 	struct g *gp = getg();
 	if (gp->timer == NULL) {
-		gp->timer = calloc(1, sizeof *gp->timer);
-		if (gp->timer == NULL) {
-			throw("time_sleep: out of memory");
-		}
+		gp->timer = persistentalloc(sizeof *gp->timer, 8);
 	}
 	struct timer *t = gp->timer;
 	t->when = nanotime() + ns;
