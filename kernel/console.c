@@ -111,10 +111,12 @@ console_input(char c)
 }
 
 // Up to n bytes of input, waiting until there is at least one. One reader
-// at a time.
+// at a time. The reader's thread is pinned while it waits, so the wakeup
+// goes to the goroutine that waits (kthread_pin).
 size_t
 console_read(char *buf, size_t n)
 {
+	struct kthread *self = kthread_pin();
 	for (;;) {
 		spin_lock(&inputlock);
 		if (inputw != inputr) {
@@ -123,12 +125,15 @@ console_read(char *buf, size_t n)
 				buf[k++] = input[inputr++ % INPUTSIZE];
 			}
 			spin_unlock(&inputlock);
+			kthread_unpin(self);
 			return k;
 		}
-		inputwaiter = kthread_current();
+		inputwaiter = self;
 		spin_unlock(&inputlock);
 		// An unpark between the unlock and the park is kept by the
 		// thread's permit: the park returns at once.
+		bool syscall = kthread_blockbegin();
 		kthread_park();
+		kthread_blockend(syscall);
 	}
 }

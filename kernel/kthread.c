@@ -199,6 +199,24 @@ kthread_poke(struct kthread *t)
 	return true;
 }
 
+bool (*kthread_entersyscall)(void);
+void (*kthread_exitsyscall)(void);
+
+bool
+kthread_blockbegin(void)
+{
+	struct kthread *t = kthread_current();
+	return t != NULL && t->rt != NULL && kthread_entersyscall != NULL && kthread_entersyscall();
+}
+
+void
+kthread_blockend(bool entered)
+{
+	if (entered) {
+		kthread_exitsyscall();
+	}
+}
+
 // Sleep until kthread_unpark, unless an unpark came since the last park.
 void
 kthread_park(void)

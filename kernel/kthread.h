@@ -59,6 +59,18 @@ void kthread_unpark(struct kthread *t);
 void kthread_exit(void) __attribute__((noreturn));
 bool kthread_poke(struct kthread *t);
 extern void (*kthread_preempthook)(void);
+
+// Blocking on behalf of Go code. The kernel's waits (notes, mutexes, the
+// console) bracket the sleep with kthread_blockbegin and kthread_blockend;
+// in a thread that is an M (rt set), these call the runtime's hooks, Go's
+// entersyscall and exitsyscall, so that the M's P can run other
+// goroutines while this one waits. entersyscall says whether it entered
+// (not when the M has no P, or runs the scheduler itself); blockend is
+// given that answer. Called with no spinlock held, thread pinned.
+extern bool (*kthread_entersyscall)(void);
+extern void (*kthread_exitsyscall)(void);
+bool kthread_blockbegin(void);
+void kthread_blockend(bool entered);
 void kthread_idle(void) __attribute__((noreturn));
 
 // swtch.asm

@@ -86,11 +86,13 @@ mutex_lock(struct mutex *m, bool recursive)
 		}
 		return;
 	}
+	bool syscall = kthread_blockbegin(); // before m->sl: it may take runtime locks
 	spin_lock(&m->sl);
 	if (m->owner == NULL) {
 		m->owner = me;
 		m->depth = 1;
 		spin_unlock(&m->sl);
+		kthread_blockend(syscall);
 		return;
 	}
 	me->waitnext = NULL;
@@ -107,6 +109,7 @@ mutex_lock(struct mutex *m, bool recursive)
 		spin_lock(&m->sl);
 	}
 	spin_unlock(&m->sl);
+	kthread_blockend(syscall); // may wait for a P, holding m: that is fine
 }
 
 void

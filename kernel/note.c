@@ -50,11 +50,13 @@ notesleep(struct note *n)
 {
 	struct kthread *self = kthread_pin();
 	if (enter(n, self)) {
+		bool syscall = kthread_blockbegin();
 		// A park may also end because of an older, unrelated unpark:
 		// loop until the note itself says woken.
 		while (__atomic_load_n(&n->key, __ATOMIC_ACQUIRE) != NOTE_WOKEN) {
 			kthread_park();
 		}
+		kthread_blockend(syscall);
 	}
 	kthread_unpin(self);
 }
@@ -78,7 +80,12 @@ notetsleep(struct note *n, int64_t ns)
 		return true;
 	}
 	struct kthread *self = kthread_pin();
-	bool woken = !enter(n, self) || sleepuntil(n, self, nanotime() + ns);
+	bool woken = true;
+	if (enter(n, self)) {
+		bool syscall = kthread_blockbegin();
+		woken = sleepuntil(n, self, nanotime() + ns);
+		kthread_blockend(syscall);
+	}
 	kthread_unpin(self);
 	return woken;
 }

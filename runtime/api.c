@@ -31,16 +31,12 @@ runtime_numcpu(void)
 	return os_ncpu();
 }
 
-// Changing GOMAXPROCS at run time is not there yet: n > 0 other than the
-// current value is refused loudly rather than ignored.
+// GOMAXPROCS: n > 0 sets the number of Ps (stopping the world; no
+// runnable goroutine is lost); returns the previous number.
 int
 runtime_gomaxprocs(int n)
 {
-	int old = gomaxprocs;
-	if (n > 0 && n != old) {
-		gothrow("runtime_gomaxprocs: changing GOMAXPROCS at run time is not implemented yet");
-	}
-	return old;
+	return gomaxprocs_set(n);
 }
 
 int64_t

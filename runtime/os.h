@@ -3,13 +3,14 @@
 // os_hood.c; the hosted Linux port (to come) implements the same calls.
 //
 // Locks and notes are the machine's: spinlocks (which also keep the M
-// from being preempted while held) and Go's notes (one sleeper, one
-// waker, once; notetsleep with a timeout).
+// from being preempted while held), sleeping mutexes, and Go's notes (one
+// sleeper, one waker, once; notetsleep with a timeout).
 #pragma once
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kernel/mutex.h"
 #include "kernel/note.h"
 #include "kernel/spinlock.h"
 
@@ -50,3 +51,8 @@ void *os_sysalloc(uint64_t n);
 void os_setstackfault(bool (*fn)(uint64_t addr, bool write));
 void os_backtrace(uint64_t pc, uint64_t fp);
 void os_preempthook(void (*fn)(void));
+
+// The machine calls enter when Go code is about to block in it, and exit
+// when it runs again, if enter returned true (Go's entersyscall and
+// exitsyscall; kernel/kthread.h).
+void os_syscallhooks(bool (*enter)(void), void (*exit)(void));

@@ -147,6 +147,13 @@ os_preempthook(void (*fn)(void))
 	kthread_preempthook = preempthook;
 }
 
+void
+os_syscallhooks(bool (*enter)(void), void (*exit)(void))
+{
+	kthread_entersyscall = enter;
+	kthread_exitsyscall = exit;
+}
+
 // Leave after a fatal error: no atexit handlers, no stdio flush (it may
 // sleep on a lock, and this may run in a fault handler), as Go exits 2
 // without running deferred calls.

@@ -33,7 +33,7 @@ const char *const waitReasonStrings[waitReasonCount] = {
 };
 
 static void mcommoninit(struct m *mp);
-static void procresize(int32_t n);
+static struct p *procresize(int32_t nprocs);
 static void schedule(void) __attribute__((noreturn));
 static void execute(struct g *gp, bool inheritTime) __attribute__((noreturn));
 static struct g *findrunnable(bool *inheritTime);
@@ -52,6 +52,12 @@ static void checkdead(void);
 static void stoplockedm(void);
 static void startlockedm(struct g *gp);
 static void handoffp(struct p *pp);
+static bool entersyscall(void);
+static void exitsyscall(void);
+static void exitsyscall0(struct g *gp);
+static void gcstopm(void);
+static void preemptall(void);
+static bool preemptone(struct p *pp);
 static void mexit(void) __attribute__((noreturn));
 static void mcall(void (*fn)(struct g *gp));
 static void preempthook(void);
@@ -69,6 +75,9 @@ static void runtime_main(void *arg);
 //	Grunning  -> Gwaiting    gopark
 //	Gwaiting  -> Grunnable   ready (goready), or park_m's unlockf said no
 //	Grunning  -> Gdead       goexit0
+//	Grunning  -> Gsyscall    entersyscall: blocks in the machine
+//	Gsyscall  -> Grunning    exitsyscall, with a P at once
+//	Gsyscall  -> Grunnable   exitsyscall0: no P; queued until one is free
 // clang-format off
 static const bool gtransitions[7][7] = {
 	[Gidle][Gdead] = true,
@@ -78,6 +87,9 @@ static const bool gtransitions[7][7] = {
 	[Grunning][Gwaiting] = true,
 	[Gwaiting][Grunnable] = true,
 	[Grunning][Gdead] = true,
+	[Grunning][Gsyscall] = true,
+	[Gsyscall][Grunning] = true,
+	[Gsyscall][Grunnable] = true,
 };
 
 static const char *const gstatusnames[7] = {
@@ -213,6 +225,7 @@ schedinit(void)
 	mcommoninit(mp);
 	os_setm(mp);
 	os_preempthook(preempthook);
+	os_syscallhooks(entersyscall, exitsyscall);
 
 	stackinit();
 	parsedebugvars();
@@ -225,7 +238,9 @@ schedinit(void)
 	if (procs > MaxGomaxprocs) {
 		procs = MaxGomaxprocs;
 	}
-	procresize(procs);
+	if (procresize(procs) != NULL) {
+		throw("unknown runnable goroutine during bootstrap");
+	}
 }
 
 static void
@@ -239,27 +254,88 @@ mcommoninit(struct m *mp)
 	spin_unlock(&sched.lock);
 }
 
-// At boot only, for now: make n Ps, give allp[0] to this M, the rest idle.
-// (Changing GOMAXPROCS at run time, with the world stopped, is to come.)
-static void
-procresize(int32_t n)
+// procresize: make the Ps number nprocs, with the world stopped (or at
+// boot, before there is a world). New Ps are made, or Pdead ones brought
+// back (Ps are never freed, as in Go, so a stale pointer to one stays
+// safe); Ps past nprocs give their Gs to the global queue, their timers to
+// this M's P and their dead Gs to the global free list, and become Pdead.
+// This M keeps its P if it survives, else takes allp[0]. Returns the other
+// Ps with Gs to run, each with an idle M in pp->m if there was one, for
+// startTheWorld to start; the rest are idle. Go's procresize.
+static struct p *
+procresize(int32_t nprocs)
 {
-	for (int32_t i = 0; i < n; i++) {
-		struct p *pp = persistentalloc(sizeof *pp, 64);
-		pp->id = i;
-		pp->status = Pgcstop;
-		spin_init(&pp->timerslock, "timers", LOCK_TIMERS);
-		allp[i] = pp;
+	int32_t old = gomaxprocs;
+	for (int32_t i = old; i < nprocs; i++) {
+		if (allp[i] == NULL) {
+			struct p *pp = persistentalloc(sizeof *pp, 64);
+			pp->id = i;
+			pp->status = Pdead;
+			spin_init(&pp->timerslock, "timers", LOCK_TIMERS);
+			allp[i] = pp;
+		}
+		allp[i]->status = Pgcstop;
 	}
-	__atomic_store_n(&gomaxprocs, n, __ATOMIC_RELEASE);
+	struct m *mp = getm();
+	struct p *keep = mp->p != NULL && mp->p->id < nprocs ? mp->p : allp[0];
+	for (int32_t i = nprocs; i < old; i++) {
+		struct p *pp = allp[i];
+		// Its Gs to the head of the global queue, in their order,
+		// runnext first: they were next in line. (The world is stopped:
+		// runqget may run here, for the P's owner that is gone.)
+		struct g *batch[RunqSize + 1];
+		int n = 0;
+		bool inherit;
+		while (!runqempty(pp)) {
+			batch[n++] = runqget(pp, &inherit);
+		}
+		spin_lock(&sched.lock);
+		while (n > 0) {
+			globrunqputhead(batch[--n]);
+		}
+		while (pp->gfree != NULL) {
+			struct g *gp = pp->gfree;
+			pp->gfree = gp->schedlink;
+			gp->schedlink = sched.gfree;
+			sched.gfree = gp;
+			sched.ngfree++;
+		}
+		pp->gfreecnt = 0;
+		pp->status = Pdead;
+		spin_unlock(&sched.lock);
+		movetimers(keep, pp);
+	}
+	// Release: a reader that sees the new count sees the new allp entries.
+	__atomic_store_n(&gomaxprocs, nprocs, __ATOMIC_RELEASE);
+
+	if (mp->p == keep) {
+		keep->status = Prunning;
+	} else {
+		if (mp->p != NULL) {
+			mp->p->m = NULL;
+			mp->p = NULL;
+		}
+		keep->status = Pidle;
+		acquirep(keep);
+	}
+	struct p *runnable = NULL;
 	spin_lock(&sched.lock);
-	for (int32_t i = n - 1; i > 0; i--) {
-		allp[i]->status = Pidle;
-		pidleput(allp[i]);
+	for (int32_t i = nprocs - 1; i >= 0; i--) {
+		struct p *pp = allp[i];
+		if (pp == keep) {
+			continue;
+		}
+		pp->status = Pidle;
+		if (runqempty(pp)) {
+			pidleput(pp);
+		} else {
+			pp->m = mget();
+			pp->link = runnable;
+			runnable = pp;
+		}
 	}
 	spin_unlock(&sched.lock);
-	allp[0]->status = Pidle;
-	acquirep(allp[0]);
+	return runnable;
 }
 
 // The main goroutine (goid 1): start sysmon, run the application's main,
@@ -610,6 +686,10 @@ schedule(void)
 		execute(mp->lockedg, false);
 	}
 top:;
+	if (__atomic_load_n(&sched.gcwaiting, __ATOMIC_ACQUIRE)) {
+		gcstopm();
+		goto top;
+	}
 	struct p *pp = mp->p;
 	bool inheritTime = false;
 	struct g *gp = NULL;
@@ -679,6 +759,10 @@ findrunnable(bool *inheritTime)
 	struct m *mp = getm();
 	struct g *gp;
 top:;
+	if (__atomic_load_n(&sched.gcwaiting, __ATOMIC_ACQUIRE)) {
+		gcstopm();
+		goto top;
+	}
 	struct p *pp = mp->p;
 	int64_t now = nanotime();
 	runalltimers(now);
@@ -721,8 +805,12 @@ top:;
 		}
 	}
 
-	// Nothing: give up the P.
+	// Nothing: give up the P (to stopTheWorld, if it waits).
 	spin_lock(&sched.lock);
+	if (sched.gcwaiting) {
+		spin_unlock(&sched.lock);
+		goto top;
+	}
 	if (sched.runqsize > 0) {
 		gp = globrunqget(pp, 0);
 		spin_unlock(&sched.lock);
@@ -983,15 +1071,16 @@ void
 unlockOSThread(void)
 {
 	struct m *mp = acquirem();
-	if (mp->lockedExt > 0 && --mp->lockedExt == 0) {
+	if (mp->lockedExt > 0 && --mp->lockedExt == 0 && mp->lockedInt == 0) {
 		mp->curg->lockedm = NULL;
 		mp->lockedg = NULL;
 	}
 	releasem(mp);
 }
 
-// Give pp to an M if there is work for it, else make it idle. Go's
-// handoffp, without the GC and syscall cases.
+// Give pp, which no M holds, to an M if there is work for it; to
+// stopTheWorld if the world stops; else make it idle. Go's handoffp,
+// without GC work and netpoll.
 static void
 handoffp(struct p *pp)
 {
@@ -1000,6 +1089,14 @@ handoffp(struct p *pp)
 		return;
 	}
 	spin_lock(&sched.lock);
+	if (sched.gcwaiting) {
+		pp->status = Pgcstop;
+		if (--sched.stopwait == 0) {
+			notewakeup(&sched.stopnote);
+		}
+		spin_unlock(&sched.lock);
+		return;
+	}
 	pidleput(pp);
 	spin_unlock(&sched.lock);
 }
@@ -1048,12 +1145,284 @@ mexit(void)
 	throw("mexit: m0 woke");
 }
 
+// ---- system calls ------------------------------------------------------------
+
+// entersyscall: the running G is about to block in the machine (the
+// kernel's hook, kernel/kthread.h: a note, a mutex, console input). Its P
+// goes to Psyscall, held by no M: sysmon's retake hands it to another M
+// if the wait lasts and there is work, and stopTheWorld takes it. Not for
+// the scheduler's own waits (no P, on g0, or m->locks > 0): those keep
+// what they have. Go's entersyscall (reentersyscall). Runs on the G's
+// stack, its thread pinned.
+static bool
+entersyscall(void)
+{
+	struct m *mp = getm();
+	struct g *gp = mp->curg;
+	if (mp->p == NULL || gp == NULL || mp->cur != gp || mp->locks > 0) {
+		return false;
+	}
+	mp->locks++;
+	// For tracebacks of the G meanwhile: the frame that blocks.
+	gp->syscallpc = (uint64_t)__builtin_return_address(0);
+	gp->syscallbp = *(uint64_t *)__builtin_frame_address(0);
+	casgstatus(gp, Grunning, Gsyscall);
+	struct p *pp = mp->p;
+	pp->m = NULL;
+	mp->p = NULL;
+	mp->oldp = pp;
+	// Seq_cst store, then seq_cst load of gcwaiting: pairs with
+	// stopTheWorldWithSema's store of gcwaiting, then its CAS of each
+	// Psyscall: either it takes pp or we give it.
+	__atomic_store_n(&pp->status, Psyscall, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&sched.gcwaiting, __ATOMIC_SEQ_CST)) {
+		spin_lock(&sched.lock);
+		uint32_t s = Psyscall;
+		if (sched.stopwait > 0 &&
+		    __atomic_compare_exchange_n(&pp->status, &s, Pgcstop, false, __ATOMIC_SEQ_CST,
+						__ATOMIC_RELAXED) &&
+		    --sched.stopwait == 0) {
+			notewakeup(&sched.stopnote);
+		}
+		spin_unlock(&sched.lock);
+	}
+	mp->locks--;
+	return true;
+}
+
+// exitsyscall: the G's wait in the machine is over. Take back its P if
+// nobody took it (the usual case), or an idle one; else wait for one on
+// this M. The G cannot move to another M here, as a Go G would: what it
+// blocked in (a mutex it now holds, say) belongs to this kernel thread.
+// So it waits as a locked G does: queued, runnable, locked to this M for
+// the moment, until a scheduler hands this M a P to run it (startlockedm).
+static void
+exitsyscall(void)
+{
+	struct m *mp = getm();
+	struct g *gp = mp->curg;
+	mp->locks++;
+	struct p *pp = mp->oldp;
+	mp->oldp = NULL;
+	uint32_t s = Psyscall;
+	// Acquire: pairs with entersyscall's store (and retake's and
+	// stopTheWorld's CAS, which we lose to).
+	if (pp != NULL && __atomic_compare_exchange_n(&pp->status, &s, Prunning, false, __ATOMIC_ACQ_REL,
+						      __ATOMIC_RELAXED)) {
+		mp->p = pp;
+		pp->m = mp;
+		pp->syscalltick++;
+		casgstatus(gp, Gsyscall, Grunning);
+		mp->locks--;
+		return;
+	}
+	mcall(exitsyscall0);
+	// Back on this M with a P; the lock to it was only for the wait.
+	if (--mp->lockedInt == 0 && mp->lockedExt == 0) {
+		gp->lockedm = NULL;
+		mp->lockedg = NULL;
+	}
+}
+
+// exitsyscall's slow path, on g0: an idle P now, or queue gp locked to
+// this M and park until the scheduler picks it. Never returns.
+static void
+exitsyscall0(struct g *gp)
+{
+	struct m *mp = getm();
+	casgstatus(gp, Gsyscall, Grunnable);
+	dropg(mp);
+	mp->locks--;
+	mp->lockedInt++;
+	mp->lockedg = gp;
+	gp->lockedm = mp;
+	spin_lock(&sched.lock);
+	struct p *pp = sched.gcwaiting ? NULL : pidleget();
+	if (pp == NULL) {
+		globrunqput(gp);
+	}
+	spin_unlock(&sched.lock);
+	if (pp != NULL) {
+		acquirep(pp);
+		execute(gp, false);
+	}
+	stoplockedm();
+	execute(gp, false);
+}
+
+// ---- stopping the world -------------------------------------------------------
+
+// Serialises stopTheWorld callers (Go's worldsema). A sleeping mutex: a
+// second caller waits in the machine, its P lent to others meanwhile.
+static struct mutex worldsema = MUTEX_INIT("worldsema");
+static int32_t newprocs; // Protected by worldsema: startTheWorld's new GOMAXPROCS, or 0
+
+// stopTheWorld: stop every P but this M's, which goes on running the
+// caller, alone, until startTheWorld. Every other G is runnable, parked,
+// or blocked in the machine, and stays so. The caller is a G, not holding
+// a runtime lock. Go's stopTheWorld.
+static void stopTheWorldWithSema(void *arg);
+static void startTheWorldWithSema(void *arg);
+
+void
+stopTheWorld(const char *reason)
+{
+	mutex_lock(&worldsema, false);
+	struct m *mp = acquirem(); // until startTheWorld: the caller stays on this M
+	mp->preemptoff = reason;
+	systemstack(stopTheWorldWithSema, NULL);
+}
+
+void
+startTheWorld(void)
+{
+	struct m *mp = getm();
+	systemstack(startTheWorldWithSema, NULL);
+	mutex_unlock(&worldsema);
+	mp->preemptoff = NULL;
+	releasem(mp);
+}
+
+// Ask every running G to yield, and poke its CPU: schedule then stops
+// its P (gcstopm). Caller holds sched.lock, or nothing.
+static void
+preemptall(void)
+{
+	for (int32_t i = 0; i < gomaxprocs; i++) {
+		if (__atomic_load_n(&allp[i]->status, __ATOMIC_ACQUIRE) == Prunning) {
+			preemptone(allp[i]);
+		}
+	}
+}
+
+// Ask the G running on pp to yield (preempthook) and poke its M's CPU;
+// false if there is none, or it is the caller.
+static bool
+preemptone(struct p *pp)
+{
+	struct m *mp = pp->m;
+	struct g *gp = mp != NULL ? mp->curg : NULL;
+	if (gp == NULL || mp == getm()) {
+		return false;
+	}
+	__atomic_store_n(&gp->preempt, true, __ATOMIC_RELEASE);
+	return os_preemptm(mp);
+}
+
+static void
+stopTheWorldWithSema(void *arg)
+{
+	(void)arg;
+	struct m *mp = getm();
+	spin_lock(&sched.lock);
+	sched.stopwait = gomaxprocs;
+	__atomic_store_n(&sched.gcwaiting, true, __ATOMIC_SEQ_CST); // pairs with entersyscall
+	preemptall();
+	mp->p->status = Pgcstop; // ours: this M goes on, alone
+	sched.stopwait--;
+	for (int32_t i = 0; i < gomaxprocs; i++) {
+		struct p *pp = allp[i];
+		uint32_t s = Psyscall;
+		if (__atomic_compare_exchange_n(&pp->status, &s, Pgcstop, false, __ATOMIC_SEQ_CST,
+						__ATOMIC_RELAXED)) {
+			pp->syscalltick++;
+			sched.stopwait--;
+		}
+	}
+	struct p *pp;
+	while ((pp = pidleget()) != NULL) {
+		pp->status = Pgcstop;
+		sched.stopwait--;
+	}
+	bool wait = sched.stopwait > 0;
+	spin_unlock(&sched.lock);
+	// The running Ps stop in schedule (gcstopm); poke again every 100 us
+	// in case a G was between preemption checks.
+	while (wait && !notetsleep(&sched.stopnote, 100 * 1000)) {
+		preemptall();
+	}
+	noteclear(&sched.stopnote);
+	if (sched.stopwait != 0) {
+		throw("stopTheWorld: not stopped");
+	}
+	for (int32_t i = 0; i < gomaxprocs; i++) {
+		if (allp[i]->status != Pgcstop) {
+			throw("stopTheWorld: not stopped");
+		}
+	}
+}
+
+static void
+startTheWorldWithSema(void *arg)
+{
+	(void)arg;
+	struct p *runnable = procresize(newprocs != 0 ? newprocs : gomaxprocs);
+	newprocs = 0;
+	spin_lock(&sched.lock);
+	__atomic_store_n(&sched.gcwaiting, false, __ATOMIC_SEQ_CST);
+	if (sched.sysmonwait) {
+		sched.sysmonwait = false;
+		notewakeup(&sched.sysmonnote);
+	}
+	spin_unlock(&sched.lock);
+	while (runnable != NULL) {
+		struct p *pp = runnable;
+		runnable = pp->link;
+		struct m *mp = pp->m;
+		pp->m = NULL;
+		if (mp != NULL) {
+			mp->nextp = pp;
+			notewakeup(&mp->park);
+		} else {
+			newm(pp, false, NULL);
+		}
+	}
+	wakep(); // for idle Ps' timers and the global queue
+}
+
+// gcstopm: the world stops: give up this M's P to stopTheWorld and park.
+static void
+gcstopm(void)
+{
+	struct m *mp = getm();
+	if (mp->spinning) {
+		mp->spinning = false;
+		__atomic_sub_fetch(&sched.nmspinning, 1, __ATOMIC_SEQ_CST);
+	}
+	struct p *pp = releasep();
+	spin_lock(&sched.lock);
+	pp->status = Pgcstop;
+	if (--sched.stopwait == 0) {
+		notewakeup(&sched.stopnote);
+	}
+	spin_unlock(&sched.lock);
+	stopm(0);
+}
+
+// GOMAXPROCS(n): set the number of Ps, stopping the world to do it;
+// returns the previous number. n <= 0 only reports. Go's GOMAXPROCS.
+int32_t
+gomaxprocs_set(int32_t n)
+{
+	int32_t old = __atomic_load_n(&gomaxprocs, __ATOMIC_ACQUIRE);
+	if (n <= 0 || n == old) {
+		return old;
+	}
+	if (n > MaxGomaxprocs) {
+		n = MaxGomaxprocs;
+	}
+	stopTheWorld("GOMAXPROCS");
+	newprocs = n;
+	startTheWorld();
+	return old;
+}
+
 // ---- deadlock, sysmon, tracing ----------------------------------------------
 
 // checkdead: every P idle, nothing runnable, no timer that could make
-// something runnable: no goroutine can ever run again. Go counts Ms; hood
-// counts Ps, since a G that blocks in the kernel keeps its P. Caller holds
-// sched.lock.
+// something runnable, no G in a syscall: no goroutine can ever run again.
+// Go counts Ms; hood counts Ps and looks at the Gs, since kernel threads
+// of Ms parked on notes are not counted apart. Caller holds sched.lock.
 static void
 checkdead(void)
 {
@@ -1072,9 +1441,9 @@ checkdead(void)
 	spin_lock(&allglock);
 	for (struct g *gp = allgs; gp != NULL; gp = gp->alllink) {
 		uint32_t s = readgstatus(gp);
-		if (s == Grunnable || s == Grunning) {
+		if (s == Grunnable || s == Grunning || s == Gsyscall) {
 			spin_unlock(&allglock);
-			return; // in flight between a queue and an M
+			return; // in flight between a queue and an M, or in the machine
 		}
 		live += s == Gwaiting;
 	}
@@ -1086,11 +1455,15 @@ checkdead(void)
 	gothrow("all goroutines are asleep - deadlock!");
 }
 
-// retake: preempt Gs that ran over ForcePreemptNS. sysmon's view of each
-// P: the schedtick it last saw, and since when.
+// retake: preempt Gs that ran over ForcePreemptNS, and take back Ps
+// left in a syscall for a sysmon tick when there is work for them, or
+// for 10 ms in any case. sysmon's view of each P: the ticks it last saw,
+// and since when. Go's retake.
 static struct {
 	uint32_t schedtick;
 	int64_t schedwhen;
+	uint32_t syscalltick;
+	int64_t syscallwhen;
 } pdesc[MaxGomaxprocs];
 
 static int
@@ -1099,24 +1472,40 @@ retake(int64_t now)
 	int n = 0;
 	for (int32_t i = 0; i < gomaxprocs; i++) {
 		struct p *pp = allp[i];
-		if (__atomic_load_n(&pp->status, __ATOMIC_ACQUIRE) != Prunning) {
-			continue;
-		}
-		uint32_t t = __atomic_load_n(&pp->schedtick, __ATOMIC_RELAXED);
-		if (pdesc[i].schedtick != t) {
-			pdesc[i].schedtick = t;
-			pdesc[i].schedwhen = now;
-		} else if (now - pdesc[i].schedwhen >= ForcePreemptNS) {
-			// preemptone: ask the G to yield, and poke its CPU.
-			struct m *mp = pp->m;
-			struct g *gp = mp != NULL ? mp->curg : NULL;
-			// A G blocked in the kernel (its M parked) is not poked and
-			// does not count: sysmon backs off as when idle.
-			if (gp != NULL) {
-				__atomic_store_n(&gp->preempt, true, __ATOMIC_RELEASE);
-				n += os_preemptm(mp);
+		uint32_t s = __atomic_load_n(&pp->status, __ATOMIC_ACQUIRE);
+		if (s == Psyscall) {
+			uint32_t t = __atomic_load_n(&pp->syscalltick, __ATOMIC_RELAXED);
+			if (pdesc[i].syscalltick != t) {
+				pdesc[i].syscalltick = t;
+				pdesc[i].syscallwhen = now;
+				continue;
 			}
-			pdesc[i].schedwhen = now;
+			// Leave it while nothing waits for it (an idle or spinning
+			// M would take the work), but not past 10 ms.
+			if (runqempty(pp) &&
+			    __atomic_load_n(&sched.nmspinning, __ATOMIC_ACQUIRE) +
+					    __atomic_load_n(&sched.npidle, __ATOMIC_ACQUIRE) >
+				    0 &&
+			    now - pdesc[i].syscallwhen < 10 * 1000 * 1000) {
+				continue;
+			}
+			// Acq_rel CAS: pairs with entersyscall's store and
+			// exitsyscall's CAS; whoever wins has the P.
+			if (__atomic_compare_exchange_n(&pp->status, &s, Pidle, false, __ATOMIC_ACQ_REL,
+							__ATOMIC_RELAXED)) {
+				pp->syscalltick++;
+				handoffp(pp);
+				n++;
+			}
+		} else if (s == Prunning) {
+			uint32_t t = __atomic_load_n(&pp->schedtick, __ATOMIC_RELAXED);
+			if (pdesc[i].schedtick != t) {
+				pdesc[i].schedtick = t;
+				pdesc[i].schedwhen = now;
+			} else if (now - pdesc[i].schedwhen >= ForcePreemptNS) {
+				n += preemptone(pp);
+				pdesc[i].schedwhen = now;
+			}
 		}
 	}
 	return n;
@@ -1143,9 +1532,10 @@ sysmon(void)
 		notetsleep(&tick, delay);
 		int64_t now = nanotime();
 		if (debug.schedtrace <= 0 &&
-		    __atomic_load_n(&sched.npidle, __ATOMIC_ACQUIRE) == (uint32_t)gomaxprocs) {
+		    (__atomic_load_n(&sched.gcwaiting, __ATOMIC_ACQUIRE) ||
+		     __atomic_load_n(&sched.npidle, __ATOMIC_ACQUIRE) == (uint32_t)gomaxprocs)) {
 			spin_lock(&sched.lock);
-			if (sched.npidle == (uint32_t)gomaxprocs) {
+			if (sched.gcwaiting || sched.npidle == (uint32_t)gomaxprocs) {
 				sched.sysmonwait = true;
 				spin_unlock(&sched.lock);
 				notesleep(&sched.sysmonnote);
@@ -1194,8 +1584,10 @@ schedtrace(bool detailed)
 	for (struct m *mp = allm; mp != NULL; mp = mp->alllink) {
 		struct p *pp = mp->p;
 		struct g *gp = mp->curg;
-		os_print("  M%ld: p=%d curg=%ld locks=%d spinning=%d\n", mp->id, pp != NULL ? pp->id : -1,
-			 gp != NULL ? gp->goid : -1L, mp->locks, mp->spinning);
+		os_print("  M%ld: p=%d curg=%ld preemptoff=%s locks=%d spinning=%d lockedg=%ld\n", mp->id,
+			 pp != NULL ? pp->id : -1, gp != NULL ? gp->goid : -1L,
+			 mp->preemptoff != NULL ? mp->preemptoff : "", mp->locks, mp->spinning,
+			 mp->lockedg != NULL ? mp->lockedg->goid : -1L);
 	}
 }
 
@@ -1225,6 +1617,8 @@ tracebackothers(struct g *me)
 		os_print("\ngoroutine %ld [%s]:\n", gp->goid, gstatusstring(gp));
 		if (gp == me) {
 			os_backtrace(0, (uint64_t)__builtin_frame_address(0));
+		} else if (s == Gsyscall) {
+			os_backtrace(gp->syscallpc, gp->syscallbp);
 		} else if (s != Grunning) {
 			uint64_t *sp = (uint64_t *)gp->sched.sp;
 			os_backtrace(sp[8], sp[6]); // return address, rbp

@@ -190,6 +190,19 @@ globrunqput(struct g *gp)
 	__atomic_store_n(&sched.runqsize, sched.runqsize + 1, __ATOMIC_RELAXED);
 }
 
+// Put gp at the head of the global queue: a G that was next in line on a
+// P that goes away (procresize) keeps its place. Caller holds sched.lock.
+void
+globrunqputhead(struct g *gp)
+{
+	gp->schedlink = sched.runqhead;
+	sched.runqhead = gp;
+	if (sched.runqtail == NULL) {
+		sched.runqtail = gp;
+	}
+	__atomic_store_n(&sched.runqsize, sched.runqsize + 1, __ATOMIC_RELAXED);
+}
+
 // A G from the global queue, and a fair share more for pp's ring:
 // runqsize/gomaxprocs + 1, at most max (if > 0) and half a ring. Caller
 // holds sched.lock.

@@ -128,7 +128,8 @@ struct g {
 	void *param;                                  // passed by whoever readies it
 	bool (*waitunlockf)(struct g *gp, void *arg); // gopark's, for park_m
 	void *waitlock;
-	struct m *lockedm; // LockOSThread: the only M that may run this G
+	struct m *lockedm;             // LockOSThread: the only M that may run this G
+	uint64_t syscallpc, syscallbp; // where it entered its syscall, for tracebacks
 };
 
 struct m {
@@ -137,26 +138,30 @@ struct m {
 	struct g *cur;   // what runs now: curg, or g0 in the scheduler
 	struct p *p;     // the P held, or NULL
 	struct p *nextp; // the P to take when started
+	struct p *oldp;  // the P it had before its syscall (exitsyscall)
 	int64_t id;
-	int locks;           // > 0: do not preempt (runtime locks held)
-	bool spinning;       // looking for work without any
-	struct note park;    // parked on when idle
-	struct m *schedlink; // sched.midle
-	struct m *alllink;   // allm
+	int locks;              // > 0: do not preempt (runtime locks held)
+	const char *preemptoff; // why the world is stopped, by this M
+	bool spinning;          // looking for work without any
+	struct note park;       // parked on when idle
+	struct m *schedlink;    // sched.midle
+	struct m *alllink;      // allm
 	struct kthread *thread;
 	uint64_t fastrand;
 	void (*mstartfn)(void); // run instead of schedule (sysmon)
 	struct g *lockedg;      // LockOSThread: the only G this M runs
 	uint32_t lockedExt;     // LockOSThread calls not yet undone
+	uint32_t lockedInt;     // the runtime's own locks to the M (exitsyscall)
 	bool exited;            // its locked G exited: its thread ended, or (m0) parks for good
 };
 
 struct p {
 	int32_t id;
-	uint32_t status;    // Atomic: P status
-	struct p *link;     // sched.pidle
-	uint32_t schedtick; // incremented on every scheduler call
-	struct m *m;        // back-link to the M holding it
+	uint32_t status;      // Atomic: P status
+	struct p *link;       // sched.pidle
+	uint32_t schedtick;   // incremented on every scheduler call
+	uint32_t syscalltick; // incremented on every return from a syscall
+	struct m *m;          // back-link to the M holding it
 
 	// The local run queue: a lock-free ring of RunqSize written only by
 	// the owning M (runqput advances tail) and read by thieves too (CAS
@@ -193,6 +198,9 @@ struct schedt {
 	int32_t ngfree;
 	bool sysmonwait; // sysmon sleeps on sysmonnote until a P runs
 	struct note sysmonnote;
+	int32_t stopwait;     // Ps that stopTheWorld still waits for
+	struct note stopnote; // woken when stopwait reaches 0
+	bool gcwaiting;       // Atomic (written under lock): the world stops
 
 	uint32_t npidle;     // Atomic
 	uint32_t nmspinning; // Atomic
@@ -234,6 +242,9 @@ void releasem(struct m *mp);
 void gothrow(const char *msg) __attribute__((noreturn));
 int main(void); // the application's
 void wakep(void);
+void stopTheWorld(const char *reason);
+void startTheWorld(void);
+int32_t gomaxprocs_set(int32_t n);
 void tracebackothers(struct g *me);
 void schedtrace(bool detailed);
 uint32_t fastrandn(uint32_t n);
@@ -245,6 +256,7 @@ struct g *runqsteal(struct p *pp, struct p *victim, bool stealRunNextG);
 bool runqempty(struct p *pp);
 uint32_t runqlen(struct p *pp);
 void globrunqput(struct g *gp);
+void globrunqputhead(struct g *gp);
 struct g *globrunqget(struct p *pp, int32_t max);
 
 // malloc.c
@@ -266,6 +278,7 @@ struct timer {
 	int idx;      // its index in that heap
 };
 void addtimer(struct timer *t);
+void movetimers(struct p *dst, struct p *src);
 bool deltimer(struct timer *t);
 int64_t checktimers(struct p *pp, int64_t now);
 int64_t nexttimer(void);

@@ -24,12 +24,21 @@ setwhen0(struct p *pp)
 	__atomic_store_n(&pp->timer0when, pp->ntimers > 0 ? pp->timers[0]->when : 0, __ATOMIC_RELEASE);
 }
 
+static void addtimerto(struct p *pp, struct timer *t);
+
 // Add t to the current P's heap.
 void
 addtimer(struct timer *t)
 {
 	struct m *mp = acquirem();
-	struct p *pp = mp->p;
+	addtimerto(mp->p, t);
+	releasem(mp);
+}
+
+// Add t to pp's heap. Caller holds the P (acquirem), or the world stopped.
+static void
+addtimerto(struct p *pp, struct timer *t)
+{
 	// Grow the heap outside the lock (persistentalloc takes locks that
 	// rank below it). The arrays double, and the old one stays behind
 	// (persistentalloc never frees): less than the live one in all.
@@ -51,7 +60,6 @@ addtimer(struct timer *t)
 	siftup(pp, t->idx);
 	setwhen0(pp);
 	spin_unlock(&pp->timerslock);
-	releasem(mp);
 }
 
 static void
@@ -65,6 +73,24 @@ removeat(struct p *pp, int i)
 		siftdown(pp, i);
 	}
 	setwhen0(pp);
+}
+
+// Move every timer of src, a P going away, to dst's heap (procresize, the
+// world stopped).
+void
+movetimers(struct p *dst, struct p *src)
+{
+	for (;;) {
+		spin_lock(&src->timerslock);
+		if (src->ntimers == 0) {
+			spin_unlock(&src->timerslock);
+			return;
+		}
+		struct timer *t = src->timers[src->ntimers - 1];
+		removeat(src, src->ntimers - 1);
+		spin_unlock(&src->timerslock);
+		addtimerto(dst, t);
+	}
 }
 
 // Remove t if it is in a heap; true if it was (its function will not run).
