@@ -86,6 +86,7 @@ TEST_OBJS := \
 	tests/guest/smp_test.o \
 	tests/guest/intr_test.o \
 	tests/guest/sched_test.o \
+	tests/guest/syscall_test.o \
 	tests/wg.o
 
 # Every example is built; APP picks the one build/hood.elf holds.

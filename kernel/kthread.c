@@ -8,13 +8,13 @@
 // nesting (ncli, intena) belongs to the CPU but intena describes the
 // thread, so switchto saves and restores it around swtch, as xv6's sched.
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "cpu.h"
 #include "kernel.h"
 #include "kthread.h"
 #include "lapic.h"
+#include "memlayout.h"
 #include "timer.h"
 #include "trap.h"
 #include "x86.h"
@@ -25,11 +25,20 @@ static void finishswitch(void);
 static void wakecpu(struct cpu *c);
 static void runqput(struct cpu *c, struct kthread *t);
 static struct kthread *runqget(struct cpu *c);
+static struct kthread *threadalloc(void);
+static void threadfree(struct kthread *t);
 static struct kthread *newthread(const char *name, int cpu);
 static struct kthread *newstack(struct kthread *t, void (*fn)(void *), void *arg);
 
 static int nextid;  // Atomic: thread ids
 static int nextcpu; // Atomic: round-robin home CPU for kthread_create
+
+// Thread structures come from frames of the direct map, never from
+// newlib's malloc: its lock sleeps, and neither sysmon starting an M nor
+// a CPU finishing a switch may sleep. Dead threads' structures are kept
+// for the next threads.
+static struct spinlock threadslock = SPINLOCK_INIT("threads", LOCK_THREADS);
+static struct kthread *freethreads; // Protected by threadslock, linked by next
 
 // Make the code running on this CPU a kernel thread (the boot flow), and
 // give the CPU an idle thread. On the boot CPU, before interrupts are on;
@@ -51,13 +60,38 @@ kthread_cpuinit(const char *name)
 	}
 }
 
+// A zeroed thread structure: a free one, or one of a new frame's worth.
+static struct kthread *
+threadalloc(void)
+{
+	spin_lock(&threadslock);
+	if (freethreads == NULL) {
+		struct kthread *page = p2v(physmem_alloc());
+		for (size_t i = 0; i < PGSIZE / sizeof *page; i++) {
+			page[i].next = freethreads;
+			freethreads = &page[i];
+		}
+	}
+	struct kthread *t = freethreads;
+	freethreads = t->next;
+	spin_unlock(&threadslock);
+	memset(t, 0, sizeof *t);
+	return t;
+}
+
+static void
+threadfree(struct kthread *t)
+{
+	spin_lock(&threadslock);
+	t->next = freethreads;
+	freethreads = t;
+	spin_unlock(&threadslock);
+}
+
 static struct kthread *
 newthread(const char *name, int cpu)
 {
-	struct kthread *t = calloc(1, sizeof *t);
-	if (t == NULL) {
-		throw("kthread: out of memory");
-	}
+	struct kthread *t = threadalloc();
 	t->id = __atomic_fetch_add(&nextid, 1, __ATOMIC_RELAXED);
 	t->cpu = &cpus[cpu];
 	strlcpy(t->name, name, sizeof t->name);
@@ -340,8 +374,8 @@ switchto(struct cpu *c)
 
 // The end of every switch, in the thread that now runs: release the run
 // list's lock, then free a thread that exited, now that nobody runs on its
-// stack (outside the lock: freeing takes the VM and heap locks, which rank
-// below it).
+// stack (outside the lock: freeing takes the VM and thread locks, which
+// rank below it).
 static void
 finishswitch(void)
 {
@@ -351,7 +385,7 @@ finishswitch(void)
 	spin_unlock(&c->runlock);
 	if (z != NULL) {
 		kstack_free(z->stacktop);
-		free(z);
+		threadfree(z);
 	}
 }
 

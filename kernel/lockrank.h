@@ -11,7 +11,8 @@
 //	LOCK_PALLOC     the runtime's persistent  -
 //	                memory (runtime/malloc.c)
 //	LOCK_VM         the page tables (vm.c)    heap, palloc
-//	LOCK_PHYSMEM    the frame allocator       heap, palloc, vm
+//	LOCK_THREADS    free kthread structures   -
+//	LOCK_PHYSMEM    the frame allocator       heap, palloc, vm, threads
 //	LOCK_SCHED      the runtime's sched.lock  -
 //	                (runtime/proc.c)
 //	LOCK_ALLG       the list of all Gs        sched.lock (checkdead)
@@ -31,6 +32,7 @@ enum lockrank {
 	LOCK_HEAP = 10,
 	LOCK_PALLOC = 15,
 	LOCK_VM = 20,
+	LOCK_THREADS = 25,
 	LOCK_PHYSMEM = 30,
 	LOCK_SCHED = 44,
 	LOCK_ALLG = 45,

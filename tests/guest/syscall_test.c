@@ -1,0 +1,208 @@
+// syscall_test.c: goroutines that block in the machine (a kernel note, a
+// contended mutex): their P runs others meanwhile (entersyscall, sysmon's
+// retake), and they come back with a P however they find the Ps
+// (exitsyscall's fast and slow paths). The tests set GOMAXPROCS to 1 or
+// 2, where a P kept by a blocked goroutine would stop the program.
+
+#include <stdlib.h>
+
+#include "include/hood.h"
+#include "kernel/kernel.h"
+#include "kernel/mutex.h"
+#include "kernel/note.h"
+#include "runtime/runtime.h"
+#include "tests/testing.h"
+#include "tests/wg.h"
+
+struct blocker {
+	struct note wake;
+	int state; // Atomic: 0 not yet, 1 about to block, 2 back
+	struct g *gp;
+	struct m *before, *after; // its M before and after the wait
+	struct waitgroup wg;
+};
+
+static void
+blockinkernel(void *arg)
+{
+	struct blocker *b = arg;
+	b->gp = getg();
+	b->before = getm();
+	__atomic_store_n(&b->state, 1, __ATOMIC_RELEASE);
+	notesleep(&b->wake); // a kernel wait: the hook makes it a syscall
+	b->after = getm();
+	__atomic_store_n(&b->state, 2, __ATOMIC_RELEASE);
+	wg_done(&b->wg);
+}
+
+// Yield until the blocker is in its syscall, at most 5 s.
+static bool
+waitinsyscall(struct blocker *b)
+{
+	int64_t deadline = time_nanotime() + 5 * Second;
+	while (__atomic_load_n(&b->state, __ATOMIC_ACQUIRE) != 1 || readgstatus(b->gp) != Gsyscall) {
+		if (time_nanotime() > deadline) {
+			return false;
+		}
+		runtime_gosched();
+	}
+	return true;
+}
+
+// At GOMAXPROCS=1, main yields to a goroutine that blocks on a note; main
+// runs again only if sysmon hands the blocked goroutine's P on. Then main
+// wakes it and yields until it is back (exitsyscall finds its P idle or
+// taken, and gets one).
+TEST(TestBlockingCallHandsOffP)
+{
+	int old = runtime_gomaxprocs(1);
+	struct blocker *b = calloc(1, sizeof *b);
+	wg_add(&b->wg, 1);
+	go(blockinkernel, b);
+	if (!waitinsyscall(b)) {
+		t_fatalf(t, "the goroutine never got into its kernel wait");
+	}
+	// Here main runs: the P left the blocked goroutine.
+	notewakeup(&b->wake);
+	wg_wait(&b->wg);
+	if (__atomic_load_n(&b->state, __ATOMIC_ACQUIRE) != 2) {
+		t_errorf(t, "the goroutine did not come back from its wait");
+	}
+	runtime_gomaxprocs(old);
+}
+
+// The slow path: the goroutine's wait ends while main holds the only P
+// and spins without yielding. It waits on its own M, queued, until
+// sysmon preempts main (10 ms); then it runs, on its own M.
+TEST(TestSyscallReturnWaitsForP)
+{
+	int old = runtime_gomaxprocs(1);
+	struct blocker *b = calloc(1, sizeof *b);
+	wg_add(&b->wg, 1);
+	go(blockinkernel, b);
+	if (!waitinsyscall(b)) {
+		t_fatalf(t, "the goroutine never got into its kernel wait");
+	}
+	notewakeup(&b->wake);
+	int64_t deadline = time_nanotime() + 5 * Second;
+	while (__atomic_load_n(&b->state, __ATOMIC_ACQUIRE) != 2) {
+		if (time_nanotime() > deadline) {
+			t_fatalf(t, "the woken goroutine never got a P back");
+		}
+	}
+	wg_wait(&b->wg);
+	if (b->after != b->before) {
+		t_errorf(t, "the goroutine left its M while waiting for a P");
+	}
+	runtime_gomaxprocs(old);
+}
+
+// The deadlock that made the runtime allocate without newlib: goroutines
+// contend for malloc's sleeping lock on two Ps while new goroutines are
+// created; a holder woken without a P must get one while the others wait
+// for the lock. Every goroutine finishes.
+static struct waitgroup mallocwg;
+
+static void
+mallocone(void *arg)
+{
+	free(malloc(32 + (uintptr_t)arg));
+	wg_done(&mallocwg);
+}
+
+static void
+mallocloop(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 300; i++) {
+		void *p = malloc(64 + i);
+		if (p == NULL) {
+			throw("mallocloop: out of memory");
+		}
+		free(p);
+		if (i % 50 == 0) {
+			wg_add(&mallocwg, 1);
+			go(mallocone, (void *)(uintptr_t)i);
+		}
+	}
+	wg_done(&mallocwg);
+}
+
+TEST(TestMallocContention)
+{
+	(void)t; // it fails by never finishing (the runner's timeout)
+	int old = runtime_gomaxprocs(2);
+	wg_add(&mallocwg, 20);
+	for (int i = 0; i < 20; i++) {
+		go(mallocloop, NULL);
+	}
+	wg_wait(&mallocwg);
+	runtime_gomaxprocs(old);
+}
+
+// A contended kernel mutex is a syscall too. At GOMAXPROCS=2 a holder
+// keeps the lock (and its P, spinning) until the waiter is in Gsyscall
+// and a third goroutine, queued meanwhile, has run on the waiter's P.
+static struct mutex turnlock = MUTEX_INIT("turnlock");
+static struct waitgroup turnwg;
+static struct g *waiter;  // Atomic
+static int locked, thirdran; // Atomic
+
+static void
+third(void *arg)
+{
+	(void)arg;
+	__atomic_store_n(&thirdran, 1, __ATOMIC_RELEASE);
+	wg_done(&turnwg);
+}
+
+static void
+holder(void *arg)
+{
+	bool *ok = arg;
+	mutex_lock(&turnlock, false);
+	__atomic_store_n(&locked, 1, __ATOMIC_RELEASE);
+	int64_t deadline = time_nanotime() + 5 * Second;
+	struct g *gp;
+	while ((gp = __atomic_load_n(&waiter, __ATOMIC_ACQUIRE)) == NULL || readgstatus(gp) != Gsyscall ||
+	       !__atomic_load_n(&thirdran, __ATOMIC_ACQUIRE)) {
+		if (time_nanotime() > deadline) {
+			*ok = false;
+			break;
+		}
+	}
+	mutex_unlock(&turnlock);
+	wg_done(&turnwg);
+}
+
+static void
+lockwaiter(void *arg)
+{
+	(void)arg;
+	while (!__atomic_load_n(&locked, __ATOMIC_ACQUIRE)) {
+		runtime_gosched();
+	}
+	__atomic_store_n(&waiter, getg(), __ATOMIC_RELEASE);
+	go(third, NULL); // queued on this P, which the wait must lend out
+	mutex_lock(&turnlock, false);
+	mutex_unlock(&turnlock);
+	wg_done(&turnwg);
+}
+
+TEST(TestContendedMutexIsASyscall)
+{
+	int old = runtime_gomaxprocs(2);
+	bool ok = true;
+	waiter = NULL;
+	locked = thirdran = 0;
+	wg_add(&turnwg, 3);
+	go(holder, &ok);
+	go(lockwaiter, NULL);
+	wg_wait(&turnwg);
+	if (!ok) {
+		t_errorf(t, "in 5 s the waiter was not seen in its syscall with its P lent out "
+			    "(waiter status %u, third ran %d)",
+			 readgstatus(waiter), thirdran);
+	}
+	runtime_gomaxprocs(old);
+}
