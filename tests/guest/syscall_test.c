@@ -145,7 +145,7 @@ TEST(TestMallocContention)
 // and a third goroutine, queued meanwhile, has run on the waiter's P.
 static struct mutex turnlock = MUTEX_INIT("turnlock");
 static struct waitgroup turnwg;
-static struct g *waiter;  // Atomic
+static struct g *waiter;     // Atomic
 static int locked, thirdran; // Atomic
 
 static void
@@ -200,8 +200,9 @@ TEST(TestContendedMutexIsASyscall)
 	go(lockwaiter, NULL);
 	wg_wait(&turnwg);
 	if (!ok) {
-		t_errorf(t, "in 5 s the waiter was not seen in its syscall with its P lent out "
-			    "(waiter status %u, third ran %d)",
+		t_errorf(t,
+			 "in 5 s the waiter was not seen in its syscall with its P lent out "
+			 "(waiter status %u, third ran %d)",
 			 readgstatus(waiter), thirdran);
 	}
 	runtime_gomaxprocs(old);
