@@ -24,6 +24,7 @@ KCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror \
 	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-optimize-sibling-calls \
 	-nostdinc -isystem $(NEWLIB)/include -idirafter $(shell $(CC) -print-file-name=include) \
 	-U__linux__ -U__linux -Ulinux -U__gnu_linux__ -U__unix__ -U__unix -Uunix \
+	-D__DYNAMIC_REENT__ \
 	-I. -Iinclude -MMD -MP
 NASMFLAGS := -f elf64 -g -F dwarf -I.
 LDFLAGS := -nostdlib -T linker.ld -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments

@@ -55,6 +55,7 @@ kmain_onstack(void)
 	smp_init();                  // start the other CPUs; each idles in its own thread
 	ioapic_init();               // device interrupt lines, all masked
 	serial_enableinput();        // console input: COM1's interrupt
+	libc_init();                 // newlib's stdio streams, shared by every goroutine
 	sti();                       // interrupts on
 	rt0_go();                    // the Go runtime: main runs as goroutine 1; its
 	                             // return powers off with main's status

@@ -12,6 +12,7 @@
 // newlib's reentrancy structure, as newlib's own stubs do.
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -24,6 +25,16 @@
 static struct spinlock heaplock = SPINLOCK_INIT("sbrk", LOCK_HEAP);
 static uint64_t heapend = KHEAP;    // Protected by heaplock: the break
 static uint64_t heapmapped = KHEAP; // Protected by heaplock: mapped up to here
+
+// Set up stdio in newlib's global reentrancy structure at boot. Goroutines
+// have reentrancy structures of their own (runtime/os_hood.c, __getreent)
+// but share stdin, stdout and stderr; exit flushes the streams only if the
+// global structure initialised them, whichever goroutine used them first.
+void
+libc_init(void)
+{
+	(void)fileno(stdout); // stdio's first use in a structure sets it up (__sinit)
+}
 
 _READ_WRITE_RETURN_TYPE
 write(int fd, const void *buf, size_t n)

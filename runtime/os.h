@@ -45,6 +45,11 @@ int64_t os_stacksize(void);
 uint64_t os_stackregion(uint64_t *size);
 void os_mapstack(uint64_t va);
 
+// The C library's per-goroutine state (errno and the like): made once for
+// each new G, reset whenever the G starts a goroutine.
+void *os_libcstate_new(void);
+void os_libcstate_reset(void *st);
+
 // Memory for the runtime's own structures: n bytes (rounded up to pages),
 // zeroed, mapped, never given back (Go's sysAlloc). Spins, never sleeps.
 void *os_sysalloc(uint64_t n);

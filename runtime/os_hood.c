@@ -5,6 +5,7 @@
 // whose pages the page-fault handler maps. This is the only runtime file
 // that includes kernel headers beyond locks and notes.
 
+#include <reent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,6 +153,37 @@ os_syscallhooks(bool (*enter)(void), void (*exit)(void))
 {
 	kthread_entersyscall = enter;
 	kthread_exitsyscall = exit;
+}
+
+// newlib's reentrancy structure of each goroutine: its errno, strtok's
+// and rand's state and the like. newlib is built to ask __getreent() for
+// the current one (scripts/setup: __DYNAMIC_REENT__); stdin, stdout and
+// stderr are shared (global stdio streams, locked: lib/locks.c). A G keeps
+// its structure across the goroutines it runs; each starts with errno 0.
+// Kernel threads and g0 use the global one.
+void *
+os_libcstate_new(void)
+{
+	struct _reent *r = persistentalloc(sizeof *r, 16);
+	_REENT_INIT_PTR(r);
+	return r;
+}
+
+void
+os_libcstate_reset(void *st)
+{
+	((struct _reent *)st)->_errno = 0;
+}
+
+struct _reent *
+__getreent(void)
+{
+	pushcli();
+	struct kthread *t = mycpu()->current;
+	struct m *mp = t != NULL ? t->rt : NULL;
+	struct g *gp = mp != NULL ? mp->cur : NULL;
+	popcli();
+	return gp != NULL && gp->libc != NULL ? gp->libc : _impure_ptr;
 }
 
 // Leave after a fatal error: no atexit handlers, no stdio flush (it may

@@ -388,6 +388,7 @@ static struct g *
 malg(void)
 {
 	struct g *gp = persistentalloc(sizeof *gp, 16);
+	gp->libc = os_libcstate_new();
 	if (!stackalloc(gp)) {
 		throw("malg: out of memory");
 	}
@@ -491,6 +492,7 @@ newproc1(void *argp)
 	newg->sched.sp = (uint64_t)sp;
 	newg->startfn = fn;
 	newg->startarg = arg;
+	os_libcstate_reset(newg->libc);
 	newg->preempt = false;
 	newg->waitreason = waitReasonZero;
 

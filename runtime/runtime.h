@@ -130,6 +130,7 @@ struct g {
 	void *waitlock;
 	struct m *lockedm;             // LockOSThread: the only M that may run this G
 	uint64_t syscallpc, syscallbp; // where it entered its syscall, for tracebacks
+	void *libc;                    // the C library's state for it (os_libcstate_new); NULL on g0
 };
 
 struct m {

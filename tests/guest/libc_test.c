@@ -1,13 +1,17 @@
-// libc_test.c: newlib works from kernel code: formatting, parsing, sorting,
-// maths and the heap.
+// libc_test.c: newlib works from kernel code and goroutines: formatting,
+// parsing, sorting, maths, the heap, and errno per goroutine.
 
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 
+#include "include/hood.h"
 #include "tests/testing.h"
+#include "tests/wg.h"
 
 TEST(TestPrintfIntegers)
 {
@@ -120,5 +124,79 @@ TEST(TestGettimeofday)
 	// After 2020-01-01 and before 2100-01-01: the RTC was read and converted.
 	if (tv.tv_sec < 1577836800 || tv.tv_sec > 4102444800LL) {
 		t_errorf(t, "gettimeofday seconds = %lld, not a plausible date", (long long)tv.tv_sec);
+	}
+}
+
+// Each goroutine has its own errno (newlib's reentrancy structure, from
+// __getreent): eight goroutines set theirs, yield and sleep, and find it
+// unchanged; a new goroutine starts with errno 0, on a reused G too.
+static struct waitgroup errnowg;
+
+static void
+errnokeeper(void *arg)
+{
+	int *bad = arg;
+	int mine = 1000 + (int)runtime_numgoroutine() % 7;
+	if (errno != 0) {
+		__atomic_add_fetch(bad, 1, __ATOMIC_RELAXED);
+	}
+	for (int i = 0; i < 50; i++) {
+		errno = mine + i;
+		if (i % 10 == 0) {
+			time_sleep(50 * Microsecond);
+		} else {
+			runtime_gosched();
+		}
+		if (errno != mine + i) {
+			__atomic_add_fetch(bad, 1, __ATOMIC_RELAXED);
+		}
+	}
+	errno = EDOM; // left behind for the next goroutine on this G
+	wg_done(&errnowg);
+}
+
+TEST(TestErrnoPerGoroutine)
+{
+	int bad = 0;
+	for (int round = 0; round < 2; round++) {
+		wg_add(&errnowg, 8);
+		for (int i = 0; i < 8; i++) {
+			go(errnokeeper, &bad);
+		}
+		wg_wait(&errnowg);
+	}
+	if (bad != 0) {
+		t_errorf(t, "%d times a goroutine found an errno it did not set", bad);
+	}
+	errno = 0;
+	if (strtol("99999999999999999999999", NULL, 10) != LONG_MAX || errno != ERANGE) {
+		t_errorf(t, "strtol overflow: errno %d, want ERANGE", errno);
+	}
+}
+
+// stdin, stdout and stderr are the same FILEs in every goroutine, and
+// exit will flush them: the global reentrancy structure set them up.
+static FILE *otherstdout;
+
+static void
+seestdout(void *arg)
+{
+	(void)arg;
+	otherstdout = stdout;
+	wg_done(&errnowg);
+}
+
+TEST(TestStdioSharedByGoroutines)
+{
+	wg_add(&errnowg, 1);
+	go(seestdout, NULL);
+	wg_wait(&errnowg);
+	if (otherstdout != stdout) {
+		t_errorf(t, "stdout is %p in one goroutine, %p in another", (void *)otherstdout,
+			 (void *)stdout);
+	}
+	if (_GLOBAL_REENT->__cleanup == NULL) {
+		t_errorf(t,
+			 "stdio is not set up in the global reentrancy structure: exit would not flush it");
 	}
 }

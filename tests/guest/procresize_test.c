@@ -54,8 +54,8 @@ TEST(TestGOMAXPROCSShrinkGrow)
 	}
 	for (int i = 2; i < 4; i++) {
 		if (allp[i]->status != Pdead || !runqempty(allp[i]) || allp[i]->ntimers != 0) {
-			t_errorf(t, "P%d after the shrink: status %u, %u queued, %d timers", i, allp[i]->status,
-				 runqlen(allp[i]), allp[i]->ntimers);
+			t_errorf(t, "P%d after the shrink: status %u, %u queued, %d timers", i,
+				 allp[i]->status, runqlen(allp[i]), allp[i]->ntimers);
 		}
 	}
 	runtime_gomaxprocs(old);
