@@ -89,6 +89,7 @@ TEST_OBJS := \
 	tests/guest/sched_test.o \
 	tests/guest/syscall_test.o \
 	tests/guest/procresize_test.o \
+	tests/guest/traceback_test.o \
 	tests/wg.o
 
 # Every example is built; APP picks the one build/hood.elf holds.

@@ -25,6 +25,7 @@
 // arrive with the issues that build them.
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 // go(fn, arg): run fn(arg) in a new goroutine.
@@ -37,6 +38,11 @@ void runtime_goexit(void) __attribute__((noreturn));
 int runtime_numgoroutine(void);
 int runtime_numcpu(void);
 int runtime_gomaxprocs(int n); // n <= 0: only report
+
+// runtime.Stack: the calling goroutine's traceback ("goroutine 1
+// [running]:" and its frames), and with all every other goroutine's, into
+// buf (not NUL-terminated); returns the bytes written, at most len.
+int runtime_stack(char *buf, int len, bool all);
 
 // LockOSThread: the calling goroutine runs only on its thread (M), and
 // the thread runs only it, until as many UnlockOSThreads. A goroutine that

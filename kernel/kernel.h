@@ -60,6 +60,7 @@ void fatalf(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2))
 void fatal_trap(struct trapframe *tf) __attribute__((noreturn));
 void fatal_nmi(struct trapframe *tf, void *arg);
 void backtrace_print(uint64_t pc, uint64_t ret, uint64_t fp);
+size_t backtrace_sprint(char *buf, size_t len, uint64_t pc, uint64_t ret, uint64_t fp);
 
 // ksyms.c: the symbol and line tables embedded at link time.
 const char *ksym_lookup(uint64_t pc, uint64_t *off);

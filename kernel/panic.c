@@ -18,6 +18,7 @@
 // symbol table linked into the image (ksyms.c).
 
 #include <stdio.h>
+#include <string.h>
 
 #include "cpu.h"
 #include "kernel.h"
@@ -240,50 +241,56 @@ print_regs(struct trapframe *tf)
 	kprintf("cr0    0x%-16lx cr3    0x%-16lx cr4    0x%lx\n", rcr0(), rcr3(), rcr4());
 }
 
+// One frame's line, "\tname+0xoff  file:line\n", into line.
 static void
-print_frame(uint64_t pc, bool first)
+frameline(char *line, size_t n, uint64_t pc, bool first)
 {
 	uint64_t off;
 	const char *file;
-	int line;
+	int lineno;
 	// A return address points after its call; look up the call itself.
 	uint64_t where = first ? pc : pc - 1;
 	const char *name = ksym_lookup(where, &off);
 
 	if (name == NULL) {
-		kprintf("\t0x%lx ?\n", pc);
+		snprintf(line, n, "\t0x%lx ?\n", pc);
 		return;
 	}
 	off += pc - where;
-	if (kline_lookup(where, &file, &line)) {
-		kprintf("\t%s+0x%lx  %s:%d\n", name, off, file, line);
+	if (kline_lookup(where, &file, &lineno)) {
+		snprintf(line, n, "\t%s+0x%lx  %s:%d\n", name, off, file, lineno);
 	} else {
-		kprintf("\t%s+0x%lx\n", name, off);
+		snprintf(line, n, "\t%s+0x%lx\n", name, off);
 	}
 }
 
-// Print pc, the faulting instruction, and ret, a return address, unless
-// they are 0; then each return address up the frame-pointer chain from fp. A
-// frame is [fp] = the caller's fp, [fp+8] = the return address; the chain
-// ends at fp == 0 (boot/entry.asm and stack_switch clear rbp). The walk
-// stops early at anything that cannot be a frame, so a corrupt stack gives
-// a short backtrace, not a second fault.
-void
-backtrace_print(uint64_t pc, uint64_t ret, uint64_t fp)
+// The lines of a backtrace, each handed to emit(line, arg): pc, the
+// faulting instruction, and ret, a return address, unless they are 0; then
+// each return address up the frame-pointer chain from fp. A frame is
+// [fp] = the caller's fp, [fp+8] = the return address; the chain ends at
+// fp == 0 (boot/entry.asm and stack_switch clear rbp). The walk stops early
+// at anything that cannot be a frame, so a corrupt stack gives a short
+// backtrace, not a second fault.
+static void
+backtrace_walk(uint64_t pc, uint64_t ret, uint64_t fp, void (*emit)(const char *line, void *arg), void *arg)
 {
+	char line[160];
 	if (pc != 0) {
-		print_frame(pc, true);
+		frameline(line, sizeof line, pc, true);
+		emit(line, arg);
 	}
 	if (ret != 0) {
-		print_frame(ret, false);
+		frameline(line, sizeof line, ret, false);
+		emit(line, arg);
 	}
 	for (int i = 1; fp != 0; i++) {
 		if (i == MAXFRAMES) {
-			kprintf("\t...additional frames elided...\n");
+			emit("\t...additional frames elided...\n", arg);
 			return;
 		}
 		if (fp % 8 != 0 || !vm_mapped(fp) || !vm_mapped(fp + 15)) {
-			kprintf("\t(bad frame pointer 0x%lx)\n", fp);
+			snprintf(line, sizeof line, "\t(bad frame pointer 0x%lx)\n", fp);
+			emit(line, arg);
 			return;
 		}
 		uint64_t *frame = (uint64_t *)fp;
@@ -292,10 +299,52 @@ backtrace_print(uint64_t pc, uint64_t ret, uint64_t fp)
 		if (pc == 0) {
 			return;
 		}
-		print_frame(pc, false);
+		frameline(line, sizeof line, pc, false);
+		emit(line, arg);
 		if (next != 0 && next <= fp) {
 			return; // frames go up the stack; anything else is not a chain
 		}
 		fp = next;
 	}
+}
+
+static void
+printline(const char *line, void *arg)
+{
+	(void)arg;
+	kprintf("%s", line);
+}
+
+// A backtrace on the console (see backtrace_walk).
+void
+backtrace_print(uint64_t pc, uint64_t ret, uint64_t fp)
+{
+	backtrace_walk(pc, ret, fp, printline, NULL);
+}
+
+struct sbuf {
+	char *buf;
+	size_t len, n; // n: bytes written so far, at most len
+};
+
+static void
+appendline(const char *line, void *arg)
+{
+	struct sbuf *b = arg;
+	size_t k = strlen(line);
+	if (k > b->len - b->n) {
+		k = b->len - b->n; // truncated, as Go's runtime.Stack truncates
+	}
+	memcpy(b->buf + b->n, line, k);
+	b->n += k;
+}
+
+// A backtrace into buf (not NUL-terminated), cut at len bytes; returns
+// the bytes written.
+size_t
+backtrace_sprint(char *buf, size_t len, uint64_t pc, uint64_t ret, uint64_t fp)
+{
+	struct sbuf b = {buf, len, 0};
+	backtrace_walk(pc, ret, fp, appendline, &b);
+	return b.n;
 }

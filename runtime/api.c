@@ -39,6 +39,14 @@ runtime_gomaxprocs(int n)
 	return gomaxprocs_set(n);
 }
 
+// Go's runtime.Stack: the calling goroutine's traceback, and with all the
+// others' too, in Go's format, into buf; returns the bytes written.
+int
+runtime_stack(char *buf, int len, bool all)
+{
+	return goroutinestack(buf, len, all);
+}
+
 int64_t
 time_nanotime(void)
 {

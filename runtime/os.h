@@ -8,6 +8,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "kernel/mutex.h"
@@ -54,7 +55,10 @@ void os_libcstate_reset(void *st);
 // zeroed, mapped, never given back (Go's sysAlloc). Spins, never sleeps.
 void *os_sysalloc(uint64_t n);
 void os_setstackfault(bool (*fn)(uint64_t addr, bool write));
-void os_backtrace(uint64_t pc, uint64_t fp);
+// The frames up the frame-pointer chain from fp, after ret (a return
+// address, or 0): on the console if buf is NULL, else into buf, at most
+// len bytes, whose count is returned.
+size_t os_backtrace(uint64_t ret, uint64_t fp, char *buf, size_t len);
 void os_preempthook(void (*fn)(void));
 
 // The machine calls enter when Go code is about to block in it, and exit

@@ -227,10 +227,14 @@ os_sysalloc(uint64_t n)
 	return (void *)va;
 }
 
-void
-os_backtrace(uint64_t pc, uint64_t fp)
+size_t
+os_backtrace(uint64_t ret, uint64_t fp, char *buf, size_t len)
 {
-	backtrace_print(pc, 0, fp);
+	if (buf == NULL) {
+		backtrace_print(0, ret, fp);
+		return 0;
+	}
+	return backtrace_sprint(buf, len, 0, ret, fp);
 }
 
 // Page faults come here first (registered for T_PF): a fault in the

@@ -247,6 +247,7 @@ void stopTheWorld(const char *reason);
 void startTheWorld(void);
 int32_t gomaxprocs_set(int32_t n);
 void tracebackothers(struct g *me);
+int goroutinestack(char *buf, int len, bool all);
 void schedtrace(bool detailed);
 uint32_t fastrandn(uint32_t n);
 
