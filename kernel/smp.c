@@ -300,6 +300,40 @@ smp_tlbshootdown(uint64_t va)
 	}
 }
 
+struct tlbrange {
+	uint64_t va, size;
+};
+
+// Forget the translations of [va, va+size) on this CPU: page by page if
+// they are few, else all of them (a CR3 load keeps only global pages: the
+// image and the direct map).
+static void
+invlrange_call(void *arg)
+{
+	struct tlbrange *r = arg;
+	if (r->size > 32 * PGSIZE) {
+		lcr3(rcr3());
+		return;
+	}
+	for (uint64_t off = 0; off < r->size; off += PGSIZE) {
+		invlpg(r->va + off);
+	}
+}
+
+// After this CPU unmapped [va, va+size): make every CPU, this one too,
+// forget it, in one round of IPIs.
+void
+smp_tlbshootdown_range(uint64_t va, uint64_t size)
+{
+	struct tlbrange r = {va, size};
+	pushcli();
+	invlrange_call(&r);
+	popcli();
+	if (ncpu > 1) {
+		smp_call(SMP_ALL, invlrange_call, &r);
+	}
+}
+
 // A fatal error on this CPU: stop the others with an NMI, which reaches
 // them even with interrupts off. Each waits in fatal_nmi (panic.c) for its
 // turn to print its state.

@@ -14,4 +14,5 @@ enum {
 void smp_init(void);
 void smp_call(int cpu, void (*fn)(void *arg), void *arg);
 void smp_tlbshootdown(uint64_t va);
+void smp_tlbshootdown_range(uint64_t va, uint64_t size);
 void smp_stop(void);

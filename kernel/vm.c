@@ -204,6 +204,40 @@ vm_unmap(uint64_t va)
 	smp_tlbshootdown(va);
 }
 
+// Unmap whatever is mapped of [va, va+size) (4 KiB pages, not huge ones),
+// drop it from every CPU's TLB and free the frames: a batch of pages, one
+// shootdown, then their frames. Returns the pages freed. The caller owns
+// the range: nobody uses it meanwhile. Holds no spinlock.
+int
+vm_unmapfree(uint64_t va, uint64_t size)
+{
+	enum { BATCH = 64 };
+	uint64_t frames[BATCH];
+	int freed = 0;
+	for (uint64_t start = va; start < va + size; start += BATCH * PGSIZE) {
+		uint64_t end = start + BATCH * PGSIZE < va + size ? start + BATCH * PGSIZE : va + size;
+		int n = 0;
+		spin_lock(&vmlock);
+		for (uint64_t a = start; a < end; a += PGSIZE) {
+			uint64_t *pte = walk(a, 0, false);
+			if (pte != NULL && (*pte & PTE_P)) {
+				frames[n++] = *pte & PTE_ADDR;
+				*pte = 0;
+			}
+		}
+		spin_unlock(&vmlock);
+		if (n == 0) {
+			continue;
+		}
+		smp_tlbshootdown_range(start, end - start);
+		for (int i = 0; i < n; i++) {
+			physmem_free(frames[i]);
+		}
+		freed += n;
+	}
+	return freed;
+}
+
 // Whether va is mapped, by a page of any size. Lock-free, for the fault
 // path: it reads the tables of the current CR3 and may race with vm_map,
 // which only ever adds entries below present ones.

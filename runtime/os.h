@@ -45,6 +45,7 @@ int64_t os_stacksize(void);
 // if addr is not the runtime's to map.
 uint64_t os_stackregion(uint64_t *size);
 void os_mapstack(uint64_t va);
+int os_unmapstack(uint64_t va, uint64_t size);
 
 // The C library's per-goroutine state (errno and the like): made once for
 // each new G, reset whenever the G starts a goroutine.

@@ -195,6 +195,14 @@ os_exit(int status)
 	poweroff(status);
 }
 
+// Give back the mapped pages of [va, va+size) of the stack region.
+// Returns how many there were.
+int
+os_unmapstack(uint64_t va, uint64_t size)
+{
+	return vm_unmapfree(va, size);
+}
+
 uint64_t
 os_stackregion(uint64_t *size)
 {

@@ -623,6 +623,7 @@ static void
 goexit0(struct g *gp)
 {
 	struct m *mp = getm();
+	stacktrim(gp); // off its stack now; before Gdead, which publishes it
 	casgstatus(gp, Grunning, Gdead);
 	dropg(mp);
 	mp->locks--;

@@ -112,6 +112,7 @@ struct gobuf {
 struct g {
 	// Owned by the M running the G, or by whoever changes its status:
 	uint64_t stacklo, stackhi; // the usable stack [lo, hi); the guard page is below lo
+	uint64_t stackmapped;      // its pages are mapped from here up (or fewer: stack.c)
 	struct gobuf sched;
 	uint32_t atomicstatus; // Atomic: G status
 	int64_t goid;
@@ -267,7 +268,7 @@ void *persistentalloc(uint64_t size, uint64_t align);
 // stack.c
 void stackinit(void);
 bool stackalloc(struct g *gp);
-void stackfree(struct g *gp);
+void stacktrim(struct g *gp);
 uint64_t stacksize(void);
 
 // time.c

@@ -6,7 +6,13 @@
 // by the machine's page-fault handler), so a stack grows in place as deep
 // as it needs, up to stacksize. A fault in the guard page is Go's stack
 // overflow. Slots of dead Gs stay with them (a dead G keeps its stack, as
-// in Go), so their pages are reused by the next G.
+// in Go), so their pages are reused by the next G; but only the top
+// StackKeep bytes: what a dead G mapped below is given back (stacktrim),
+// as Go frees a dead G's stack that grew beyond the standard size.
+//
+// g.stackmapped is the lowest page the G's own faults mapped: every
+// mapped page of the stack lies at or above it (a deep frame may leave
+// unmapped pages in between, which stay unmapped).
 //
 //	slot base   guard page (never mapped)
 //	+ PageSize  stacklo                     a fault here maps the page
@@ -22,6 +28,7 @@
 enum {
 	PageSize = 4096,
 	DefaultStackSize = 1 << 20,
+	StackKeep = 2 * PageSize, // mapped bytes a dead G keeps for the next
 };
 
 static uint64_t region, regionsize; // the stack region, from the machine
@@ -56,8 +63,21 @@ stackalloc(struct g *gp)
 	gp->stackslot = base;
 	gp->stacklo = base + PageSize;
 	gp->stackhi = gp->stacklo + size;
-	os_mapstack(gp->stackhi - PageSize);
+	gp->stackmapped = gp->stackhi - PageSize;
+	os_mapstack(gp->stackmapped);
 	return true;
+}
+
+// A G died: keep the top StackKeep bytes of its stack mapped, give back
+// the pages below. Runs on g0.
+void
+stacktrim(struct g *gp)
+{
+	uint64_t keep = gp->stackhi - StackKeep;
+	if (gp->stackmapped < keep) {
+		os_unmapstack(gp->stackmapped, keep - gp->stackmapped);
+		gp->stackmapped = keep;
+	}
 }
 
 // A page fault at addr in the stack region: map the page if it lies in a
@@ -74,6 +94,14 @@ stackfault(uint64_t addr, bool write)
 		os_print("runtime: goroutine stack exceeds %lu-byte limit\n", size);
 		gothrow("stack overflow");
 	}
-	os_mapstack(addr & ~(uint64_t)(PageSize - 1));
+	uint64_t page = addr & ~(uint64_t)(PageSize - 1);
+	os_mapstack(page);
+	// The fault is the G's own: its M's curg, even if the M is between
+	// the G and g0 (mcall, systemstack).
+	struct m *mp = getm();
+	struct g *gp = mp != NULL ? mp->curg : NULL;
+	if (gp != NULL && page >= gp->stacklo && page < gp->stackmapped) {
+		gp->stackmapped = page;
+	}
 	return true;
 }

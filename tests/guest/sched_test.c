@@ -225,6 +225,40 @@ TEST(TestDeepRecursion)
 	}
 }
 
+// A dead G keeps two pages of its stack mapped; what it grew below them
+// goes back to the frame allocator (stacktrim).
+static struct waitgroup deepwg;
+
+static void
+deepthenexit(void *arg)
+{
+	*(struct g **)arg = getg();
+	deep(900);
+	wg_done(&deepwg);
+}
+
+TEST(TestDeadGoroutineGivesStackBack)
+{
+	struct g *gp = NULL;
+	wg_add(&deepwg, 1);
+	go(deepthenexit, &gp);
+	wg_wait(&deepwg);
+	while (readgstatus(gp) != Gdead) {
+		runtime_gosched();
+	}
+	if (gp->stackmapped != gp->stackhi - 2 * PGSIZE) {
+		t_errorf(t, "a dead G has its stack mapped from 0x%lx, want 0x%lx", gp->stackmapped,
+			 gp->stackhi - 2 * PGSIZE);
+	}
+	uint64_t mapped = 0;
+	for (uint64_t va = gp->stacklo; va < gp->stackhi; va += PGSIZE) {
+		mapped += vm_mapped(va);
+	}
+	if (mapped > 2) {
+		t_errorf(t, "%lu pages of a dead G's stack are still mapped, want at most 2", mapped);
+	}
+}
+
 // All goroutines asleep: Go's message, then the goroutine dump.
 static bool
 parkforever(struct g *gp, void *arg)

@@ -85,7 +85,8 @@ TEST(TestRuntimeStack)
 	dump[n] = '\0';
 	if (section(dump, sleepergoid, sec, sizeof sec) == NULL || strstr(sec, "[sleep]:") == NULL ||
 	    strstr(sec, "stacksleeper") == NULL) {
-		t_errorf(t, "no [sleep] goroutine %ld with stacksleeper in its frames:\n%s", sleepergoid, dump);
+		t_errorf(t, "no [sleep] goroutine %ld with stacksleeper in its frames:\n%s", sleepergoid,
+			 dump);
 	}
 	if (section(dump, blockergoid, sec, sizeof sec) == NULL || strstr(sec, "[syscall]:") == NULL ||
 	    strstr(sec, "notesleep") == NULL || strstr(sec, "stackblocker") == NULL) {
