@@ -2,8 +2,13 @@
 
 #include "cpu.h"
 #include "kernel.h"
+#include "memlayout.h"
 #include "spinlock.h"
 #include "x86.h"
+
+enum { PROBEPAGES = 3 }; // stack a memory lock's holder may use, in pages
+
+static void probestack(struct cpu *c, struct spinlock *l);
 
 void
 spin_init(struct spinlock *l, const char *name, int rank)
@@ -27,6 +32,7 @@ spin_lock(struct spinlock *l)
 	if (c->nheld == MAXHELD) {
 		fatalf("spin_lock: %s: this CPU holds %d locks already", l->name, MAXHELD);
 	}
+	probestack(c, l);
 	// Test and test-and-set: spin on a plain load so the cache line is not
 	// bounced while someone holds the lock. The exchange is an acquire;
 	// pairs with the release in spin_unlock.
@@ -60,6 +66,25 @@ spin_unlock(struct spinlock *l)
 	// next holder's acquire in spin_lock sees 0.
 	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
 	popcli();
+}
+
+// A page fault on a goroutine stack maps a page there, taking the frame
+// allocator's and the page tables' locks (runtime/stack.c). So code on a
+// goroutine stack (sbrk for malloc, persistentalloc) must not fault on
+// its stack while it holds one of the memory locks (rank up to
+// LOCK_PHYSMEM): before it takes the first, touch the PROBEPAGES pages
+// below its stack pointer, so that the faults come now. Near the bottom of
+// a goroutine's stack that is its overflow, a little early.
+static void
+probestack(struct cpu *c, struct spinlock *l)
+{
+	uint64_t sp = readrsp();
+	if (l->rank > LOCK_PHYSMEM || c->nheld > 0 || sp < GSTACKS || sp >= GSTACKS + GSTACKS_SIZE) {
+		return;
+	}
+	for (int i = 1; i <= PROBEPAGES; i++) {
+		(void)*(volatile char *)(sp - i * PGSIZE);
+	}
 }
 
 // Whether this CPU holds l. Interrupts must be off (the answer would be

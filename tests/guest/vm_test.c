@@ -1,12 +1,14 @@
 // vm_test.c: the page tables: the kernel's own rights (W^X), the direct
-// map, and vm_map/vm_unmap.
+// map, vm_map/vm_unmap, and goroutine stacks that fault near them.
 
 #include <stdint.h>
 #include <string.h>
 
+#include "include/hood.h"
 #include "kernel/kernel.h"
 #include "kernel/memlayout.h"
 #include "tests/testing.h"
+#include "tests/wg.h"
 
 TEST(TestNullPageUnmapped)
 {
@@ -74,4 +76,46 @@ CRASHTEST(TestUnmappedPageFaults, 2, "fatal error: unexpected fault address 0xff
 	vm_unmap(va);
 	(void)*(volatile uint8_t *)va;
 	t_errorf(t, "read of an unmapped page did not fault");
+}
+
+// Code on a goroutine stack may take the page-table lock (sbrk does, for
+// malloc), and the stack may need a new page right then: the fault
+// handler, which maps it, takes that lock too. spin_lock maps the stack's
+// next pages before the first memory lock, so no fault comes while one is
+// held. Goroutines put their stack pointer just above an unmapped page at
+// offsets 0 to 2 KiB, then map and unmap a page.
+static struct waitgroup faultwg;
+
+static void __attribute__((noipa)) mapnear(uint64_t off, uint64_t va, uint64_t pa)
+{
+	uint64_t sp = (uint64_t)__builtin_frame_address(0);
+	uint64_t target = ((sp - 4 * PGSIZE) & ~(uint64_t)(PGSIZE - 1)) + off;
+	volatile char *pad = __builtin_alloca(sp - target);
+	pad[0] = 1;
+	vm_map(va, pa, VM_WRITE); // the first call that goes deeper
+}
+
+static void
+faultnearlock(void *arg)
+{
+	// A fresh 2 MiB region for each: vm_map makes its page table, calling
+	// physmem_alloc and memset while it holds the lock. Far above
+	// anything sbrk gives.
+	uint64_t off = (uint64_t)arg;
+	uint64_t va = KHEAP + KHEAP_SIZE - (off + 2) * HUGEPGSIZE;
+	uint64_t pa = physmem_alloc();
+	mapnear(off, va, pa);
+	vm_unmap(va);
+	physmem_free(pa);
+	wg_done(&faultwg);
+}
+
+TEST(TestStackFaultNotUnderVMLock)
+{
+	(void)t; // it fails with spin_lock's fatal error: vm already held
+	for (uint64_t off = 0; off < 1024; off += 8) {
+		wg_add(&faultwg, 1);
+		go(faultnearlock, (void *)off);
+		wg_wait(&faultwg);
+	}
 }
