@@ -68,6 +68,12 @@ KERNEL_OBJS := \
 	lib/syscalls.o \
 	lib/locks.o \
 	runtime/proc.o \
+	runtime/schedule.o \
+	runtime/lockosthread.o \
+	runtime/syscall.o \
+	runtime/stw.o \
+	runtime/sysmon.o \
+	runtime/traceback.o \
 	runtime/runq.o \
 	runtime/stack.o \
 	runtime/time.o \

@@ -213,7 +213,10 @@ extern struct schedt sched;
 extern struct p *allp[MaxGomaxprocs];
 extern int32_t gomaxprocs;
 extern struct m *allm;
+extern struct m m0;
 extern bool mainStarted;
+extern struct spinlock allglock;
+extern struct g *allgs; // Protected by allglock; prepended to, never shortened
 
 // The debug variables from GODEBUG (parsedebugvars).
 struct dbgvars {
@@ -224,33 +227,71 @@ extern struct dbgvars debug;
 
 // proc.c
 void schedinit(void);
-void mstart(struct m *mp) __attribute__((noreturn));
+void mcommoninit(struct m *mp);
 void newproc(void (*fn)(void *), void *arg);
 void gopark(bool (*unlockf)(struct g *gp, void *arg), void *arg, enum waitreason reason);
 void goready(struct g *gp);
 void gosched(void);
 int numgoroutine(void);
-void lockOSThread(void);
-void unlockOSThread(void);
 void goexit1(void) __attribute__((noreturn));
 void casgstatus(struct g *gp, uint32_t from, uint32_t to);
 uint32_t readgstatus(struct g *gp);
+const char *gstatusstring(struct g *gp);
 struct g *getg(void);
 struct m *getm(void);
 void rt0_go(void) __attribute__((noreturn));
 struct m *acquirem(void);
 void systemstack(void (*fn)(void *), void *arg);
 void releasem(struct m *mp);
-void gothrow(const char *msg) __attribute__((noreturn));
+void mcall(void (*fn)(struct g *gp));
+void dropg(struct m *mp);
+uint32_t fastrandn(uint32_t n);
 int main(void); // the application's
+
+// schedule.c
+void mstart(struct m *mp) __attribute__((noreturn));
+void schedule(void) __attribute__((noreturn));
+void execute(struct g *gp, bool inheritTime) __attribute__((noreturn));
+void stopm(int64_t until);
+void startm(struct p *pp, bool spinning);
 void wakep(void);
+void newm(struct p *pp, bool spinning, void (*fn)(void));
+void acquirep(struct p *pp);
+struct p *releasep(void);
+void handoffp(struct p *pp);
+void pidleput(struct p *pp);
+struct p *pidleget(void);
+void mput(struct m *mp);
+struct m *mget(void);
+
+// lockosthread.c
+void lockOSThread(void);
+void unlockOSThread(void);
+void stoplockedm(void);
+void startlockedm(struct g *gp);
+void mexit(void) __attribute__((noreturn));
+
+// syscall.c
+bool entersyscall(void);
+void exitsyscall(void);
+
+// stw.c
 void stopTheWorld(const char *reason);
 void startTheWorld(void);
+void gcstopm(void);
+bool preemptone(struct p *pp);
+struct p *procresize(int32_t nprocs);
 int32_t gomaxprocs_set(int32_t n);
+
+// sysmon.c
+void sysmon(void);
+void checkdead(void);
+void schedtrace(bool detailed);
+
+// traceback.c
 void tracebackothers(struct g *me);
 int goroutinestack(char *buf, int len, bool all);
-void schedtrace(bool detailed);
-uint32_t fastrandn(uint32_t n);
+void gothrow(const char *msg) __attribute__((noreturn));
 
 // runq.c
 void runqput(struct p *pp, struct g *gp, bool next);

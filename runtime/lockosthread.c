@@ -1,0 +1,77 @@
+// lockosthread.c: LockOSThread: a G wired to its M (Go's counted
+// lockOSThread, with its rule that a G exiting locked ends its M), and the
+// hand-over of a P to such an M when its G becomes runnable. See
+// runtime.h for the overview.
+
+#include "runtime/runtime.h"
+
+// LockOSThread: the running G runs only on this M, and this M runs only
+// it, until as many UnlockOSThreads (Go's counted lockOSThread). While the
+// G blocks, its M parks and gives its P to another M.
+void
+lockOSThread(void)
+{
+	struct m *mp = acquirem();
+	if (++mp->lockedExt == 0) {
+		gothrow("LockOSThread nesting overflow");
+	}
+	mp->lockedg = mp->curg;
+	mp->curg->lockedm = mp;
+	releasem(mp);
+}
+
+void
+unlockOSThread(void)
+{
+	struct m *mp = acquirem();
+	if (mp->lockedExt > 0 && --mp->lockedExt == 0 && mp->lockedInt == 0) {
+		mp->curg->lockedm = NULL;
+		mp->lockedg = NULL;
+	}
+	releasem(mp);
+}
+
+// The locked M's wait: its P to others, then park until startlockedm
+// hands it a P along with its G.
+void
+stoplockedm(void)
+{
+	struct m *mp = getm();
+	if (mp->p != NULL) {
+		handoffp(releasep());
+	}
+	notesleep(&mp->park);
+	noteclear(&mp->park);
+	acquirep(mp->nextp);
+	mp->nextp = NULL;
+}
+
+// gp, runnable, is locked to another M: give that M our P (it runs gp at
+// once, in schedule) and park this M until it is needed.
+void
+startlockedm(struct g *gp)
+{
+	struct m *lm = gp->lockedm;
+	struct p *pp = releasep();
+	lm->nextp = pp;
+	notewakeup(&lm->park);
+	stopm(0);
+}
+
+// The end of an M whose locked G exited: its P to another M, then the
+// kernel thread ends. m0 is the boot flow and cannot end: it parks for
+// good instead, as Go's m0 does.
+void
+mexit(void)
+{
+	struct m *mp = getm();
+	handoffp(releasep());
+	mp->exited = true;
+	if (mp != &m0) {
+		os_exitthread();
+	}
+	struct note never = {0};
+	notesleep(&never);
+	throw("mexit: m0 woke");
+}
+

@@ -1,0 +1,116 @@
+// syscall.c: Go code that blocks in the machine (Go's entersyscall and
+// exitsyscall): its P is lent to other Ms meanwhile. The machine calls
+// these around each of its waits (kernel/kthread.h). See runtime.h for
+// the overview.
+
+#include "runtime/runtime.h"
+
+static void exitsyscall0(struct g *gp);
+
+// entersyscall: the running G is about to block in the machine (the
+// kernel's hook, kernel/kthread.h: a note, a mutex, console input). Its P
+// goes to Psyscall, held by no M: sysmon's retake hands it to another M
+// if the wait lasts and there is work, and stopTheWorld takes it. Not for
+// the scheduler's own waits (no P, on g0, or m->locks > 0): those keep
+// what they have. Go's entersyscall (reentersyscall). Runs on the G's
+// stack, its thread pinned.
+bool
+entersyscall(void)
+{
+	struct m *mp = getm();
+	struct g *gp = mp->curg;
+	if (mp->p == NULL || gp == NULL || mp->cur != gp || mp->locks > 0) {
+		return false;
+	}
+	mp->locks++;
+	// For tracebacks of the G meanwhile: the frame of the function that
+	// blocks (notesleep, mutex_lock, ...), which called the machine's
+	// hook that called us. It lives until the wait is over; the hook's
+	// own frame does not.
+	uint64_t *hook = (uint64_t *)*(uint64_t *)__builtin_frame_address(0);
+	gp->syscallpc = hook[1];
+	gp->syscallbp = hook[0];
+	casgstatus(gp, Grunning, Gsyscall);
+	struct p *pp = mp->p;
+	pp->m = NULL;
+	mp->p = NULL;
+	mp->oldp = pp;
+	// Seq_cst store, then seq_cst load of gcwaiting: pairs with
+	// stopTheWorldWithSema's store of gcwaiting, then its CAS of each
+	// Psyscall: either it takes pp or we give it.
+	__atomic_store_n(&pp->status, Psyscall, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&sched.gcwaiting, __ATOMIC_SEQ_CST)) {
+		spin_lock(&sched.lock);
+		uint32_t s = Psyscall;
+		if (sched.stopwait > 0 &&
+		    __atomic_compare_exchange_n(&pp->status, &s, Pgcstop, false, __ATOMIC_SEQ_CST,
+						__ATOMIC_RELAXED) &&
+		    --sched.stopwait == 0) {
+			notewakeup(&sched.stopnote);
+		}
+		spin_unlock(&sched.lock);
+	}
+	mp->locks--;
+	return true;
+}
+
+// exitsyscall: the G's wait in the machine is over. Take back its P if
+// nobody took it (the usual case), or an idle one; else wait for one on
+// this M. The G cannot move to another M here, as a Go G would: what it
+// blocked in (a mutex it now holds, say) belongs to this kernel thread.
+// So it waits as a locked G does: queued, runnable, locked to this M for
+// the moment, until a scheduler hands this M a P to run it (startlockedm).
+void
+exitsyscall(void)
+{
+	struct m *mp = getm();
+	struct g *gp = mp->curg;
+	mp->locks++;
+	struct p *pp = mp->oldp;
+	mp->oldp = NULL;
+	uint32_t s = Psyscall;
+	// Acquire: pairs with entersyscall's store (and retake's and
+	// stopTheWorld's CAS, which we lose to).
+	if (pp != NULL && __atomic_compare_exchange_n(&pp->status, &s, Prunning, false, __ATOMIC_ACQ_REL,
+						      __ATOMIC_RELAXED)) {
+		mp->p = pp;
+		pp->m = mp;
+		pp->syscalltick++;
+		casgstatus(gp, Gsyscall, Grunning);
+		mp->locks--;
+		return;
+	}
+	mcall(exitsyscall0);
+	// Back on this M with a P; the lock to it was only for the wait.
+	if (--mp->lockedInt == 0 && mp->lockedExt == 0) {
+		gp->lockedm = NULL;
+		mp->lockedg = NULL;
+	}
+}
+
+// exitsyscall's slow path, on g0: an idle P now, or queue gp locked to
+// this M and park until the scheduler picks it. Never returns.
+static void
+exitsyscall0(struct g *gp)
+{
+	struct m *mp = getm();
+	casgstatus(gp, Gsyscall, Grunnable);
+	dropg(mp);
+	mp->locks--;
+	mp->lockedInt++;
+	mp->lockedg = gp;
+	gp->lockedm = mp;
+	spin_lock(&sched.lock);
+	struct p *pp = sched.gcwaiting ? NULL : pidleget();
+	if (pp == NULL) {
+		globrunqput(gp);
+	}
+	spin_unlock(&sched.lock);
+	if (pp != NULL) {
+		acquirep(pp);
+		execute(gp, false);
+	}
+	stoplockedm();
+	execute(gp, false);
+}
+

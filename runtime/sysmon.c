@@ -1,0 +1,181 @@
+// sysmon.c: sysmon, the M without a P that watches the others: it
+// preempts Gs that run too long and takes back Ps left in syscalls
+// (retake), prints schedtrace; and checkdead, which finds that no
+// goroutine can ever run again. See runtime.h for the overview.
+
+#include <stdio.h>
+
+#include "runtime/runtime.h"
+
+// checkdead: every P idle, nothing runnable, no timer that could make
+// something runnable, no G in a syscall: no goroutine can ever run again.
+// Go counts Ms; hood counts Ps and looks at the Gs, since kernel threads
+// of Ms parked on notes are not counted apart. Caller holds sched.lock.
+void
+checkdead(void)
+{
+	if (__atomic_load_n(&sched.npidle, __ATOMIC_ACQUIRE) != (uint32_t)gomaxprocs || sched.runqsize > 0) {
+		return;
+	}
+	for (int32_t i = 0; i < gomaxprocs; i++) {
+		if (!runqempty(allp[i])) {
+			return;
+		}
+	}
+	if (nexttimer() != 0) {
+		return;
+	}
+	int live = 0;
+	spin_lock(&allglock);
+	for (struct g *gp = allgs; gp != NULL; gp = gp->alllink) {
+		uint32_t s = readgstatus(gp);
+		if (s == Grunnable || s == Grunning || s == Gsyscall) {
+			spin_unlock(&allglock);
+			return; // in flight between a queue and an M, or in the machine
+		}
+		live += s == Gwaiting;
+	}
+	spin_unlock(&allglock);
+	spin_unlock(&sched.lock);
+	if (live == 0) {
+		gothrow("no goroutines (main called runtime.Goexit) - deadlock!");
+	}
+	gothrow("all goroutines are asleep - deadlock!");
+}
+
+// retake: preempt Gs that ran over ForcePreemptNS, and take back Ps
+// left in a syscall for a sysmon tick when there is work for them, or
+// for 10 ms in any case. sysmon's view of each P: the ticks it last saw,
+// and since when. Go's retake.
+static struct {
+	uint32_t schedtick;
+	int64_t schedwhen;
+	uint32_t syscalltick;
+	int64_t syscallwhen;
+} pdesc[MaxGomaxprocs];
+
+static int
+retake(int64_t now)
+{
+	int n = 0;
+	for (int32_t i = 0; i < gomaxprocs; i++) {
+		struct p *pp = allp[i];
+		uint32_t s = __atomic_load_n(&pp->status, __ATOMIC_ACQUIRE);
+		if (s == Psyscall) {
+			uint32_t t = __atomic_load_n(&pp->syscalltick, __ATOMIC_RELAXED);
+			if (pdesc[i].syscalltick != t) {
+				pdesc[i].syscalltick = t;
+				pdesc[i].syscallwhen = now;
+				continue;
+			}
+			// Leave it while nothing waits for it (an idle or spinning
+			// M would take the work), but not past 10 ms.
+			if (runqempty(pp) &&
+			    __atomic_load_n(&sched.nmspinning, __ATOMIC_ACQUIRE) +
+					    __atomic_load_n(&sched.npidle, __ATOMIC_ACQUIRE) >
+				    0 &&
+			    now - pdesc[i].syscallwhen < 10 * 1000 * 1000) {
+				continue;
+			}
+			// Acq_rel CAS: pairs with entersyscall's store and
+			// exitsyscall's CAS; whoever wins has the P.
+			if (__atomic_compare_exchange_n(&pp->status, &s, Pidle, false, __ATOMIC_ACQ_REL,
+							__ATOMIC_RELAXED)) {
+				pp->syscalltick++;
+				handoffp(pp);
+				n++;
+			}
+		} else if (s == Prunning) {
+			uint32_t t = __atomic_load_n(&pp->schedtick, __ATOMIC_RELAXED);
+			if (pdesc[i].schedtick != t) {
+				pdesc[i].schedtick = t;
+				pdesc[i].schedwhen = now;
+			} else if (now - pdesc[i].schedwhen >= ForcePreemptNS) {
+				n += preemptone(pp);
+				pdesc[i].schedwhen = now;
+			}
+		}
+	}
+	return n;
+}
+
+// sysmon: an M without a P. Sleeps 20 us, doubling after 1 ms of finding
+// nothing to do, up to 10 ms; sleeps until woken while every P is idle.
+void
+sysmon(void)
+{
+	struct note tick = {0};
+	int64_t delay = 0;
+	int idle = 0;
+	int64_t lasttrace = nanotime();
+	for (;;) {
+		if (idle == 0) {
+			delay = 20 * 1000;
+		} else if (idle > 50) {
+			delay *= 2;
+		}
+		if (delay > 10 * 1000 * 1000) {
+			delay = 10 * 1000 * 1000;
+		}
+		notetsleep(&tick, delay);
+		int64_t now = nanotime();
+		if (debug.schedtrace <= 0 &&
+		    (__atomic_load_n(&sched.gcwaiting, __ATOMIC_ACQUIRE) ||
+		     __atomic_load_n(&sched.npidle, __ATOMIC_ACQUIRE) == (uint32_t)gomaxprocs)) {
+			spin_lock(&sched.lock);
+			if (sched.gcwaiting || sched.npidle == (uint32_t)gomaxprocs) {
+				sched.sysmonwait = true;
+				spin_unlock(&sched.lock);
+				notesleep(&sched.sysmonnote);
+				noteclear(&sched.sysmonnote);
+				idle = 0;
+				continue;
+			}
+			spin_unlock(&sched.lock);
+		}
+		idle = retake(now) > 0 ? 0 : idle + 1;
+		if (debug.schedtrace > 0 && now - lasttrace >= (int64_t)debug.schedtrace * 1000000) {
+			lasttrace = now;
+			schedtrace(debug.scheddetail > 0);
+		}
+	}
+}
+
+// schedtrace: Go's SCHED line (GODEBUG=schedtrace=ms).
+void
+schedtrace(bool detailed)
+{
+	int64_t now = nanotime();
+	int mcount = 0;
+	for (struct m *mp = allm; mp != NULL; mp = mp->alllink) {
+		mcount++;
+	}
+	char line[512];
+	int n = snprintf(line, sizeof line,
+			 "SCHED %ldms: gomaxprocs=%d idleprocs=%u threads=%d spinningthreads=%u "
+			 "idlethreads=%d runqueue=%d [",
+			 now / 1000000, gomaxprocs, __atomic_load_n(&sched.npidle, __ATOMIC_RELAXED), mcount,
+			 __atomic_load_n(&sched.nmspinning, __ATOMIC_RELAXED), sched.nmidle, sched.runqsize);
+	for (int32_t i = 0; i < gomaxprocs && n < (int)sizeof line - 16; i++) {
+		n += snprintf(line + n, sizeof line - n, i == 0 ? "%u" : " %u", runqlen(allp[i]));
+	}
+	os_print("%s]\n", line);
+	if (!detailed) {
+		return;
+	}
+	for (int32_t i = 0; i < gomaxprocs; i++) {
+		struct p *pp = allp[i];
+		struct m *mp = pp->m;
+		os_print("  P%d: status=%u schedtick=%u m=%ld runqsize=%u gfreecnt=%d\n", i, pp->status,
+			 pp->schedtick, mp != NULL ? mp->id : -1L, runqlen(pp), pp->gfreecnt);
+	}
+	for (struct m *mp = allm; mp != NULL; mp = mp->alllink) {
+		struct p *pp = mp->p;
+		struct g *gp = mp->curg;
+		os_print("  M%ld: p=%d curg=%ld preemptoff=%s locks=%d spinning=%d lockedg=%ld\n", mp->id,
+			 pp != NULL ? pp->id : -1, gp != NULL ? gp->goid : -1L,
+			 mp->preemptoff != NULL ? mp->preemptoff : "", mp->locks, mp->spinning,
+			 mp->lockedg != NULL ? mp->lockedg->goid : -1L);
+	}
+}
+
