@@ -74,4 +74,3 @@ mexit(void)
 	notesleep(&never);
 	throw("mexit: m0 woke");
 }
-

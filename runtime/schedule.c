@@ -432,4 +432,3 @@ handoffp(struct p *pp)
 	pidleput(pp);
 	spin_unlock(&sched.lock);
 }
-

@@ -113,4 +113,3 @@ exitsyscall0(struct g *gp)
 	stoplockedm();
 	execute(gp, false);
 }
-

@@ -178,4 +178,3 @@ schedtrace(bool detailed)
 			 mp->lockedg != NULL ? mp->lockedg->goid : -1L);
 	}
 }
-

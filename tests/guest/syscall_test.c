@@ -35,18 +35,22 @@ blockinkernel(void *arg)
 	wg_done(&b->wg);
 }
 
-// Yield until the blocker is in its syscall, at most 5 s.
-static bool
-waitinsyscall(struct blocker *b)
+// A goroutine blocked on a note, in its syscall: main yields until it
+// is, at most 5 s; NULL if it never got there.
+static struct blocker *
+startblocker(void)
 {
+	struct blocker *b = calloc(1, sizeof *b);
+	wg_add(&b->wg, 1);
+	go(blockinkernel, b);
 	int64_t deadline = time_nanotime() + 5 * Second;
 	while (__atomic_load_n(&b->state, __ATOMIC_ACQUIRE) != 1 || readgstatus(b->gp) != Gsyscall) {
 		if (time_nanotime() > deadline) {
-			return false;
+			return NULL;
 		}
 		runtime_gosched();
 	}
-	return true;
+	return b;
 }
 
 // At GOMAXPROCS=1, main yields to a goroutine that blocks on a note; main
@@ -56,10 +60,8 @@ waitinsyscall(struct blocker *b)
 TEST(TestBlockingCallHandsOffP)
 {
 	int old = runtime_gomaxprocs(1);
-	struct blocker *b = calloc(1, sizeof *b);
-	wg_add(&b->wg, 1);
-	go(blockinkernel, b);
-	if (!waitinsyscall(b)) {
+	struct blocker *b = startblocker();
+	if (b == NULL) {
 		t_fatalf(t, "the goroutine never got into its kernel wait");
 	}
 	// Here main runs: the P left the blocked goroutine.
@@ -68,6 +70,7 @@ TEST(TestBlockingCallHandsOffP)
 	if (__atomic_load_n(&b->state, __ATOMIC_ACQUIRE) != 2) {
 		t_errorf(t, "the goroutine did not come back from its wait");
 	}
+	free(b);
 	runtime_gomaxprocs(old);
 }
 
@@ -77,10 +80,8 @@ TEST(TestBlockingCallHandsOffP)
 TEST(TestSyscallReturnWaitsForP)
 {
 	int old = runtime_gomaxprocs(1);
-	struct blocker *b = calloc(1, sizeof *b);
-	wg_add(&b->wg, 1);
-	go(blockinkernel, b);
-	if (!waitinsyscall(b)) {
+	struct blocker *b = startblocker();
+	if (b == NULL) {
 		t_fatalf(t, "the goroutine never got into its kernel wait");
 	}
 	notewakeup(&b->wake);
@@ -94,6 +95,7 @@ TEST(TestSyscallReturnWaitsForP)
 	if (b->after != b->before) {
 		t_errorf(t, "the goroutine left its M while waiting for a P");
 	}
+	free(b);
 	runtime_gomaxprocs(old);
 }
 
