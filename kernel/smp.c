@@ -276,6 +276,17 @@ pollcall(void)
 	}
 }
 
+// Run a call posted to this CPU, if any: for code that spins, perhaps with
+// interrupts off, on something a caller of smp_call may be holding up
+// (the runtime waiting for a G's scan bit, runtime/os_hood.c).
+void
+smp_poll(void)
+{
+	pushcli();
+	pollcall();
+	popcli();
+}
+
 static void
 call_intr(struct trapframe *tf, void *arg)
 {

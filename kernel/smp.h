@@ -14,5 +14,6 @@ enum {
 void smp_init(void);
 void smp_call(int cpu, void (*fn)(void *arg), void *arg);
 void smp_tlbshootdown(uint64_t va);
+void smp_poll(void);
 void smp_tlbshootdown_range(uint64_t va, uint64_t size);
 void smp_stop(void);

@@ -16,6 +16,7 @@
 #include "kernel/kernel.h"
 #include "kernel/kthread.h"
 #include "kernel/memlayout.h"
+#include "kernel/smp.h"
 #include "kernel/trap.h"
 #include "kernel/x86.h"
 #include "runtime/runtime.h"
@@ -115,6 +116,16 @@ void
 os_intr_off(void)
 {
 	cli();
+}
+
+// One step of a spin-wait (Go's procyield): a pause, and any cross-CPU
+// call posted to us meanwhile, since the one we wait for may be waiting
+// for us to answer it (a TLB shootdown, say).
+void
+os_procyield(void)
+{
+	smp_poll();
+	cpu_pause();
 }
 
 // The running M's kernel thread ends (an M whose locked G exited).

@@ -48,6 +48,10 @@ static void runtime_main(void *arg);
 //	Grunning  -> Gsyscall    entersyscall: blocks in the machine
 //	Gsyscall  -> Grunning    exitsyscall, with a P at once
 //	Gsyscall  -> Grunnable   exitsyscall0: no P; queued until one is free
+//
+// And the scan bit: Gwaiting -> Gscanwaiting -> Gwaiting while another M
+// trims the G's stack (shrinkstack); a casgstatus from Gwaiting meanwhile
+// waits for the bit to go, as Go's does.
 // clang-format off
 static const bool gtransitions[7][7] = {
 	[Gidle][Gdead] = true,
@@ -85,21 +89,52 @@ casgstatus(struct g *gp, uint32_t from, uint32_t to)
 		fatalf("casgstatus: bad transition %s -> %s for goroutine %ld", gstatusnames[from],
 		       gstatusnames[to], gp->goid);
 	}
-	uint32_t old = from;
 	// Acq_rel: a G's status publishes the rest of its state (a G made
 	// runnable is seen whole by the M that runs it).
-	if (!__atomic_compare_exchange_n(&gp->atomicstatus, &old, to, false, __ATOMIC_ACQ_REL,
-					 __ATOMIC_ACQUIRE)) {
-		fatalf("casgstatus: goroutine %ld is %s, not %s", gp->goid,
-		       old <= Gdead ? gstatusnames[old] : "?", gstatusnames[from]);
+	for (;;) {
+		uint32_t old = from;
+		if (__atomic_compare_exchange_n(&gp->atomicstatus, &old, to, false, __ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE)) {
+			return;
+		}
+		if (old != (from | Gscan)) {
+			fatalf("casgstatus: goroutine %ld is %s, not %s", gp->goid,
+			       old <= Gdead ? gstatusnames[old] : "?", gstatusnames[from]);
+		}
+		os_procyield(); // its stack is being trimmed: wait
 	}
+}
+
+// Set the scan bit on gp if its status is from (only Gwaiting, for now):
+// it then stays put until casfrom_Gscanstatus. False if it was not from.
+bool
+castogscanstatus(struct g *gp, uint32_t from)
+{
+	if (from != Gwaiting) {
+		fatalf("castogscanstatus: bad status %u", from);
+	}
+	uint32_t old = from;
+	// Acquire: we see the G's state as its last owner left it.
+	return __atomic_compare_exchange_n(&gp->atomicstatus, &old, from | Gscan, false, __ATOMIC_ACQ_REL,
+					   __ATOMIC_RELAXED);
+}
+
+void
+casfrom_Gscanstatus(struct g *gp, uint32_t from, uint32_t to)
+{
+	if (from != (to | Gscan) || readgstatus(gp) != from) {
+		fatalf("casfrom_Gscanstatus: goroutine %ld is %u, not %u", gp->goid, readgstatus(gp), from);
+	}
+	// Release: pairs with casgstatus's acquire: what we did to the G is
+	// seen by whoever changes its status next.
+	__atomic_store_n(&gp->atomicstatus, to, __ATOMIC_RELEASE);
 }
 
 // A G's status as tracebacks show it: its wait reason if it waits.
 const char *
 gstatusstring(struct g *gp)
 {
-	uint32_t s = readgstatus(gp);
+	uint32_t s = readgstatus(gp) & ~Gscan;
 	if (s == Gwaiting) {
 		return waitReasonStrings[gp->waitreason];
 	}
@@ -182,6 +217,8 @@ parsedebugvars(void)
 	debug.schedtrace = v != NULL ? atoi(v) : 0;
 	v = os_getenv("scheddetail");
 	debug.scheddetail = v != NULL ? atoi(v) : 0;
+	v = os_getenv("scavenge");
+	debug.scavenge = v != NULL ? atoi(v) : 0;
 }
 
 // rt0_go: the kernel's hand-off (kernel/main.c), on the boot CPU's kernel
@@ -275,7 +312,9 @@ allgadd(struct g *gp)
 {
 	spin_lock(&allglock);
 	gp->alllink = allgs;
-	allgs = gp;
+	// Release: readers that walk allgs without the lock (sysmon's
+	// scavenger) see gp whole; pairs with their acquire load.
+	__atomic_store_n(&allgs, gp, __ATOMIC_RELEASE);
 	spin_unlock(&allglock);
 }
 

@@ -64,6 +64,10 @@ enum {
 	Gsyscall = 3,
 	Gwaiting = 4,
 	Gdead = 6,
+	// Or-ed into a status while another M looks at the G's stack (Go's
+	// _Gscan): the G does not run until it is cleared.
+	Gscan = 0x1000,
+	Gscanwaiting = Gscan | Gwaiting,
 };
 
 // P status.
@@ -222,6 +226,7 @@ extern struct g *allgs; // Protected by allglock; prepended to, never shortened
 struct dbgvars {
 	int32_t schedtrace;  // ms between SCHED lines, 0 for none
 	int32_t scheddetail; // more lines per SCHED
+	int32_t scavenge;    // 1: sysmon gives back stack pages every 10 ms, not 2.5 min
 };
 extern struct dbgvars debug;
 
@@ -236,6 +241,8 @@ int numgoroutine(void);
 void goexit1(void) __attribute__((noreturn));
 void casgstatus(struct g *gp, uint32_t from, uint32_t to);
 uint32_t readgstatus(struct g *gp);
+bool castogscanstatus(struct g *gp, uint32_t from);
+void casfrom_Gscanstatus(struct g *gp, uint32_t from, uint32_t to);
 const char *gstatusstring(struct g *gp);
 struct g *getg(void);
 struct m *getm(void);
@@ -310,6 +317,7 @@ void *persistentalloc(uint64_t size, uint64_t align);
 void stackinit(void);
 bool stackalloc(struct g *gp);
 void stacktrim(struct g *gp);
+void shrinkstack(struct g *gp);
 uint64_t stacksize(void);
 
 // time.c

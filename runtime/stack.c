@@ -8,7 +8,9 @@
 // overflow. Slots of dead Gs stay with them (a dead G keeps its stack, as
 // in Go), so their pages are reused by the next G; but only the top
 // StackKeep bytes: what a dead G mapped below is given back (stacktrim),
-// as Go frees a dead G's stack that grew beyond the standard size.
+// as Go frees a dead G's stack that grew beyond the standard size. A G
+// parked for long gives back the pages below its stack pointer but one
+// (shrinkstack, from sysmon's scavenger), as Go shrinks stacks at GC.
 //
 // g.stackmapped is the lowest page the G's own faults mapped: every
 // mapped page of the stack lies at or above it (a deep frame may leave
@@ -78,6 +80,25 @@ stacktrim(struct g *gp)
 		os_unmapstack(gp->stackmapped, keep - gp->stackmapped);
 		gp->stackmapped = keep;
 	}
+}
+
+// gp is parked: give back its stack's pages below the page of its stack
+// pointer and the one under it (nothing below the stack pointer is live:
+// hood's C has no red zone). The scan bit keeps gp from running
+// meanwhile (casgstatus waits). A G that is not parked is left alone.
+// Runs on an M's own stack, holding no lock.
+void
+shrinkstack(struct g *gp)
+{
+	if (!castogscanstatus(gp, Gwaiting)) {
+		return;
+	}
+	uint64_t keep = (gp->sched.sp & ~(uint64_t)(PageSize - 1)) - PageSize;
+	if (keep > gp->stacklo && gp->stackmapped < keep) {
+		os_unmapstack(gp->stackmapped, keep - gp->stackmapped);
+		gp->stackmapped = keep;
+	}
+	casfrom_Gscanstatus(gp, Gscanwaiting, Gwaiting);
 }
 
 // A page fault at addr in the stack region: map the page if it lies in a

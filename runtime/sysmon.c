@@ -33,7 +33,7 @@ checkdead(void)
 			spin_unlock(&allglock);
 			return; // in flight between a queue and an M, or in the machine
 		}
-		live += s == Gwaiting;
+		live += (s & ~Gscan) == Gwaiting;
 	}
 	spin_unlock(&allglock);
 	spin_unlock(&sched.lock);
@@ -99,8 +99,35 @@ retake(int64_t now)
 	return n;
 }
 
+// The stack scavenger's schedule, Go's scavenger's: every ScavengePeriod,
+// the Gs parked for ScavengeLimit give back their unused stack pages
+// (shrinkstack). GODEBUG=scavenge=1 makes these 10 ms and 20 ms, as Go's.
+enum {
+	ScavengePeriod = 150LL * 1000 * 1000 * 1000, // 2.5 min: Go's scavengelimit / 2
+	ScavengeLimit = 300LL * 1000 * 1000 * 1000,  // 5 min: Go's scavengelimit
+};
+
+static int64_t
+scavengeperiod(void)
+{
+	return debug.scavenge > 0 ? 10 * 1000 * 1000 : ScavengePeriod;
+}
+
+static void
+scavengestacks(int64_t now)
+{
+	int64_t limit = debug.scavenge > 0 ? 20 * 1000 * 1000 : ScavengeLimit;
+	// Acquire: pairs with allgadd's release; Gs are never removed.
+	for (struct g *gp = __atomic_load_n(&allgs, __ATOMIC_ACQUIRE); gp != NULL; gp = gp->alllink) {
+		if (readgstatus(gp) == Gwaiting && now - gp->waitsince >= limit) {
+			shrinkstack(gp);
+		}
+	}
+}
+
 // sysmon: an M without a P. Sleeps 20 us, doubling after 1 ms of finding
-// nothing to do, up to 10 ms; sleeps until woken while every P is idle.
+// nothing to do, up to 10 ms; while every P is idle, sleeps until woken
+// or until the stack scavenger is due.
 void
 sysmon(void)
 {
@@ -108,6 +135,7 @@ sysmon(void)
 	int64_t delay = 0;
 	int idle = 0;
 	int64_t lasttrace = nanotime();
+	int64_t lastscavenge = lasttrace;
 	for (;;) {
 		if (idle == 0) {
 			delay = 20 * 1000;
@@ -124,16 +152,27 @@ sysmon(void)
 		     __atomic_load_n(&sched.npidle, __ATOMIC_ACQUIRE) == (uint32_t)gomaxprocs)) {
 			spin_lock(&sched.lock);
 			if (sched.gcwaiting || sched.npidle == (uint32_t)gomaxprocs) {
+				// Nothing to watch: sleep until a P runs (acquirep and
+				// startTheWorld wake us) or the scavenger is due.
 				sched.sysmonwait = true;
 				spin_unlock(&sched.lock);
-				notesleep(&sched.sysmonnote);
+				int64_t wait = lastscavenge + scavengeperiod() - now;
+				notetsleep(&sched.sysmonnote, wait > 0 ? wait : 0);
+				spin_lock(&sched.lock);
+				sched.sysmonwait = false;
 				noteclear(&sched.sysmonnote);
+				spin_unlock(&sched.lock);
 				idle = 0;
-				continue;
+				now = nanotime();
+			} else {
+				spin_unlock(&sched.lock);
 			}
-			spin_unlock(&sched.lock);
 		}
 		idle = retake(now) > 0 ? 0 : idle + 1;
+		if (now - lastscavenge >= scavengeperiod()) {
+			lastscavenge = now;
+			scavengestacks(now);
+		}
 		if (debug.schedtrace > 0 && now - lasttrace >= (int64_t)debug.schedtrace * 1000000) {
 			lasttrace = now;
 			schedtrace(debug.scheddetail > 0);

@@ -259,6 +259,77 @@ TEST(TestDeadGoroutineGivesStackBack)
 	}
 }
 
+// A G parked for long gives back the stack pages below its stack pointer
+// (sysmon's scavenger, made quick by GODEBUG=scavenge=1's setting), and
+// runs on as before when readied: its frames above are intact.
+static struct waitgroup parkedwg, resumewg;
+
+static int __attribute__((noipa)) deepthenpark(int n)
+{
+	volatile char pad[1024];
+	pad[0] = (char)n;
+	if (n == 0) {
+		wg_done(&parkedwg);
+		wg_wait(&resumewg); // parked here, 100 KiB deep, 800 KiB mapped below
+		return deep(800) + pad[0];
+	}
+	return deepthenpark(n - 1) + pad[0];
+}
+
+static void
+parkdeep(void *arg)
+{
+	struct g **gpp = arg;
+	*gpp = getg();
+	deep(900);
+	int got = deepthenpark(100);
+	int want = 0;
+	for (int n = 0; n <= 100; n++) {
+		want += (char)n;
+	}
+	for (int n = 0; n <= 800; n++) {
+		want += (char)n;
+	}
+	if (got != want) {
+		throw("parkdeep: stack contents changed while parked");
+	}
+	wg_done(&parkedwg);
+}
+
+TEST(TestParkedGoroutineGivesStackBack)
+{
+	struct g *gp = NULL;
+	wg_add(&parkedwg, 1);
+	wg_add(&resumewg, 1);
+	go(parkdeep, &gp);
+	wg_wait(&parkedwg);
+	debug.scavenge = 1;
+	uint64_t mapped = 0, live = 0;
+	int64_t deadline = time_nanotime() + 5 * Second;
+	while (time_nanotime() < deadline) {
+		time_sleep(20 * Millisecond);
+		if (readgstatus(gp) != Gwaiting) {
+			continue;
+		}
+		live = (gp->stackhi - (gp->sched.sp & ~(uint64_t)(PGSIZE - 1))) / PGSIZE;
+		mapped = 0;
+		for (uint64_t va = gp->stacklo; va < gp->stackhi; va += PGSIZE) {
+			mapped += vm_mapped(va);
+		}
+		if (mapped <= live + 1) {
+			break;
+		}
+	}
+	debug.scavenge = 0;
+	if (mapped > live + 1) {
+		t_errorf(t, "a parked G has %lu stack pages mapped, want %lu (above its stack pointer) + 1",
+			 mapped, live);
+	}
+	wg_add(&parkedwg, 1);
+	wg_done(&resumewg);
+	wg_wait(&parkedwg);
+}
+
 // All goroutines asleep: Go's message, then the goroutine dump.
 static bool
 parkforever(struct g *gp, void *arg)
