@@ -122,12 +122,16 @@ parsekv(const char *key, const char *val, struct bootargs *a, char *err, size_t 
 			return false;
 		}
 		a->stacksize = n;
-	} else if (strcmp(key, "madt") == 0) {
+	} else if (strcmp(key, "madt") == 0 || strcmp(key, "short") == 0) {
 		if (strcmp(val, "off") != 0 && strcmp(val, "on") != 0) {
-			snprintf(err, errlen, "bad value for madt: \"%s\" (want on or off)", val);
+			snprintf(err, errlen, "bad value for %s: \"%s\" (want on or off)", key, val);
 			return false;
 		}
-		a->nomadt = strcmp(val, "off") == 0;
+		if (key[0] == 'm') {
+			a->nomadt = strcmp(val, "off") == 0;
+		} else {
+			a->testshort = strcmp(val, "on") == 0;
+		}
 	} else if (a->nunknown < CMDLINE_MAXUNKNOWN) {
 		strcpy(a->unknown[a->nunknown++], key);
 	}

@@ -6,6 +6,7 @@
 //	GODEBUG=a=1,b=2   runtime debug variables, as Go's
 //	GOTRACEBACK=none|single|all|system|crash
 //	test=sel          run guest tests: all, TestA,TestB, or Prefix*
+//	short=on          the tests' short mode (Go's -short): long ones shorter
 //	madt=off          ignore ACPI's MADT: one CPU, no I/O APIC
 //	bench=sel         run benchmarks (the benchmark image): as test=
 //	stack=bytes       each goroutine's stack reservation (default 1 MiB):
@@ -40,6 +41,7 @@ struct bootargs {
 	int ngodebug;
 	char test[CMDLINE_VALUELEN];  // "" when not given
 	bool nomadt;                  // madt=off
+	bool testshort;               // short=on
 	char bench[CMDLINE_VALUELEN]; // "" when not given
 	long stacksize;               // stack=; 0 when not given
 	char unknown[CMDLINE_MAXUNKNOWN][CMDLINE_NAMELEN];

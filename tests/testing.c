@@ -16,6 +16,8 @@ enum { MAXTESTS = 1024 };
 static const struct testcase *tests[MAXTESTS]; // in source order
 static int ntests;
 
+bool testing_short;
+
 static jmp_buf fatal;     // where t_fatalf ends the current test
 static char logbuf[4096]; // the current test's log, printed after its result
 static size_t loglen;

@@ -75,6 +75,10 @@ struct testcase {
 #define t_fatalf(t, ...) t_logf_at(t, __FILE__, __LINE__, true, __VA_ARGS__)
 #define t_logf(t, ...) t_log_at(t, __FILE__, __LINE__, __VA_ARGS__)
 
+// Go's testing.Short(): long tests (stress runs) take less time. The boot
+// option short=on sets it.
+extern bool testing_short;
+
 int testing_main(const char *sel);
 bool testing_selected(const char *name, const char *sel);
 int testing_cmpu64(const void *a, const void *b);

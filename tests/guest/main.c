@@ -13,5 +13,6 @@ main(void)
 		printf("testing: no test= on the command line; nothing to run\n");
 		return 1;
 	}
+	testing_short = bootargs.testshort;
 	return testing_main(bootargs.test);
 }

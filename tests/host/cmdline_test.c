@@ -129,4 +129,10 @@ TEST(TestCmdlineMadtAndBench)
 	if (cmdline_parse("bench=", &a, err, sizeof err) || strstr(err, "bad value for bench") == NULL) {
 		t_errorf(t, "bench=: %s", err);
 	}
+	if (!cmdline_parse("short=on", &a, err, sizeof err) || !a.testshort) {
+		t_errorf(t, "short=on: %s", err);
+	}
+	if (cmdline_parse("short=1", &a, err, sizeof err) || strstr(err, "bad value for short") == NULL) {
+		t_errorf(t, "short=1: %s", err);
+	}
 }
