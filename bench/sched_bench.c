@@ -1,12 +1,13 @@
 // sched_bench.c: the scheduler's hot paths, twins of bench/go/sched_test.go:
-// creating goroutines, yielding, park/ready between two goroutines, and
-// how late a 1 ms sleep wakes.
+// creating goroutines, yielding, park/ready between two goroutines, how
+// late a 1 ms sleep wakes, blocking calls, and stopping the world.
 
 #include <stdlib.h>
 
 #include "bench/bench.h"
 #include "tests/testing.h"
 #include "include/hood.h"
+#include "kernel/note.h"
 #include "runtime/runtime.h"
 #include "tests/wg.h"
 
@@ -119,4 +120,47 @@ BENCH(BenchmarkSleep1ms)
 	b_reportmetric(b, late[b->n / 2] / 1000.0, "p50-us");
 	b_reportmetric(b, late[b->n * 99 / 100] / 1000.0, "p99-us");
 	free(late);
+}
+
+// Two goroutines wake each other through kernel notes: each wait blocks
+// in the machine, so it is a syscall (entersyscall, exitsyscall); an op
+// is a round trip. The Go twin blocks in read(2) on pipes.
+static struct note blockping, blockpong;
+static struct waitgroup blockwg;
+
+static void
+blockponger(void *arg)
+{
+	long n = (long)arg;
+	for (long i = 0; i < n; i++) {
+		notesleep(&blockping);
+		noteclear(&blockping);
+		notewakeup(&blockpong);
+	}
+	wg_done(&blockwg);
+}
+
+BENCH(BenchmarkBlockingPingPong)
+{
+	noteclear(&blockping);
+	noteclear(&blockpong);
+	wg_add(&blockwg, 1);
+	go(blockponger, (void *)b->n);
+	for (long i = 0; i < b->n; i++) {
+		notewakeup(&blockping);
+		notesleep(&blockpong);
+		noteclear(&blockpong);
+	}
+	wg_wait(&blockwg);
+}
+
+// GOMAXPROCS changed back and forth: an op is one stop and start of the
+// world, with procresize.
+BENCH(BenchmarkGOMAXPROCS)
+{
+	int n = runtime_gomaxprocs(0);
+	for (long i = 0; i < b->n; i++) {
+		runtime_gomaxprocs(i % 2 == 0 ? n + 1 : n);
+	}
+	runtime_gomaxprocs(n);
 }

@@ -21,8 +21,11 @@
 //
 // main runs as goroutine 1; when it returns, the program ends with its
 // status, other goroutines or not (as in Go). Everything here is safe to
-// call from any goroutine. Channels, select, sync, maps and the rest
-// arrive with the issues that build them.
+// call from any goroutine. A goroutine that waits in a C library call
+// (newlib's locks, reading the console) lends its P to the others
+// meanwhile, as a Go goroutine in a system call does; errno is each
+// goroutine's own. Channels, select, sync, maps and the rest arrive with
+// the issues that build them.
 #pragma once
 
 #include <stdbool.h>

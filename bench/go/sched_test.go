@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -68,4 +69,48 @@ func BenchmarkSleep1ms(b *testing.B) {
 	sort.Slice(late, func(i, j int) bool { return late[i] < late[j] })
 	b.ReportMetric(float64(late[b.N/2].Microseconds()), "p50-us")
 	b.ReportMetric(float64(late[b.N*99/100].Microseconds()), "p99-us")
+}
+
+// Two goroutines wake each other through blocking system calls: read(2)
+// on two pipes; an op is a round trip.
+func BenchmarkBlockingPingPong(b *testing.B) {
+	var ping, pong [2]int
+	if err := syscall.Pipe(ping[:]); err != nil {
+		b.Fatal(err)
+	}
+	if err := syscall.Pipe(pong[:]); err != nil {
+		b.Fatal(err)
+	}
+	buf := make([]byte, 1)
+	done := make(chan struct{})
+	go func() {
+		p := make([]byte, 1)
+		for i := 0; i < b.N; i++ {
+			syscall.Read(ping[0], p)
+			syscall.Write(pong[1], p)
+		}
+		close(done)
+	}()
+	for i := 0; i < b.N; i++ {
+		syscall.Write(ping[1], buf)
+		syscall.Read(pong[0], buf)
+	}
+	<-done
+	for _, fd := range []int{ping[0], ping[1], pong[0], pong[1]} {
+		syscall.Close(fd)
+	}
+}
+
+// GOMAXPROCS changed back and forth: an op is one stop and start of the
+// world.
+func BenchmarkGOMAXPROCS(b *testing.B) {
+	n := runtime.GOMAXPROCS(0)
+	for i := 0; i < b.N; i++ {
+		if i%2 == 0 {
+			runtime.GOMAXPROCS(n + 1)
+		} else {
+			runtime.GOMAXPROCS(n)
+		}
+	}
+	runtime.GOMAXPROCS(n)
 }
