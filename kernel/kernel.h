@@ -41,7 +41,7 @@ void vm_init(void);
 void vm_map(uint64_t va, uint64_t pa, int flags);
 void *vm_mapmmio(uint64_t pa, uint64_t size);
 void vm_unmap(uint64_t va);
-int vm_unmapfree(uint64_t va, uint64_t size);
+void vm_unmapfree(uint64_t va, uint64_t size);
 bool vm_mapped(uint64_t va);
 uint64_t kstack_alloc(void);
 void kstack_free(uint64_t top);

@@ -206,14 +206,13 @@ vm_unmap(uint64_t va)
 
 // Unmap whatever is mapped of [va, va+size) (4 KiB pages, not huge ones),
 // drop it from every CPU's TLB and free the frames: a batch of pages, one
-// shootdown, then their frames. Returns the pages freed. The caller owns
-// the range: nobody uses it meanwhile. Holds no spinlock.
-int
+// shootdown, then their frames. The caller owns the range: nobody uses it
+// meanwhile. Holds no spinlock.
+void
 vm_unmapfree(uint64_t va, uint64_t size)
 {
 	enum { BATCH = 64 };
 	uint64_t frames[BATCH];
-	int freed = 0;
 	for (uint64_t start = va; start < va + size; start += BATCH * PGSIZE) {
 		uint64_t end = start + BATCH * PGSIZE < va + size ? start + BATCH * PGSIZE : va + size;
 		int n = 0;
@@ -233,9 +232,7 @@ vm_unmapfree(uint64_t va, uint64_t size)
 		for (int i = 0; i < n; i++) {
 			physmem_free(frames[i]);
 		}
-		freed += n;
 	}
-	return freed;
 }
 
 // Whether va is mapped, by a page of any size. Lock-free, for the fault

@@ -67,7 +67,7 @@ gostart:
 	xor ebp, ebp                      ; a G's backtrace ends here
 	mov rdi, r13
 	call r12
-	call goexit1
+	call goexit1 wrt ..plt            ; PLT-relative: the hosted port is PIE
 	ud2
 
 ;   void systemstack_switch(void (*fn)(void *), void *arg, uint64_t sp);

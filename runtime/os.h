@@ -22,6 +22,9 @@ struct g;
 void throw(const char *msg) __attribute__((noreturn));
 void fatalf(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
+// The application's main, run as goroutine 1; returns its status.
+int os_main(void);
+
 int32_t os_ncpu(void);
 void os_newosproc(struct m *mp, int cpu, void (*fn)(void *mp));
 struct m *os_getm(void);
@@ -46,7 +49,7 @@ int64_t os_stacksize(void);
 // if addr is not the runtime's to map.
 uint64_t os_stackregion(uint64_t *size);
 void os_mapstack(uint64_t va);
-int os_unmapstack(uint64_t va, uint64_t size);
+void os_unmapstack(uint64_t va, uint64_t size);
 
 // The C library's per-goroutine state (errno and the like): made once for
 // each new G, reset whenever the G starts a goroutine.

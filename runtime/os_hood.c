@@ -23,6 +23,12 @@
 
 static bool (*stackfaultfn)(uint64_t addr, bool write);
 
+int
+os_main(void)
+{
+	return main();
+}
+
 int32_t
 os_ncpu(void)
 {
@@ -138,7 +144,7 @@ os_exitthread(void)
 bool
 os_preemptm(struct m *mp)
 {
-	return kthread_poke(mp->thread);
+	return kthread_poke((struct kthread *)mp->thread);
 }
 
 static void (*runtimepreempt)(void);
@@ -207,11 +213,10 @@ os_exit(int status)
 }
 
 // Give back the mapped pages of [va, va+size) of the stack region.
-// Returns how many there were.
-int
+void
 os_unmapstack(uint64_t va, uint64_t size)
 {
-	return vm_unmapfree(va, size);
+	vm_unmapfree(va, size);
 }
 
 uint64_t

@@ -280,7 +280,7 @@ runtime_main(void *arg)
 	(void)arg;
 	__atomic_store_n(&mainStarted, true, __ATOMIC_RELEASE);
 	newm(NULL, false, sysmon);
-	int status = main();
+	int status = os_main();
 	exit(status);
 }
 

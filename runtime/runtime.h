@@ -152,7 +152,7 @@ struct m {
 	struct note park;       // parked on when idle
 	struct m *schedlink;    // sched.midle
 	struct m *alllink;      // allm
-	struct kthread *thread;
+	void *thread; // the machine's thread that is this M (the port's)
 	uint64_t fastrand;
 	void (*mstartfn)(void); // run instead of schedule (sysmon)
 	struct g *lockedg;      // LockOSThread: the only G this M runs
@@ -253,7 +253,6 @@ void releasem(struct m *mp);
 void mcall(void (*fn)(struct g *gp));
 void dropg(struct m *mp);
 uint32_t fastrandn(uint32_t n);
-int main(void); // the application's
 
 // schedule.c
 void mstart(struct m *mp) __attribute__((noreturn));
