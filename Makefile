@@ -244,6 +244,47 @@ $(B)/host/unittest: $(HOST_TEST_OBJS)
 
 host-test: $(B)/host/unittest
 
+# --- the hosted port ---------------------------------------------------------
+
+# The runtime as a Linux library (runtime/os_linux.c, lock_futex.c): the
+# same generic files as the kernel's, another machine underneath. A program
+# links with build/host/libhood.a and -Wl,--wrap=main (README, "Using hood
+# on Linux").
+HOSTED_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -I. -Iinclude -MMD -MP -pthread \
+	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-optimize-sibling-calls
+HOSTED_LDFLAGS := -pthread -Wl,--wrap=main
+HOSTED_RUNTIME := proc schedule runq lockosthread syscall stw sysmon traceback stack time \
+	malloc api os_linux lock_futex
+HOSTED_LIB_OBJS := $(patsubst %,$(B)/host/lib/runtime/%.o,$(HOSTED_RUNTIME)) \
+	$(B)/host/lib/runtime/asm_amd64.o $(B)/host/lib/runtime/asyncpreempt_linux.o
+HOSTED_TEST_OBJS := $(patsubst %.c,$(B)/host/lib/%.o,tests/testing.c tests/wg.c tests/hosted/main.c \
+	tests/guest/sched_test.c tests/guest/syscall_test.c tests/guest/procresize_test.c \
+	tests/guest/traceback_test.c)
+
+$(B)/host/lib/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  HOSTCC  $<")
+	$(Q)$(HOSTCC) $(HOSTED_CFLAGS) -c -o $@ $<
+
+$(B)/host/lib/%.o: %.asm
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  NASM    $<")
+	$(Q)$(NASM) $(NASMFLAGS) -MD $(B)/host/lib/$*.d -o $@ $<
+
+$(B)/host/libhood.a: $(HOSTED_LIB_OBJS)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/host/include/hood.h: include/hood.h
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $@
+
+$(B)/host/test: $(HOSTED_TEST_OBJS) $(B)/host/libhood.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(HOSTCC) $(HOSTED_LDFLAGS) -o $@ $(HOSTED_TEST_OBJS) $(B)/host/libhood.a
+
+host: $(B)/host/libhood.a $(B)/host/include/hood.h $(B)/host/test
+
 test: all $(B)/hood.iso $(B)/host/unittest
 	scripts/runtests
 
@@ -265,6 +306,6 @@ test-uefi: all $(B)/hood.iso
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
-.PHONY: all clean run iso qemu-gdb test test-uefi host-test bench bench-go format FORCE
+.PHONY: all clean run iso qemu-gdb test test-uefi host-test host bench bench-go format FORCE
 clean:
 	rm -rf $(B)

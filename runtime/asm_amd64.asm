@@ -93,3 +93,4 @@ systemstack_switch:
 	pop rbx
 	pop rbp
 	ret
+section .note.GNU-stack noalloc noexec nowrite progbits

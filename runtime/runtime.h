@@ -152,7 +152,7 @@ struct m {
 	struct note park;       // parked on when idle
 	struct m *schedlink;    // sched.midle
 	struct m *alllink;      // allm
-	void *thread; // the machine's thread that is this M (the port's)
+	void *thread;           // the machine's thread that is this M (the port's)
 	uint64_t fastrand;
 	void (*mstartfn)(void); // run instead of schedule (sysmon)
 	struct g *lockedg;      // LockOSThread: the only G this M runs

@@ -401,8 +401,9 @@ TEST(TestSystemstackRunsOnG0)
 {
 	uint64_t here = (uint64_t)__builtin_frame_address(0), there = 0;
 	systemstack(where, &there);
-	bool ongstack = here >= GSTACKS && here < GSTACKS + GSTACKS_SIZE;
-	bool thereong = there >= GSTACKS && there < GSTACKS + GSTACKS_SIZE;
+	uint64_t size, base = os_stackregion(&size);
+	bool ongstack = here >= base && here < base + size;
+	bool thereong = there >= base && there < base + size;
 	if (!ongstack || thereong || there == 0) {
 		t_errorf(t, "test frame at 0x%lx, systemstack's at 0x%lx: want a goroutine stack, then g0's",
 			 here, there);

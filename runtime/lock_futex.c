@@ -1,0 +1,286 @@
+// lock_futex.c: the hosted port's spinlocks, notes and mutexes, on Linux
+// futexes (Go's lock_futex.go). The interfaces are the machine's
+// (kernel/spinlock.h, kernel/note.h, kernel/mutex.h, shared by both
+// ports); only what waits differs: here a thread sleeps in futex(2),
+// there a kernel thread parks. See os.h for the machine interface and
+// os_linux.c for the rest of the port.
+//
+// Each thread has a struct cpu, the spinlocks' "holder" (kernel/spinlock.h
+// names it for the bare-metal port, where a CPU holds a spinlock): the
+// locks it holds, in order, for the rank check (kernel/lockrank.h), and
+// its pins. While a thread holds a spinlock or is pinned (a note slept on,
+// a mutex held or waited for), the preemption signal leaves its goroutine
+// alone (os_linux.c), as the bare-metal kernel does.
+//
+// Words the futex calls wait on: a note's key (0 clear, NOTE_WOKEN), and a
+// mutex's m->sl.locked (0 free, 1 held, 2 held and waited for: Drepper's
+// "Futexes are tricky", mutex 2), whose owner and depth the holder keeps.
+
+#include <errno.h>
+#include <limits.h>
+#include <sched.h>
+#include <linux/futex.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runtime/os_linux.h"
+#include "runtime/runtime.h"
+
+enum { MAXHELD = 16 };
+
+struct cpu {
+	struct spinlock *held[MAXHELD]; // in the order taken
+	int nheld;
+	int nopreempt; // pins: > 0, the goroutine stays on this thread
+};
+
+static __thread struct cpu thiscpu;
+
+static void futexwait(uint32_t *addr, uint32_t val, int64_t ns);
+static void futexwake(uint32_t *addr, int n);
+
+// ---- the thread ------------------------------------------------------------
+
+// Whether the preemption signal must leave this thread's goroutine alone:
+// it holds a spinlock or is pinned.
+bool
+thread_nopreempt(void)
+{
+	return thiscpu.nheld > 0 || thiscpu.nopreempt > 0;
+}
+
+static struct cpu *
+pin(void)
+{
+	thiscpu.nopreempt++;
+	return &thiscpu;
+}
+
+static void
+unpin(void)
+{
+	thiscpu.nopreempt--;
+}
+
+// ---- spinlocks -------------------------------------------------------------
+
+void
+spin_init(struct spinlock *l, const char *name, int rank)
+{
+	*l = (struct spinlock)SPINLOCK_INIT(name, rank);
+}
+
+bool
+spin_holding(struct spinlock *l)
+{
+	return __atomic_load_n(&l->locked, __ATOMIC_RELAXED) && l->holder == &thiscpu;
+}
+
+void
+spin_lock(struct spinlock *l)
+{
+	struct cpu *c = &thiscpu;
+	if (spin_holding(l)) {
+		fatalf("spin_lock: %s already held by this thread", l->name);
+	}
+	if (c->nheld > 0 && c->held[c->nheld - 1]->rank >= l->rank) {
+		struct spinlock *h = c->held[c->nheld - 1];
+		fatalf("spin_lock: lock order: %s (rank %d) taken while holding %s (rank %d)", l->name,
+		       l->rank, h->name, h->rank);
+	}
+	if (c->nheld == MAXHELD) {
+		fatalf("spin_lock: %s: this thread holds %d locks already", l->name, MAXHELD);
+	}
+	// Counted before the spin: the preemption signal must not move the
+	// goroutine between here and the unlock.
+	c->held[c->nheld++] = l;
+	// Test and test-and-set; acquire, pairs with the release in
+	// spin_unlock. A holder may be descheduled by Linux: yield the CPU
+	// after a while rather than spin out its time slice.
+	for (int spins = 0; __atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE) != 0;) {
+		while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED) != 0) {
+			if (++spins % 128 == 0) {
+				sched_yield();
+			} else {
+				__builtin_ia32_pause();
+			}
+		}
+	}
+	l->holder = c;
+}
+
+void
+spin_unlock(struct spinlock *l)
+{
+	struct cpu *c = &thiscpu;
+	if (!spin_holding(l)) {
+		fatalf("spin_unlock: %s not held by this thread", l->name);
+	}
+	int i = c->nheld - 1;
+	while (c->held[i] != l) {
+		i--;
+	}
+	for (; i < c->nheld - 1; i++) {
+		c->held[i] = c->held[i + 1];
+	}
+	l->holder = NULL;
+	// Release: what was written under the lock is visible to the next
+	// holder's acquire.
+	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
+	c->nheld--;
+}
+
+// ---- notes -------------------------------------------------------------------
+
+// The note's key as the futex word: the low half of the uintptr_t, which
+// on x86-64 (little-endian) is its first 32 bits.
+static uint32_t *
+noteword(struct note *n)
+{
+	return (uint32_t *)&n->key;
+}
+
+void
+noteclear(struct note *n)
+{
+	__atomic_store_n(&n->key, 0, __ATOMIC_RELAXED);
+}
+
+void
+notewakeup(struct note *n)
+{
+	// Release: what the waker wrote is visible to the sleeper once it
+	// sees NOTE_WOKEN (acquire loads below).
+	if (__atomic_exchange_n(&n->key, NOTE_WOKEN, __ATOMIC_ACQ_REL) == NOTE_WOKEN) {
+		throw("notewakeup: double wakeup");
+	}
+	futexwake(noteword(n), INT_MAX);
+}
+
+void
+notesleep(struct note *n)
+{
+	notetsleep(n, -1);
+}
+
+// Sleep until woken or for ns nanoseconds (ns < 0: no limit); true if
+// woken. The goroutine, if any, is in a syscall meanwhile (its P lent out).
+bool
+notetsleep(struct note *n, int64_t ns)
+{
+	if (__atomic_load_n(&n->key, __ATOMIC_ACQUIRE) == NOTE_WOKEN) {
+		return true;
+	}
+	pin();
+	bool syscall = blockbegin();
+	int64_t deadline = ns >= 0 ? (int64_t)nanotime() + ns : 0;
+	while (__atomic_load_n(&n->key, __ATOMIC_ACQUIRE) != NOTE_WOKEN) {
+		int64_t left = -1;
+		if (ns >= 0 && (left = deadline - (int64_t)nanotime()) <= 0) {
+			break;
+		}
+		futexwait(noteword(n), 0, left);
+	}
+	blockend(syscall);
+	unpin();
+	return __atomic_load_n(&n->key, __ATOMIC_ACQUIRE) == NOTE_WOKEN;
+}
+
+// ---- mutexes -----------------------------------------------------------------
+
+// The owner is the thread (its struct cpu), as on bare metal the kernel
+// thread is: the goroutine stays pinned from the lock to the unlock.
+static struct kthread *
+self(void)
+{
+	return (struct kthread *)&thiscpu;
+}
+
+static bool
+take(struct mutex *m, bool recursive)
+{
+	if (m->owner == self()) {
+		if (!recursive) {
+			fatalf("mutex_lock: %s already held by this thread", m->name);
+		}
+		m->depth++;
+		return true;
+	}
+	uint32_t free = 0;
+	// Acquire: pairs with the release in mutex_unlock.
+	if (__atomic_compare_exchange_n(&m->sl.locked, &free, 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+		m->owner = self();
+		m->depth = 1;
+		return true;
+	}
+	return false;
+}
+
+bool
+mutex_trylock(struct mutex *m, bool recursive)
+{
+	pin();
+	if (take(m, recursive)) {
+		return true;
+	}
+	unpin();
+	return false;
+}
+
+void
+mutex_lock(struct mutex *m, bool recursive)
+{
+	pin();
+	if (take(m, recursive)) {
+		return;
+	}
+	bool syscall = blockbegin();
+	// Mark it waited for (2); whoever unlocks a 2 wakes one waiter.
+	while (__atomic_exchange_n(&m->sl.locked, 2, __ATOMIC_ACQUIRE) != 0) {
+		futexwait(&m->sl.locked, 2, -1);
+	}
+	m->owner = self();
+	m->depth = 1;
+	blockend(syscall);
+}
+
+void
+mutex_unlock(struct mutex *m)
+{
+	if (m->owner != self()) {
+		fatalf("mutex_unlock: %s not held by this thread", m->name);
+	}
+	if (--m->depth == 0) {
+		m->owner = NULL;
+		// Release: pairs with the acquires in take and mutex_lock.
+		if (__atomic_exchange_n(&m->sl.locked, 0, __ATOMIC_RELEASE) == 2) {
+			futexwake(&m->sl.locked, 1);
+		}
+	}
+	unpin(); // one per lock call, recursive ones too
+}
+
+// ---- futex(2) ------------------------------------------------------------------
+
+// Sleep while *addr == val, at most ns nanoseconds (ns < 0: no limit).
+// Returns early on a wakeup, a signal, or a changed word: callers recheck.
+static void
+futexwait(uint32_t *addr, uint32_t val, int64_t ns)
+{
+	struct timespec ts, *tp = NULL;
+	if (ns >= 0) {
+		ts.tv_sec = ns / 1000000000;
+		ts.tv_nsec = ns % 1000000000;
+		tp = &ts;
+	}
+	syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, tp, NULL, 0);
+}
+
+static void
+futexwake(uint32_t *addr, int n)
+{
+	syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
+}

@@ -1,0 +1,32 @@
+// main.c: the hosted test program: the runtime's tests (tests/guest/'s
+// portable ones) as a Linux program linked with build/host/libhood.a. Its
+// main runs as goroutine 1 (-Wl,--wrap=main, runtime/os_linux.c).
+//
+//	build/host/test [sel]      sel as the boot option test=: all (the
+//	                           default), TestA,TestB or Prefix*
+//
+// HOOD_SHORT=1 in the environment is the short mode (Go's -short).
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#include "tests/testing.h"
+
+// The bare-metal kernel's vm_mapped, for tests that count a stack's
+// pages: on Linux, whether the page is in memory (mincore).
+bool
+vm_mapped(uint64_t va)
+{
+	unsigned char in = 0;
+	return mincore((void *)(va & ~4095ULL), 4096, &in) == 0 && (in & 1);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *s = getenv("HOOD_SHORT");
+	testing_short = s != NULL && s[0] == '1';
+	return testing_main(argc > 1 ? argv[1] : "all");
+}
