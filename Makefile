@@ -84,6 +84,7 @@ KERNEL_OBJS := \
 
 TEST_OBJS := \
 	tests/testing.o \
+	tests/match.o \
 	tests/guest/main.o \
 	tests/guest/libc_test.o \
 	tests/guest/fault_test.o \
@@ -164,7 +165,7 @@ $(B)/$(1).elf: $(B)/$(1).pass1.elf $(B)/$(1).ksyms.o
 endef
 
 BENCH_OBJS := $(addprefix $(B)/, \
-	tests/testing.o \
+	tests/match.o \
 	bench/bench.o \
 	bench/main.o \
 	bench/machine_bench.o \
@@ -225,6 +226,7 @@ HOSTCFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -I. -MMD -MP \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 HOST_TEST_SRCS := \
 	tests/testing.c \
+	tests/match.c \
 	tests/host/main.c \
 	tests/host/cmdline_test.c \
 	tests/host/ksyms_test.c \
@@ -257,7 +259,8 @@ HOSTED_RUNTIME := proc schedule runq lockosthread syscall stw sysmon traceback s
 	malloc api os_linux lock_futex
 HOSTED_LIB_OBJS := $(patsubst %,$(B)/host/lib/runtime/%.o,$(HOSTED_RUNTIME)) \
 	$(B)/host/lib/runtime/asm_amd64.o $(B)/host/lib/runtime/asyncpreempt_linux.o
-HOSTED_TEST_OBJS := $(patsubst %.c,$(B)/host/lib/%.o,tests/testing.c tests/wg.c tests/hosted/main.c \
+HOSTED_TEST_OBJS := $(patsubst %.c,$(B)/host/lib/%.o,tests/testing.c tests/match.c tests/wg.c \
+	tests/hosted/main.c \
 	tests/guest/sched_test.c tests/guest/syscall_test.c tests/guest/procresize_test.c \
 	tests/guest/traceback_test.c)
 
@@ -279,11 +282,24 @@ $(B)/host/include/hood.h: include/hood.h
 	@mkdir -p $(dir $@)
 	$(Q)cp $< $@
 
+HOSTED_BENCH_OBJS := $(patsubst %.c,$(B)/host/lib/%.o,tests/match.c tests/wg.c bench/bench.c \
+	bench/hosted/main.c bench/sched_bench.c)
+
+$(B)/host/bench: $(HOSTED_BENCH_OBJS) $(B)/host/libhood.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(HOSTCC) $(HOSTED_LDFLAGS) -o $@ $(HOSTED_BENCH_OBJS) $(B)/host/libhood.a
+
 $(B)/host/test: $(HOSTED_TEST_OBJS) $(B)/host/libhood.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(HOSTCC) $(HOSTED_LDFLAGS) -o $@ $(HOSTED_TEST_OBJS) $(B)/host/libhood.a
 
-host: $(B)/host/libhood.a $(B)/host/include/hood.h $(B)/host/test
+host: $(B)/host/libhood.a $(B)/host/include/hood.h $(B)/host/test $(B)/host/bench
+
+# The hosted build's benchmarks and their Go twins (bench/go), interleaved
+# on this machine, as one table of hood/Go ratios. Installs golang-go if Go
+# is missing.
+bench-compare: host
+	scripts/benchcompare
 
 test: all $(B)/hood.iso $(B)/host/unittest
 	scripts/runtests
@@ -306,6 +322,6 @@ test-uefi: all $(B)/hood.iso
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
-.PHONY: all clean run iso qemu-gdb test test-uefi host-test host bench bench-go format FORCE
+.PHONY: all clean run iso qemu-gdb test test-uefi host-test host bench bench-go bench-compare format FORCE
 clean:
 	rm -rf $(B)

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "bench.h"
-#include "kernel/cpu.h"
-#include "kernel/kernel.h"
+#include "include/hood.h"
+#include "runtime/os.h"
 #include "tests/testing.h"
 
 enum {
@@ -113,7 +113,7 @@ run(const struct benchmark *bm)
 		return;
 	}
 	char name[64];
-	snprintf(name, sizeof name, "%s-%d", bm->name, ncpu);
+	snprintf(name, sizeof name, "%s-%d", bm->name, runtime_gomaxprocs(0)); // Go's -N: GOMAXPROCS
 	printf("%-40s\t%10ld\t%12.1f ns/op", name, n, (double)b.elapsed / n);
 	for (int i = 0; i < b.nmetrics; i++) {
 		printf("\t%12.1f %s", b.metrics[i].value, b.metrics[i].unit);
@@ -141,7 +141,7 @@ bench_main(const char *sel)
 		order[n++] = bm;
 	}
 	qsort(order, n, sizeof order[0], cmpbench);
-	printf("goos: hood\ngoarch: amd64\ncpus: %d\n", ncpu);
+	printf("goos: hood\ngoarch: amd64\ncpus: %d\n", runtime_numcpu());
 	for (int i = 0; i < n; i++) {
 		if (testing_selected(order[i]->name, sel)) {
 			run(order[i]);

@@ -90,29 +90,6 @@ sorttests(void)
 	qsort(tests, ntests, sizeof tests[0], cmptest);
 }
 
-// Whether name is chosen by sel: "all", a comma-separated list of names,
-// each of which may end in * to match a prefix.
-bool
-testing_selected(const char *name, const char *sel)
-{
-	if (strcmp(sel, "all") == 0) {
-		return true;
-	}
-	for (const char *p = sel; *p != '\0';) {
-		const char *comma = strchr(p, ',');
-		size_t len = comma ? (size_t)(comma - p) : strlen(p);
-		if (len > 0 && p[len - 1] == '*') {
-			if (strncmp(name, p, len - 1) == 0) {
-				return true;
-			}
-		} else if (strlen(name) == len && strncmp(name, p, len) == 0) {
-			return true;
-		}
-		p += comma ? len + 1 : len;
-	}
-	return false;
-}
-
 static void
 runtest(const struct testcase *tc, bool *failed)
 {
@@ -173,13 +150,4 @@ t_logf_at(struct T *t, const char *file, int line, bool fatalnow, const char *fm
 	if (fatalnow) {
 		longjmp(fatal, 1);
 	}
-}
-
-// A qsort comparison of uint64_t values (latencies, for percentiles), for
-// tests and benchmarks alike.
-int
-testing_cmpu64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
 }
