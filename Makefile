@@ -301,7 +301,7 @@ host: $(B)/host/libhood.a $(B)/host/include/hood.h $(B)/host/test $(B)/host/benc
 bench-compare: host
 	scripts/benchcompare
 
-test: all $(B)/hood.iso $(B)/host/unittest
+test: all $(B)/hood.iso $(B)/host/unittest host
 	scripts/runtests
 
 # The benchmarks, in Go's format, under QEMU with CPUS CPUs (2 if not
