@@ -36,6 +36,7 @@ bool os_preemptm(struct m *mp);
 void os_exit(int status) __attribute__((noreturn));
 void os_intr_off(void);
 void os_procyield(void);
+void os_usleep(int64_t us);
 void os_exitthread(void) __attribute__((noreturn));
 uint64_t os_threadstacktop(void);
 const char *os_getenv(const char *name);

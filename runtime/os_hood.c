@@ -134,6 +134,17 @@ os_procyield(void)
 	cpu_pause();
 }
 
+// A short wait, spinning: shorter than any sleep the kernel's timers
+// would give.
+void
+os_usleep(int64_t us)
+{
+	uint64_t end = nanotime() + us * 1000;
+	while (nanotime() < end) {
+		cpu_pause();
+	}
+}
+
 // The running M's kernel thread ends (an M whose locked G exited).
 void
 os_exitthread(void)

@@ -160,8 +160,7 @@ os_exit(int status)
 	_exit(status);
 }
 
-void
-throw(const char *msg)
+void throw(const char *msg)
 {
 	gothrow(msg);
 }
@@ -221,8 +220,9 @@ os_newosproc(struct m *mp, int cpu, void (*fn)(void *mp))
 void
 os_setm(struct m *mp)
 {
-	stack_t ss = {.ss_sp = mmap(NULL, SigStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
-		      .ss_size = SigStackSize};
+	stack_t ss = {
+		.ss_sp = mmap(NULL, SigStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+		.ss_size = SigStackSize};
 	if (ss.ss_sp == MAP_FAILED || sigaltstack(&ss, NULL) != 0) {
 		throw("os_setm: no signal stack");
 	}
@@ -271,6 +271,12 @@ void
 os_procyield(void)
 {
 	__builtin_ia32_pause();
+}
+
+void
+os_usleep(int64_t us)
+{
+	usleep(us);
 }
 
 void
@@ -368,7 +374,8 @@ uint64_t
 os_stackregion(uint64_t *size)
 {
 	if (stackregion == 0) {
-		void *p = mmap(NULL, StackRegionSize, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		void *p = mmap(NULL, StackRegionSize, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+			       -1, 0);
 		if (p == MAP_FAILED) {
 			throw("os_stackregion: cannot reserve the goroutine stack region");
 		}
@@ -501,9 +508,10 @@ loadsyms(void)
 		for (size_t k = 0; syms != NULL && k < n; k++) {
 			int type = ELF64_ST_TYPE(s[k].st_info);
 			bool code = type == STT_FUNC || (type == STT_NOTYPE && s[k].st_shndx != SHN_UNDEF &&
-							  ELF64_ST_BIND(s[k].st_info) == STB_GLOBAL);
+							 ELF64_ST_BIND(s[k].st_info) == STB_GLOBAL);
 			if (code && s[k].st_value != 0) { // NOTYPE: assembly labels
-				syms[nsyms++] = (struct sym){s[k].st_value + bias, s[k].st_size, str + s[k].st_name};
+				syms[nsyms++] =
+					(struct sym){s[k].st_value + bias, s[k].st_size, str + s[k].st_name};
 			}
 		}
 	}

@@ -133,6 +133,14 @@ runqgrab(struct p *victim, struct g **batch, bool stealRunNextG)
 		n = n - n / 2;
 		if (n == 0) {
 			if (stealRunNextG) {
+				// The victim is about to run its runnext, most likely:
+				// give it 3 us to do so before taking it (Go's
+				// runqgrab), or a G readied by its neighbour would
+				// move between Ms at every wakeup.
+				if (__atomic_load_n(&victim->status, __ATOMIC_ACQUIRE) == Prunning &&
+				    __atomic_load_n(&victim->runnext, __ATOMIC_ACQUIRE) != NULL) {
+					os_usleep(3);
+				}
 				struct g *next = __atomic_load_n(&victim->runnext, __ATOMIC_ACQUIRE);
 				if (next != NULL &&
 				    __atomic_compare_exchange_n(&victim->runnext, &next, NULL, false,

@@ -54,7 +54,9 @@ top:;
 	bool inheritTime = false;
 	struct g *gp = NULL;
 
-	checktimers(pp, nanotime());
+	if (__atomic_load_n(&pp->timer0when, __ATOMIC_ACQUIRE) != 0) {
+		checktimers(pp, nanotime());
+	}
 	// Every 61st tick look at the global queue first, so two Gs that
 	// keep readying each other cannot starve it.
 	if (pp->schedtick % GlobalRunqPeriod == 0 && __atomic_load_n(&sched.runqsize, __ATOMIC_RELAXED) > 0) {
@@ -99,13 +101,15 @@ execute(struct g *gp, bool inheritTime)
 }
 
 // Run the due timers of every P whose first timer is due: an idle P's
-// timers would otherwise wait for a P to be taken.
+// timers would otherwise wait for a P to be taken. The clock is read only
+// if some P has a timer.
 static void
-runalltimers(int64_t now)
+runalltimers(void)
 {
+	int64_t now = 0;
 	for (int32_t i = 0; i < gomaxprocs; i++) {
 		int64_t w = __atomic_load_n(&allp[i]->timer0when, __ATOMIC_ACQUIRE);
-		if (w != 0 && w <= now) {
+		if (w != 0 && w <= (now != 0 ? now : (now = nanotime()))) {
 			checktimers(allp[i], now);
 		}
 	}
@@ -124,8 +128,7 @@ top:;
 		goto top;
 	}
 	struct p *pp = mp->p;
-	int64_t now = nanotime();
-	runalltimers(now);
+	runalltimers();
 
 	if ((gp = runqget(pp, inheritTime)) != NULL) {
 		return gp;
