@@ -125,10 +125,15 @@ os_getenv(const char *name)
 	return NULL;
 }
 
+// A goroutine stack's size in bytes from HOOD_STACK (the boot option
+// stack= of bare metal), else the runtime's default; sanitizer builds need
+// larger stacks.
 int64_t
 os_stacksize(void)
 {
-	return 0;
+	const char *v = getenv("HOOD_STACK");
+	long n = v != NULL ? atol(v) : 0;
+	return n >= 8192 && n % PageSize == 0 ? n : 0;
 }
 
 int

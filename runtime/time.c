@@ -49,7 +49,9 @@ addtimerto(struct p *pp, struct timer *t)
 		struct timer **tt = persistentalloc(cap * sizeof *tt, 8);
 		spin_lock(&pp->timerslock);
 		if (pp->timerscap < cap) {
-			memcpy(tt, pp->timers, pp->ntimers * sizeof *tt);
+			if (pp->ntimers > 0) { // memcpy from NULL is undefined, even of 0 bytes
+				memcpy(tt, pp->timers, pp->ntimers * sizeof *tt);
+			}
 			pp->timers = tt;
 			pp->timerscap = cap;
 		}
