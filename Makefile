@@ -314,6 +314,29 @@ $(B)/host/asan/test: $(ASAN_OBJS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(HOSTCC) $(HOSTED_LDFLAGS) $(ASAN_FLAGS) -o $@ $^
 
+# Fuzz targets (tests/fuzz/), clang's libFuzzer with ASan and UBSan:
+# make fuzz runs each for FUZZTIME seconds, keeping its corpus in
+# build/fuzz/corpus-NAME.
+FUZZTIME ?= 30
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -I. -Iinclude
+FUZZERS := cmdline runq
+
+$(B)/fuzz/cmdline: tests/fuzz/cmdline_fuzz.c kernel/cmdline.c
+	@mkdir -p $(dir $@)
+	$(Q)clang $(FUZZ_FLAGS) -o $@ $^
+
+$(B)/fuzz/runq: tests/fuzz/runq_fuzz.c runtime/runq.c
+	@mkdir -p $(dir $@)
+	$(Q)clang $(FUZZ_FLAGS) -o $@ $^
+
+fuzz: $(addprefix $(B)/fuzz/,$(FUZZERS))
+	@for f in $(FUZZERS); do \
+		mkdir -p $(B)/fuzz/corpus-$$f; \
+		echo "fuzz: $$f for $(FUZZTIME) s"; \
+		$(B)/fuzz/$$f -max_total_time=$(FUZZTIME) -artifact_prefix=$(B)/fuzz/$$f- \
+			$(B)/fuzz/corpus-$$f 2>&1 | tail -1 || exit 1; \
+	done
+
 test-host: $(B)/host/test
 	HOOD_SHORT=1 $(B)/host/test
 
@@ -326,7 +349,7 @@ test-asan: $(B)/host/asan/test
 bench-compare: host
 	scripts/benchcompare
 
-test: all $(B)/hood.iso $(B)/host/unittest host $(B)/host/asan/test
+test: all $(B)/hood.iso $(B)/host/unittest host $(B)/host/asan/test $(addprefix $(B)/fuzz/,$(FUZZERS))
 	scripts/runtests
 
 # The benchmarks, in Go's format, under QEMU with CPUS CPUs (2 if not
@@ -347,7 +370,7 @@ test-uefi: all $(B)/hood.iso
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
-.PHONY: all clean run iso qemu-gdb test test-uefi host-test host test-host test-asan bench bench-go \
-	bench-compare format FORCE
+.PHONY: all clean run iso qemu-gdb test test-uefi host-test host test-host test-asan fuzz bench \
+	bench-go bench-compare format FORCE
 clean:
 	rm -rf $(B)

@@ -175,6 +175,10 @@ runqsteal(struct p *pp, struct p *victim, bool stealRunNextG)
 		return NULL;
 	}
 	uint32_t t = pp->runqtail;
+	uint32_t h = __atomic_load_n(&pp->runqhead, __ATOMIC_ACQUIRE);
+	if (t - h + n - 1 >= RunqSize) {
+		throw("runqsteal: runq overflow"); // a thief's ring is nearly empty
+	}
 	for (uint32_t i = 1; i < n; i++) {
 		pp->runq[(t + i - 1) % RunqSize] = batch[i];
 	}
