@@ -76,7 +76,10 @@ spin_init(struct spinlock *l, const char *name, int rank)
 bool
 spin_holding(struct spinlock *l)
 {
-	return __atomic_load_n(&l->locked, __ATOMIC_RELAXED) && l->holder == &thiscpu;
+	// Relaxed: only this thread can have stored itself as the holder;
+	// others' stores (under the lock) just are not it.
+	return __atomic_load_n(&l->locked, __ATOMIC_RELAXED) &&
+	       __atomic_load_n(&l->holder, __ATOMIC_RELAXED) == &thiscpu;
 }
 
 void
@@ -109,7 +112,7 @@ spin_lock(struct spinlock *l)
 			}
 		}
 	}
-	l->holder = c;
+	__atomic_store_n(&l->holder, c, __ATOMIC_RELAXED); // read by spin_holding
 }
 
 void
@@ -126,7 +129,7 @@ spin_unlock(struct spinlock *l)
 	for (; i < c->nheld - 1; i++) {
 		c->held[i] = c->held[i + 1];
 	}
-	l->holder = NULL;
+	__atomic_store_n(&l->holder, NULL, __ATOMIC_RELAXED);
 	// Release: what was written under the lock is visible to the next
 	// holder's acquire.
 	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
@@ -199,10 +202,24 @@ self(void)
 	return (struct kthread *)&thiscpu;
 }
 
+// The owner is read without the lock (is it me?) and written by the
+// holder: relaxed atomics, as a spinlock's holder.
+static struct kthread *
+owner(struct mutex *m)
+{
+	return __atomic_load_n(&m->owner, __ATOMIC_RELAXED);
+}
+
+static void
+setowner(struct mutex *m, struct kthread *t)
+{
+	__atomic_store_n(&m->owner, t, __ATOMIC_RELAXED);
+}
+
 static bool
 take(struct mutex *m, bool recursive)
 {
-	if (m->owner == self()) {
+	if (owner(m) == self()) {
 		if (!recursive) {
 			fatalf("mutex_lock: %s already held by this thread", m->name);
 		}
@@ -212,7 +229,7 @@ take(struct mutex *m, bool recursive)
 	uint32_t free = 0;
 	// Acquire: pairs with the release in mutex_unlock.
 	if (__atomic_compare_exchange_n(&m->sl.locked, &free, 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
-		m->owner = self();
+		setowner(m, self());
 		m->depth = 1;
 		return true;
 	}
@@ -242,7 +259,7 @@ mutex_lock(struct mutex *m, bool recursive)
 	while (__atomic_exchange_n(&m->sl.locked, 2, __ATOMIC_ACQUIRE) != 0) {
 		futexwait(&m->sl.locked, 2, -1);
 	}
-	m->owner = self();
+	setowner(m, self());
 	m->depth = 1;
 	blockend(syscall);
 }
@@ -250,11 +267,11 @@ mutex_lock(struct mutex *m, bool recursive)
 void
 mutex_unlock(struct mutex *m)
 {
-	if (m->owner != self()) {
+	if (owner(m) != self()) {
 		fatalf("mutex_unlock: %s not held by this thread", m->name);
 	}
 	if (--m->depth == 0) {
-		m->owner = NULL;
+		setowner(m, NULL);
 		// Release: pairs with the acquires in take and mutex_lock.
 		if (__atomic_exchange_n(&m->sl.locked, 0, __ATOMIC_RELEASE) == 2) {
 			futexwake(&m->sl.locked, 1);

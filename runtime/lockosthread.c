@@ -66,7 +66,7 @@ mexit(void)
 {
 	struct m *mp = getm();
 	handoffp(releasep());
-	mp->exited = true;
+	__atomic_store_n(&mp->exited, true, __ATOMIC_RELEASE); // others read it
 	if (mp != &m0) {
 		os_exitthread();
 	}

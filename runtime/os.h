@@ -33,6 +33,13 @@ struct g *os_getg(void);
 void os_setm(struct m *mp);
 uint64_t nanotime(void);
 bool os_preemptm(struct m *mp);
+// Whether os_preemptm can stop a goroutine at any instruction (not in a
+// ThreadSanitizer build of the hosted port, where it does nothing).
+bool os_asyncpreempt(void);
+// Whether goroutine stacks grow by faults, page by page (stack.c tracks
+// their mapped pages then): not in a ThreadSanitizer build of the hosted
+// port, whose stacks are usable from the start.
+bool os_faultstacks(void);
 void os_exit(int status) __attribute__((noreturn));
 void os_intr_off(void);
 void os_procyield(void);

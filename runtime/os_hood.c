@@ -153,6 +153,18 @@ os_exitthread(void)
 }
 
 bool
+os_asyncpreempt(void)
+{
+	return true;
+}
+
+bool
+os_faultstacks(void)
+{
+	return true;
+}
+
+bool
 os_preemptm(struct m *mp)
 {
 	return kthread_poke((struct kthread *)mp->thread);

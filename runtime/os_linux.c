@@ -40,11 +40,23 @@
 #include "runtime/os_linux.h"
 #include "runtime/runtime.h"
 
+// Under ThreadSanitizer, signal handlers run only outside its own code:
+// a stack page that faults inside it (its pthread_create, say) would never
+// be opened. So there the stacks are readable and writable from the start
+// (Linux still commits pages only when touched), without guard pages.
+// Its shadow memory also limits the region to 64 GiB.
+#ifdef __SANITIZE_THREAD__
+enum { StackProt = PROT_READ | PROT_WRITE };
+#define StackRegionSize (64ULL << 30)
+#else
+enum { StackProt = PROT_NONE };
+#define StackRegionSize (1ULL << 40) // 1 TiB of goroutine stacks: a million of 1 MiB
+#endif
+
 enum {
 	PageSize = 4096,
 	SigStackSize = 64 << 10,
-	StackRegionSize = 1ULL << 40, // 1 TiB of goroutine stacks: a million of 1 MiB
-	RedZone = 128,                // below rsp, the SysV ABI's leaf scratch
+	RedZone = 128, // below rsp, the SysV ABI's leaf scratch
 };
 
 static int mainargc;
@@ -299,10 +311,30 @@ os_preempthook(void (*fn)(void))
 	onsignal(SIGURG, sigurg);
 }
 
+// ThreadSanitizer runs a signal's handler later, at a point of its own
+// choosing, with the context of the signal's arrival: a call injected
+// there would land on a stack that has moved on. So a TSan build does not
+// preempt: goroutines yield where they call the scheduler.
+bool
+os_asyncpreempt(void)
+{
+#ifdef __SANITIZE_THREAD__
+	return false;
+#else
+	return true;
+#endif
+}
+
+bool
+os_faultstacks(void)
+{
+	return StackProt == PROT_NONE;
+}
+
 bool
 os_preemptm(struct m *mp)
 {
-	return pthread_kill((pthread_t)mp->thread, SIGURG) == 0;
+	return os_asyncpreempt() && pthread_kill((pthread_t)mp->thread, SIGURG) == 0;
 }
 
 // SIGURG: if the goroutine may be preempted here, make it call
@@ -379,7 +411,7 @@ uint64_t
 os_stackregion(uint64_t *size)
 {
 	if (stackregion == 0) {
-		void *p = mmap(NULL, StackRegionSize, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		void *p = mmap(NULL, StackRegionSize, StackProt, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
 			       -1, 0);
 		if (p == MAP_FAILED) {
 			throw("os_stackregion: cannot reserve the goroutine stack region");
@@ -404,7 +436,7 @@ void
 os_unmapstack(uint64_t va, uint64_t size)
 {
 	madvise((void *)va, size, MADV_DONTNEED);
-	mprotect((void *)va, size, PROT_NONE);
+	mprotect((void *)va, size, StackProt);
 }
 
 void

@@ -336,12 +336,13 @@ malg(void)
 static struct g *
 gfget(struct p *pp)
 {
-	if (pp->gfree == NULL && sched.gfree != NULL) {
+	// A peek without the lock (relaxed): worth taking it?
+	if (pp->gfree == NULL && __atomic_load_n(&sched.ngfree, __ATOMIC_RELAXED) > 0) {
 		spin_lock(&sched.lock);
 		while (pp->gfreecnt < 32 && sched.gfree != NULL) {
 			struct g *gp = sched.gfree;
 			sched.gfree = gp->schedlink;
-			sched.ngfree--;
+			__atomic_store_n(&sched.ngfree, sched.ngfree - 1, __ATOMIC_RELAXED);
 			gp->schedlink = pp->gfree;
 			pp->gfree = gp;
 			pp->gfreecnt++;
@@ -371,7 +372,7 @@ gfput(struct p *pp, struct g *gp)
 			pp->gfreecnt--;
 			g1->schedlink = sched.gfree;
 			sched.gfree = g1;
-			sched.ngfree++;
+			__atomic_store_n(&sched.ngfree, sched.ngfree + 1, __ATOMIC_RELAXED);
 		}
 		spin_unlock(&sched.lock);
 	}
@@ -428,7 +429,7 @@ newproc1(void *argp)
 	newg->startfn = fn;
 	newg->startarg = arg;
 	os_libcstate_reset(newg->libc);
-	newg->preempt = false;
+	__atomic_store_n(&newg->preempt, false, __ATOMIC_RELAXED);
 	newg->waitreason = waitReasonZero;
 
 	if (pp->goidcache == pp->goidcacheend) {
@@ -460,7 +461,7 @@ void
 dropg(struct m *mp)
 {
 	mp->curg->m = NULL;
-	mp->curg = NULL;
+	__atomic_store_n(&mp->curg, NULL, __ATOMIC_RELAXED); // sysmon reads it
 }
 
 static void
@@ -562,7 +563,7 @@ goexit0(struct g *gp)
 	dropg(mp);
 	mp->locks--;
 	gp->waitreason = waitReasonZero;
-	gp->preempt = false;
+	__atomic_store_n(&gp->preempt, false, __ATOMIC_RELAXED);
 	struct m *locked = gp->lockedm;
 	gp->lockedm = NULL;
 	gfput(mp->p, gp);

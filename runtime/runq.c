@@ -10,6 +10,11 @@
 //	with release, so a slot is never taken twice; the owner load-acquires
 //	it before reusing slots.
 //	runnext is swapped by CAS by the owner (put, get) and thieves.
+//	The slots themselves are read and written with relaxed atomics: a
+//	thief may read a slot while the owner reuses it, and then its CAS on
+//	runqhead fails and it reads again (Go relies on the same race being
+//	harmless; in C it must be atomic to be defined, and ThreadSanitizer
+//	checks it).
 
 #include "runtime/runtime.h"
 
@@ -55,7 +60,7 @@ runqput(struct p *pp, struct g *gp, bool next)
 		uint32_t h = __atomic_load_n(&pp->runqhead, __ATOMIC_ACQUIRE); // pairs with thieves' CAS
 		uint32_t t = pp->runqtail;
 		if (t - h < RunqSize) {
-			pp->runq[t % RunqSize] = gp;
+			__atomic_store_n(&pp->runq[t % RunqSize], gp, __ATOMIC_RELAXED);
 			// Release: the slot is written before thieves see the tail.
 			__atomic_store_n(&pp->runqtail, t + 1, __ATOMIC_RELEASE);
 			return;
@@ -77,7 +82,7 @@ runqputslow(struct p *pp, struct g *gp, uint32_t h, uint32_t t)
 		throw("runqputslow: queue is not full");
 	}
 	for (uint32_t i = 0; i < N; i++) {
-		batch[i] = pp->runq[(h + i) % RunqSize];
+		batch[i] = __atomic_load_n(&pp->runq[(h + i) % RunqSize], __ATOMIC_RELAXED);
 	}
 	// Release: pairs with the acquire loads of runqhead.
 	if (!__atomic_compare_exchange_n(&pp->runqhead, &h, h + N, false, __ATOMIC_RELEASE,
@@ -110,7 +115,7 @@ runqget(struct p *pp, bool *inheritTime)
 		if (t == h) {
 			return NULL;
 		}
-		struct g *gp = pp->runq[h % RunqSize];
+		struct g *gp = __atomic_load_n(&pp->runq[h % RunqSize], __ATOMIC_RELAXED);
 		// Release: the slot is read before it can be reused.
 		if (__atomic_compare_exchange_n(&pp->runqhead, &h, h + 1, false, __ATOMIC_RELEASE,
 						__ATOMIC_RELAXED)) {
@@ -155,7 +160,7 @@ runqgrab(struct p *victim, struct g **batch, bool stealRunNextG)
 			continue; // read h and t inconsistently: retry
 		}
 		for (uint32_t i = 0; i < n; i++) {
-			batch[i] = victim->runq[(h + i) % RunqSize];
+			batch[i] = __atomic_load_n(&victim->runq[(h + i) % RunqSize], __ATOMIC_RELAXED);
 		}
 		if (__atomic_compare_exchange_n(&victim->runqhead, &h, h + n, false, __ATOMIC_RELEASE,
 						__ATOMIC_RELAXED)) {
@@ -180,7 +185,7 @@ runqsteal(struct p *pp, struct p *victim, bool stealRunNextG)
 		throw("runqsteal: runq overflow"); // a thief's ring is nearly empty
 	}
 	for (uint32_t i = 1; i < n; i++) {
-		pp->runq[(t + i - 1) % RunqSize] = batch[i];
+		__atomic_store_n(&pp->runq[(t + i - 1) % RunqSize], batch[i], __ATOMIC_RELAXED);
 	}
 	// Release: the slots are written before thieves see the tail. Our
 	// ring was empty (we are stealing), so the batch fits.
@@ -217,14 +222,15 @@ globrunqputhead(struct g *gp)
 
 // A G from the global queue, and a fair share more for pp's ring:
 // runqsize/gomaxprocs + 1, at most max (if > 0) and half a ring. Caller
-// holds sched.lock.
+// holds sched.lock, and pp's ring is empty (it found nothing there): the
+// rest must fit without runqputslow, which takes sched.lock.
 struct g *
 globrunqget(struct p *pp, int32_t max)
 {
 	if (sched.runqsize == 0) {
 		return NULL;
 	}
-	int32_t n = sched.runqsize / gomaxprocs + 1;
+	int32_t n = sched.runqsize / loadgomaxprocs() + 1;
 	if (n > sched.runqsize) {
 		n = sched.runqsize;
 	}
@@ -233,6 +239,9 @@ globrunqget(struct p *pp, int32_t max)
 	}
 	if (n > RunqSize / 2) {
 		n = RunqSize / 2;
+	}
+	if (runqlen(pp) + n - 1 > RunqSize) {
+		throw("globrunqget: no room in the P's ring");
 	}
 	__atomic_store_n(&sched.runqsize, sched.runqsize - n, __ATOMIC_RELAXED);
 	struct g *gp = sched.runqhead;

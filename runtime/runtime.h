@@ -140,7 +140,7 @@ struct g {
 
 struct m {
 	struct g *g0;    // the scheduler's context: this kernel thread's stack
-	struct g *curg;  // the G running on this M, or NULL
+	struct g *curg;  // Atomic (relaxed: sysmon peeks): the G running on this M, or NULL
 	struct g *cur;   // what runs now: curg, or g0 in the scheduler
 	struct p *p;     // the P held, or NULL
 	struct p *nextp; // the P to take when started
@@ -158,16 +158,16 @@ struct m {
 	struct g *lockedg;      // LockOSThread: the only G this M runs
 	uint32_t lockedExt;     // LockOSThread calls not yet undone
 	uint32_t lockedInt;     // the runtime's own locks to the M (exitsyscall)
-	bool exited;            // its locked G exited: its thread ended, or (m0) parks for good
+	bool exited;            // Atomic: its locked G exited: its thread ended, or (m0) parks for good
 };
 
 struct p {
 	int32_t id;
 	uint32_t status;      // Atomic: P status
 	struct p *link;       // sched.pidle
-	uint32_t schedtick;   // incremented on every scheduler call
-	uint32_t syscalltick; // incremented on every return from a syscall
-	struct m *m;          // back-link to the M holding it
+	uint32_t schedtick;   // Atomic: incremented on every scheduler call, by the owner
+	uint32_t syscalltick; // Atomic: incremented on every return from a syscall
+	struct m *m;          // Atomic (relaxed: sysmon peeks): the M holding it
 
 	// The local run queue: a lock-free ring of RunqSize written only by
 	// the owning M (runqput advances tail) and read by thieves too (CAS
@@ -201,8 +201,8 @@ struct schedt {
 	struct g *runqhead, *runqtail; // the global run queue
 	int32_t runqsize;
 	struct g *gfree; // dead Gs from Ps with too many
-	int32_t ngfree;
-	bool sysmonwait; // sysmon sleeps on sysmonnote until a P runs
+	int32_t ngfree;  // and Atomic: gfget peeks at it without the lock
+	bool sysmonwait; // and Atomic (acquirep peeks): sysmon sleeps on sysmonnote until a P runs
 	struct note sysmonnote;
 	int32_t stopwait;     // Ps that stopTheWorld still waits for
 	struct note stopnote; // woken when stopwait reaches 0
@@ -215,7 +215,15 @@ struct schedt {
 
 extern struct schedt sched;
 extern struct p *allp[MaxGomaxprocs];
-extern int32_t gomaxprocs;
+extern int32_t gomaxprocs; // Atomic: stored by procresize (the world stopped)
+
+// gomaxprocs for readers that run while procresize may change it (sysmon,
+// idle Ms): a relaxed load. A stale count is safe: Ps are never freed.
+static inline int32_t
+loadgomaxprocs(void)
+{
+	return __atomic_load_n(&gomaxprocs, __ATOMIC_RELAXED);
+}
 extern struct m *allm;
 extern struct m m0;
 extern bool mainStarted;
@@ -226,7 +234,7 @@ extern struct g *allgs; // Protected by allglock; prepended to, never shortened
 struct dbgvars {
 	int32_t schedtrace;  // ms between SCHED lines, 0 for none
 	int32_t scheddetail; // more lines per SCHED
-	int32_t scavenge;    // 1: sysmon gives back stack pages every 10 ms, not 2.5 min
+	int32_t scavenge;    // Atomic (a test sets it): 1, sysmon's scavenger every 10 ms
 };
 extern struct dbgvars debug;
 
@@ -316,7 +324,7 @@ void *persistentalloc(uint64_t size, uint64_t align);
 void stackinit(void);
 bool stackalloc(struct g *gp);
 void stacktrim(struct g *gp);
-void shrinkstack(struct g *gp);
+void shrinkstack(struct g *gp, int64_t parkedby);
 uint64_t stacksize(void);
 
 // time.c

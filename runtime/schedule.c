@@ -85,12 +85,13 @@ void
 execute(struct g *gp, bool inheritTime)
 {
 	struct m *mp = getm();
-	mp->curg = gp;
+	__atomic_store_n(&mp->curg, gp, __ATOMIC_RELAXED); // sysmon reads it (preemptone)
 	gp->m = mp;
 	casgstatus(gp, Grunnable, Grunning);
 	__atomic_store_n(&gp->preempt, false, __ATOMIC_RELAXED); // a stale request
 	if (!inheritTime) {
-		mp->p->schedtick++;
+		// Relaxed: only the P's owner writes it; sysmon reads it (retake).
+		__atomic_store_n(&mp->p->schedtick, mp->p->schedtick + 1, __ATOMIC_RELAXED);
 	}
 	// From here until gogo has switched stacks, a preemption would see
 	// gp as running and save g0's context as gp's: interrupts off, and
@@ -107,7 +108,7 @@ static void
 runalltimers(void)
 {
 	int64_t now = 0;
-	for (int32_t i = 0; i < gomaxprocs; i++) {
+	for (int32_t i = 0; i < loadgomaxprocs(); i++) {
 		int64_t w = __atomic_load_n(&allp[i]->timer0when, __ATOMIC_ACQUIRE);
 		if (w != 0 && w <= (now != 0 ? now : (now = nanotime()))) {
 			checktimers(allp[i], now);
@@ -144,7 +145,7 @@ top:;
 	}
 
 	// Steal, unless half the busy Ps already have a spinning M looking.
-	int32_t procs = gomaxprocs;
+	int32_t procs = loadgomaxprocs();
 	uint32_t npidle = __atomic_load_n(&sched.npidle, __ATOMIC_ACQUIRE);
 	if (mp->spinning || 2 * __atomic_load_n(&sched.nmspinning, __ATOMIC_ACQUIRE) < procs - npidle) {
 		if (!mp->spinning) {
@@ -343,17 +344,17 @@ void
 acquirep(struct p *pp)
 {
 	struct m *mp = getm();
-	if (mp->p != NULL || pp->m != NULL || pp->status != Pidle) {
+	if (mp->p != NULL || pp->m != NULL || __atomic_load_n(&pp->status, __ATOMIC_ACQUIRE) != Pidle) {
 		fatalf("acquirep: p %d is not idle, or m %ld holds one", pp->id, mp->id);
 	}
 	mp->p = pp;
-	pp->m = mp;
+	__atomic_store_n(&pp->m, mp, __ATOMIC_RELAXED); // sysmon reads it
 	__atomic_store_n(&pp->status, Prunning, __ATOMIC_RELEASE);
 	// sysmon sleeps while every P is idle; wake it now one runs.
 	if (__atomic_load_n(&sched.sysmonwait, __ATOMIC_ACQUIRE)) {
 		spin_lock(&sched.lock);
 		if (sched.sysmonwait) {
-			sched.sysmonwait = false;
+			__atomic_store_n(&sched.sysmonwait, false, __ATOMIC_RELAXED);
 			notewakeup(&sched.sysmonnote);
 		}
 		spin_unlock(&sched.lock);
@@ -365,11 +366,11 @@ releasep(void)
 {
 	struct m *mp = getm();
 	struct p *pp = mp->p;
-	if (pp == NULL || pp->m != mp || pp->status != Prunning) {
+	if (pp == NULL || pp->m != mp || __atomic_load_n(&pp->status, __ATOMIC_ACQUIRE) != Prunning) {
 		throw("releasep: invalid p state");
 	}
 	mp->p = NULL;
-	pp->m = NULL;
+	__atomic_store_n(&pp->m, NULL, __ATOMIC_RELAXED);
 	__atomic_store_n(&pp->status, Pidle, __ATOMIC_RELEASE);
 	return pp;
 }
@@ -419,13 +420,14 @@ mget(void)
 void
 handoffp(struct p *pp)
 {
-	if (!runqempty(pp) || __atomic_load_n(&sched.runqsize, __ATOMIC_ACQUIRE) > 0 || pp->timer0when != 0) {
+	if (!runqempty(pp) || __atomic_load_n(&sched.runqsize, __ATOMIC_ACQUIRE) > 0 ||
+	    __atomic_load_n(&pp->timer0when, __ATOMIC_ACQUIRE) != 0) {
 		startm(pp, false);
 		return;
 	}
 	spin_lock(&sched.lock);
 	if (sched.gcwaiting) {
-		pp->status = Pgcstop;
+		__atomic_store_n(&pp->status, Pgcstop, __ATOMIC_RELEASE);
 		if (--sched.stopwait == 0) {
 			notewakeup(&sched.stopnote);
 		}

@@ -82,19 +82,21 @@ stacktrim(struct g *gp)
 	}
 }
 
-// gp is parked: give back its stack's pages below the page of its stack
-// pointer and the one under it (nothing below the stack pointer is live:
-// hood's C has no red zone). The scan bit keeps gp from running
-// meanwhile (casgstatus waits). A G that is not parked is left alone.
-// Runs on an M's own stack, holding no lock.
+// gp is parked, since before parkedby (a nanotime): give back its
+// stack's pages below the page of its stack pointer and the one under it
+// (nothing below the stack pointer is live: hood's C has no red zone).
+// The scan bit keeps gp from running meanwhile (casgstatus waits), and
+// makes its waitsince and stack pointer safe to read. A G that is not
+// parked, or not for so long, is left alone. Runs on an M's own stack,
+// holding no lock.
 void
-shrinkstack(struct g *gp)
+shrinkstack(struct g *gp, int64_t parkedby)
 {
 	if (!castogscanstatus(gp, Gwaiting)) {
 		return;
 	}
 	uint64_t keep = (gp->sched.sp & ~(uint64_t)(PageSize - 1)) - PageSize;
-	if (keep > gp->stacklo && gp->stackmapped < keep) {
+	if (gp->waitsince <= parkedby && keep > gp->stacklo && gp->stackmapped < keep) {
 		os_unmapstack(gp->stackmapped, keep - gp->stackmapped);
 		gp->stackmapped = keep;
 	}

@@ -54,8 +54,10 @@ preemptall(void)
 bool
 preemptone(struct p *pp)
 {
-	struct m *mp = pp->m;
-	struct g *gp = mp != NULL ? mp->curg : NULL;
+	// Relaxed loads: the M and G may change meanwhile (Ms and Gs are
+	// never freed); a stale request is cleared by execute.
+	struct m *mp = __atomic_load_n(&pp->m, __ATOMIC_RELAXED);
+	struct g *gp = mp != NULL ? __atomic_load_n(&mp->curg, __ATOMIC_RELAXED) : NULL;
 	if (gp == NULL || mp == getm()) {
 		return false;
 	}
@@ -72,20 +74,21 @@ stopTheWorldWithSema(void *arg)
 	sched.stopwait = gomaxprocs;
 	__atomic_store_n(&sched.gcwaiting, true, __ATOMIC_SEQ_CST); // pairs with entersyscall
 	preemptall();
-	mp->p->status = Pgcstop; // ours: this M goes on, alone
+	__atomic_store_n(&mp->p->status, Pgcstop, __ATOMIC_RELEASE); // ours: this M goes on, alone
 	sched.stopwait--;
 	for (int32_t i = 0; i < gomaxprocs; i++) {
 		struct p *pp = allp[i];
 		uint32_t s = Psyscall;
 		if (__atomic_compare_exchange_n(&pp->status, &s, Pgcstop, false, __ATOMIC_SEQ_CST,
 						__ATOMIC_RELAXED)) {
-			pp->syscalltick++;
+			__atomic_store_n(&pp->syscalltick, pp->syscalltick + 1,
+					 __ATOMIC_RELAXED); // sysmon reads it
 			sched.stopwait--;
 		}
 	}
 	struct p *pp;
 	while ((pp = pidleget()) != NULL) {
-		pp->status = Pgcstop;
+		__atomic_store_n(&pp->status, Pgcstop, __ATOMIC_RELEASE);
 		sched.stopwait--;
 	}
 	bool wait = sched.stopwait > 0;
@@ -100,7 +103,7 @@ stopTheWorldWithSema(void *arg)
 		throw("stopTheWorld: not stopped");
 	}
 	for (int32_t i = 0; i < gomaxprocs; i++) {
-		if (allp[i]->status != Pgcstop) {
+		if (__atomic_load_n(&allp[i]->status, __ATOMIC_ACQUIRE) != Pgcstop) {
 			throw("stopTheWorld: not stopped");
 		}
 	}
@@ -115,7 +118,7 @@ startTheWorldWithSema(void *arg)
 	spin_lock(&sched.lock);
 	__atomic_store_n(&sched.gcwaiting, false, __ATOMIC_SEQ_CST);
 	if (sched.sysmonwait) {
-		sched.sysmonwait = false;
+		__atomic_store_n(&sched.sysmonwait, false, __ATOMIC_RELAXED);
 		notewakeup(&sched.sysmonnote);
 	}
 	spin_unlock(&sched.lock);
@@ -123,7 +126,7 @@ startTheWorldWithSema(void *arg)
 		struct p *pp = runnable;
 		runnable = pp->link;
 		struct m *mp = pp->m;
-		pp->m = NULL;
+		__atomic_store_n(&pp->m, NULL, __ATOMIC_RELAXED);
 		if (mp != NULL) {
 			mp->nextp = pp;
 			notewakeup(&mp->park);
@@ -145,7 +148,7 @@ gcstopm(void)
 	}
 	struct p *pp = releasep();
 	spin_lock(&sched.lock);
-	pp->status = Pgcstop;
+	__atomic_store_n(&pp->status, Pgcstop, __ATOMIC_RELEASE);
 	if (--sched.stopwait == 0) {
 		notewakeup(&sched.stopnote);
 	}
@@ -187,11 +190,11 @@ procresize(int32_t nprocs)
 		if (allp[i] == NULL) {
 			struct p *pp = persistentalloc(sizeof *pp, 64);
 			pp->id = i;
-			pp->status = Pdead;
+			__atomic_store_n(&pp->status, Pdead, __ATOMIC_RELEASE);
 			spin_init(&pp->timerslock, "timers", LOCK_TIMERS);
 			allp[i] = pp;
 		}
-		allp[i]->status = Pgcstop;
+		__atomic_store_n(&allp[i]->status, Pgcstop, __ATOMIC_RELEASE);
 	}
 	struct m *mp = getm();
 	struct p *keep = mp->p != NULL && mp->p->id < nprocs ? mp->p : allp[0];
@@ -215,10 +218,10 @@ procresize(int32_t nprocs)
 			pp->gfree = gp->schedlink;
 			gp->schedlink = sched.gfree;
 			sched.gfree = gp;
-			sched.ngfree++;
+			__atomic_store_n(&sched.ngfree, sched.ngfree + 1, __ATOMIC_RELAXED);
 		}
 		pp->gfreecnt = 0;
-		pp->status = Pdead;
+		__atomic_store_n(&pp->status, Pdead, __ATOMIC_RELEASE);
 		spin_unlock(&sched.lock);
 		movetimers(keep, pp);
 	}
@@ -226,13 +229,13 @@ procresize(int32_t nprocs)
 	__atomic_store_n(&gomaxprocs, nprocs, __ATOMIC_RELEASE);
 
 	if (mp->p == keep) {
-		keep->status = Prunning;
+		__atomic_store_n(&keep->status, Prunning, __ATOMIC_RELEASE);
 	} else {
 		if (mp->p != NULL) {
-			mp->p->m = NULL;
+			__atomic_store_n(&mp->p->m, NULL, __ATOMIC_RELAXED);
 			mp->p = NULL;
 		}
-		keep->status = Pidle;
+		__atomic_store_n(&keep->status, Pidle, __ATOMIC_RELEASE);
 		acquirep(keep);
 	}
 	struct p *runnable = NULL;
@@ -242,11 +245,11 @@ procresize(int32_t nprocs)
 		if (pp == keep) {
 			continue;
 		}
-		pp->status = Pidle;
+		__atomic_store_n(&pp->status, Pidle, __ATOMIC_RELEASE);
 		if (runqempty(pp)) {
 			pidleput(pp);
 		} else {
-			pp->m = mget();
+			__atomic_store_n(&pp->m, mget(), __ATOMIC_RELAXED);
 			pp->link = runnable;
 			runnable = pp;
 		}

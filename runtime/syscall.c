@@ -32,7 +32,7 @@ entersyscall(void)
 	gp->syscallbp = hook[0];
 	casgstatus(gp, Grunning, Gsyscall);
 	struct p *pp = mp->p;
-	pp->m = NULL;
+	__atomic_store_n(&pp->m, NULL, __ATOMIC_RELAXED); // sysmon reads it
 	mp->p = NULL;
 	mp->oldp = pp;
 	// Seq_cst store, then seq_cst load of gcwaiting: pairs with
@@ -74,8 +74,8 @@ exitsyscall(void)
 	if (pp != NULL && __atomic_compare_exchange_n(&pp->status, &s, Prunning, false, __ATOMIC_ACQ_REL,
 						      __ATOMIC_RELAXED)) {
 		mp->p = pp;
-		pp->m = mp;
-		pp->syscalltick++;
+		__atomic_store_n(&pp->m, mp, __ATOMIC_RELAXED);
+		__atomic_store_n(&pp->syscalltick, pp->syscalltick + 1, __ATOMIC_RELAXED); // sysmon reads it
 		casgstatus(gp, Gsyscall, Grunning);
 		mp->locks--;
 		return;

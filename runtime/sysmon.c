@@ -14,10 +14,11 @@
 void
 checkdead(void)
 {
-	if (__atomic_load_n(&sched.npidle, __ATOMIC_ACQUIRE) != (uint32_t)gomaxprocs || sched.runqsize > 0) {
+	if (__atomic_load_n(&sched.npidle, __ATOMIC_ACQUIRE) != (uint32_t)loadgomaxprocs() ||
+	    sched.runqsize > 0) {
 		return;
 	}
-	for (int32_t i = 0; i < gomaxprocs; i++) {
+	for (int32_t i = 0; i < loadgomaxprocs(); i++) {
 		if (!runqempty(allp[i])) {
 			return;
 		}
@@ -58,7 +59,7 @@ static int
 retake(int64_t now)
 {
 	int n = 0;
-	for (int32_t i = 0; i < gomaxprocs; i++) {
+	for (int32_t i = 0; i < loadgomaxprocs(); i++) {
 		struct p *pp = allp[i];
 		uint32_t s = __atomic_load_n(&pp->status, __ATOMIC_ACQUIRE);
 		if (s == Psyscall) {
@@ -81,7 +82,8 @@ retake(int64_t now)
 			// exitsyscall's CAS; whoever wins has the P.
 			if (__atomic_compare_exchange_n(&pp->status, &s, Pidle, false, __ATOMIC_ACQ_REL,
 							__ATOMIC_RELAXED)) {
-				pp->syscalltick++;
+				__atomic_store_n(&pp->syscalltick, pp->syscalltick + 1,
+						 __ATOMIC_RELAXED); // sysmon reads it
 				handoffp(pp);
 				n++;
 			}
@@ -110,17 +112,18 @@ enum {
 static int64_t
 scavengeperiod(void)
 {
-	return debug.scavenge > 0 ? 10 * 1000 * 1000 : ScavengePeriod;
+	return __atomic_load_n(&debug.scavenge, __ATOMIC_RELAXED) > 0 ? 10 * 1000 * 1000 : ScavengePeriod;
 }
 
 static void
 scavengestacks(int64_t now)
 {
-	int64_t limit = debug.scavenge > 0 ? 20 * 1000 * 1000 : ScavengeLimit;
+	int64_t limit =
+		__atomic_load_n(&debug.scavenge, __ATOMIC_RELAXED) > 0 ? 20 * 1000 * 1000 : ScavengeLimit;
 	// Acquire: pairs with allgadd's release; Gs are never removed.
 	for (struct g *gp = __atomic_load_n(&allgs, __ATOMIC_ACQUIRE); gp != NULL; gp = gp->alllink) {
-		if (readgstatus(gp) == Gwaiting && now - gp->waitsince >= limit) {
-			shrinkstack(gp);
+		if (readgstatus(gp) == Gwaiting) {
+			shrinkstack(gp, now - limit);
 		}
 	}
 }
@@ -149,17 +152,17 @@ sysmon(void)
 		int64_t now = nanotime();
 		if (debug.schedtrace <= 0 &&
 		    (__atomic_load_n(&sched.gcwaiting, __ATOMIC_ACQUIRE) ||
-		     __atomic_load_n(&sched.npidle, __ATOMIC_ACQUIRE) == (uint32_t)gomaxprocs)) {
+		     __atomic_load_n(&sched.npidle, __ATOMIC_ACQUIRE) == (uint32_t)loadgomaxprocs())) {
 			spin_lock(&sched.lock);
-			if (sched.gcwaiting || sched.npidle == (uint32_t)gomaxprocs) {
+			if (sched.gcwaiting || sched.npidle == (uint32_t)loadgomaxprocs()) {
 				// Nothing to watch: sleep until a P runs (acquirep and
 				// startTheWorld wake us) or the scavenger is due.
-				sched.sysmonwait = true;
+				__atomic_store_n(&sched.sysmonwait, true, __ATOMIC_RELAXED);
 				spin_unlock(&sched.lock);
 				int64_t wait = lastscavenge + scavengeperiod() - now;
 				notetsleep(&sched.sysmonnote, wait > 0 ? wait : 0);
 				spin_lock(&sched.lock);
-				sched.sysmonwait = false;
+				__atomic_store_n(&sched.sysmonwait, false, __ATOMIC_RELAXED);
 				noteclear(&sched.sysmonnote);
 				spin_unlock(&sched.lock);
 				idle = 0;
@@ -193,16 +196,17 @@ schedtrace(bool detailed)
 	int n = snprintf(line, sizeof line,
 			 "SCHED %ldms: gomaxprocs=%d idleprocs=%u threads=%d spinningthreads=%u "
 			 "idlethreads=%d runqueue=%d [",
-			 now / 1000000, gomaxprocs, __atomic_load_n(&sched.npidle, __ATOMIC_RELAXED), mcount,
-			 __atomic_load_n(&sched.nmspinning, __ATOMIC_RELAXED), sched.nmidle, sched.runqsize);
-	for (int32_t i = 0; i < gomaxprocs && n < (int)sizeof line - 16; i++) {
+			 now / 1000000, loadgomaxprocs(), __atomic_load_n(&sched.npidle, __ATOMIC_RELAXED),
+			 mcount, __atomic_load_n(&sched.nmspinning, __ATOMIC_RELAXED), sched.nmidle,
+			 sched.runqsize);
+	for (int32_t i = 0; i < loadgomaxprocs() && n < (int)sizeof line - 16; i++) {
 		n += snprintf(line + n, sizeof line - n, i == 0 ? "%u" : " %u", runqlen(allp[i]));
 	}
 	os_print("%s]\n", line);
 	if (!detailed) {
 		return;
 	}
-	for (int32_t i = 0; i < gomaxprocs; i++) {
+	for (int32_t i = 0; i < loadgomaxprocs(); i++) {
 		struct p *pp = allp[i];
 		struct m *mp = pp->m;
 		os_print("  P%d: status=%u schedtick=%u m=%ld runqsize=%u gfreecnt=%d\n", i, pp->status,

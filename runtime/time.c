@@ -145,7 +145,7 @@ int64_t
 nexttimer(void)
 {
 	int64_t next = 0;
-	for (int32_t i = 0; i < gomaxprocs; i++) {
+	for (int32_t i = 0; i < loadgomaxprocs(); i++) {
 		int64_t w = __atomic_load_n(&allp[i]->timer0when, __ATOMIC_ACQUIRE);
 		if (w != 0 && (next == 0 || w < next)) {
 			next = w;

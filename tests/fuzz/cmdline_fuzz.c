@@ -30,8 +30,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	if (a.gomaxprocs < 0 || a.gomaxprocs > 1024 || a.ngodebug < 0 || a.ngodebug > CMDLINE_MAXDEBUG ||
-	    (a.stacksize != 0 && (a.stacksize < 8192 || a.stacksize % 4096 != 0)) ||
-	    a.nunknown < 0 || a.nunknown > CMDLINE_MAXUNKNOWN) {
+	    (a.stacksize != 0 && (a.stacksize < 8192 || a.stacksize % 4096 != 0)) || a.nunknown < 0 ||
+	    a.nunknown > CMDLINE_MAXUNKNOWN) {
 		abort();
 	}
 	return 0;

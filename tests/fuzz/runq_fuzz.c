@@ -36,8 +36,7 @@ os_usleep(int64_t us)
 	(void)us;
 }
 
-void
-throw(const char *msg)
+void throw(const char *msg)
 {
 	fprintf(stderr, "fatal error: %s\n", msg);
 	abort();
@@ -94,7 +93,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			break;
 		case 4:
-			if (sched.runqsize > 0) {
+			// As schedule and findrunnable do: with an empty ring.
+			if (sched.runqsize > 0 && runqlen(pp) == 0) {
 				taken(globrunqget(pp, (data[i] >> 3) % 4));
 			}
 			break;

@@ -162,6 +162,10 @@ spinforever(void *arg)
 
 TEST(TestLoopWithoutCallsIsPreempted)
 {
+	if (!os_asyncpreempt()) {
+		t_logf(t, "needs preemption at any instruction, which this build lacks");
+		return;
+	}
 	stopspin = false;
 	for (int i = 0; i < gomaxprocs; i++) {
 		go(spinforever, NULL);
@@ -247,6 +251,10 @@ deepthenexit(void *arg)
 
 TEST(TestDeadGoroutineGivesStackBack)
 {
+	if (!os_faultstacks()) {
+		t_logf(t, "needs stacks that grow by faults, which this build lacks");
+		return;
+	}
 	struct g *gp = NULL;
 	wg_add(&deepwg, 1);
 	go(deepthenexit, &gp);
@@ -306,12 +314,16 @@ parkdeep(void *arg)
 
 TEST(TestParkedGoroutineGivesStackBack)
 {
+	if (!os_faultstacks()) {
+		t_logf(t, "needs stacks that grow by faults, which this build lacks");
+		return;
+	}
 	struct g *gp = NULL;
 	wg_add(&parkedwg, 1);
 	wg_add(&resumewg, 1);
 	go(parkdeep, &gp);
 	wg_wait(&parkedwg);
-	debug.scavenge = 1;
+	__atomic_store_n(&debug.scavenge, 1, __ATOMIC_RELAXED); // sysmon reads it
 	uint64_t mapped = 0, live = 0;
 	int64_t deadline = time_nanotime() + 5 * Second;
 	while (time_nanotime() < deadline) {
@@ -328,7 +340,7 @@ TEST(TestParkedGoroutineGivesStackBack)
 			break;
 		}
 	}
-	debug.scavenge = 0;
+	__atomic_store_n(&debug.scavenge, 0, __ATOMIC_RELAXED);
 	if (mapped > live + 1) {
 		t_errorf(t, "a parked G has %lu stack pages mapped, want %lu (above its stack pointer) + 1",
 			 mapped, live);
@@ -532,16 +544,16 @@ TEST(TestParkReadyStress)
 // LockOSThread: the locked goroutine sees the same M (kernel thread)
 // across 300 yields and sleeps, and while it sleeps its P runs others
 // (a counter goroutine keeps counting, even at GOMAXPROCS=1).
-static volatile long otherwork;
-static volatile bool lockedfinished;
+static long otherwork;      // Atomic
+static bool lockedfinished; // Atomic
 static struct waitgroup lockwg;
 
 static void
 counter(void *arg)
 {
 	(void)arg;
-	while (!lockedfinished) {
-		otherwork++;
+	while (!__atomic_load_n(&lockedfinished, __ATOMIC_ACQUIRE)) {
+		__atomic_add_fetch(&otherwork, 1, __ATOMIC_RELAXED);
 		runtime_gosched();
 	}
 	wg_done(&lockwg);
@@ -564,7 +576,7 @@ lockedworker(void *arg)
 		}
 	}
 	runtime_unlockosthread();
-	lockedfinished = true;
+	__atomic_store_n(&lockedfinished, true, __ATOMIC_RELEASE);
 	wg_done(&lockwg);
 }
 
@@ -610,7 +622,7 @@ TEST(TestExitLockedEndsItsM)
 	go(exitlocked, &gone);
 	wg_wait(&lockwg);
 	time_sleep(5 * Millisecond);
-	if (gone == NULL || !gone->exited) {
+	if (gone == NULL || !__atomic_load_n(&gone->exited, __ATOMIC_ACQUIRE)) {
 		t_errorf(t, "the M of the goroutine that exited locked did not end");
 	}
 	// The scheduler still works: a few more goroutines run.
