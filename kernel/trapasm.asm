@@ -19,6 +19,7 @@
 ;   uint8_t usexsave;
 
 bits 64
+%include "kernel/regs.inc"
 section .text
 
 extern trap
@@ -39,82 +40,6 @@ vector %+ v:
 	jmp alltraps
 %assign v v + 1
 %endrep
-
-; PUSHREGS and POPREGS: the general registers, in struct trapframe's order.
-%macro PUSHREGS 0
-	push rax
-	push rbx
-	push rcx
-	push rdx
-	push rsi
-	push rdi
-	push rbp
-	push r8
-	push r9
-	push r10
-	push r11
-	push r12
-	push r13
-	push r14
-	push r15
-%endmacro
-
-%macro POPREGS 0
-	pop r15
-	pop r14
-	pop r13
-	pop r12
-	pop r11
-	pop r10
-	pop r9
-	pop r8
-	pop rbp
-	pop rdi
-	pop rsi
-	pop rdx
-	pop rcx
-	pop rbx
-	pop rax
-%endmacro
-
-; FPUSAVE: save the FPU state below rsp, 64-byte aligned; rbx keeps the
-; stack pointer from before. Clobbers rax, rdx. FPURESTORE undoes it.
-%macro FPUSAVE 0
-	mov rbx, rsp
-	and rsp, -64                      ; XSAVE wants 64-byte alignment
-	sub rsp, [fpusavesize]
-	cmp byte [usexsave], 0
-	je %%fxsave
-	xor eax, eax                      ; XRSTOR faults on a dirty XSAVE
-	mov [rsp + 512], rax              ; header, and XSAVE writes only its
-	mov [rsp + 520], rax              ; first 8 bytes: zero the rest
-	mov [rsp + 528], rax
-	mov [rsp + 536], rax
-	mov [rsp + 544], rax
-	mov [rsp + 552], rax
-	mov [rsp + 560], rax
-	mov [rsp + 568], rax
-	mov eax, -1                       ; every enabled component
-	mov edx, -1
-	xsave64 [rsp]
-	jmp %%saved
-%%fxsave:
-	fxsave64 [rsp]
-%%saved:
-%endmacro
-
-%macro FPURESTORE 0
-	cmp byte [usexsave], 0
-	je %%fxrstor
-	mov eax, -1
-	mov edx, -1
-	xrstor64 [rsp]
-	jmp %%restored
-%%fxrstor:
-	fxrstor64 [rsp]
-%%restored:
-	mov rsp, rbx
-%endmacro
 
 alltraps:
 	cld                               ; the C ABI wants DF clear

@@ -68,8 +68,11 @@ static bool (*entersyscallfn)(void);
 static void (*exitsyscallfn)(void);
 static uint64_t stackregion; // the reserved range, once made
 
-uint64_t asyncpreempt_xsavesize; // asyncpreempt_linux.asm: bytes of XSAVE area
-void asyncpreempt(void);         // asyncpreempt_linux.asm
+// asyncpreempt_linux.asm's, for kernel/regs.inc's FPUSAVE: XSAVE of every
+// component the OS enabled, into an area of CPUID leaf 0xD's size.
+uint64_t fpusavesize;
+uint8_t usexsave = 1;
+void asyncpreempt(void);
 
 extern char __executable_start[], etext[];
 extern char __start_hood_nopreempt[], __stop_hood_nopreempt[];
@@ -92,7 +95,7 @@ __wrap_main(int argc, char **argv)
 	mainargv = argv;
 	unsigned a, b, c, d;
 	__asm__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0xd), "c"(0));
-	asyncpreempt_xsavesize = b; // CPUID.(EAX=0DH,ECX=0):EBX, for the enabled features
+	fpusavesize = (b + 63) & ~63u; // CPUID.(EAX=0DH,ECX=0):EBX: for the enabled features
 	rt0_go();
 }
 
@@ -339,8 +342,8 @@ os_preemptm(struct m *mp)
 
 // SIGURG: if the goroutine may be preempted here, make it call
 // asyncpreempt as if it had called it at the interrupted instruction: the
-// return address goes below the red zone, and asyncpreempt's `ret 128`
-// steps back over it (Go's pushCall does the same).
+// return address and the flags go below the red zone, and asyncpreempt's
+// `popfq; ret 128` steps back over them (Go's pushCall does the same).
 static void
 sigurg(int sig, siginfo_t *si, void *ucv)
 {
@@ -352,13 +355,14 @@ sigurg(int sig, siginfo_t *si, void *ucv)
 	uint64_t sp = uc->uc_mcontext.gregs[REG_RSP];
 	struct g *gp = mp != NULL ? mp->curg : NULL;
 	if (gp == NULL || mp->cur != gp || mp->locks > 0 || thread_nopreempt() ||
-	    sp - RedZone - 8 < gp->stackmapped || sp > gp->stackhi || pc < (uint64_t)__executable_start ||
+	    sp - RedZone - 16 < gp->stackmapped || sp > gp->stackhi || pc < (uint64_t)__executable_start ||
 	    pc >= (uint64_t)etext ||
 	    (pc >= (uint64_t)__start_hood_nopreempt && pc < (uint64_t)__stop_hood_nopreempt)) {
 		return; // not now; sysmon asks again
 	}
-	sp -= RedZone + 8;
-	*(uint64_t *)sp = pc;
+	sp -= RedZone + 16;
+	((uint64_t *)sp)[1] = pc;
+	((uint64_t *)sp)[0] = uc->uc_mcontext.gregs[REG_EFL];
 	uc->uc_mcontext.gregs[REG_RSP] = sp;
 	uc->uc_mcontext.gregs[REG_RIP] = (uint64_t)asyncpreempt;
 }
