@@ -23,7 +23,16 @@
 // switching back to g0 with mcall: to park (gopark), to yield (Gosched),
 // to exit (goexit0), or because it was preempted. An M with nothing to do
 // gives its P back and parks on its note; wakep starts an M (spinning, to
-// look for work) when there is work and an idle P.
+// look for work) when there is work and an idle P. A G that blocks in the
+// machine (a kernel wait: a note, a mutex, console input) is in a syscall
+// meanwhile, and its P goes to other Gs (syscall.c). The world stops, every
+// P but the caller's, to change GOMAXPROCS and to dump all goroutines
+// (stw.c).
+//
+// Files: proc.c (G status, bootstrap, a G's life), schedule.c (the loop),
+// runq.c, lockosthread.c, syscall.c, stw.c, sysmon.c, traceback.c,
+// stack.c, time.c, malloc.c; the machine behind os.h is os_hood.c (bare
+// metal) or os_linux.c and lock_futex.c (the hosted port, docs/hosted.md).
 //
 // Where hood differs from Go, and why:
 //   - Preemption is asynchronous, at any instruction: sysmon pokes the
