@@ -8,8 +8,8 @@
 //	ncli > 0 whenever interrupts are off because of pushcli (a spinlock
 //	held, or an explicit pushcli), and intena is what IF was before the
 //	outermost pushcli;
-//	held[0 .. nheld) are the spinlocks this CPU holds, in acquisition
-//	order, with strictly increasing ranks (kernel/lockrank.h).
+//	locks are the spinlocks this CPU holds, in acquisition order, with
+//	strictly increasing ranks (kernel/lockrank.h, spinlock.h).
 #pragma once
 
 #include <stdbool.h>
@@ -20,7 +20,6 @@
 
 enum {
 	MAXCPU = 64,
-	MAXHELD = 16, // spinlocks one CPU may hold at once
 	NGDT = 6,     // null, kcode, kdata, kcode32, and the TSS's two slots
 	CPU_NIST = 5, // IST stacks: trap.h's IST_COUNT
 };
@@ -47,8 +46,7 @@ struct cpu {
 	// Owned by this CPU; no lock (interrupts off while they change):
 	int ncli;    // depth of pushcli
 	bool intena; // were interrupts on before the outermost pushcli?
-	struct spinlock *held[MAXHELD];
-	int nheld;
+	struct heldlocks locks;
 
 	// Protected by runlock: the kernel threads whose home is this CPU.
 	struct spinlock runlock;

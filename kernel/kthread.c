@@ -350,9 +350,9 @@ switchto(struct cpu *c)
 {
 	// As xv6's sched: no other spinlock may cross the switch, or the
 	// next thread would run holding it, with interrupts off.
-	if (c->nheld != 1) {
-		fatalf("switchto: %s holding %d spinlocks (%s)", c->current->name, c->nheld,
-		       c->held[0]->name);
+	if (c->locks.n != 1) {
+		fatalf("switchto: %s holding %d spinlocks (%s)", c->current->name, c->locks.n,
+		       c->locks.held[0]->name);
 	}
 	struct kthread *old = c->current;
 	struct kthread *next = runqget(c);

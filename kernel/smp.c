@@ -232,8 +232,8 @@ smp_call(int cpu, void (*fn)(void *arg), void *arg)
 		popcli();
 		return;
 	}
-	if (self->nheld > 0) {
-		fatalf("smp_call: called holding %s", self->held[self->nheld - 1]->name);
+	if (self->locks.n > 0) {
+		fatalf("smp_call: called holding %s", self->locks.held[self->locks.n - 1]->name);
 	}
 	// Acquire; pairs with the release at the end.
 	while (__atomic_exchange_n(&callbusy, 1, __ATOMIC_ACQUIRE) != 0) {

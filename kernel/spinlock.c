@@ -24,14 +24,7 @@ spin_lock(struct spinlock *l)
 	if (spin_holding(l)) {
 		fatalf("spin_lock: %s already held by this CPU", l->name);
 	}
-	if (c->nheld > 0 && c->held[c->nheld - 1]->rank >= l->rank) {
-		struct spinlock *h = c->held[c->nheld - 1];
-		fatalf("spin_lock: lock order: %s (rank %d) taken while holding %s (rank %d)", l->name,
-		       l->rank, h->name, h->rank);
-	}
-	if (c->nheld == MAXHELD) {
-		fatalf("spin_lock: %s: this CPU holds %d locks already", l->name, MAXHELD);
-	}
+	held_check(&c->locks, l, "CPU");
 	probestack(c, l);
 	// Test and test-and-set: spin on a plain load so the cache line is not
 	// bounced while someone holds the lock. The exchange is an acquire;
@@ -42,7 +35,7 @@ spin_lock(struct spinlock *l)
 		}
 	}
 	l->holder = c;
-	c->held[c->nheld++] = l;
+	held_push(&c->locks, l);
 }
 
 void
@@ -52,15 +45,7 @@ spin_unlock(struct spinlock *l)
 	if (!spin_holding(l)) {
 		fatalf("spin_unlock: %s not held by this CPU", l->name);
 	}
-	// Locks are usually released in the reverse order, but need not be.
-	int i = c->nheld - 1;
-	while (c->held[i] != l) {
-		i--;
-	}
-	for (; i < c->nheld - 1; i++) {
-		c->held[i] = c->held[i + 1];
-	}
-	c->nheld--;
+	held_remove(&c->locks, l);
 	l->holder = NULL;
 	// Release: everything written under the lock is visible before the
 	// next holder's acquire in spin_lock sees 0.
@@ -79,7 +64,7 @@ static void
 probestack(struct cpu *c, struct spinlock *l)
 {
 	uint64_t sp = readrsp();
-	if (l->rank > LOCK_PHYSMEM || c->nheld > 0 || sp < GSTACKS || sp >= GSTACKS + GSTACKS_SIZE) {
+	if (l->rank > LOCK_PHYSMEM || c->locks.n > 0 || sp < GSTACKS || sp >= GSTACKS + GSTACKS_SIZE) {
 		return;
 	}
 	for (int i = 1; i <= PROBEPAGES; i++) {

@@ -29,12 +29,9 @@
 #include "runtime/os_linux.h"
 #include "runtime/runtime.h"
 
-enum { MAXHELD = 16 };
-
 struct cpu {
-	struct spinlock *held[MAXHELD]; // in the order taken
-	int nheld;
-	int nopreempt; // pins: > 0, the goroutine stays on this thread
+	struct heldlocks locks; // in the order taken
+	int nopreempt;          // pins: > 0, the goroutine stays on this thread
 };
 
 static __thread struct cpu thiscpu;
@@ -49,7 +46,7 @@ static void futexwake(uint32_t *addr, int n);
 bool
 thread_nopreempt(void)
 {
-	return thiscpu.nheld > 0 || thiscpu.nopreempt > 0;
+	return thiscpu.locks.n > 0 || thiscpu.nopreempt > 0;
 }
 
 static struct cpu *
@@ -89,17 +86,10 @@ spin_lock(struct spinlock *l)
 	if (spin_holding(l)) {
 		fatalf("spin_lock: %s already held by this thread", l->name);
 	}
-	if (c->nheld > 0 && c->held[c->nheld - 1]->rank >= l->rank) {
-		struct spinlock *h = c->held[c->nheld - 1];
-		fatalf("spin_lock: lock order: %s (rank %d) taken while holding %s (rank %d)", l->name,
-		       l->rank, h->name, h->rank);
-	}
-	if (c->nheld == MAXHELD) {
-		fatalf("spin_lock: %s: this thread holds %d locks already", l->name, MAXHELD);
-	}
+	held_check(&c->locks, l, "thread");
 	// Counted before the spin: the preemption signal must not move the
 	// goroutine between here and the unlock.
-	c->held[c->nheld++] = l;
+	held_push(&c->locks, l);
 	// Test and test-and-set; acquire, pairs with the release in
 	// spin_unlock. A holder may be descheduled by Linux: yield the CPU
 	// after a while rather than spin out its time slice.
@@ -122,18 +112,11 @@ spin_unlock(struct spinlock *l)
 	if (!spin_holding(l)) {
 		fatalf("spin_unlock: %s not held by this thread", l->name);
 	}
-	int i = c->nheld - 1;
-	while (c->held[i] != l) {
-		i--;
-	}
-	for (; i < c->nheld - 1; i++) {
-		c->held[i] = c->held[i + 1];
-	}
 	__atomic_store_n(&l->holder, NULL, __ATOMIC_RELAXED);
 	// Release: what was written under the lock is visible to the next
 	// holder's acquire.
 	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
-	c->nheld--;
+	held_remove(&c->locks, l); // after the release: not preempted while it still holds l
 }
 
 // ---- notes -------------------------------------------------------------------
