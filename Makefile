@@ -30,8 +30,17 @@ NASMFLAGS := -f elf64 -g -F dwarf -I.
 LDFLAGS := -nostdlib -T linker.ld -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments
 LIBS := $(NEWLIB)/lib/libc.a $(NEWLIB)/lib/libm.a
 
-KERNEL_OBJS := \
+# --- the layers -------------------------------------------------------------
+#
+# One list per layer (docs/layers.md): boot, the kernel, the drivers, the C
+# library's port, the generic runtime (listed once, built for both ports),
+# and each port's own files. A new file is one edit, in its layer's list.
+
+BOOT_OBJS := \
 	boot/entry.o \
+	boot/apboot.o
+
+KERNEL_OBJS := \
 	kernel/main.o \
 	kernel/bootinfo.o \
 	kernel/console.o \
@@ -47,7 +56,6 @@ KERNEL_OBJS := \
 	kernel/madt.o \
 	kernel/smp.o \
 	kernel/ioapic.o \
-	boot/apboot.o \
 	kernel/cmdline.o \
 	kernel/gdt.o \
 	kernel/trap.o \
@@ -61,12 +69,21 @@ KERNEL_OBJS := \
 	kernel/vm.o \
 	kernel/stack.o \
 	kernel/acpi.o \
-	kernel/power.o \
+	kernel/power.o
+
+DRIVER_OBJS := \
 	drivers/serial.o \
 	drivers/screen.o \
-	drivers/font.o \
-	lib/syscalls.o \
-	lib/locks.o \
+	drivers/font.o
+
+# newlib's system calls and locks (lib/newlib/): above the kernel.
+LIBC_OBJS := \
+	lib/newlib/syscalls.o \
+	lib/newlib/locks.o
+
+# The generic runtime: the same objects in the kernel image and in the
+# hosted library.
+RUNTIME_OBJS := \
 	runtime/proc.o \
 	runtime/schedule.o \
 	runtime/lockosthread.o \
@@ -79,31 +96,65 @@ KERNEL_OBJS := \
 	runtime/time.o \
 	runtime/malloc.o \
 	runtime/api.o \
-	runtime/os_hood.o \
 	runtime/asm_amd64.o
 
-TEST_OBJS := \
+# The ports of the runtime: bare metal (os.h over the kernel) and Linux.
+RUNTIME_HOOD_OBJS := \
+	runtime/os_hood.o
+
+RUNTIME_LINUX_OBJS := \
+	runtime/os_linux.o \
+	runtime/lock_futex.o \
+	runtime/asyncpreempt_linux.o
+
+# --- the tests, by subject ---------------------------------------------------
+#
+# tests/runtime/: the runtime's tests, built into the guest test image and
+# into the hosted test programs; they include only runtime/*.h, hood.h and
+# tests/*.h. tests/kernel/: the machine's tests, guest only. tests/unit/:
+# pure code built for the host with the code it tests. A new test file is
+# one edit, in its subject's list.
+
+TESTING_OBJS := \
 	tests/testing.o \
 	tests/match.o \
-	tests/guest/main.o \
-	tests/guest/libc_test.o \
-	tests/guest/fault_test.o \
-	tests/guest/vm_test.o \
-	tests/guest/runner_test.o \
-	tests/guest/kthread_test.o \
-	tests/guest/smp_test.o \
-	tests/guest/intr_test.o \
-	tests/guest/sched_test.o \
-	tests/guest/syscall_test.o \
-	tests/guest/procresize_test.o \
-	tests/guest/traceback_test.o \
 	tests/wg.o
+
+RUNTIME_TESTS := \
+	tests/runtime/sched_test.o \
+	tests/runtime/syscall_test.o \
+	tests/runtime/procresize_test.o \
+	tests/runtime/traceback_test.o
+
+KERNEL_TESTS := \
+	tests/kernel/libc_test.o \
+	tests/kernel/fault_test.o \
+	tests/kernel/vm_test.o \
+	tests/kernel/runner_test.o \
+	tests/kernel/kthread_test.o \
+	tests/kernel/smp_test.o \
+	tests/kernel/intr_test.o
+
+# Each unit test file, and the code it tests.
+UNIT_TESTS := \
+	tests/unit/cmdline_test.o kernel/cmdline.o \
+	tests/unit/ksyms_test.o kernel/ksyms.o \
+	tests/unit/frames_test.o kernel/frames.o
+
+# The benchmarks: the runtime's (in the image and the hosted program,
+# each with a Go twin in bench/go) and the machine's (the image only).
+BENCH_OBJS := \
+	bench/bench.o \
+	bench/sched_bench.o
+
+MACHINE_BENCH_OBJS := \
+	bench/machine_bench.o
 
 # Every example is built; APP picks the one build/hood.elf holds.
 EXAMPLES := $(sort hello echo spin $(APP))
 
-KERNEL_OBJS := $(addprefix $(B)/,$(KERNEL_OBJS))
-TEST_OBJS := $(addprefix $(B)/,$(TEST_OBJS))
+HOOD_OBJS := $(addprefix $(B)/,$(BOOT_OBJS) $(KERNEL_OBJS) $(DRIVER_OBJS) $(LIBC_OBJS) \
+	$(RUNTIME_OBJS) $(RUNTIME_HOOD_OBJS))
 
 all: $(B)/hood.elf $(B)/test.elf $(B)/bench.elf $(foreach e,$(EXAMPLES),$(B)/app-$(e).elf)
 
@@ -164,19 +215,13 @@ $(B)/$(1).elf: $(B)/$(1).pass1.elf $(B)/$(1).ksyms.o
 	$(Q)objdump -d -S --no-show-raw-insn $$@ > $(B)/$(1).asm 2>/dev/null
 endef
 
-BENCH_OBJS := $(addprefix $(B)/, \
-	tests/match.o \
-	bench/bench.o \
-	bench/main.o \
-	bench/machine_bench.o \
-	bench/sched_bench.o \
-	tests/wg.o)
+$(eval $(call image,bench,$(HOOD_OBJS) $(addprefix $(B)/,$(BENCH_OBJS) $(MACHINE_BENCH_OBJS) bench/main.o \
+	tests/match.o tests/wg.o)))
 
-$(eval $(call image,bench,$(KERNEL_OBJS) $(BENCH_OBJS)))
-
-$(foreach e,$(EXAMPLES),$(eval $(call image,app-$(e),$(KERNEL_OBJS) \
+$(foreach e,$(EXAMPLES),$(eval $(call image,app-$(e),$(HOOD_OBJS) \
 	$(patsubst %.c,$(B)/%.o,$(wildcard examples/$(e)/*.c)))))
-$(eval $(call image,test,$(KERNEL_OBJS) $(TEST_OBJS)))
+$(eval $(call image,test,$(HOOD_OBJS) $(addprefix $(B)/,$(TESTING_OBJS) tests/main_guest.o \
+	$(RUNTIME_TESTS) $(KERNEL_TESTS))))
 
 # build/hood.elf is the image of the chosen APP.
 $(B)/hood.elf: $(B)/app-$(APP).elf FORCE
@@ -217,102 +262,86 @@ qemu-gdb: $(B)/hood.elf
 	@echo "    gdb -x $(B)/gdbinit"
 	ACCEL=$(ACCEL) scripts/qemu $(QEMUOPTS) -t 100000 --gdb $(GDBPORT) -a "$(CMDLINE)" $<
 
-# --- testing --------------------------------------------------------------
+# --- the host unit tests -------------------------------------------------------
 
-# Host unit tests: pure kernel code built for Linux with AddressSanitizer
-# and UBSan, run by scripts/runtests with the guest tests.
+# Pure kernel code built for Linux with AddressSanitizer and UBSan, run by
+# scripts/runtests with the other tiers (make test-unit).
 HOSTCC := gcc
-HOSTCFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -I. -MMD -MP \
+UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -I. -MMD -MP \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-HOST_TEST_SRCS := \
-	tests/testing.c \
-	tests/match.c \
-	tests/host/main.c \
-	tests/host/cmdline_test.c \
-	tests/host/ksyms_test.c \
-	tests/host/frames_test.c \
-	kernel/cmdline.c \
-	kernel/ksyms.c \
-	kernel/frames.c
-HOST_TEST_OBJS := $(patsubst %.c,$(B)/host/%.o,$(HOST_TEST_SRCS))
+UNIT_OBJS := $(addprefix $(B)/unit/,tests/testing.o tests/match.o tests/main_unit.o $(UNIT_TESTS))
 
-$(B)/host/%.o: %.c
+$(B)/unit/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  HOSTCC  $<")
-	$(Q)$(HOSTCC) $(HOSTCFLAGS) -c -o $@ $<
+	$(Q)$(HOSTCC) $(UNIT_CFLAGS) -c -o $@ $<
 
-$(B)/host/unittest: $(HOST_TEST_OBJS)
-	$(Q)$(HOSTCC) $(HOSTCFLAGS) -o $@ $^
+$(B)/host/unittest: $(UNIT_OBJS)
+	@mkdir -p $(dir $@)
+	$(Q)$(HOSTCC) $(UNIT_CFLAGS) -o $@ $^
 
-host-test: $(B)/host/unittest
+unit: $(B)/host/unittest
 
 # --- the hosted port ---------------------------------------------------------
 
-# The runtime as a Linux library (runtime/os_linux.c, lock_futex.c): the
-# same generic files as the kernel's, another machine underneath. A program
-# links with build/host/libhood.a and -Wl,--wrap=main (README, "Using hood
-# on Linux").
+# The runtime as a Linux library: the generic runtime's objects over the
+# Linux port (docs/hosted.md). A program links with build/host/libhood.a
+# and -Wl,--wrap=main (README, "Using hood on Linux"). Three variants, one
+# template: plain (build/host/), AddressSanitizer with UBSan
+# (build/host/asan/) and ThreadSanitizer (build/host/tsan/), each a
+# libhood.a and a test program of the runtime's tests.
 HOSTED_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -I. -Iinclude -MMD -MP -pthread \
 	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-optimize-sibling-calls
 HOSTED_LDFLAGS := -pthread -Wl,--wrap=main
-HOSTED_RUNTIME := proc schedule runq lockosthread syscall stw sysmon traceback stack time \
-	malloc api os_linux lock_futex
-HOSTED_LIB_OBJS := $(patsubst %,$(B)/host/lib/runtime/%.o,$(HOSTED_RUNTIME)) \
-	$(B)/host/lib/runtime/asm_amd64.o $(B)/host/lib/runtime/asyncpreempt_linux.o
-HOSTED_TEST_OBJS := $(patsubst %.c,$(B)/host/lib/%.o,tests/testing.c tests/match.c tests/wg.c \
-	tests/hosted/main.c \
-	tests/guest/sched_test.c tests/guest/syscall_test.c tests/guest/procresize_test.c \
-	tests/guest/traceback_test.c)
+HOSTED_LIB := $(RUNTIME_OBJS) $(RUNTIME_LINUX_OBJS)
+HOSTED_TESTS := $(TESTING_OBJS) tests/main_hosted.o $(RUNTIME_TESTS)
 
-$(B)/host/lib/%.o: %.c
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  HOSTCC  $<")
-	$(Q)$(HOSTCC) $(HOSTED_CFLAGS) -c -o $@ $<
+# Goroutine stacks of the sanitizer builds: ASan's red zones make frames
+# larger (8 MiB); TSan's stacks must fit its 64 GiB region (4 MiB). Under
+# TSan, no function entry and exit hooks: a goroutine starts on one thread
+# and returns on another, which TSan's per-thread shadow call stacks
+# cannot follow (reports then show the racing accesses' own frames). A race
+# TSan reports is fixed, not suppressed.
+ASAN_FLAGS := -O1 -fsanitize=address,undefined -fno-sanitize-recover=all
+TSAN_FLAGS := -O1 -fsanitize=thread --param=tsan-instrument-func-entry-exit=0
 
-$(B)/host/lib/%.o: %.asm
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  NASM    $<")
-	$(Q)$(NASM) $(NASMFLAGS) -MD $(B)/host/lib/$*.d -o $@ $<
+# hostvariant OBJDIR OUTDIR CFLAGS LDFLAGS NAME: the rules of one variant.
+define hostvariant
+$(1)/%.o: %.c
+	@mkdir -p $$(dir $$@)
+	@$$(if $$(Q),echo "  $(5)  $$<")
+	$$(Q)$$(HOSTCC) $$(HOSTED_CFLAGS) $(3) -c -o $$@ $$<
 
-$(B)/host/libhood.a: $(HOSTED_LIB_OBJS)
-	@$(if $(Q),echo "  AR      $@")
-	$(Q)rm -f $@ && ar rcs $@ $^
+$(1)/%.o: %.asm
+	@mkdir -p $$(dir $$@)
+	@$$(if $$(Q),echo "  NASM    $$<")
+	$$(Q)$$(NASM) $$(NASMFLAGS) -MD $(1)/$$*.d -o $$@ $$<
+
+$(2)/libhood.a: $$(addprefix $(1)/,$$(HOSTED_LIB))
+	@$$(if $$(Q),echo "  AR      $$@")
+	$$(Q)rm -f $$@ && ar rcs $$@ $$^
+
+$(2)/test: $$(addprefix $(1)/,$$(HOSTED_TESTS)) $(2)/libhood.a
+	@$$(if $$(Q),echo "  LD      $$@")
+	$$(Q)$$(HOSTCC) $$(HOSTED_LDFLAGS) $(4) -o $$@ $$^
+endef
+
+$(eval $(call hostvariant,$(B)/host/lib,$(B)/host,,,HOSTCC))
+$(eval $(call hostvariant,$(B)/host/asan,$(B)/host/asan,$(ASAN_FLAGS),$(ASAN_FLAGS),ASANCC))
+$(eval $(call hostvariant,$(B)/host/tsan,$(B)/host/tsan,$(TSAN_FLAGS),-fsanitize=thread,TSANCC))
 
 $(B)/host/include/hood.h: include/hood.h
 	@mkdir -p $(dir $@)
 	$(Q)cp $< $@
 
-HOSTED_BENCH_OBJS := $(patsubst %.c,$(B)/host/lib/%.o,tests/match.c tests/wg.c bench/bench.c \
-	bench/hosted/main.c bench/sched_bench.c)
+HOSTED_BENCH_OBJS := $(addprefix $(B)/host/lib/,$(BENCH_OBJS) bench/hosted/main.o \
+	tests/match.o tests/wg.o)
 
 $(B)/host/bench: $(HOSTED_BENCH_OBJS) $(B)/host/libhood.a
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(HOSTCC) $(HOSTED_LDFLAGS) -o $@ $(HOSTED_BENCH_OBJS) $(B)/host/libhood.a
-
-$(B)/host/test: $(HOSTED_TEST_OBJS) $(B)/host/libhood.a
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(HOSTCC) $(HOSTED_LDFLAGS) -o $@ $(HOSTED_TEST_OBJS) $(B)/host/libhood.a
+	$(Q)$(HOSTCC) $(HOSTED_LDFLAGS) -o $@ $^
 
 host: $(B)/host/libhood.a $(B)/host/include/hood.h $(B)/host/test $(B)/host/bench
-
-# The same tests under AddressSanitizer and UBSan: every object rebuilt
-# with them, into build/host/asan/. Goroutine stacks get 8 MiB (HOOD_STACK):
-# ASan's red zones make frames larger.
-ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all
-ASAN_OBJS := $(patsubst $(B)/host/lib/%,$(B)/host/asan/%,$(HOSTED_LIB_OBJS) $(HOSTED_TEST_OBJS))
-
-$(B)/host/asan/%.o: %.c
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  ASANCC  $<")
-	$(Q)$(HOSTCC) $(HOSTED_CFLAGS) -O1 $(ASAN_FLAGS) -c -o $@ $<
-
-$(B)/host/asan/%.o: %.asm
-	@mkdir -p $(dir $@)
-	$(Q)$(NASM) $(NASMFLAGS) -o $@ $<
-
-$(B)/host/asan/test: $(ASAN_OBJS)
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(HOSTCC) $(HOSTED_LDFLAGS) $(ASAN_FLAGS) -o $@ $^
 
 # Fuzz targets (tests/fuzz/), clang's libFuzzer with ASan and UBSan:
 # make fuzz runs each for FUZZTIME seconds, keeping its corpus in
@@ -337,45 +366,40 @@ fuzz: $(addprefix $(B)/fuzz/,$(FUZZERS))
 			$(B)/fuzz/corpus-$$f 2>&1 | tail -1 || exit 1; \
 	done
 
-# And under ThreadSanitizer (build/host/tsan/): a race it reports is
-# fixed, not suppressed. Stacks of 4 MiB within TSan's 64 GiB region.
-# Without function entry and exit hooks: a goroutine starts on one thread
-# and returns on another, which TSan's per-thread shadow call stacks
-# cannot follow (reports then show the racing accesses' own frames).
-TSAN_FLAGS := -fsanitize=thread --param=tsan-instrument-func-entry-exit=0
-TSAN_OBJS := $(patsubst $(B)/host/lib/%,$(B)/host/tsan/%,$(HOSTED_LIB_OBJS) $(HOSTED_TEST_OBJS))
+# --- the test tiers ------------------------------------------------------------
 
-$(B)/host/tsan/%.o: %.c
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  TSANCC  $<")
-	$(Q)$(HOSTCC) $(HOSTED_CFLAGS) -O1 $(TSAN_FLAGS) -c -o $@ $<
+# make test runs every tier; each tier builds only what it runs.
+# scripts/runtests -run REGEX -v runs some tests, showing their consoles.
+test: all $(B)/hood.iso unit host $(B)/host/asan/test $(B)/host/tsan/test $(addprefix $(B)/fuzz/,$(FUZZERS))
+	scripts/runtests
 
-$(B)/host/tsan/%.o: %.asm
-	@mkdir -p $(dir $@)
-	$(Q)$(NASM) $(NASMFLAGS) -o $@ $<
+test-unit: unit $(addprefix $(B)/fuzz/,$(FUZZERS))
+	scripts/runtests -tier unit
 
-$(B)/host/tsan/test: $(TSAN_OBJS)
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(HOSTCC) $(HOSTED_LDFLAGS) -fsanitize=thread -o $@ $^
+test-runtime: $(B)/host/test $(B)/host/asan/test $(B)/host/tsan/test
+	scripts/runtests -tier runtime
 
-test-tsan: $(B)/host/tsan/test
-	HOOD_SHORT=1 HOOD_STACK=4194304 TSAN_OPTIONS=halt_on_error=1 $(B)/host/tsan/test
+test-guest: $(B)/test.elf
+	scripts/runtests -tier guest
 
+test-boot: all $(B)/hood.iso
+	scripts/runtests -tier boot
+
+# The runtime's tests on the hosted port alone: plain, ASan+UBSan, TSan.
 test-host: $(B)/host/test
-	HOOD_SHORT=1 $(B)/host/test
+	scripts/runtests -tier runtime -run '/hosted$$'
 
 test-asan: $(B)/host/asan/test
-	HOOD_SHORT=1 HOOD_STACK=8388608 $(B)/host/asan/test
+	scripts/runtests -tier runtime -run '/asan$$'
+
+test-tsan: $(B)/host/tsan/test
+	scripts/runtests -tier runtime -run '/tsan$$'
 
 # The hosted build's benchmarks and their Go twins (bench/go), interleaved
 # on this machine, as one table of hood/Go ratios. Installs golang-go if Go
 # is missing.
 bench-compare: host
 	scripts/benchcompare
-
-test: all $(B)/hood.iso $(B)/host/unittest host $(B)/host/asan/test $(B)/host/tsan/test \
-	$(addprefix $(B)/fuzz/,$(FUZZERS))
-	scripts/runtests
 
 # The benchmarks, in Go's format, under QEMU with CPUS CPUs (2 if not
 # given): emulator timings, see docs/ and README.md.
@@ -390,12 +414,33 @@ bench-go:
 	cd bench/go && go test -bench . -benchtime 500ms
 
 test-uefi: all $(B)/hood.iso
-	scripts/runtests -run 'TestBootGRUB'
+	scripts/runtests -tier boot -run 'TestBootGRUB'
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
-.PHONY: all clean run iso qemu-gdb test test-uefi host-test host test-host test-asan test-tsan fuzz bench \
-	bench-go bench-compare format FORCE
+# make help: the targets, a line each (README.md explains them).
+help:
+	@echo "make                build the app image (build/hood.elf), the test and bench images"
+	@echo "make run            boot APP (default hello) in QEMU; CPUS=n MEM=size CMDLINE='...'"
+	@echo "make iso            build/hood.iso, bootable through GRUB on BIOS and UEFI"
+	@echo "make qemu-gdb       boot and wait for gdb (gdb -x build/gdbinit)"
+	@echo "make test           every tier below; last line 'N passed, N failed'"
+	@echo "make test-unit      host unit tests and the fuzz targets for a few seconds"
+	@echo "make test-runtime   the runtime's tests on the hosted port: plain, ASan+UBSan, TSan"
+	@echo "make test-guest     the tests in the guest image at 1, 2, 4 (and 8) CPUs, crash tests"
+	@echo "make test-boot      whole boots from outside: PVH, GRUB BIOS/UEFI, microvm, options"
+	@echo "make test-host, test-asan, test-tsan   one hosted variant of test-runtime"
+	@echo "make host           the hosted library build/host/libhood.a and its programs"
+	@echo "make bench          the benchmarks under QEMU (CPUS=, BENCH=Prefix*)"
+	@echo "make bench-go       their Go twins, natively"
+	@echo "make bench-compare  the hosted benchmarks against their Go twins, one table"
+	@echo "make fuzz           the libFuzzer targets, FUZZTIME seconds each"
+	@echo "make lint           the layering and atomics rules"
+	@echo "make format         clang-format every C file"
+	@echo "make clean          remove build/"
+
+.PHONY: all clean help run iso qemu-gdb test test-unit test-runtime test-guest test-boot test-uefi unit host \
+	test-host test-asan test-tsan fuzz bench bench-go bench-compare lint format FORCE
 clean:
 	rm -rf $(B)

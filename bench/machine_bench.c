@@ -9,7 +9,7 @@
 #include "kernel/cpu.h"
 #include "kernel/kernel.h"
 #include "kernel/kthread.h"
-#include "kernel/note.h"
+#include "lib/lock.h"
 #include "kernel/smp.h"
 #include "kernel/timer.h"
 #include "kernel/x86.h"

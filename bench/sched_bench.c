@@ -7,7 +7,7 @@
 #include "bench/bench.h"
 #include "tests/testing.h"
 #include "include/hood.h"
-#include "kernel/note.h"
+#include "lib/lock.h"
 #include "runtime/runtime.h"
 #include "tests/wg.h"
 

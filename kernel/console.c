@@ -21,7 +21,7 @@
 
 #include "kernel.h"
 #include "kthread.h"
-#include "spinlock.h"
+#include "lib/lock.h"
 
 static struct spinlock conslock = SPINLOCK_INIT("console", LOCK_CONSOLE);
 static struct consink *sinks; // Protected by conslock.

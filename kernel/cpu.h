@@ -9,13 +9,13 @@
 //	held, or an explicit pushcli), and intena is what IF was before the
 //	outermost pushcli;
 //	locks are the spinlocks this CPU holds, in acquisition order, with
-//	strictly increasing ranks (kernel/lockrank.h, spinlock.h).
+//	strictly increasing ranks (lib/lockrank.h, lib/lock.h).
 #pragma once
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "spinlock.h"
+#include "lib/lock.h"
 #include "x86.h"
 
 enum {

@@ -1,6 +1,6 @@
 // frames.h: a physical frame allocator over a bitmap, one bit per 4 KiB
 // frame, set when the frame is free. Pure bookkeeping: it never touches the
-// frames themselves, so it is unit-tested on the host (tests/host). The
+// frames themselves, so it is unit-tested on the host (tests/unit/). The
 // kernel's single instance, filled from the boot memory map, is in
 // physmem.c.
 //

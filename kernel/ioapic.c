@@ -8,7 +8,7 @@
 #include "cpu.h"
 #include "kernel.h"
 #include "madt.h"
-#include "spinlock.h"
+#include "lib/lock.h"
 #include "trap.h"
 
 enum {

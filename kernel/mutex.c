@@ -1,4 +1,4 @@
-// mutex.c: see mutex.h. A waiter queues itself (kthread.waitnext) and
+// mutex.c: the bare-metal mutexes; the contract is lib/lock.h. A waiter queues itself (kthread.waitnext) and
 // parks; unlock takes the first waiter off the queue, makes it the owner
 // and unparks it, so the lock goes to the longest waiter, not to whoever
 // runs first. The park/unpark permit closes the race between queueing and
@@ -10,8 +10,22 @@
 #include "cpu.h"
 #include "kernel.h"
 #include "kthread.h"
-#include "mutex.h"
+#include "lib/lock.h"
 #include "x86.h"
+
+// A mutex's owner and waiters are kernel threads; lock.h knows them only
+// as struct lockowner.
+static struct lockowner *
+lockowner(struct kthread *t)
+{
+	return (struct lockowner *)t;
+}
+
+static struct kthread *
+kthreadof(struct lockowner *o)
+{
+	return (struct kthread *)o;
+}
 
 // Early boot has no threads: one CPU, nothing to wait for but itself.
 static struct kthread bootowner;
@@ -40,7 +54,7 @@ static bool
 take(struct mutex *m, struct kthread *me, bool recursive)
 {
 	spin_lock(&m->sl);
-	if (m->owner == me) {
+	if (m->owner == lockowner(me)) {
 		if (!recursive) {
 			spin_unlock(&m->sl);
 			fatalf("mutex_lock: %s already held by this thread", m->name);
@@ -51,7 +65,7 @@ take(struct mutex *m, struct kthread *me, bool recursive)
 	}
 	bool got = m->owner == NULL;
 	if (got) {
-		m->owner = me;
+		m->owner = lockowner(me);
 		m->depth = 1;
 	}
 	spin_unlock(&m->sl);
@@ -89,7 +103,7 @@ mutex_lock(struct mutex *m, bool recursive)
 	bool syscall = kthread_blockbegin(); // before m->sl: it may take runtime locks
 	spin_lock(&m->sl);
 	if (m->owner == NULL) {
-		m->owner = me;
+		m->owner = lockowner(me);
 		m->depth = 1;
 		spin_unlock(&m->sl);
 		kthread_blockend(syscall);
@@ -97,13 +111,13 @@ mutex_lock(struct mutex *m, bool recursive)
 	}
 	me->waitnext = NULL;
 	if (m->waittail != NULL) {
-		m->waittail->waitnext = me;
+		kthreadof(m->waittail)->waitnext = me;
 	} else {
-		m->waithead = me;
+		m->waithead = lockowner(me);
 	}
-	m->waittail = me;
+	m->waittail = lockowner(me);
 	// Parks end early for older unparks: wait until the handover.
-	while (m->owner != me) {
+	while (m->owner != lockowner(me)) {
 		spin_unlock(&m->sl);
 		kthread_park();
 		spin_lock(&m->sl);
@@ -116,21 +130,21 @@ void
 mutex_unlock(struct mutex *m)
 {
 	spin_lock(&m->sl);
-	if (m->owner != self()) {
+	if (m->owner != lockowner(self())) {
 		spin_unlock(&m->sl);
 		fatalf("mutex_unlock: %s not held by this thread", m->name);
 	}
-	struct kthread *me = m->owner, *next = NULL;
+	struct kthread *me = kthreadof(m->owner), *next = NULL;
 	if (--m->depth == 0) {
-		next = m->waithead;
+		next = kthreadof(m->waithead);
 		if (next != NULL) {
-			m->waithead = next->waitnext;
+			m->waithead = lockowner(next->waitnext);
 			if (m->waithead == NULL) {
 				m->waittail = NULL;
 			}
 			m->depth = 1;
 		}
-		m->owner = next;
+		m->owner = lockowner(next);
 	}
 	spin_unlock(&m->sl);
 	if (next != NULL) {

@@ -1,11 +1,12 @@
-// note.c: see note.h. Built on kthread_park/kthread_unpark, whose
+// note.c: the bare-metal notes; the contract is lib/lock.h. A sleeping
+// thread's key is its struct kthread *. Built on kthread_park/kthread_unpark, whose
 // one-shot permit closes the race between "I am about to sleep" and the
 // wakeup: if notewakeup unparks the sleeper before it has parked, its park
 // returns at once and it sees the note woken.
 
 #include "kernel.h"
 #include "kthread.h"
-#include "note.h"
+#include "lib/lock.h"
 #include "timer.h"
 
 void

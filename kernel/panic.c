@@ -8,8 +8,8 @@
 //	cpu 0:
 //	rax 0x0  rbx ...           (fault reports only)
 //	backtrace:
-//		TestNilDeref+0x11  tests/guest/fault_test.c:31
-//		testing_run+0x85  tests/guest/testing.c:102
+//		TestNilDeref+0x11  tests/kernel/fault_test.c:31
+//		testing_run+0x85  tests/testing.c:102
 //		...
 //
 // and power off with status 2 (EXIT_FATAL), as Go exits 2 after a fatal

@@ -14,7 +14,7 @@
 #include "frames.h"
 #include "kernel.h"
 #include "memlayout.h"
-#include "spinlock.h"
+#include "lib/lock.h"
 
 enum {
 	LOWMEM = 1 << 20,      // below this, nothing is allocated

@@ -1,9 +1,10 @@
-// spinlock.c: see spinlock.h.
+// spinlock.c: the bare-metal spinlocks; the contract is lib/lock.h. The
+// holder is a CPU: its held-lock list is in its struct cpu.
 
 #include "cpu.h"
 #include "kernel.h"
 #include "memlayout.h"
-#include "spinlock.h"
+#include "lib/lock.h"
 #include "x86.h"
 
 enum { PROBEPAGES = 3 }; // stack a memory lock's holder may use, in pages
@@ -34,7 +35,7 @@ spin_lock(struct spinlock *l)
 			cpu_pause();
 		}
 	}
-	l->holder = c;
+	l->holder = &c->locks;
 	held_push(&c->locks, l);
 }
 
@@ -72,10 +73,8 @@ probestack(struct cpu *c, struct spinlock *l)
 	}
 }
 
-// Whether this CPU holds l. Interrupts must be off (the answer would be
-// stale once this CPU could be interrupted and the lock taken).
 bool
 spin_holding(struct spinlock *l)
 {
-	return __atomic_load_n(&l->locked, __ATOMIC_RELAXED) && l->holder == mycpu();
+	return __atomic_load_n(&l->locked, __ATOMIC_RELAXED) && l->holder == &mycpu()->locks;
 }

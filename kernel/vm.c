@@ -20,7 +20,7 @@
 #include "kernel.h"
 #include "memlayout.h"
 #include "smp.h"
-#include "spinlock.h"
+#include "lib/lock.h"
 #include "x86.h"
 
 enum {

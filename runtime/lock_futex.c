@@ -1,14 +1,13 @@
 // lock_futex.c: the hosted port's spinlocks, notes and mutexes, on Linux
-// futexes (Go's lock_futex.go). The interfaces are the machine's
-// (kernel/spinlock.h, kernel/note.h, kernel/mutex.h, shared by both
-// ports); only what waits differs: here a thread sleeps in futex(2),
+// futexes (Go's lock_futex.go). The contract is lib/lock.h, shared by
+// both ports; only what waits differs: here a thread sleeps in futex(2),
 // there a kernel thread parks. See os.h for the machine interface and
 // os_linux.c for the rest of the port.
 //
-// Each thread has a struct cpu, the spinlocks' "holder" (kernel/spinlock.h
-// names it for the bare-metal port, where a CPU holds a spinlock): the
-// locks it holds, in order, for the rank check (kernel/lockrank.h), and
-// its pins. While a thread holds a spinlock or is pinned (a note slept on,
+// Each thread has a struct lockowner (lock.h leaves it to the port): the
+// spinlocks it holds, in order, for the rank check (lib/lockrank.h), and
+// its pins. It owns the mutexes it takes, and its held-lock list names it
+// as the holder of its spinlocks. While a thread holds a spinlock or is pinned (a note slept on,
 // a mutex held or waited for), the preemption signal leaves its goroutine
 // alone (os_linux.c), as the bare-metal kernel does.
 //
@@ -29,12 +28,12 @@
 #include "runtime/os_linux.h"
 #include "runtime/runtime.h"
 
-struct cpu {
+struct lockowner {
 	struct heldlocks locks; // in the order taken
 	int nopreempt;          // pins: > 0, the goroutine stays on this thread
 };
 
-static __thread struct cpu thiscpu;
+static __thread struct lockowner thisthread;
 
 static void futexwait(uint32_t *addr, uint32_t val, int64_t ns);
 static void futexwake(uint32_t *addr, int n);
@@ -46,20 +45,20 @@ static void futexwake(uint32_t *addr, int n);
 bool
 thread_nopreempt(void)
 {
-	return thiscpu.locks.n > 0 || thiscpu.nopreempt > 0;
+	return thisthread.locks.n > 0 || thisthread.nopreempt > 0;
 }
 
-static struct cpu *
+static struct lockowner *
 pin(void)
 {
-	thiscpu.nopreempt++;
-	return &thiscpu;
+	thisthread.nopreempt++;
+	return &thisthread;
 }
 
 static void
 unpin(void)
 {
-	thiscpu.nopreempt--;
+	thisthread.nopreempt--;
 }
 
 // ---- spinlocks -------------------------------------------------------------
@@ -76,13 +75,13 @@ spin_holding(struct spinlock *l)
 	// Relaxed: only this thread can have stored itself as the holder;
 	// others' stores (under the lock) just are not it.
 	return __atomic_load_n(&l->locked, __ATOMIC_RELAXED) &&
-	       __atomic_load_n(&l->holder, __ATOMIC_RELAXED) == &thiscpu;
+	       __atomic_load_n(&l->holder, __ATOMIC_RELAXED) == &thisthread.locks;
 }
 
 void
 spin_lock(struct spinlock *l)
 {
-	struct cpu *c = &thiscpu;
+	struct lockowner *c = &thisthread;
 	if (spin_holding(l)) {
 		fatalf("spin_lock: %s already held by this thread", l->name);
 	}
@@ -102,13 +101,13 @@ spin_lock(struct spinlock *l)
 			}
 		}
 	}
-	__atomic_store_n(&l->holder, c, __ATOMIC_RELAXED); // read by spin_holding
+	__atomic_store_n(&l->holder, &c->locks, __ATOMIC_RELAXED); // read by spin_holding
 }
 
 void
 spin_unlock(struct spinlock *l)
 {
-	struct cpu *c = &thiscpu;
+	struct lockowner *c = &thisthread;
 	if (!spin_holding(l)) {
 		fatalf("spin_unlock: %s not held by this thread", l->name);
 	}
@@ -177,24 +176,24 @@ notetsleep(struct note *n, int64_t ns)
 
 // ---- mutexes -----------------------------------------------------------------
 
-// The owner is the thread (its struct cpu), as on bare metal the kernel
-// thread is: the goroutine stays pinned from the lock to the unlock.
-static struct kthread *
+// The owner is the thread, as on bare metal the kernel thread is: the
+// goroutine stays pinned from the lock to the unlock.
+static struct lockowner *
 self(void)
 {
-	return (struct kthread *)&thiscpu;
+	return &thisthread;
 }
 
 // The owner is read without the lock (is it me?) and written by the
 // holder: relaxed atomics, as a spinlock's holder.
-static struct kthread *
+static struct lockowner *
 owner(struct mutex *m)
 {
 	return __atomic_load_n(&m->owner, __ATOMIC_RELAXED);
 }
 
 static void
-setowner(struct mutex *m, struct kthread *t)
+setowner(struct mutex *m, struct lockowner *t)
 {
 	__atomic_store_n(&m->owner, t, __ATOMIC_RELAXED);
 }

@@ -11,7 +11,7 @@
 // (exitsyscall): a deadlock. persistentalloc only spins, for a few instructions.
 //
 // Lock order: persistentalloc's lock, then the machine's page-table and
-// frame locks (kernel/lockrank.h). So a caller holds no runtime spinlock
+// frame locks (lib/lockrank.h). So a caller holds no runtime spinlock
 // (sched.lock and the others rank above).
 
 #include "runtime/runtime.h"

@@ -11,12 +11,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kernel/mutex.h"
-#include "kernel/note.h"
-#include "kernel/spinlock.h"
+#include "lib/lock.h"
 
 struct m;
 struct g;
+
+// The machine's page, the unit of the stack and memory calls below (Go's
+// physPageSize; the heap's own page, PageSize, is the allocator's).
+enum { PhysPageSize = 4096 };
 
 // A broken invariant of the runtime: the machine's fatal report, status 2.
 void throw(const char *msg) __attribute__((noreturn));

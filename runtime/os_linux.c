@@ -54,7 +54,6 @@ enum { StackProt = PROT_NONE };
 #endif
 
 enum {
-	PageSize = 4096,
 	SigStackSize = 64 << 10,
 	RedZone = 128, // below rsp, the SysV ABI's leaf scratch
 };
@@ -148,7 +147,7 @@ os_stacksize(void)
 {
 	const char *v = getenv("HOOD_STACK");
 	long n = v != NULL ? atol(v) : 0;
-	return n >= 8192 && n % PageSize == 0 ? n : 0;
+	return n >= 8192 && n % PhysPageSize == 0 ? n : 0;
 }
 
 int
@@ -430,7 +429,7 @@ os_stackregion(uint64_t *size)
 void
 os_mapstack(uint64_t va)
 {
-	if (mprotect((void *)va, PageSize, PROT_READ | PROT_WRITE) != 0) {
+	if (mprotect((void *)va, PhysPageSize, PROT_READ | PROT_WRITE) != 0) {
 		throw("os_mapstack: mprotect failed");
 	}
 }

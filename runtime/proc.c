@@ -178,7 +178,7 @@ releasem(struct m *mp)
 // systemstack: run fn(arg) on this M's g0 stack (Go's systemstack).
 // Runtime code that holds spinlocks runs there: a goroutine's stack may
 // still have to grow by a page fault, and the fault handler takes the vm
-// and physmem locks, which rank below the runtime's (kernel/lockrank.h).
+// and physmem locks, which rank below the runtime's (lib/lockrank.h).
 // g0's stack is the kernel thread's, always mapped, and free while the M
 // runs a goroutine.
 void

@@ -17,20 +17,19 @@
 // unmapped pages in between, which stay unmapped).
 //
 //	slot base   guard page (never mapped)
-//	+ PageSize  stacklo                     a fault here maps the page
+//	+ PhysPageSize  stacklo                     a fault here maps the page
 //	 ...
 //	            mapped                      lowest page mapped so far
 //	 ...
-//	stackhi     = base + PageSize + stacksize
+//	stackhi     = base + PhysPageSize + stacksize
 //
 // The default stacksize is 1 MiB; the boot option stack= (bytes) sets it.
 
 #include "runtime/runtime.h"
 
 enum {
-	PageSize = 4096,
 	DefaultStackSize = 1 << 20,
-	StackKeep = 2 * PageSize, // mapped bytes a dead G keeps for the next
+	StackKeep = 2 * PhysPageSize, // mapped bytes a dead G keeps for the next
 };
 
 static uint64_t region, regionsize; // the stack region, from the machine
@@ -58,14 +57,14 @@ bool
 stackalloc(struct g *gp)
 {
 	uint64_t slot = __atomic_fetch_add(&nslots, 1, __ATOMIC_RELAXED);
-	uint64_t base = region + slot * (size + PageSize);
-	if (base + size + PageSize > region + regionsize) {
+	uint64_t base = region + slot * (size + PhysPageSize);
+	if (base + size + PhysPageSize > region + regionsize) {
 		return false;
 	}
 	gp->stackslot = base;
-	gp->stacklo = base + PageSize;
+	gp->stacklo = base + PhysPageSize;
 	gp->stackhi = gp->stacklo + size;
-	gp->stackmapped = gp->stackhi - PageSize;
+	gp->stackmapped = gp->stackhi - PhysPageSize;
 	os_mapstack(gp->stackmapped);
 	return true;
 }
@@ -95,7 +94,7 @@ shrinkstack(struct g *gp, int64_t parkedby)
 	if (!castogscanstatus(gp, Gwaiting)) {
 		return;
 	}
-	uint64_t keep = (gp->sched.sp & ~(uint64_t)(PageSize - 1)) - PageSize;
+	uint64_t keep = (gp->sched.sp & ~(uint64_t)(PhysPageSize - 1)) - PhysPageSize;
 	if (gp->waitsince <= parkedby && keep > gp->stacklo && gp->stackmapped < keep) {
 		os_unmapstack(gp->stackmapped, keep - gp->stackmapped);
 		gp->stackmapped = keep;
@@ -109,15 +108,15 @@ static bool
 stackfault(uint64_t addr, bool write)
 {
 	(void)write;
-	if (addr < region || addr >= region + nslots * (size + PageSize)) {
+	if (addr < region || addr >= region + nslots * (size + PhysPageSize)) {
 		return false;
 	}
-	uint64_t off = (addr - region) % (size + PageSize);
-	if (off < PageSize) {
+	uint64_t off = (addr - region) % (size + PhysPageSize);
+	if (off < PhysPageSize) {
 		os_print("runtime: goroutine stack exceeds %lu-byte limit\n", size);
 		gothrow("stack overflow");
 	}
-	uint64_t page = addr & ~(uint64_t)(PageSize - 1);
+	uint64_t page = addr & ~(uint64_t)(PhysPageSize - 1);
 	os_mapstack(page);
 	// The fault is the G's own: its M's curg, even if the M is between
 	// the G and g0 (mcall, systemstack).

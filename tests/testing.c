@@ -1,6 +1,7 @@
-// testing.c: the test runner, shared by the guest test image (whose main
-// in tests/guest/main.c passes the test= boot option) and the host unit
-// tests (tests/host/main.c passes argv[1]). See testing.h.
+// testing.c: the test framework, shared by the guest test image (whose
+// main, tests/main_guest.c, passes the test= boot option), the hosted test
+// program (tests/main_hosted.c) and the host unit tests
+// (tests/main_unit.c), which pass argv[1]. See testing.h.
 
 #include <setjmp.h>
 #include <stdarg.h>

@@ -11,10 +11,13 @@
 //
 // A test is a function of struct T *t, registered by TEST in the
 // hood_tests section (linker.ld; on the host, GNU ld's automatic
-// __start_/__stop_ symbols), so adding a test is adding a file to the
-// Makefile's test list. The same file serves guest tests (tests/guest/) and
-// host unit tests (tests/host/), each with its own main. The boot command line picks which run: test=all,
-// test=TestA,TestB or test=Prefix*. Output is go test -v's:
+// __start_/__stop_ symbols), so adding a test file is one line in its
+// subject's list in the Makefile: tests/runtime/ (built into the guest
+// image and the hosted programs; these include only runtime/*.h, hood.h
+// and tests/*.h), tests/kernel/ (guest only), tests/unit/ (pure code on
+// the host). Each program has its own main (tests/main_*.c). The boot
+// command line picks which run: test=all, test=TestA,TestB or
+// test=Prefix*. Output is go test -v's:
 //
 //	=== RUN   TestPrintf
 //	--- PASS: TestPrintf (0.00s)
@@ -83,6 +86,11 @@ int testing_main(const char *sel);
 bool testing_selected(const char *name, const char *sel);
 int testing_cmpu64(const void *a, const void *b);
 uint64_t nanotime(void); // the guest's is the kernel's; the host's, main.c's
+
+// Whether the page at va is mapped (the guest's page tables) or resident
+// (the hosted port's mincore): for tests that count a stack's pages. Each
+// test program's main defines it.
+bool testing_pagemapped(uint64_t va);
 
 void t_logf_at(struct T *t, const char *file, int line, bool fatal, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));

@@ -1,10 +1,17 @@
-// main.c: the test image's application: run the tests the boot command
+// main_guest.c: the test image's application: run the tests the boot command
 // line's test= option names (tests/testing.h).
 
 #include <stdio.h>
 
 #include "kernel/cmdline.h"
+#include "kernel/kernel.h"
 #include "tests/testing.h"
+
+bool
+testing_pagemapped(uint64_t va)
+{
+	return vm_mapped(va);
+}
 
 int
 main(void)

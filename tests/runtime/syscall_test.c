@@ -8,8 +8,7 @@
 
 #include "include/hood.h"
 #include "kernel/kernel.h"
-#include "kernel/mutex.h"
-#include "kernel/note.h"
+#include "lib/lock.h"
 #include "runtime/runtime.h"
 #include "tests/testing.h"
 #include "tests/wg.h"

@@ -1,5 +1,5 @@
 // locks.c: newlib's locks (its "retargetable locking", configured by
-// scripts/setup), on the kernel's sleeping mutexes (kernel/mutex.h), so
+// scripts/setup), on the kernel's sleeping mutexes (lib/lock.h, kernel/mutex.c), so
 // that stdio and malloc work from every CPU at once. They must sleep, not
 // spin: newlib holds a FILE's lock across read(), and reading the console
 // waits for input. newlib names nine static locks and makes one per FILE
@@ -9,7 +9,7 @@
 #include <sys/lock.h>
 
 #include "kernel/kernel.h"
-#include "kernel/mutex.h"
+#include "lib/lock.h"
 
 struct __lock {
 	struct mutex m;

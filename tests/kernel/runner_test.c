@@ -2,7 +2,7 @@
 // proves scripts/runtests notices: a triple fault (QEMU exits 0 under
 // -no-reboot, with no status from hood) and a hang (the runner's timeout).
 
-#include "kernel/note.h"
+#include "lib/lock.h"
 #include "kernel/x86.h"
 #include "tests/testing.h"
 

@@ -1,4 +1,4 @@
-// main.c: the host unit tests' entry: pure runtime and kernel code (the
+// main_unit.c: the host unit tests' entry: pure runtime and kernel code (the
 // command-line parser, the symbol tables, the frame allocator) built for
 // Linux with AddressSanitizer and UBSan, run by the same runner as the
 // guest tests (tests/testing.h).

@@ -12,7 +12,7 @@
 #include "kernel/kthread.h"
 #include "kernel/madt.h"
 #include "kernel/memlayout.h"
-#include "kernel/note.h"
+#include "lib/lock.h"
 #include "kernel/smp.h"
 #include "kernel/timer.h"
 #include "kernel/x86.h"

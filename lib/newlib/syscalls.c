@@ -20,7 +20,7 @@
 
 #include "kernel/kernel.h"
 #include "kernel/memlayout.h"
-#include "kernel/spinlock.h"
+#include "lib/lock.h"
 
 static struct spinlock heaplock = SPINLOCK_INIT("sbrk", LOCK_HEAP);
 static uint64_t heapend = KHEAP;    // Protected by heaplock: the break

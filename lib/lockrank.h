@@ -1,13 +1,14 @@
-// lockrank.h: the lock order, the one place it is written down. A CPU
+// lockrank.h: the lock order of the whole image, kernel and runtime, the
+// one place it is written down. A CPU (a thread, in the hosted port)
 // holding a spinlock of rank r may only take spinlocks of rank > r;
 // spin_lock checks this on every acquisition (always, not only in debug
 // builds: the check is a compare), and throws with both locks' names when
 // it is broken. Locks of equal rank (the per-CPU run lists) are never held
-// together. A sleeping mutex (mutex.h) is not ranked; its inner spinlock
+// together. A sleeping mutex (lock.h) is not ranked; its inner spinlock
 // is, LOCK_MUTEX, and is never held while another lock is taken.
 //
 //	rank            lock                     taken while holding
-//	LOCK_HEAP       sbrk's heap (lib/)        -
+//	LOCK_HEAP       sbrk's heap (lib/newlib/) -
 //	LOCK_PALLOC     the runtime's persistent  -
 //	                memory (runtime/malloc.c)
 //	LOCK_VM         the page tables (vm.c)    heap, palloc

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "include/hood.h"
-#include "kernel/note.h"
+#include "lib/lock.h"
 #include "runtime/runtime.h"
 #include "tests/testing.h"
 #include "tests/wg.h"

@@ -8,8 +8,6 @@
 #include <string.h>
 
 #include "include/hood.h"
-#include "kernel/kernel.h"
-#include "kernel/memlayout.h"
 #include "runtime/runtime.h"
 #include "tests/testing.h"
 #include "tests/wg.h"
@@ -262,13 +260,13 @@ TEST(TestDeadGoroutineGivesStackBack)
 	while (readgstatus(gp) != Gdead) {
 		runtime_gosched();
 	}
-	if (gp->stackmapped != gp->stackhi - 2 * PGSIZE) {
+	if (gp->stackmapped != gp->stackhi - 2 * PhysPageSize) {
 		t_errorf(t, "a dead G has its stack mapped from 0x%lx, want 0x%lx", gp->stackmapped,
-			 gp->stackhi - 2 * PGSIZE);
+			 gp->stackhi - 2 * PhysPageSize);
 	}
 	uint64_t mapped = 0;
-	for (uint64_t va = gp->stacklo; va < gp->stackhi; va += PGSIZE) {
-		mapped += vm_mapped(va);
+	for (uint64_t va = gp->stacklo; va < gp->stackhi; va += PhysPageSize) {
+		mapped += testing_pagemapped(va);
 	}
 	if (mapped > 2) {
 		t_errorf(t, "%lu pages of a dead G's stack are still mapped, want at most 2", mapped);
@@ -331,10 +329,10 @@ TEST(TestParkedGoroutineGivesStackBack)
 		if (readgstatus(gp) != Gwaiting) {
 			continue;
 		}
-		live = (gp->stackhi - (gp->sched.sp & ~(uint64_t)(PGSIZE - 1))) / PGSIZE;
+		live = (gp->stackhi - (gp->sched.sp & ~(uint64_t)(PhysPageSize - 1))) / PhysPageSize;
 		mapped = 0;
-		for (uint64_t va = gp->stacklo; va < gp->stackhi; va += PGSIZE) {
-			mapped += vm_mapped(va);
+		for (uint64_t va = gp->stacklo; va < gp->stackhi; va += PhysPageSize) {
+			mapped += testing_pagemapped(va);
 		}
 		if (mapped <= live + 1) {
 			break;

@@ -1,5 +1,5 @@
-// main.c: the hosted test program: the runtime's tests (tests/guest/'s
-// portable ones) as a Linux program linked with build/host/libhood.a. Its
+// main_hosted.c: the hosted test program: the runtime's tests
+// (tests/runtime/) as a Linux program linked with build/host/libhood.a. Its
 // main runs as goroutine 1 (-Wl,--wrap=main, runtime/os_linux.c).
 //
 //	build/host/test [sel]      sel as the boot option test=: all (the
@@ -14,10 +14,10 @@
 
 #include "tests/testing.h"
 
-// The bare-metal kernel's vm_mapped, for tests that count a stack's
-// pages: on Linux, whether the page is in memory (mincore).
+// On Linux a page of a goroutine stack counts as mapped when it is in
+// memory (mincore).
 bool
-vm_mapped(uint64_t va)
+testing_pagemapped(uint64_t va)
 {
 	unsigned char in = 0;
 	return mincore((void *)(va & ~4095ULL), 4096, &in) == 0 && (in & 1);

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include "include/hood.h"
-#include "kernel/note.h"
+#include "lib/lock.h"
 #include "runtime/runtime.h"
 #include "tests/testing.h"
 #include "tests/wg.h"

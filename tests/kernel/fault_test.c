@@ -8,7 +8,7 @@
 
 #include "kernel/kernel.h"
 #include "kernel/kthread.h"
-#include "kernel/note.h"
+#include "lib/lock.h"
 #include "tests/testing.h"
 
 // Opaque to the optimiser, so the faulting accesses are not folded away.
