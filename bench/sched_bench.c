@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "bench/bench.h"
+#include "lib/atomic.h"
 #include "tests/testing.h"
 #include "include/hood.h"
 #include "lib/lock.h"
@@ -67,7 +68,7 @@ static struct parkpong pp;
 static bool
 parkas(struct g *gp, void *arg)
 {
-	__atomic_store_n(&pp.parked[(long)arg], gp, __ATOMIC_RELEASE);
+	atomic_store_rel(&pp.parked[(long)arg], gp);
 	return true;
 }
 
@@ -76,7 +77,7 @@ static void
 wake(long who)
 {
 	struct g *gp;
-	while ((gp = __atomic_exchange_n(&pp.parked[who], NULL, __ATOMIC_ACQ_REL)) == NULL) {
+	while ((gp = atomic_xchg_acqrel(&pp.parked[who], NULL)) == NULL) {
 		runtime_gosched();
 	}
 	goready(gp);

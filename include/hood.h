@@ -26,21 +26,34 @@
 // meanwhile, as a Go goroutine in a system call does; errno is each
 // goroutine's own. Channels, select, sync, maps and the rest arrive with
 // the issues that build them.
+//
+// The sections follow Go's packages, in the order a Go program meets them:
+// the go statement and package runtime, then time; channels and select,
+// defer and panic, maps, sync, atomics and net come after them as they are
+// built. Each section opens with a short example.
 #pragma once
 
 #include <stdbool.h>
 #include <stdint.h>
 
+// ---- go and package runtime --------------------------------------------------
+//
+//	go(worker, &job);                   // go worker(&job)
+//	runtime_gosched();                  // runtime.Gosched()
+//	int n = runtime_gomaxprocs(0);      // runtime.GOMAXPROCS(0)
+
 // go(fn, arg): run fn(arg) in a new goroutine.
 void newproc(void (*fn)(void *), void *arg);
 #define go(fn, arg) newproc((fn), (arg))
 
-// runtime
+// Gosched yields the processor; Goexit ends the calling goroutine (in
+// main: the program goes on until no goroutine can run, then Go's
+// deadlock error).
 void runtime_gosched(void);
 void runtime_goexit(void) __attribute__((noreturn));
 int runtime_numgoroutine(void);
 int runtime_numcpu(void);
-int runtime_gomaxprocs(int n); // n <= 0: only report
+int runtime_gomaxprocs(int n); // n <= 0: only report; returns the previous value
 
 // runtime.Stack: the calling goroutine's traceback ("goroutine 1
 // [running]:" and its frames), and with all every other goroutine's, into
@@ -53,7 +66,13 @@ int runtime_stack(char *buf, int len, bool all);
 void runtime_lockosthread(void);
 void runtime_unlockosthread(void);
 
-// time: durations in nanoseconds, as Go's time.Duration.
+// ---- time ------------------------------------------------------------------------
+//
+//	int64_t start = time_nanotime();
+//	time_sleep(10 * Millisecond);       // time.Sleep(10 * time.Millisecond)
+//	int64_t took = time_nanotime() - start;
+
+// Durations in nanoseconds, as Go's time.Duration.
 enum {
 	Nanosecond = 1,
 	Microsecond = 1000,
@@ -61,5 +80,8 @@ enum {
 };
 #define Second (1000LL * Millisecond)
 
+// Sleep at least ns nanoseconds; ns <= 0 returns at once.
 void time_sleep(int64_t ns);
+// The monotonic clock in nanoseconds: since boot on bare metal, Linux's
+// CLOCK_MONOTONIC in the hosted port. Only differences mean anything.
 int64_t time_nanotime(void);

@@ -1,19 +1,20 @@
 // wg.c: see wg.h.
 
+#include "lib/atomic.h"
 #include "runtime/runtime.h"
 #include "tests/wg.h"
 
 void
 wg_add(struct waitgroup *wg, long n)
 {
-	__atomic_add_fetch(&wg->left, n, __ATOMIC_ACQ_REL);
+	atomic_xadd_acqrel(&wg->left, n);
 }
 
 void
 wg_done(struct waitgroup *wg)
 {
-	if (__atomic_sub_fetch(&wg->left, 1, __ATOMIC_ACQ_REL) == 0) {
-		struct g *w = __atomic_exchange_n(&wg->waiter, NULL, __ATOMIC_ACQ_REL);
+	if (atomic_xadd_acqrel(&wg->left, -1) == 0) {
+		struct g *w = atomic_xchg_acqrel(&wg->waiter, NULL);
 		if (w != NULL) {
 			goready(w);
 		}
@@ -26,16 +27,14 @@ static bool
 parkunless(struct g *gp, void *arg)
 {
 	struct waitgroup *wg = arg;
-	struct g *none = NULL;
-	if (!__atomic_compare_exchange_n(&wg->waiter, &none, gp, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+	// Acq_rel: pairs with the exchange in wg_done, which takes the waiter.
+	if (!atomic_cas_acqrel(&wg->waiter, NULL, gp)) {
 		return false;
 	}
-	if (__atomic_load_n(&wg->left, __ATOMIC_ACQUIRE) == 0) {
+	if (atomic_load_acq(&wg->left) == 0) {
 		// Done between the check and the registration: take it back,
 		// unless wg_done already took it and will ready us.
-		struct g *me = gp;
-		return !__atomic_compare_exchange_n(&wg->waiter, &me, NULL, false, __ATOMIC_ACQ_REL,
-						    __ATOMIC_ACQUIRE);
+		return !atomic_cas_acqrel(&wg->waiter, gp, NULL);
 	}
 	return true;
 }
@@ -43,7 +42,7 @@ parkunless(struct g *gp, void *arg)
 void
 wg_wait(struct waitgroup *wg)
 {
-	while (__atomic_load_n(&wg->left, __ATOMIC_ACQUIRE) > 0) {
+	while (atomic_load_acq(&wg->left) > 0) {
 		gopark(parkunless, wg, waitReasonSemacquire);
 	}
 }

@@ -7,6 +7,7 @@
 #include "kernel/cpu.h"
 #include "kernel/kernel.h"
 #include "kernel/kthread.h"
+#include "lib/atomic.h"
 #include "lib/lock.h"
 #include "kernel/timer.h"
 #include "kernel/x86.h"
@@ -95,15 +96,15 @@ ringmember(void *arg)
 {
 	int me = (int)(intptr_t)arg;
 	for (int round = 0; round < ROUNDS; round++) {
-		while (__atomic_load_n(&ring.holder, __ATOMIC_ACQUIRE) != me) {
+		while (atomic_load_acq(&ring.holder) != me) {
 			kthread_park();
 		}
-		__atomic_fetch_add(&ring.passes, 1, __ATOMIC_RELAXED);
+		atomic_xadd_relaxed(&ring.passes, 1);
 		int next = (me + 1) % NRING;
 		if (round == ROUNDS - 1 && me == NRING - 1) {
 			notewakeup(&ring.done);
 		}
-		__atomic_store_n(&ring.holder, next, __ATOMIC_RELEASE);
+		atomic_store_rel(&ring.holder, next);
 		if (!(round == ROUNDS - 1 && next == 0)) {
 			kthread_unpark(ring.threads[next]);
 		}
@@ -118,7 +119,7 @@ TEST(TestKthreadTokenRing)
 	for (int i = 0; i < NRING; i++) {
 		ring.threads[i] = kthread_create(ringmember, (void *)(intptr_t)i, "ring", -1);
 	}
-	__atomic_store_n(&ring.holder, 0, __ATOMIC_RELEASE);
+	atomic_store_rel(&ring.holder, 0);
 	kthread_unpark(ring.threads[0]);
 	if (!notetsleep(&ring.done, 60LL * 1000 * 1000 * 1000)) {
 		t_fatalf(t, "the ring stopped after %d passes (a lost wakeup)", ring.passes);
@@ -260,7 +261,7 @@ spinfor(void *arg)
 	while (nanotime() < end) {
 		cpu_pause();
 	}
-	if (__atomic_sub_fetch(&spinnersleft, 1, __ATOMIC_ACQ_REL) == 0) {
+	if (atomic_xadd_acqrel(&spinnersleft, -1) == 0) {
 		notewakeup(&spinnersdone);
 	}
 }
@@ -296,7 +297,7 @@ mutexworker(void *arg)
 		mucount = v + 1;
 		mutex_unlock(&countmu);
 	}
-	if (__atomic_sub_fetch(&muleft, 1, __ATOMIC_ACQ_REL) == 0) {
+	if (atomic_xadd_acqrel(&muleft, -1) == 0) {
 		notewakeup(&mudone);
 	}
 }

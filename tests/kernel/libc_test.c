@@ -10,6 +10,7 @@
 #include <sys/time.h>
 
 #include "include/hood.h"
+#include "lib/atomic.h"
 #include "tests/testing.h"
 #include "tests/wg.h"
 
@@ -138,7 +139,7 @@ errnokeeper(void *arg)
 	int *bad = arg;
 	int mine = 1000 + (int)runtime_numgoroutine() % 7;
 	if (errno != 0) {
-		__atomic_add_fetch(bad, 1, __ATOMIC_RELAXED);
+		atomic_xadd_relaxed(bad, 1);
 	}
 	for (int i = 0; i < 50; i++) {
 		errno = mine + i;
@@ -148,7 +149,7 @@ errnokeeper(void *arg)
 			runtime_gosched();
 		}
 		if (errno != mine + i) {
-			__atomic_add_fetch(bad, 1, __ATOMIC_RELAXED);
+			atomic_xadd_relaxed(bad, 1);
 		}
 	}
 	errno = EDOM; // left behind for the next goroutine on this G

@@ -12,6 +12,7 @@
 #include "kernel/kthread.h"
 #include "kernel/madt.h"
 #include "kernel/memlayout.h"
+#include "lib/atomic.h"
 #include "lib/lock.h"
 #include "kernel/smp.h"
 #include "kernel/timer.h"
@@ -34,7 +35,7 @@ oneachmain(void *p)
 {
 	struct oneach *o = p;
 	o->fn(o->arg);
-	if (__atomic_sub_fetch(&oneachleft, 1, __ATOMIC_ACQ_REL) == 0) {
+	if (atomic_xadd_acqrel(&oneachleft, -1) == 0) {
 		notewakeup(&o->done);
 	}
 }
@@ -46,7 +47,7 @@ runoneach(void (*fn)(void *arg), void *arg)
 	o.fn = fn;
 	o.arg = arg;
 	noteclear(&o.done);
-	__atomic_store_n(&oneachleft, ncpu, __ATOMIC_RELEASE);
+	atomic_store_rel(&oneachleft, ncpu);
 	for (int i = 0; i < ncpu; i++) {
 		kthread_create(oneachmain, &o, "oneach", i);
 	}
@@ -278,7 +279,7 @@ timerfired(void *arg)
 	int i = (int)(intptr_t)arg;
 	timerrun.at[i] = nanotime();
 	if (timerrun.at[i] < timerrun.when[i]) {
-		__atomic_fetch_add(&timerrun.early, 1, __ATOMIC_RELAXED);
+		atomic_xadd_relaxed(&timerrun.early, 1);
 	}
 }
 
@@ -293,7 +294,7 @@ starttimers(void *arg)
 	}
 	// Wait on this CPU until its timers have fired: they belong to it.
 	for (int i = me; i < NTIMERS; i += ncpu) {
-		while (__atomic_load_n(&timerrun.timers[i].pending, __ATOMIC_ACQUIRE)) {
+		while (atomic_load_acq(&timerrun.timers[i].pending)) {
 			kthread_yield();
 			hlt();
 		}

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "include/hood.h"
+#include "lib/atomic.h"
 #include "lib/lock.h"
 #include "runtime/runtime.h"
 #include "tests/testing.h"
@@ -18,7 +19,7 @@ yielder(void *arg)
 {
 	long *runs = arg;
 	for (int i = 0; i < 20; i++) {
-		__atomic_add_fetch(runs, 1, __ATOMIC_RELAXED);
+		atomic_xadd_relaxed(runs, 1);
 		runtime_gosched();
 	}
 	wg_done(&resizewg);
@@ -64,7 +65,7 @@ TEST(TestGOMAXPROCSShrinkGrow)
 static void
 spawnedonce(void *arg)
 {
-	__atomic_add_fetch((long *)arg, 1, __ATOMIC_RELAXED);
+	atomic_xadd_relaxed((long *)arg, 1);
 	wg_done(&resizewg);
 }
 
@@ -124,9 +125,9 @@ static void
 blockedduring(void *arg)
 {
 	(void)arg;
-	__atomic_store_n(&insyscall, 1, __ATOMIC_RELEASE);
+	atomic_store_rel(&insyscall, 1);
 	notesleep(&syscallnote);
-	__atomic_store_n(&insyscall, 2, __ATOMIC_RELEASE);
+	atomic_store_rel(&insyscall, 2);
 	wg_done(&resizewg);
 }
 
@@ -139,7 +140,7 @@ TEST(TestGOMAXPROCSDuringSyscall)
 	insyscall = 0;
 	wg_add(&resizewg, 1);
 	go(blockedduring, NULL);
-	while (__atomic_load_n(&insyscall, __ATOMIC_ACQUIRE) != 1) {
+	while (atomic_load_acq(&insyscall) != 1) {
 		runtime_gosched();
 	}
 	time_sleep(1 * Millisecond);
@@ -162,8 +163,8 @@ static void
 spinner(void *arg)
 {
 	long *n = arg;
-	while (!__atomic_load_n(&spinstop, __ATOMIC_ACQUIRE)) {
-		__atomic_add_fetch(n, 1, __ATOMIC_RELAXED);
+	while (!atomic_load_acq(&spinstop)) {
+		atomic_xadd_relaxed(n, 1);
 	}
 	wg_done(&resizewg);
 }
@@ -173,7 +174,7 @@ sumspins(void)
 {
 	long s = 0;
 	for (int i = 0; i < 4; i++) {
-		s += __atomic_load_n(&spins[i], __ATOMIC_RELAXED);
+		s += atomic_load_relaxed(&spins[i]);
 	}
 	return s;
 }
@@ -200,7 +201,7 @@ TEST(TestStopTheWorldStopsEveryone)
 	startTheWorld();
 	time_sleep(20 * Millisecond);
 	long later = sumspins();
-	__atomic_store_n(&spinstop, 1, __ATOMIC_RELEASE);
+	atomic_store_rel(&spinstop, 1);
 	wg_wait(&resizewg);
 	if (after != before) {
 		t_errorf(t, "the spinners counted %ld while the world was stopped", after - before);
@@ -231,7 +232,7 @@ worker(void *arg)
 {
 	long *runs = arg;
 	for (int i = 0; i < 100; i++) {
-		__atomic_add_fetch(runs, 1, __ATOMIC_RELAXED);
+		atomic_xadd_relaxed(runs, 1);
 		if (i % 10 == 0) {
 			time_sleep(50 * Microsecond);
 		} else {

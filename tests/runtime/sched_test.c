@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "include/hood.h"
+#include "lib/atomic.h"
 #include "runtime/runtime.h"
 #include "tests/testing.h"
 #include "tests/wg.h"
@@ -54,7 +55,7 @@ static int norder; // Atomic
 static void
 record(void *arg)
 {
-	order[__atomic_fetch_add(&norder, 1, __ATOMIC_ACQ_REL)] = (int)(intptr_t)arg;
+	order[atomic_xadd_acqrel(&norder, 1) - 1] = (int)(intptr_t)arg;
 }
 
 TEST(TestRunnextRunsFirst)
@@ -69,7 +70,7 @@ TEST(TestRunnextRunsFirst)
 	}
 	go(record, (void *)(intptr_t)6); // in runnext now
 	runtime_gosched();               // main to the global queue; the Ps run 6 first
-	while (__atomic_load_n(&norder, __ATOMIC_ACQUIRE) < 6) {
+	while (atomic_load_acq(&norder) < 6) {
 		runtime_gosched();
 	}
 	if (order[0] != 6) {
@@ -91,10 +92,10 @@ player(void *arg)
 {
 	int me = (int)(intptr_t)arg;
 	for (int i = 0; i < pingpong.rounds; i++) {
-		while (__atomic_load_n(&pingpong.turn, __ATOMIC_ACQUIRE) != me) {
+		while (atomic_load_acq(&pingpong.turn) != me) {
 			runtime_gosched();
 		}
-		__atomic_store_n(&pingpong.turn, 1 - me, __ATOMIC_RELEASE);
+		atomic_store_rel(&pingpong.turn, 1 - me);
 	}
 	wg_done(&pingpong.wg);
 }
@@ -125,7 +126,7 @@ cpuwork(void *arg)
 			x += i;
 		}
 		struct m *mp = acquirem();
-		__atomic_fetch_add(&ranonp[mp->p->id], 1, __ATOMIC_RELAXED);
+		atomic_xadd_relaxed(&ranonp[mp->p->id], 1);
 		releasem(mp);
 	}
 	wg_done(&spreadwg);
@@ -321,7 +322,7 @@ TEST(TestParkedGoroutineGivesStackBack)
 	wg_add(&resumewg, 1);
 	go(parkdeep, &gp);
 	wg_wait(&parkedwg);
-	__atomic_store_n(&debug.scavenge, 1, __ATOMIC_RELAXED); // sysmon reads it
+	atomic_store_relaxed(&debug.scavenge, 1); // sysmon reads it
 	uint64_t mapped = 0, live = 0;
 	int64_t deadline = time_nanotime() + 5 * Second;
 	while (time_nanotime() < deadline) {
@@ -338,7 +339,7 @@ TEST(TestParkedGoroutineGivesStackBack)
 			break;
 		}
 	}
-	__atomic_store_n(&debug.scavenge, 0, __ATOMIC_RELAXED);
+	atomic_store_relaxed(&debug.scavenge, 0);
 	if (mapped > live + 1) {
 		t_errorf(t, "a parked G has %lu stack pages mapped, want %lu (above its stack pointer) + 1",
 			 mapped, live);
@@ -446,12 +447,10 @@ static bool
 parkifnotoken(struct g *gp, void *arg)
 {
 	struct stressg *s = arg;
-	__atomic_store_n(&s->parked, gp, __ATOMIC_RELEASE);
+	atomic_store_rel(&s->parked, gp);
 	// A token that came between the check and now: take the park back.
-	if (__atomic_load_n(&s->tokens, __ATOMIC_ACQUIRE) > 0) {
-		struct g *me = gp;
-		return !__atomic_compare_exchange_n(&s->parked, &me, NULL, false, __ATOMIC_ACQ_REL,
-						    __ATOMIC_ACQUIRE);
+	if (atomic_load_acq(&s->tokens) > 0) {
+		return !atomic_cas_acqrel(&s->parked, gp, NULL);
 	}
 	return true;
 }
@@ -460,8 +459,8 @@ static void
 givetoken(int to)
 {
 	struct stressg *s = &stress[to];
-	__atomic_add_fetch(&s->tokens, 1, __ATOMIC_ACQ_REL);
-	struct g *gp = __atomic_exchange_n(&s->parked, NULL, __ATOMIC_ACQ_REL);
+	atomic_xadd_acqrel(&s->tokens, 1);
+	struct g *gp = atomic_xchg_acqrel(&s->parked, NULL);
 	if (gp != NULL) {
 		goready(gp);
 	}
@@ -473,10 +472,10 @@ stresser(void *arg)
 	int me = (int)(intptr_t)arg;
 	struct stressg *s = &stress[me];
 	for (;;) {
-		while (__atomic_load_n(&s->tokens, __ATOMIC_ACQUIRE) == 0) {
+		while (atomic_load_acq(&s->tokens) == 0) {
 			gopark(parkifnotoken, s, waitReasonGoroutineParked);
 		}
-		__atomic_sub_fetch(&s->tokens, 1, __ATOMIC_ACQ_REL);
+		atomic_xadd_acqrel(&s->tokens, -1);
 		s->rand = s->rand * 6364136223846793005ULL + 1442695040888963407ULL;
 		switch (s->rand >> 62) {
 		case 0:
@@ -490,14 +489,14 @@ stresser(void *arg)
 			time_sleep((int64_t)(s->rand >> 40 & 127) * Microsecond);
 			break;
 		}
-		__atomic_add_fetch(&stresspasses, 1, __ATOMIC_RELAXED);
+		atomic_xadd_relaxed(&stresspasses, 1);
 		bool done = (int64_t)nanotime() >= stressend;
 		givetoken((me + 1 + (int)(s->rand >> 33 & 3)) % NSTRESS);
 		if (done) {
 			break;
 		}
 	}
-	__atomic_store_n(&s->done, true, __ATOMIC_RELEASE);
+	atomic_store_rel(&s->done, true);
 	wg_done(&stresswg);
 }
 
@@ -518,13 +517,13 @@ TEST(TestParkReadyStress)
 	// After stressend each goroutine stops when a token reaches it; some
 	// never get one and stay parked, empty-handed. One that still sleeps
 	// holding a token a second later lost its wakeup.
-	while (__atomic_load_n(&stresswg.left, __ATOMIC_ACQUIRE) > 0 &&
+	while (atomic_load_acq(&stresswg.left) > 0 &&
 	       (int64_t)nanotime() < stressend + Second) {
 		time_sleep(10 * Millisecond);
 	}
 	for (int i = 0; i < NSTRESS; i++) {
-		if (!__atomic_load_n(&stress[i].done, __ATOMIC_ACQUIRE) &&
-		    __atomic_load_n(&stress[i].tokens, __ATOMIC_ACQUIRE) > 0) {
+		if (!atomic_load_acq(&stress[i].done) &&
+		    atomic_load_acq(&stress[i].tokens) > 0) {
 			t_errorf(t, "goroutine %d sleeps holding %d tokens: a lost wakeup", i,
 				 stress[i].tokens);
 		}
@@ -550,8 +549,8 @@ static void
 counter(void *arg)
 {
 	(void)arg;
-	while (!__atomic_load_n(&lockedfinished, __ATOMIC_ACQUIRE)) {
-		__atomic_add_fetch(&otherwork, 1, __ATOMIC_RELAXED);
+	while (!atomic_load_acq(&lockedfinished)) {
+		atomic_xadd_relaxed(&otherwork, 1);
 		runtime_gosched();
 	}
 	wg_done(&lockwg);
@@ -574,7 +573,7 @@ lockedworker(void *arg)
 		}
 	}
 	runtime_unlockosthread();
-	__atomic_store_n(&lockedfinished, true, __ATOMIC_RELEASE);
+	atomic_store_rel(&lockedfinished, true);
 	wg_done(&lockwg);
 }
 
@@ -620,7 +619,7 @@ TEST(TestExitLockedEndsItsM)
 	go(exitlocked, &gone);
 	wg_wait(&lockwg);
 	time_sleep(5 * Millisecond);
-	if (gone == NULL || !__atomic_load_n(&gone->exited, __ATOMIC_ACQUIRE)) {
+	if (gone == NULL || !atomic_load_acq(&gone->exited)) {
 		t_errorf(t, "the M of the goroutine that exited locked did not end");
 	}
 	// The scheduler still works: a few more goroutines run.

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "include/hood.h"
-#include "kernel/kernel.h"
+#include "lib/atomic.h"
 #include "lib/lock.h"
 #include "runtime/runtime.h"
 #include "tests/testing.h"
@@ -27,10 +27,10 @@ blockinkernel(void *arg)
 	struct blocker *b = arg;
 	b->gp = getg();
 	b->before = getm();
-	__atomic_store_n(&b->state, 1, __ATOMIC_RELEASE);
+	atomic_store_rel(&b->state, 1);
 	notesleep(&b->wake); // a kernel wait: the hook makes it a syscall
 	b->after = getm();
-	__atomic_store_n(&b->state, 2, __ATOMIC_RELEASE);
+	atomic_store_rel(&b->state, 2);
 	wg_done(&b->wg);
 }
 
@@ -43,7 +43,7 @@ startblocker(void)
 	wg_add(&b->wg, 1);
 	go(blockinkernel, b);
 	int64_t deadline = time_nanotime() + 5 * Second;
-	while (__atomic_load_n(&b->state, __ATOMIC_ACQUIRE) != 1 || readgstatus(b->gp) != Gsyscall) {
+	while (atomic_load_acq(&b->state) != 1 || readgstatus(b->gp) != Gsyscall) {
 		if (time_nanotime() > deadline) {
 			return NULL;
 		}
@@ -66,7 +66,7 @@ TEST(TestBlockingCallHandsOffP)
 	// Here main runs: the P left the blocked goroutine.
 	notewakeup(&b->wake);
 	wg_wait(&b->wg);
-	if (__atomic_load_n(&b->state, __ATOMIC_ACQUIRE) != 2) {
+	if (atomic_load_acq(&b->state) != 2) {
 		t_errorf(t, "the goroutine did not come back from its wait");
 	}
 	free(b);
@@ -89,7 +89,7 @@ TEST(TestSyscallReturnWaitsForP)
 	}
 	notewakeup(&b->wake);
 	int64_t deadline = time_nanotime() + 5 * Second;
-	while (__atomic_load_n(&b->state, __ATOMIC_ACQUIRE) != 2) {
+	while (atomic_load_acq(&b->state) != 2) {
 		if (time_nanotime() > deadline) {
 			t_fatalf(t, "the woken goroutine never got a P back");
 		}
@@ -157,7 +157,7 @@ static void
 third(void *arg)
 {
 	(void)arg;
-	__atomic_store_n(&thirdran, 1, __ATOMIC_RELEASE);
+	atomic_store_rel(&thirdran, 1);
 	wg_done(&turnwg);
 }
 
@@ -166,11 +166,11 @@ holder(void *arg)
 {
 	bool *ok = arg;
 	mutex_lock(&turnlock, false);
-	__atomic_store_n(&locked, 1, __ATOMIC_RELEASE);
+	atomic_store_rel(&locked, 1);
 	int64_t deadline = time_nanotime() + 5 * Second;
 	struct g *gp;
-	while ((gp = __atomic_load_n(&waiter, __ATOMIC_ACQUIRE)) == NULL || readgstatus(gp) != Gsyscall ||
-	       !__atomic_load_n(&thirdran, __ATOMIC_ACQUIRE)) {
+	while ((gp = atomic_load_acq(&waiter)) == NULL || readgstatus(gp) != Gsyscall ||
+	       !atomic_load_acq(&thirdran)) {
 		if (time_nanotime() > deadline) {
 			*ok = false;
 			break;
@@ -184,10 +184,10 @@ static void
 lockwaiter(void *arg)
 {
 	(void)arg;
-	while (!__atomic_load_n(&locked, __ATOMIC_ACQUIRE)) {
+	while (!atomic_load_acq(&locked)) {
 		runtime_gosched();
 	}
-	__atomic_store_n(&waiter, getg(), __ATOMIC_RELEASE);
+	atomic_store_rel(&waiter, getg());
 	go(third, NULL); // queued on this P, which the wait must lend out
 	mutex_lock(&turnlock, false);
 	mutex_unlock(&turnlock);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "include/hood.h"
+#include "lib/atomic.h"
 #include "lib/lock.h"
 #include "runtime/runtime.h"
 #include "tests/testing.h"
@@ -22,7 +23,7 @@ static void
 stacksleeper(void *arg)
 {
 	(void)arg;
-	__atomic_store_n(&sleepergoid, getg()->goid, __ATOMIC_RELEASE);
+	atomic_store_rel(&sleepergoid, getg()->goid);
 	time_sleep(300 * Millisecond);
 	wg_done(&stackwg);
 }
@@ -31,7 +32,7 @@ static void
 stackblocker(void *arg)
 {
 	(void)arg;
-	__atomic_store_n(&blockergoid, getg()->goid, __ATOMIC_RELEASE);
+	atomic_store_rel(&blockergoid, getg()->goid);
 	notesleep(&stacknote);
 	wg_done(&stackwg);
 }
@@ -75,8 +76,8 @@ TEST(TestRuntimeStack)
 	wg_add(&stackwg, 2);
 	go(stacksleeper, NULL);
 	go(stackblocker, NULL);
-	while (__atomic_load_n(&sleepergoid, __ATOMIC_ACQUIRE) == 0 ||
-	       __atomic_load_n(&blockergoid, __ATOMIC_ACQUIRE) == 0) {
+	while (atomic_load_acq(&sleepergoid) == 0 ||
+	       atomic_load_acq(&blockergoid) == 0) {
 		time_sleep(1 * Millisecond);
 	}
 	time_sleep(5 * Millisecond); // into their waits
