@@ -14,17 +14,18 @@
 #include "kernel.h"
 #include "kthread.h"
 #include "lapic.h"
+#include "lib/atomic.h"
 #include "memlayout.h"
 #include "timer.h"
 #include "trap.h"
 #include "x86.h"
 
-static struct cpu *lockrunq(void);
+static struct cpu *lockrunlist(void);
 static void switchto(struct cpu *c);
 static void finishswitch(void);
 static void wakecpu(struct cpu *c);
-static void runqput(struct cpu *c, struct kthread *t);
-static struct kthread *runqget(struct cpu *c);
+static void runlistput(struct cpu *c, struct kthread *t);
+static struct kthread *runlistget(struct cpu *c);
 static struct kthread *threadalloc(void);
 static void threadfree(struct kthread *t);
 static struct kthread *newthread(const char *name, int cpu);
@@ -92,28 +93,26 @@ static struct kthread *
 newthread(const char *name, int cpu)
 {
 	struct kthread *t = threadalloc();
-	t->id = __atomic_fetch_add(&nextid, 1, __ATOMIC_RELAXED);
+	t->id = atomic_xadd_relaxed(&nextid, 1) - 1; // relaxed: a counter; only uniqueness matters
 	t->cpu = &cpus[cpu];
 	strlcpy(t->name, name, sizeof t->name);
 	return t;
 }
 
-// Give t a stack whose first switch starts fn(arg): the frame swtch.asm
-// pops, MXCSR and FCW at their reset values, six zeroed callee-saved
-// registers, then the return into the trampoline.
+// Give t a stack whose first switch starts fn(arg): the frame swtch pops
+// (struct swtchframe), the control words at their defaults, the six
+// callee-saved registers zero, then the return into the trampoline
+// (kthread_start finds fn and arg in t). After swtch's ret, rsp is the
+// stack's top, 16-byte aligned.
 static struct kthread *
 newstack(struct kthread *t, void (*fn)(void *), void *arg)
 {
 	t->fn = fn;
 	t->arg = arg;
 	t->stacktop = kstack_alloc();
-	uint64_t *sp = (uint64_t *)t->stacktop;
-	*--sp = (uint64_t)kthread_trampoline;
-	for (int i = 0; i < 6; i++) {
-		*--sp = 0;
-	}
-	*--sp = 0x037FULL << 32 | 0x1F80; // FCW in the high half, MXCSR low
-	t->rsp = (uint64_t)sp;
+	struct swtchframe *f = (struct swtchframe *)t->stacktop - 1;
+	*f = (struct swtchframe){.regs = switchframe_new(), .pc = (uint64_t)kthread_trampoline};
+	t->rsp = (uint64_t)f;
 	return t;
 }
 
@@ -123,13 +122,14 @@ struct kthread *
 kthread_create(void (*fn)(void *), void *arg, const char *name, int cpu)
 {
 	if (cpu < 0) {
-		cpu = __atomic_fetch_add(&nextcpu, 1, __ATOMIC_RELAXED) % ncpu;
+		// Relaxed: a round-robin counter; any order of takers is fair.
+		cpu = (atomic_xadd_relaxed(&nextcpu, 1) - 1) % ncpu;
 	}
 	struct kthread *t = newstack(newthread(name, cpu), fn, arg);
 	struct cpu *c = t->cpu;
 	pushcli(); // as in kthread_unpark: no preemption between enqueue and wake
 	spin_lock(&c->runlock);
-	runqput(c, t);
+	runlistput(c, t);
 	spin_unlock(&c->runlock);
 	wakecpu(c);
 	popcli();
@@ -153,7 +153,7 @@ kthread_start(void)
 // caller may be a goroutine, which a preemption could move to another
 // kernel thread on another CPU between reading mycpu() and locking.
 static struct cpu *
-lockrunq(void)
+lockrunlist(void)
 {
 	pushcli();
 	struct cpu *c = mycpu();
@@ -199,10 +199,10 @@ kthread_current(void)
 void
 kthread_yield(void)
 {
-	struct cpu *c = lockrunq();
+	struct cpu *c = lockrunlist();
 	if (c->current != c->idle) {
 		c->current->state = KT_RUNNABLE;
-		runqput(c, c->current);
+		runlistput(c, c->current);
 	}
 	switchto(c);
 	finishswitch();
@@ -219,10 +219,17 @@ bool
 kthread_poke(struct kthread *t)
 {
 	struct cpu *c = t->cpu;
-	if (__atomic_load_n(&c->current, __ATOMIC_ACQUIRE) != t) {
+	// Load-acquire of a peek: switchto stores c->current plainly, under
+	// c->runlock, so no release pairs with it and nothing is published
+	// by it. A stale answer is harmless: a poke that lands after t left
+	// the CPU preempts whatever runs there, and the runtime asks again
+	// for a G that was missed.
+	if (atomic_load_acq(&c->current) != t) {
 		return false;
 	}
-	__atomic_store_n(&c->poked, true, __ATOMIC_RELEASE);
+	// Store-release; read (plainly) by trap() on c's CPU, in the handler
+	// of the wake IPI sent below, and cleared there by preempted().
+	atomic_store_rel(&c->poked, true);
 	pushcli();
 	if (c == mycpu()) {
 		lapic_ipi(IPI_SELF, IPI_FIXED, T_IPI_WAKE);
@@ -255,7 +262,7 @@ kthread_blockend(bool entered)
 void
 kthread_park(void)
 {
-	struct cpu *c = lockrunq();
+	struct cpu *c = lockrunlist();
 	struct kthread *t = c->current;
 	if (t->wakeup) {
 		t->wakeup = false;
@@ -281,7 +288,7 @@ kthread_unpark(struct kthread *t)
 	spin_lock(&c->runlock);
 	if (t->state == KT_PARKED) {
 		t->state = KT_RUNNABLE;
-		runqput(c, t);
+		runlistput(c, t);
 		queued = true;
 	} else {
 		t->wakeup = true;
@@ -310,7 +317,7 @@ wakecpu(struct cpu *c)
 void
 kthread_exit(void)
 {
-	struct cpu *c = lockrunq();
+	struct cpu *c = lockrunlist();
 	c->current->state = KT_DEAD;
 	c->zombie = c->current;
 	switchto(c);
@@ -325,13 +332,17 @@ void
 kthread_idle(void)
 {
 	struct cpu *c = mycpu();
-	__atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
+	// Store-release: the CPU's setup (kthread_cpuinit, its GDT, APIC and
+	// handlers) is done before others see it online; pairs with the
+	// load-acquires of online in smp.c's startap and smp_call and in
+	// panic.c's report_others.
+	atomic_store_rel(&c->online, true);
 	sti(); // the idle thread runs with interrupts on, as all threads
 	for (;;) {
 		pushcli();
 		// Relaxed: a thread put on the list after this load comes with a
 		// wake IPI, which ends the halt below.
-		if (__atomic_load_n(&c->nrunnable, __ATOMIC_RELAXED) > 0) {
+		if (atomic_load_relaxed(&c->nrunnable) > 0) {
 			popcli();
 			kthread_yield();
 			continue;
@@ -355,7 +366,7 @@ switchto(struct cpu *c)
 		       c->locks.held[0]->name);
 	}
 	struct kthread *old = c->current;
-	struct kthread *next = runqget(c);
+	struct kthread *next = runlistget(c);
 	if (next == NULL) {
 		next = old->state == KT_RUNNING ? old : c->idle;
 	}
@@ -391,7 +402,7 @@ finishswitch(void)
 
 // Caller holds c->runlock.
 static void
-runqput(struct cpu *c, struct kthread *t)
+runlistput(struct cpu *c, struct kthread *t)
 {
 	t->next = NULL;
 	if (c->runtail != NULL) {
@@ -400,12 +411,14 @@ runqput(struct cpu *c, struct kthread *t)
 		c->runhead = t;
 	}
 	c->runtail = t;
-	__atomic_store_n(&c->nrunnable, c->nrunnable + 1, __ATOMIC_RELAXED);
+	// Relaxed, under the lock: kthread_idle's peek is a hint (a wake IPI
+	// follows every put).
+	atomic_store_relaxed(&c->nrunnable, c->nrunnable + 1);
 }
 
 // Caller holds c->runlock.
 static struct kthread *
-runqget(struct cpu *c)
+runlistget(struct cpu *c)
 {
 	struct kthread *t = c->runhead;
 	if (t != NULL) {
@@ -413,7 +426,7 @@ runqget(struct cpu *c)
 		if (c->runhead == NULL) {
 			c->runtail = NULL;
 		}
-		__atomic_store_n(&c->nrunnable, c->nrunnable - 1, __ATOMIC_RELAXED);
+		atomic_store_relaxed(&c->nrunnable, c->nrunnable - 1); // relaxed, as in runlistput
 	}
 	return t;
 }

@@ -17,7 +17,10 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#include "lib/switchframe.h"
 
 enum {
 	KT_RUNNABLE = 1,
@@ -76,3 +79,13 @@ void kthread_idle(void) __attribute__((noreturn));
 // swtch.asm
 void swtch(uint64_t *oldrsp, uint64_t newrsp);
 void kthread_trampoline(void);
+
+// The frame at a switched-out thread's rsp: what swtch pushes
+// (lib/regs.inc's SWITCHSAVE) below the return address its ret takes.
+// newstack builds one for a new thread, returning into kthread_trampoline.
+struct swtchframe {
+	struct switchframe regs;
+	uint64_t pc; // where swtch's ret goes
+};
+_Static_assert(offsetof(struct swtchframe, pc) == 56, "swtch: ret after SWITCHRESTORE");
+_Static_assert(sizeof(struct swtchframe) == 64, "swtch's ret leaves rsp just above the frame");

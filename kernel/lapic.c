@@ -10,6 +10,7 @@
 #include "cpu.h"
 #include "kernel.h"
 #include "lapic.h"
+#include "lib/atomic.h"
 #include "madt.h"
 #include "memlayout.h"
 #include "trap.h"
@@ -217,7 +218,10 @@ void
 lapic_timer_deadline(uint64_t tsc)
 {
 	lapicw(LAPIC_TIMER, TIMER_TSCDEADLINE | T_TIMER);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	// Full fence: the LVT write (an MMIO store) completes before the
+	// WRMSR below; it pairs with no other CPU's operation, only with
+	// the APIC's reading of the two registers.
+	atomic_fence();
 	wrmsr(MSR_TSC_DEADLINE, tsc == 0 ? 1 : tsc);
 }
 

@@ -6,21 +6,28 @@
 
 #include "kernel.h"
 #include "kthread.h"
+#include "lib/atomic.h"
 #include "lib/lock.h"
 #include "timer.h"
 
 void
 noteclear(struct note *n)
 {
-	__atomic_store_n(&n->key, 0, __ATOMIC_RELAXED);
+	// Relaxed: nobody sleeps on the note or wakes it now (lib/lock.h's
+	// rule), and whoever uses it next is ordered after this by the way
+	// the note is handed over (a lock, or the M's own park).
+	atomic_store_relaxed(&n->key, 0);
 }
 
 void
 notewakeup(struct note *n)
 {
-	// Release: what the waker wrote before is visible to the sleeper
-	// once it sees NOTE_WOKEN (acquire loads in notesleep).
-	uintptr_t old = __atomic_exchange_n(&n->key, NOTE_WOKEN, __ATOMIC_ACQ_REL);
+	// Exchange, acquire and release. Release: what the waker wrote
+	// before is visible to the sleeper once it sees NOTE_WOKEN; pairs
+	// with the load-acquires in notesleep and sleepuntil and with the
+	// CAS in enter. Acquire: the sleeper's kthread, read from the key,
+	// was registered by enter's CAS-release.
+	uintptr_t old = atomic_xchg_acqrel(&n->key, NOTE_WOKEN);
 	if (old == NOTE_WOKEN) {
 		throw("notewakeup: double wakeup");
 	}
@@ -33,12 +40,17 @@ notewakeup(struct note *n)
 static bool
 enter(struct note *n, struct kthread *t)
 {
-	uintptr_t expect = 0;
-	if (__atomic_compare_exchange_n(&n->key, &expect, (uintptr_t)t, false, __ATOMIC_ACQ_REL,
-					__ATOMIC_ACQUIRE)) {
+	// CAS, acquire and release: publishes t to notewakeup's exchange
+	// (acquire there), and, if it fails on NOTE_WOKEN, acquires what the
+	// waker wrote (pairs with notewakeup's release).
+	if (atomic_cas_acqrel(&n->key, 0, (uintptr_t)t)) {
 		return true;
 	}
-	if (expect != NOTE_WOKEN) {
+	// Load-acquire of what made the CAS fail: NOTE_WOKEN (which stays
+	// until noteclear, by us), or another sleeper, a broken rule (seen
+	// unless that sleeper is woken in between). Acquire pairs with
+	// notewakeup's release, as the CAS's did.
+	if (atomic_load_acq(&n->key) != NOTE_WOKEN) {
 		throw("notesleep: two threads sleep on one note");
 	}
 	return false;
@@ -53,8 +65,9 @@ notesleep(struct note *n)
 	if (enter(n, self)) {
 		bool syscall = kthread_blockbegin();
 		// A park may also end because of an older, unrelated unpark:
-		// loop until the note itself says woken.
-		while (__atomic_load_n(&n->key, __ATOMIC_ACQUIRE) != NOTE_WOKEN) {
+		// loop until the note itself says woken. Load-acquire; pairs
+		// with the exchange-release in notewakeup.
+		while (atomic_load_acq(&n->key) != NOTE_WOKEN) {
 			kthread_park();
 		}
 		kthread_blockend(syscall);
@@ -97,14 +110,17 @@ sleepuntil(struct note *n, struct kthread *self, uint64_t deadline)
 {
 	struct ktimer t = {0};
 	for (;;) {
-		if (__atomic_load_n(&n->key, __ATOMIC_ACQUIRE) == NOTE_WOKEN) {
+		// Load-acquire; pairs with the exchange-release in notewakeup.
+		if (atomic_load_acq(&n->key) == NOTE_WOKEN) {
 			return true;
 		}
 		if (nanotime() >= deadline) {
-			// Take back the registration, unless a wakeup got there first.
-			uintptr_t expect = (uintptr_t)self;
-			return !__atomic_compare_exchange_n(&n->key, &expect, 0, false, __ATOMIC_ACQ_REL,
-							    __ATOMIC_ACQUIRE);
+			// Take back the registration, unless a wakeup got there
+			// first. CAS, acquire and release: on success it races
+			// notewakeup's exchange, which then sees 0 and unparks
+			// nobody; on failure (woken) it acquires, pairing with the
+			// exchange's release as the loads above do.
+			return !atomic_cas_acqrel(&n->key, (uintptr_t)self, 0);
 		}
 		// The timer is this CPU's, and this thread, pinned, stays here.
 		ktimer_start(&t, deadline, timeout, self);

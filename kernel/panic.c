@@ -22,6 +22,7 @@
 
 #include "cpu.h"
 #include "kernel.h"
+#include "lib/atomic.h"
 #include "smp.h"
 #include "memlayout.h"
 #include "trap.h"
@@ -109,9 +110,13 @@ report_begin(void)
 {
 	cli();
 	int me = mycpu()->id;
-	int expect = -1;
-	if (!__atomic_compare_exchange_n(&dyingcpu, &expect, me, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-		if (expect == me) {
+	// CAS, acquire and release: the first fatal error claims the report.
+	// Release publishes the claim to fatal_nmi's load-acquire on the
+	// stopped CPUs; acquire, on failure, pairs with the winner's CAS.
+	if (!atomic_cas_acqrel(&dyingcpu, -1, me)) {
+		// Who won: dyingcpu is set once and never changes again, so a
+		// load-acquire now reads what made the CAS fail.
+		if (atomic_load_acq(&dyingcpu) == me) {
 			kprintf("\nfatal error: fault while reporting a fatal error\n");
 			poweroff(EXIT_FATAL);
 		}
@@ -131,19 +136,22 @@ fatal_nmi(struct trapframe *tf, void *arg)
 {
 	(void)arg;
 	int me = mycpu()->id;
-	int dying = __atomic_load_n(&dyingcpu, __ATOMIC_ACQUIRE);
+	// Load-acquire; pairs with the CAS-release in report_begin.
+	int dying = atomic_load_acq(&dyingcpu);
 	if (dying < 0 || dying == me) {
 		fatal_trap(tf);
 	}
-	while (__atomic_load_n(&reportturn, __ATOMIC_ACQUIRE) != me) {
+	// Load-acquire; pairs with the store-release in report_others.
+	while (atomic_load_acq(&reportturn) != me) {
 		cpu_pause();
 	}
 	kprintf("\ncpu %d: stopped\n", me);
 	print_regs(tf);
 	kprintf("backtrace:\n");
 	backtrace_print(tf->rip, 0, tf->rbp);
-	// Release: our lines are out before the reporter goes on.
-	__atomic_store_n(&reportdone, me, __ATOMIC_RELEASE);
+	// Store-release: our lines are out before the reporter goes on;
+	// pairs with the load-acquire in report_others.
+	atomic_store_rel(&reportdone, me);
 	for (;;) {
 		hlt(); // further NMIs are blocked until an iret that never comes
 	}
@@ -155,13 +163,17 @@ static void
 report_others(void)
 {
 	for (int i = 0; i < ncpu; i++) {
-		if (i == mycpu()->id || !__atomic_load_n(&cpus[i].online, __ATOMIC_ACQUIRE)) {
+		// Load-acquire; pairs with the store-release of online in
+		// kthread_idle (smp_init's, for the boot CPU).
+		if (i == mycpu()->id || !atomic_load_acq(&cpus[i].online)) {
 			continue;
 		}
-		// Release: pairs with the acquire spin in fatal_nmi.
-		__atomic_store_n(&reportturn, i, __ATOMIC_RELEASE);
+		// Store-release: what we printed is out before CPU i prints;
+		// pairs with the load-acquire spin in fatal_nmi.
+		atomic_store_rel(&reportturn, i);
 		uint64_t end = nanotime() + 1000 * 1000 * 1000;
-		while (__atomic_load_n(&reportdone, __ATOMIC_ACQUIRE) != i) {
+		// Load-acquire; pairs with the store-release in fatal_nmi.
+		while (atomic_load_acq(&reportdone) != i) {
 			if (nanotime() > end) {
 				kprintf("\ncpu %d: did not stop\n", i);
 				break;

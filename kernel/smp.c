@@ -27,6 +27,7 @@
 #include "kernel.h"
 #include "kthread.h"
 #include "lapic.h"
+#include "lib/atomic.h"
 #include "madt.h"
 #include "memlayout.h"
 #include "smp.h"
@@ -83,7 +84,10 @@ smp_init(void)
 {
 	intr_register(T_IPI_CALL, call_intr, NULL);
 	intr_register(T_NMI, fatal_nmi, NULL);
-	__atomic_store_n(&mycpu()->online, true, __ATOMIC_RELEASE);
+	// Store-release: the boot CPU is set up; pairs with the load-acquires
+	// of online in smp_call and panic.c's report_others (an AP's own is
+	// kthread_idle's).
+	atomic_store_rel(&mycpu()->online, true);
 	if (!madt.present || madt.ncpu <= 1) {
 		kprintf("smp: 1 CPU\n");
 		return;
@@ -130,24 +134,30 @@ smp_init(void)
 static bool
 startap(struct cpu *c)
 {
-	__atomic_store_n(&apalive, false, __ATOMIC_RELAXED);
+	// Relaxed: no AP runs yet that could read it; the IPIs below start
+	// the one that will.
+	atomic_store_relaxed(&apalive, false);
 	lapic_ipi(c->apicid, IPI_INIT, 0);
 	// 10 ms between INIT and SIPI on real hardware; a hypervisor needs
 	// none (Linux skips it likewise on modern CPUs).
 	delay(hypervisor_present() ? 10 * 1000 : 10 * 1000 * 1000);
 	uint64_t end = nanotime() + STARTWAIT_NS;
-	for (int sipi = 0; sipi < 2 && !__atomic_load_n(&apalive, __ATOMIC_ACQUIRE); sipi++) {
+	// The loads of apalive are acquires; they pair with the store-release
+	// in ap_main: the AP's setup is visible once it is alive.
+	for (int sipi = 0; sipi < 2 && !atomic_load_acq(&apalive); sipi++) {
 		lapic_ipi(c->apicid, IPI_STARTUP, APBOOT_ADDR >> 12);
 		delay(200 * 1000);
 	}
-	while (!__atomic_load_n(&apalive, __ATOMIC_ACQUIRE)) {
+	while (!atomic_load_acq(&apalive)) {
 		if (nanotime() > end) {
 			return false;
 		}
 		cpu_pause();
 	}
 	tscsync_bsp(c);
-	while (!__atomic_load_n(&c->online, __ATOMIC_ACQUIRE)) {
+	// Load-acquire; pairs with the store-release of online in
+	// kthread_idle, the AP's last step.
+	while (!atomic_load_acq(&c->online)) {
 		if (nanotime() > end) {
 			return false;
 		}
@@ -169,8 +179,9 @@ ap_main(struct cpu *c)
 	lapic_init();     // its local APIC
 	snprintf(name, sizeof name, "idle%d", c->id);
 	kthread_cpuinit(name); // this flow becomes the CPU's idle thread
-	// Release: the above is done before the boot CPU sees us alive.
-	__atomic_store_n(&apalive, true, __ATOMIC_RELEASE);
+	// Store-release: the above is done before the boot CPU sees us
+	// alive; pairs with the load-acquires in startap.
+	atomic_store_rel(&apalive, true);
 	tscsync_ap();
 	kprintf("cpu %d: online, APIC ID %u\n", c->id, c->apicid);
 	if (apbehind > 0) {
@@ -188,9 +199,12 @@ static void
 tscsync_bsp(struct cpu *c)
 {
 	bsptsc = rdtsc();
-	// Release; pairs with the acquire in tscsync_ap.
-	__atomic_store_n(&tscphase, 1, __ATOMIC_RELEASE);
-	while (__atomic_load_n(&tscphase, __ATOMIC_ACQUIRE) != 2) {
+	// Store-release of bsptsc's step; pairs with the load-acquire in
+	// tscsync_ap.
+	atomic_store_rel(&tscphase, 1);
+	// Load-acquire: aptsc is written; pairs with the store-release of
+	// step 2 in tscsync_ap.
+	while (atomic_load_acq(&tscphase) != 2) {
 		cpu_pause();
 	}
 	uint64_t now = rdtsc();
@@ -199,20 +213,24 @@ tscsync_bsp(struct cpu *c)
 			"differ across CPUs\n",
 			c->id, aptsc - now);
 	}
-	__atomic_store_n(&tscphase, 0, __ATOMIC_RELAXED);
+	// Relaxed: the AP is done with the check; the next AP's is started
+	// by IPIs, long after.
+	atomic_store_relaxed(&tscphase, 0);
 }
 
 static void
 tscsync_ap(void)
 {
-	while (__atomic_load_n(&tscphase, __ATOMIC_ACQUIRE) != 1) {
+	// Load-acquire: bsptsc is written; pairs with the store-release of
+	// step 1 in tscsync_bsp.
+	while (atomic_load_acq(&tscphase) != 1) {
 		cpu_pause();
 	}
 	uint64_t now = rdtsc();
 	apbehind = bsptsc > now ? bsptsc - now : 0;
 	aptsc = rdtsc();
-	// Release; pairs with the acquire in tscsync_bsp.
-	__atomic_store_n(&tscphase, 2, __ATOMIC_RELEASE);
+	// Store-release of aptsc; pairs with the load-acquire in tscsync_bsp.
+	atomic_store_rel(&tscphase, 2);
 }
 
 // Run fn(arg) on CPU cpu (this one included), or on every other online CPU
@@ -221,8 +239,8 @@ tscsync_ap(void)
 void
 smp_call(int cpu, void (*fn)(void *arg), void *arg)
 {
-	if (cpu != SMP_ALL &&
-	    (cpu < 0 || cpu >= ncpu || !__atomic_load_n(&cpus[cpu].online, __ATOMIC_ACQUIRE))) {
+	// Load-acquire of online; pairs with the store-release in kthread_idle.
+	if (cpu != SMP_ALL && (cpu < 0 || cpu >= ncpu || !atomic_load_acq(&cpus[cpu].online))) {
 		fatalf("smp_call: cpu %d is not online", cpu);
 	}
 	pushcli();
@@ -235,8 +253,9 @@ smp_call(int cpu, void (*fn)(void *arg), void *arg)
 	if (self->locks.n > 0) {
 		fatalf("smp_call: called holding %s", self->locks.held[self->locks.n - 1]->name);
 	}
-	// Acquire; pairs with the release at the end.
-	while (__atomic_exchange_n(&callbusy, 1, __ATOMIC_ACQUIRE) != 0) {
+	// Exchange-acquire; pairs with the store-release of callbusy at the
+	// end of the previous caller's smp_call.
+	while (atomic_xchg_acq(&callbusy, 1) != 0) {
 		pollcall(); // whoever is busy may be calling us
 		cpu_pause();
 	}
@@ -244,22 +263,26 @@ smp_call(int cpu, void (*fn)(void *arg), void *arg)
 	call.arg = arg;
 	for (int i = 0; i < ncpu; i++) {
 		struct cpu *c = &cpus[i];
-		if (c == self || (cpu != SMP_ALL && cpu != i) ||
-		    !__atomic_load_n(&c->online, __ATOMIC_ACQUIRE)) {
+		// Load-acquire; pairs with the store-release of online in
+		// kthread_idle.
+		if (c == self || (cpu != SMP_ALL && cpu != i) || !atomic_load_acq(&c->online)) {
 			continue;
 		}
-		// Release: call.fn and call.arg are visible before the flag;
-		// pairs with the acquire in pollcall.
-		__atomic_store_n(&c->callpending, true, __ATOMIC_RELEASE);
+		// Store-release: call.fn and call.arg are visible before the
+		// flag; pairs with the load-acquire in pollcall.
+		atomic_store_rel(&c->callpending, true);
 		lapic_ipi(c->apicid, IPI_FIXED, T_IPI_CALL);
 	}
 	for (int i = 0; i < ncpu; i++) {
-		while (__atomic_load_n(&cpus[i].callpending, __ATOMIC_ACQUIRE)) {
+		// Load-acquire: what fn did there is visible here; pairs with
+		// the store-release in pollcall.
+		while (atomic_load_acq(&cpus[i].callpending)) {
 			cpu_pause();
 		}
 	}
-	// Release: pairs with the acquire exchange above.
-	__atomic_store_n(&callbusy, 0, __ATOMIC_RELEASE);
+	// Store-release: our use of call is over before the next caller
+	// writes it; pairs with the exchange-acquire above.
+	atomic_store_rel(&callbusy, 0);
 	popcli();
 }
 
@@ -268,11 +291,12 @@ static void
 pollcall(void)
 {
 	struct cpu *c = mycpu();
-	// Acquire; pairs with the release in smp_call.
-	if (__atomic_load_n(&c->callpending, __ATOMIC_ACQUIRE)) {
+	// Load-acquire; pairs with the store-release in smp_call.
+	if (atomic_load_acq(&c->callpending)) {
 		call.fn(call.arg);
-		// Release: what fn did is visible before the caller goes on.
-		__atomic_store_n(&c->callpending, false, __ATOMIC_RELEASE);
+		// Store-release: what fn did is visible before the caller goes
+		// on; pairs with smp_call's load-acquire wait.
+		atomic_store_rel(&c->callpending, false);
 	}
 }
 

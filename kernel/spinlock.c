@@ -4,6 +4,7 @@
 #include "cpu.h"
 #include "kernel.h"
 #include "memlayout.h"
+#include "lib/atomic.h"
 #include "lib/lock.h"
 #include "x86.h"
 
@@ -29,9 +30,10 @@ spin_lock(struct spinlock *l)
 	probestack(c, l);
 	// Test and test-and-set: spin on a plain load so the cache line is not
 	// bounced while someone holds the lock. The exchange is an acquire;
-	// pairs with the release in spin_unlock.
-	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE) != 0) {
-		while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED) != 0) {
+	// pairs with the store-release in spin_unlock. The inner load is
+	// relaxed: it only waits, and the exchange takes the lock.
+	while (atomic_xchg_acq(&l->locked, 1) != 0) {
+		while (atomic_load_relaxed(&l->locked) != 0) {
 			cpu_pause();
 		}
 	}
@@ -48,9 +50,9 @@ spin_unlock(struct spinlock *l)
 	}
 	held_remove(&c->locks, l);
 	l->holder = NULL;
-	// Release: everything written under the lock is visible before the
-	// next holder's acquire in spin_lock sees 0.
-	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
+	// Store-release: everything written under the lock is visible before
+	// the next holder's exchange-acquire in spin_lock sees 0.
+	atomic_store_rel(&l->locked, 0);
 	popcli();
 }
 
@@ -76,5 +78,6 @@ probestack(struct cpu *c, struct spinlock *l)
 bool
 spin_holding(struct spinlock *l)
 {
-	return __atomic_load_n(&l->locked, __ATOMIC_RELAXED) && l->holder == &mycpu()->locks;
+	// Relaxed: only this CPU's own holding matters, which it wrote itself.
+	return atomic_load_relaxed(&l->locked) && l->holder == &mycpu()->locks;
 }

@@ -10,10 +10,11 @@
 ; trap(): the interrupted state, all registers and the whole FPU/SSE state,
 ; is already saved on the thread's stack by trapasm.asm.
 ;
-; The frame swtch leaves, from the top (kthread.c builds one for a new
-; thread, returning into kthread_trampoline):
-;
-;   return address, rbp, rbx, r12, r13, r14, r15, MXCSR and FCW (8 bytes)
+; The frame swtch leaves is struct swtchframe (kthread.h): lib/regs.inc's
+; SWITCHSAVE frame (struct switchframe, lib/switchframe.h), then the
+; return address. kthread.c builds one for a new thread, returning into
+; kthread_trampoline. Unlike gogo, swtch keeps no rflags: every switch is
+; made with interrupts off, the CPU's runlock held.
 ;
 ;   void kthread_trampoline(void);
 ;
@@ -21,32 +22,17 @@
 ; which never returns, with an aligned stack and rbp = 0 to end backtraces.
 
 bits 64
+%include "lib/regs.inc"
 section .text
 
 extern kthread_start
 
 global swtch
 swtch:
-	push rbp
-	push rbx
-	push r12
-	push r13
-	push r14
-	push r15
-	sub rsp, 8
-	stmxcsr [rsp]
-	fnstcw [rsp + 4]
+	SWITCHSAVE
 	mov [rdi], rsp
 	mov rsp, rsi
-	ldmxcsr [rsp]
-	fldcw [rsp + 4]
-	add rsp, 8
-	pop r15
-	pop r14
-	pop r13
-	pop r12
-	pop rbx
-	pop rbp
+	SWITCHRESTORE
 	ret
 
 global kthread_trampoline

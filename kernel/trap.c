@@ -21,6 +21,7 @@
 #include "kernel.h"
 #include "kthread.h"
 #include "lapic.h"
+#include "lib/atomic.h"
 #include "trap.h"
 #include "x86.h"
 
@@ -144,9 +145,9 @@ intr_register(int vector, void (*fn)(struct trapframe *tf, void *arg), void *arg
 		fatalf("intr_register: vector %d already has a handler", vector);
 	}
 	handlers[vector].arg = arg;
-	// Release: the argument is in place before the handler is visible;
-	// pairs with the acquire load in trap.
-	__atomic_store_n(&handlers[vector].fn, fn, __ATOMIC_RELEASE);
+	// Store-release: the argument is in place before the handler is
+	// visible; pairs with the load-acquire in trap.
+	atomic_store_rel(&handlers[vector].fn, fn);
 	spin_unlock(&vectorlock);
 }
 
@@ -159,7 +160,9 @@ vector_alloc(void (*fn)(struct trapframe *tf, void *arg), void *arg)
 	for (int v = VEC_DYNAMIC; v < VEC_DYNAMIC_END; v++) {
 		if (handlers[v].fn == NULL) {
 			handlers[v].arg = arg;
-			__atomic_store_n(&handlers[v].fn, fn, __ATOMIC_RELEASE);
+			// Store-release, as in intr_register; pairs with the
+			// load-acquire in trap.
+			atomic_store_rel(&handlers[v].fn, fn);
 			spin_unlock(&vectorlock);
 			return v;
 		}
@@ -189,8 +192,9 @@ trap_name(int trapno)
 void
 trap(struct trapframe *tf)
 {
-	// Acquire; pairs with the release in intr_register.
-	void (*fn)(struct trapframe *, void *) = __atomic_load_n(&handlers[tf->trapno].fn, __ATOMIC_ACQUIRE);
+	// Load-acquire; pairs with the store-release in intr_register and
+	// vector_alloc: the handler's arg is in place.
+	void (*fn)(struct trapframe *, void *) = atomic_load_acq(&handlers[tf->trapno].fn);
 	if (tf->trapno >= IRQ_BASE && tf->trapno != T_SPURIOUS) {
 		lapic_eoi();
 	}

@@ -19,7 +19,7 @@
 ;   uint8_t usexsave;
 
 bits 64
-%include "kernel/regs.inc"
+%include "lib/regs.inc"
 section .text
 
 extern trap

@@ -5,7 +5,10 @@
 ; below it on its own stack lie what a C function call must preserve
 ; (System V ABI): rbx, rbp, r12-r15, the SSE and x87 control words, plus
 ; rflags (so a G parked with interrupts on comes back with them on).
-; Everything else is dead across the call that switched.
+; Everything else is dead across the call that switched. The frame is
+; struct gogoframe (runtime.h): rflags pushed first, then lib/regs.inc's
+; SWITCHSAVE frame (struct switchframe, lib/switchframe.h), the one the
+; kernel's swtch uses too.
 ;
 ;   void mcall_switch(struct gobuf *save, void (*fn)(struct g *),
 ;                     struct g *gp, uint64_t g0sp);
@@ -24,6 +27,7 @@
 ; its function in r12 and argument in r13; call fn(arg), then goexit1.
 
 bits 64
+%include "lib/regs.inc"
 section .text
 
 extern goexit1
@@ -31,15 +35,7 @@ extern goexit1
 global mcall_switch
 mcall_switch:
 	pushfq
-	push rbp
-	push rbx
-	push r12
-	push r13
-	push r14
-	push r15
-	sub rsp, 8
-	stmxcsr [rsp]
-	fnstcw [rsp + 4]
+	SWITCHSAVE
 	mov [rdi], rsp
 	mov rsp, rcx
 	mov rdi, rdx
@@ -50,15 +46,7 @@ mcall_switch:
 global gogo
 gogo:
 	mov rsp, [rdi]
-	ldmxcsr [rsp]
-	fldcw [rsp + 4]
-	add rsp, 8
-	pop r15
-	pop r14
-	pop r13
-	pop r12
-	pop rbx
-	pop rbp
+	SWITCHRESTORE
 	popfq
 	ret
 

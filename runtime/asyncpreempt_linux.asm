@@ -3,7 +3,7 @@
 ; goroutine enter it as if it had called it at the interrupted
 ; instruction, with the interrupted flags pushed below the return address,
 ; both 128 bytes below that instruction's stack pointer (the red zone). It
-; saves every register and the extended state (kernel/regs.inc), calls
+; saves every register and the extended state (lib/regs.inc), calls
 ; preempted() (the runtime may switch to another goroutine there and come
 ; back on another thread), restores everything and returns over the red
 ; zone.
@@ -15,7 +15,7 @@
 
 bits 64
 default rel
-%include "kernel/regs.inc"
+%include "lib/regs.inc"
 section .text
 
 extern preempted
