@@ -95,7 +95,8 @@ RUNTIME_OBJS := \
 	runtime/stack.o \
 	runtime/time.o \
 	runtime/malloc.o \
-	runtime/api.o \
+	runtime/debug.o \
+	runtime/runtime1.o \
 	runtime/asm_amd64.o
 
 # The ports of the runtime: bare metal (os.h over the kernel) and Linux.
@@ -104,6 +105,9 @@ RUNTIME_HOOD_OBJS := \
 
 RUNTIME_LINUX_OBJS := \
 	runtime/os_linux.o \
+	runtime/mem_linux.o \
+	runtime/signal_linux.o \
+	runtime/symtab_linux.o \
 	runtime/lock_futex.o \
 	runtime/asyncpreempt_linux.o
 
@@ -124,7 +128,8 @@ RUNTIME_TESTS := \
 	tests/runtime/sched_test.o \
 	tests/runtime/syscall_test.o \
 	tests/runtime/procresize_test.o \
-	tests/runtime/traceback_test.o
+	tests/runtime/traceback_test.o \
+	tests/runtime/mem_test.o
 
 KERNEL_TESTS := \
 	tests/kernel/libc_test.o \
@@ -138,6 +143,7 @@ KERNEL_TESTS := \
 # Each unit test file, and the code it tests.
 UNIT_TESTS := \
 	tests/unit/cmdline_test.o kernel/cmdline.o \
+	tests/unit/runtime1_test.o runtime/runtime1.o \
 	tests/unit/ksyms_test.o kernel/ksyms.o \
 	tests/unit/frames_test.o kernel/frames.o
 
@@ -171,10 +177,12 @@ $(B)/%.o: %.c $(NEWLIB)/lib/libc.a
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(KCFLAGS) -c -o $@ $<
 
+# NASM 2.16's -MD leaves the %include'd files out of the .d file; a -M pass
+# first lists them, so a change to lib/regs.inc rebuilds its users.
 $(B)/%.o: %.asm
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  NASM    $<")
-	$(Q)$(NASM) $(NASMFLAGS) -MD $(B)/$*.d -o $@ $<
+	$(Q)$(NASM) $(NASMFLAGS) -M -MP -MT $@ -MF $(B)/$*.d $< && $(NASM) $(NASMFLAGS) -o $@ $<
 
 FONT := .deps/font/console.psf
 
@@ -315,7 +323,7 @@ $(1)/%.o: %.c
 $(1)/%.o: %.asm
 	@mkdir -p $$(dir $$@)
 	@$$(if $$(Q),echo "  NASM    $$<")
-	$$(Q)$$(NASM) $$(NASMFLAGS) -MD $(1)/$$*.d -o $$@ $$<
+	$$(Q)$$(NASM) $$(NASMFLAGS) -M -MP -MT $$@ -MF $(1)/$$*.d $$< && $$(NASM) $$(NASMFLAGS) -o $$@ $$<
 
 $(2)/libhood.a: $$(addprefix $(1)/,$$(HOSTED_LIB))
 	@$$(if $$(Q),echo "  AR      $$@")
@@ -350,7 +358,7 @@ FUZZTIME ?= 30
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -I. -Iinclude
 FUZZERS := cmdline runq
 
-$(B)/fuzz/cmdline: tests/fuzz/cmdline_fuzz.c kernel/cmdline.c
+$(B)/fuzz/cmdline: tests/fuzz/cmdline_fuzz.c kernel/cmdline.c runtime/runtime1.c
 	@mkdir -p $(dir $@)
 	$(Q)clang $(FUZZ_FLAGS) -o $@ $^
 
@@ -370,8 +378,12 @@ fuzz: $(addprefix $(B)/fuzz/,$(FUZZERS))
 
 # make test runs every tier; each tier builds only what it runs.
 # scripts/runtests -run REGEX -v runs some tests, showing their consoles.
-test: all $(B)/hood.iso unit host $(B)/host/asan/test $(B)/host/tsan/test $(addprefix $(B)/fuzz/,$(FUZZERS))
+test: lint all $(B)/hood.iso unit host $(B)/host/asan/test $(B)/host/tsan/test $(addprefix $(B)/fuzz/,$(FUZZERS))
 	scripts/runtests
+
+# The layering and atomics rules (docs/layers.md).
+lint:
+	scripts/lint
 
 test-unit: unit $(addprefix $(B)/fuzz/,$(FUZZERS))
 	scripts/runtests -tier unit

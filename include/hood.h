@@ -55,6 +55,11 @@ int runtime_numgoroutine(void);
 int runtime_numcpu(void);
 int runtime_gomaxprocs(int n); // n <= 0: only report; returns the previous value
 
+// Go's os.Getenv over the runtime's environment: on bare metal the boot
+// command line's KEY=VALUE words (test=all, GOGC=50), on Linux the
+// process's. NULL when not set; the string is not the caller's to change.
+const char *runtime_getenv(const char *key);
+
 // runtime.Stack: the calling goroutine's traceback ("goroutine 1
 // [running]:" and its frames), and with all every other goroutine's, into
 // buf (not NUL-terminated); returns the bytes written, at most len.

@@ -1,29 +1,26 @@
 // cmdline.c: see cmdline.h.
 //
 // The parser knows nothing of the machine: it reads a string and fills a
-// struct bootargs, or explains in err why it cannot. Values are checked as
-// strictly as Go's runtime would want them, but where Go silently ignores a
-// bad GOGC or GOMAXPROCS we refuse it: a typo on a boot line is better
-// caught than run with defaults.
+// struct bootargs, or explains in err why it cannot. It knows the
+// runtime's knobs not at all: their values are checked, with the same
+// messages on both ports, by runtime/runtime1.c, which reads them from the
+// environment built here.
 
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cmdline.h"
 
 struct bootargs bootargs;
 
-static bool parsekv(const char *key, const char *val, struct bootargs *a, char *err, size_t errlen);
-static bool parseint(const char *s, long min, long max, long *out);
-static bool parsegodebug(const char *val, struct bootargs *a, char *err, size_t errlen);
+static bool kernelopt(const char *key, const char *val, struct bootargs *a, char *err, size_t errlen);
+static bool addenv(const char *word, size_t len, struct bootargs *a, char *err, size_t errlen);
+static void checkknown(const char *key, size_t klen, struct bootargs *a);
 
 bool
 cmdline_parse(const char *line, struct bootargs *a, char *err, size_t errlen)
 {
 	memset(a, 0, sizeof *a);
-	a->gogc = 100;
 
 	const char *p = line;
 	bool first = true;
@@ -51,155 +48,88 @@ cmdline_parse(const char *line, struct bootargs *a, char *err, size_t errlen)
 			snprintf(err, errlen, "malformed word \"%.*s\": want key=value", (int)wlen, word);
 			return false;
 		}
-		char key[CMDLINE_NAMELEN], val[CMDLINE_VALUELEN];
-		size_t klen = eq - word, vlen = wlen - klen - 1;
-		if (klen >= sizeof key || vlen >= sizeof val) {
-			snprintf(err, errlen, "word \"%.*s...\" is too long", 40, word);
+		size_t klen = eq - word;
+		if (klen == 4 && memcmp(word, "madt", 4) == 0) {
+			char val[8];
+			size_t vlen = wlen - klen - 1;
+			snprintf(val, sizeof val, "%.*s", (int)vlen, eq + 1);
+			if (vlen >= sizeof val) {
+				val[0] = '?'; // too long to be on or off
+			}
+			if (!kernelopt("madt", val, a, err, errlen)) {
+				return false;
+			}
+			continue;
+		}
+		if (!addenv(word, wlen, a, err, errlen)) {
 			return false;
 		}
-		memcpy(key, word, klen);
-		key[klen] = '\0';
-		memcpy(val, eq + 1, vlen);
-		val[vlen] = '\0';
-		if (!parsekv(key, val, a, err, errlen)) {
-			return false;
-		}
+		checkknown(word, klen, a);
 	}
 }
 
+// The kernel's own options.
 static bool
-parsekv(const char *key, const char *val, struct bootargs *a, char *err, size_t errlen)
+kernelopt(const char *key, const char *val, struct bootargs *a, char *err, size_t errlen)
 {
-	long n;
-
-	if (strcmp(key, "GOMAXPROCS") == 0) {
-		if (!parseint(val, 1, 1024, &n)) {
-			snprintf(err, errlen,
-				 "bad value for GOMAXPROCS: \"%s\" (want an integer from 1 to 1024)", val);
-			return false;
-		}
-		a->gomaxprocs = n;
-	} else if (strcmp(key, "GOGC") == 0) {
-		if (strcmp(val, "off") == 0) {
-			a->gogc = -1;
-		} else if (parseint(val, 0, 1000000, &n)) {
-			a->gogc = n;
-		} else {
-			snprintf(err, errlen,
-				 "bad value for GOGC: \"%s\" (want off or an integer from 0 to 1000000)",
-				 val);
-			return false;
-		}
-	} else if (strcmp(key, "GOTRACEBACK") == 0) {
-		static const char *const levels[] = {"none", "single", "all", "system", "crash"};
-		bool ok = false;
-		for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
-			ok |= strcmp(val, levels[i]) == 0;
-		}
-		if (!ok || strlen(val) >= sizeof a->gotraceback) {
-			snprintf(
-				err, errlen,
-				"bad value for GOTRACEBACK: \"%s\" (want none, single, all, system or crash)",
-				val);
-			return false;
-		}
-		strcpy(a->gotraceback, val);
-	} else if (strcmp(key, "GODEBUG") == 0) {
-		return parsegodebug(val, a, err, errlen);
-	} else if (strcmp(key, "test") == 0 || strcmp(key, "bench") == 0) {
-		if (val[0] == '\0') {
-			snprintf(err, errlen,
-				 "bad value for %s: \"\" (want all, a list of names, or Prefix*)", key);
-			return false;
-		}
-		strcpy(strcmp(key, "test") == 0 ? a->test : a->bench, val);
-	} else if (strcmp(key, "stack") == 0) {
-		if (!parseint(val, 8192, 1L << 30, &n) || n % 4096 != 0) {
-			snprintf(err, errlen,
-				 "bad value for stack: \"%s\" (want a multiple of 4096 from 8192 to "
-				 "1073741824)",
-				 val);
-			return false;
-		}
-		a->stacksize = n;
-	} else if (strcmp(key, "madt") == 0 || strcmp(key, "short") == 0) {
-		if (strcmp(val, "off") != 0 && strcmp(val, "on") != 0) {
-			snprintf(err, errlen, "bad value for %s: \"%s\" (want on or off)", key, val);
-			return false;
-		}
-		if (key[0] == 'm') {
-			a->nomadt = strcmp(val, "off") == 0;
-		} else {
-			a->testshort = strcmp(val, "on") == 0;
-		}
-	} else if (a->nunknown < CMDLINE_MAXUNKNOWN) {
-		strcpy(a->unknown[a->nunknown++], key);
-	}
-	return true;
-}
-
-// GODEBUG=name=value,name=value: each name non-empty, each value non-empty.
-static bool
-parsegodebug(const char *val, struct bootargs *a, char *err, size_t errlen)
-{
-	const char *p = val;
-	while (*p != '\0') {
-		const char *item = p;
-		const char *comma = strchr(p, ',');
-		size_t len = comma ? (size_t)(comma - p) : strlen(p);
-		const char *eq = memchr(item, '=', len);
-		size_t nlen = eq ? (size_t)(eq - item) : 0;
-		size_t vlen = eq ? len - nlen - 1 : 0;
-		if (eq == NULL || nlen == 0 || vlen == 0 || nlen >= CMDLINE_NAMELEN ||
-		    vlen >= CMDLINE_NAMELEN) {
-			snprintf(err, errlen,
-				 "bad value for GODEBUG: \"%s\" (want name=value[,name=value...])", val);
-			return false;
-		}
-		if (a->ngodebug == CMDLINE_MAXDEBUG) {
-			snprintf(err, errlen, "bad value for GODEBUG: more than %d variables",
-				 CMDLINE_MAXDEBUG);
-			return false;
-		}
-		struct debugvar *d = &a->godebug[a->ngodebug++];
-		memcpy(d->name, item, nlen);
-		d->name[nlen] = '\0';
-		memcpy(d->value, eq + 1, vlen);
-		d->value[vlen] = '\0';
-		p = comma ? comma + 1 : item + len;
-		if (comma && *p == '\0') {
-			snprintf(err, errlen, "bad value for GODEBUG: \"%s\" (trailing comma)", val);
-			return false;
-		}
-	}
-	return true;
-}
-
-// A decimal integer in [min, max], the whole string and nothing else.
-static bool
-parseint(const char *s, long min, long max, long *out)
-{
-	char *end;
-	if (*s == '\0' || *s == ' ' || *s == '+') {
+	if (strcmp(val, "off") != 0 && strcmp(val, "on") != 0) {
+		snprintf(err, errlen, "bad value for %s: \"%s\" (want on or off)", key, val);
 		return false;
 	}
-	errno = 0;
-	long n = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || n < min || n > max) {
-		return false;
-	}
-	*out = n;
+	a->nomadt = strcmp(val, "off") == 0;
 	return true;
 }
 
-// The value of GODEBUG variable name, or NULL. A later setting of the same
-// name wins, as in Go.
+// The word, NUL-terminated, into the environment.
+static bool
+addenv(const char *word, size_t len, struct bootargs *a, char *err, size_t errlen)
+{
+	size_t used = 0;
+	if (a->nenv > 0) {
+		const char *last = a->env[a->nenv - 1];
+		used = last - a->buf + strlen(last) + 1;
+	}
+	if (a->nenv == CMDLINE_MAXENV || used + len + 1 > sizeof a->buf) {
+		snprintf(err, errlen, "word \"%.*s...\" does not fit: more than %d words or %d bytes",
+			 (int)(len < 40 ? len : 40), word, CMDLINE_MAXENV, CMDLINE_BUFLEN);
+		return false;
+	}
+	memcpy(a->buf + used, word, len);
+	a->buf[used + len] = '\0';
+	a->env[a->nenv++] = a->buf + used;
+	a->env[a->nenv] = NULL;
+	return true;
+}
+
+// Lowercase keys are boot options; only the images' selectors are known
+// beyond the kernel's own. UPPERCASE keys (and any with a digit or _, as
+// environment variables are) pass without comment.
+static void
+checkknown(const char *key, size_t klen, struct bootargs *a)
+{
+	static const char *const selectors[] = {"test", "short", "bench"};
+	for (size_t i = 0; i < klen; i++) {
+		if (key[i] < 'a' || key[i] > 'z') {
+			return;
+		}
+	}
+	for (size_t i = 0; i < sizeof selectors / sizeof selectors[0]; i++) {
+		if (strlen(selectors[i]) == klen && memcmp(key, selectors[i], klen) == 0) {
+			return;
+		}
+	}
+	if (a->nunknown < CMDLINE_MAXUNKNOWN) {
+		snprintf(a->unknown[a->nunknown++], CMDLINE_NAMELEN, "%.*s", (int)klen, key);
+	}
+}
+
 const char *
-godebug_lookup(const char *name)
+cmdline_getenv(const struct bootargs *a, const char *name)
 {
-	for (int i = bootargs.ngodebug - 1; i >= 0; i--) {
-		if (strcmp(bootargs.godebug[i].name, name) == 0) {
-			return bootargs.godebug[i].value;
+	size_t n = strlen(name);
+	for (int i = a->nenv - 1; i >= 0; i--) {
+		if (strncmp(a->env[i], name, n) == 0 && a->env[i][n] == '=') {
+			return a->env[i] + n + 1;
 		}
 	}
 	return NULL;

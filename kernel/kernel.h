@@ -43,6 +43,7 @@ void *vm_mapmmio(uint64_t pa, uint64_t size);
 void vm_unmap(uint64_t va);
 void vm_unmapfree(uint64_t va, uint64_t size);
 bool vm_mapped(uint64_t va);
+uint64_t vm_dirtyscan(uint64_t va, uint64_t size, uint64_t *bitmap, bool clear);
 uint64_t kstack_alloc(void);
 void kstack_free(uint64_t top);
 bool kstack_guard(uint64_t va);

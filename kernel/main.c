@@ -35,7 +35,7 @@ kmain(uint32_t proto, uint64_t info)
 	kprintf("hood: booted by %s (%s)\n", bootinfo.loader, bootinfo.protoname);
 	gdt_init(NULL);              // our GDT, and a TSS: IST stacks for faults and interrupts
 	trap_init();                 // the IDT: from here on a fault is reported, not a reset
-	cmdline_init();              // GOMAXPROCS=, GOGC=, GODEBUG=, test=
+	cmdline_init();              // kernel options; the rest: the runtime's environment
 	physmem_init();              // the physical frame allocator
 	vm_init();                   // final page tables: W^X image, no null page, direct map
 	stack_switch(kstack_alloc(), kmain_onstack); // leave the boot stack for one with a guard page
@@ -73,6 +73,7 @@ cmdline_init(void)
 		poweroff(EXIT_USAGE);
 	}
 	for (int i = 0; i < bootargs.nunknown; i++) {
-		kprintf("cmdline: warning: unknown option \"%s\" ignored\n", bootargs.unknown[i]);
+		kprintf("cmdline: warning: unknown option \"%s\" passed on as environment\n",
+			bootargs.unknown[i]);
 	}
 }

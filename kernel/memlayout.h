@@ -12,7 +12,10 @@
 //                                     .rodata, tests                  R
 //                                     .data, .bss                     RW NX
 //                                     .ksyms (symbol table)           R
-//   0x00c0_0000_0000      (Go)      GC heap arenas (allocator issue)
+//   0x00c0_0000_0000      4 TiB     ARENAS: the runtime's reserved    RW NX
+//                                   memory (os_sysreserve: the GC
+//                                   heap's arenas, as Go's), mapped
+//                                   by os_sysmap
 //   0x0800_0000_0000      1 TiB     SYSMEM: the runtime's own         RW NX
 //                                   memory (os_sysalloc), mapped
 //                                   when handed out
@@ -46,6 +49,8 @@ enum {
 #define KERNLINK 0x100000ULL            // where linker.ld puts the image
 #define DIRECTMAP 0xffff800000000000ULL // physical memory, all of it
 #define DIRECTMAP_SIZE (64ULL << 40)
+#define ARENAS 0x000000c000000000ULL // the runtime's reservations (Go's arenas)
+#define ARENAS_SIZE (4ULL << 40)
 #define SYSMEM 0x0000080000000000ULL // the runtime's persistent memory
 #define SYSMEM_SIZE (1ULL << 40)
 #define GSTACKS 0x0000100000000000ULL // goroutine stacks

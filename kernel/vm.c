@@ -1,6 +1,7 @@
 // vm.c: the kernel's page tables. vm_init builds the final 4-level tables
 // that memlayout.h draws and switches to them; vm_map and vm_unmap change
-// single 4 KiB mappings afterwards.
+// single 4 KiB mappings afterwards; vm_dirtyscan reads and clears the
+// dirty bits of a range, for the collector.
 //
 // Paging structures are as in the SDM vol. 3A, chapter 4.5 (4-level paging):
 // PML4 -> PDPT -> PD -> PT, 512 entries each, indexed by bits 47-39, 38-30,
@@ -20,6 +21,7 @@
 #include "kernel.h"
 #include "memlayout.h"
 #include "smp.h"
+#include "lib/atomic.h"
 #include "lib/lock.h"
 #include "x86.h"
 
@@ -28,6 +30,8 @@ enum {
 	PTE_W = 1 << 1,   // writable
 	PTE_PWT = 1 << 3, // write-through
 	PTE_PCD = 1 << 4, // cache disable: with PWT, uncached (UC) under the default PAT
+	PTE_A = 1 << 5,   // accessed: set by the CPU on a use of the translation
+	PTE_D = 1 << 6,   // dirty: set by the CPU on a write through it (SDM 3A 4.8)
 	PTE_PS = 1 << 7,  // large page (in a PDPT or PD entry)
 	PTE_G = 1 << 8,   // global: kept in the TLB across CR3 loads
 };
@@ -233,6 +237,56 @@ vm_unmapfree(uint64_t va, uint64_t size)
 			physmem_free(frames[i]);
 		}
 	}
+}
+
+// The dirty bits of the 4 KiB pages of [va, va+size): bit i of bitmap
+// (bitmap[i/64] >> i%64) says whether page i was written since its mapping
+// or the last clearing scan; every bit of the range is written, unmapped
+// pages read clean. Returns the count of dirty pages. With clear, the dirty
+// bits are cleared too and, before returning, every CPU (this one too)
+// forgets the range's translations in one round of IPIs (SDM 3A 4.10.4.2:
+// a CPU may go on writing through a cached translation whose dirty flag
+// it already set, without setting it again, until the TLB entry goes), so
+// that any write after the return dirties its page again. The collector's
+// write barrier (DESIGN.md, "GC"). Holds vmlock while it walks, none while
+// it shoots down: not to be called with spinlocks held. Interrupts on.
+uint64_t
+vm_dirtyscan(uint64_t va, uint64_t size, uint64_t *bitmap, bool clear)
+{
+	uint64_t npages = size / PGSIZE, ndirty = 0;
+	memset(bitmap, 0, (npages + 63) / 64 * sizeof *bitmap);
+	spin_lock(&vmlock);
+	for (uint64_t i = 0; i < npages; i++) {
+		if (i % 512 == 511) {
+			// A page table's worth at a time: vmlock keeps
+			// interrupts off, and a heap is many tables.
+			spin_unlock(&vmlock);
+			spin_lock(&vmlock);
+		}
+		uint64_t *pte = walk(va + i * PGSIZE, 0, false);
+		if (pte == NULL) {
+			continue;
+		}
+		// Relaxed: the CPU sets PTE_D with a locked read-modify-write
+		// of its own (SDM 3A 4.8) and orders nothing we publish; the
+		// CAS below only must not lose a concurrent A or D update.
+		uint64_t e = atomic_load_relaxed(pte);
+		if (!(e & PTE_P) || !(e & PTE_D)) {
+			continue;
+		}
+		bitmap[i / 64] |= 1ULL << (i % 64);
+		ndirty++;
+		// seq_cst, a locked CMPXCHG: the CPUs' own atomic setting of
+		// PTE_A and PTE_D is its partner; retry when one came between.
+		while (clear && !atomic_cas(pte, e, e & ~(uint64_t)PTE_D)) {
+			e = atomic_load_relaxed(pte);
+		}
+	}
+	spin_unlock(&vmlock);
+	if (clear && ndirty > 0) {
+		smp_tlbshootdown_range(va, size);
+	}
+	return ndirty;
 }
 
 // Whether va is mapped, by a page of any size. Lock-free, for the fault

@@ -2,14 +2,14 @@
 // futexes (Go's lock_futex.go). The contract is lib/lock.h, shared by
 // both ports; only what waits differs: here a thread sleeps in futex(2),
 // there a kernel thread parks. See os.h for the machine interface and
-// os_linux.c for the rest of the port.
+// os_linux.h for the rest of the port.
 //
 // Each thread has a struct lockowner (lock.h leaves it to the port): the
 // spinlocks it holds, in order, for the rank check (lib/lockrank.h), and
 // its pins. It owns the mutexes it takes, and its held-lock list names it
 // as the holder of its spinlocks. While a thread holds a spinlock or is pinned (a note slept on,
 // a mutex held or waited for), the preemption signal leaves its goroutine
-// alone (os_linux.c), as the bare-metal kernel does.
+// alone (signal_linux.c), as the bare-metal kernel does.
 //
 // Words the futex calls wait on: a note's key (0 clear, NOTE_WOKEN), and a
 // mutex's m->sl.locked (0 free, 1 held, 2 held and waited for: Drepper's
@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/atomic.h"
 #include "runtime/os_linux.h"
 #include "runtime/runtime.h"
 
@@ -74,8 +75,7 @@ spin_holding(struct spinlock *l)
 {
 	// Relaxed: only this thread can have stored itself as the holder;
 	// others' stores (under the lock) just are not it.
-	return __atomic_load_n(&l->locked, __ATOMIC_RELAXED) &&
-	       __atomic_load_n(&l->holder, __ATOMIC_RELAXED) == &thisthread.locks;
+	return atomic_load_relaxed(&l->locked) && atomic_load_relaxed(&l->holder) == &thisthread.locks;
 }
 
 void
@@ -89,11 +89,13 @@ spin_lock(struct spinlock *l)
 	// Counted before the spin: the preemption signal must not move the
 	// goroutine between here and the unlock.
 	held_push(&c->locks, l);
-	// Test and test-and-set; acquire, pairs with the release in
-	// spin_unlock. A holder may be descheduled by Linux: yield the CPU
-	// after a while rather than spin out its time slice.
-	for (int spins = 0; __atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE) != 0;) {
-		while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED) != 0) {
+	// Test and test-and-set. The exchange is an acquire; pairs with the
+	// release in spin_unlock: what the last holder wrote is visible. The
+	// test is relaxed, a peek that orders nothing. A holder may be
+	// descheduled by Linux: yield the CPU after a while rather than spin
+	// out its time slice.
+	for (int spins = 0; atomic_xchg_acq(&l->locked, 1) != 0;) {
+		while (atomic_load_relaxed(&l->locked) != 0) {
 			if (++spins % 128 == 0) {
 				sched_yield();
 			} else {
@@ -101,7 +103,7 @@ spin_lock(struct spinlock *l)
 			}
 		}
 	}
-	__atomic_store_n(&l->holder, &c->locks, __ATOMIC_RELAXED); // read by spin_holding
+	atomic_store_relaxed(&l->holder, &c->locks); // read by spin_holding
 }
 
 void
@@ -111,10 +113,10 @@ spin_unlock(struct spinlock *l)
 	if (!spin_holding(l)) {
 		fatalf("spin_unlock: %s not held by this thread", l->name);
 	}
-	__atomic_store_n(&l->holder, NULL, __ATOMIC_RELAXED);
-	// Release: what was written under the lock is visible to the next
-	// holder's acquire.
-	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
+	atomic_store_relaxed(&l->holder, NULL);
+	// Release; pairs with the acquire exchange in spin_lock: what was
+	// written under the lock is visible to the next holder.
+	atomic_store_rel(&l->locked, 0);
 	held_remove(&c->locks, l); // after the release: not preempted while it still holds l
 }
 
@@ -131,15 +133,19 @@ noteword(struct note *n)
 void
 noteclear(struct note *n)
 {
-	__atomic_store_n(&n->key, 0, __ATOMIC_RELAXED);
+	// Relaxed: nobody sleeps on a note being cleared (lock.h), and the
+	// sleeper that comes later was started after this by its own means.
+	atomic_store_relaxed(&n->key, 0);
 }
 
 void
 notewakeup(struct note *n)
 {
-	// Release: what the waker wrote is visible to the sleeper once it
-	// sees NOTE_WOKEN (acquire loads below).
-	if (__atomic_exchange_n(&n->key, NOTE_WOKEN, __ATOMIC_ACQ_REL) == NOTE_WOKEN) {
+	// Acquire-release; the release pairs with the acquire loads in
+	// notetsleep: what the waker wrote is visible to the sleeper once it
+	// sees NOTE_WOKEN. (The acquire half orders nothing more; a double
+	// wakeup throws anyway.)
+	if (atomic_xchg_acqrel(&n->key, NOTE_WOKEN) == NOTE_WOKEN) {
 		throw("notewakeup: double wakeup");
 	}
 	futexwake(noteword(n), INT_MAX);
@@ -156,13 +162,14 @@ notesleep(struct note *n)
 bool
 notetsleep(struct note *n, int64_t ns)
 {
-	if (__atomic_load_n(&n->key, __ATOMIC_ACQUIRE) == NOTE_WOKEN) {
+	// Acquire (here and below); pairs with the exchange in notewakeup.
+	if (atomic_load_acq(&n->key) == NOTE_WOKEN) {
 		return true;
 	}
 	pin();
 	bool syscall = blockbegin();
 	int64_t deadline = ns >= 0 ? (int64_t)nanotime() + ns : 0;
-	while (__atomic_load_n(&n->key, __ATOMIC_ACQUIRE) != NOTE_WOKEN) {
+	while (atomic_load_acq(&n->key) != NOTE_WOKEN) {
 		int64_t left = -1;
 		if (ns >= 0 && (left = deadline - (int64_t)nanotime()) <= 0) {
 			break;
@@ -171,7 +178,7 @@ notetsleep(struct note *n, int64_t ns)
 	}
 	blockend(syscall);
 	unpin();
-	return __atomic_load_n(&n->key, __ATOMIC_ACQUIRE) == NOTE_WOKEN;
+	return atomic_load_acq(&n->key) == NOTE_WOKEN;
 }
 
 // ---- mutexes -----------------------------------------------------------------
@@ -189,13 +196,13 @@ self(void)
 static struct lockowner *
 owner(struct mutex *m)
 {
-	return __atomic_load_n(&m->owner, __ATOMIC_RELAXED);
+	return atomic_load_relaxed(&m->owner);
 }
 
 static void
 setowner(struct mutex *m, struct lockowner *t)
 {
-	__atomic_store_n(&m->owner, t, __ATOMIC_RELAXED);
+	atomic_store_relaxed(&m->owner, t);
 }
 
 static bool
@@ -208,9 +215,8 @@ take(struct mutex *m, bool recursive)
 		m->depth++;
 		return true;
 	}
-	uint32_t free = 0;
-	// Acquire: pairs with the release in mutex_unlock.
-	if (__atomic_compare_exchange_n(&m->sl.locked, &free, 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+	// Acquire; pairs with the release exchange in mutex_unlock.
+	if (atomic_cas_acq(&m->sl.locked, 0, 1)) {
 		setowner(m, self());
 		m->depth = 1;
 		return true;
@@ -238,7 +244,8 @@ mutex_lock(struct mutex *m, bool recursive)
 	}
 	bool syscall = blockbegin();
 	// Mark it waited for (2); whoever unlocks a 2 wakes one waiter.
-	while (__atomic_exchange_n(&m->sl.locked, 2, __ATOMIC_ACQUIRE) != 0) {
+	// Acquire; pairs with the release exchange in mutex_unlock.
+	while (atomic_xchg_acq(&m->sl.locked, 2) != 0) {
 		futexwait(&m->sl.locked, 2, -1);
 	}
 	setowner(m, self());
@@ -254,8 +261,9 @@ mutex_unlock(struct mutex *m)
 	}
 	if (--m->depth == 0) {
 		setowner(m, NULL);
-		// Release: pairs with the acquires in take and mutex_lock.
-		if (__atomic_exchange_n(&m->sl.locked, 0, __ATOMIC_RELEASE) == 2) {
+		// Release; pairs with the acquires in take (the CAS) and
+		// mutex_lock (the exchange).
+		if (atomic_xchg_rel(&m->sl.locked, 0) == 2) {
 			futexwake(&m->sl.locked, 1);
 		}
 	}

@@ -3,6 +3,7 @@
 // hand-over of a P to such an M when its G becomes runnable. See
 // runtime.h for the overview.
 
+#include "include/hood.h"
 #include "runtime/runtime.h"
 
 // LockOSThread: the running G runs only on this M, and this M runs only
@@ -66,11 +67,27 @@ mexit(void)
 {
 	struct m *mp = getm();
 	handoffp(releasep());
-	__atomic_store_n(&mp->exited, true, __ATOMIC_RELEASE); // others read it
+	// Store-release: the M is done with its P and its G; pairs with the
+	// load-acquire of those who check it ended (the test
+	// TestExitLockedEndsItsM).
+	atomic_store_rel(&mp->exited, true);
 	if (mp != &m0) {
 		os_exitthread();
 	}
 	struct note never = {0};
 	notesleep(&never);
 	throw("mexit: m0 woke");
+}
+
+// Go's runtime.LockOSThread and UnlockOSThread.
+void
+runtime_lockosthread(void)
+{
+	lockOSThread();
+}
+
+void
+runtime_unlockosthread(void)
+{
+	unlockOSThread();
 }

@@ -1,10 +1,30 @@
-// os.h: the machine interface: all the runtime knows of what it runs on,
-// as Go's os_linux.go and mem_linux.go are for Go. The bare-metal port is
-// os_hood.c; the hosted Linux port (to come) implements the same calls.
+// os.h: the machine interface: all the generic runtime knows of what it
+// runs on, as Go's os_linux.go, mem_linux.go and signal_unix.go are for Go,
+// and documented as go1.4's malloc.h documents its SysAlloc..SysFault.
+// Two ports implement it:
 //
-// Locks and notes are the machine's: spinlocks (which also keep the M
-// from being preempted while held), sleeping mutexes, and Go's notes (one
-// sleeper, one waker, once; notetsleep with a timeout).
+//	bare metal   runtime/os_hood.c over hood's kernel (kernel threads,
+//	             page tables, the timer interrupt)
+//	Linux        runtime/os_linux.c (threads, time, exit, environment),
+//	             mem_linux.c (memory, stacks, dirty pages), signal_linux.c
+//	             (preemption, stack faults), symtab_linux.c (backtraces),
+//	             lock_futex.c (locks)
+//
+// No generic runtime file includes anything of either port; no port
+// #ifdef appears outside the port files.
+//
+// The lock types and their calls (spinlocks, sleeping mutexes, Go's notes,
+// the rank table) are the contract of lib/lock.h and lib/lockrank.h, which
+// this file includes: both ports implement them (kernel/spinlock.c,
+// mutex.c, note.c; runtime/lock_futex.c). A spinlock held keeps its
+// holder from being preempted on both ports.
+//
+// The contexts below, in STYLE.md's words: "on g0" is the scheduler's
+// stack of an M; "a goroutine" is Go code on its own stack; "a fault
+// handler" runs on the port's fault stack (an IST stack or sigaltstack),
+// where nothing may block or allocate. Unless a call says otherwise it may
+// be called from g0 or a goroutine, with interrupts on, holding no
+// spinlock, and it neither allocates from the runtime nor blocks.
 #pragma once
 
 #include <stdbool.h>
@@ -20,63 +40,233 @@ struct g;
 // physPageSize; the heap's own page, PageSize, is the allocator's).
 enum { PhysPageSize = 4096 };
 
-// A broken invariant of the runtime: the machine's fatal report, status 2.
+// ---- fatal errors -----------------------------------------------------------
+//
+// throw and fatalf: a broken invariant of the runtime. The port's fatal
+// report (bare metal: registers and a backtrace of every CPU, as panic.c
+// prints them; Linux: Go's "fatal error:" and a goroutine dump), then exit
+// status 2. Callable from any context, interrupts off and in fault
+// handlers too; never return. os_exit ends the program at once with
+// status: no atexit handlers, no stdio flush (it may sleep on a lock, and
+// this may run in a fault handler), as Go exits without running deferred
+// calls; bare metal powers off (kernel/power.c).
 void throw(const char *msg) __attribute__((noreturn));
 void fatalf(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+void os_exit(int status) __attribute__((noreturn));
 
-// The application's main, run as goroutine 1; returns its status.
+// ---- threads and Ms ---------------------------------------------------------
+//
+// os_main runs the application's main, once, as goroutine 1, and returns
+// its status (bare metal: main(); Linux: the program's own main through
+// -Wl,--wrap=main).
+//
+// os_ncpu: the CPUs the runtime may use (bare metal: those that came up;
+// Linux: the affinity mask's), >= 1. Called once by schedinit.
+//
+// os_newosproc starts a new thread of the machine running fn(mp) on its
+// own stack, which becomes mp's g0 (Go's newosproc). cpu is where the bare
+// metal kernel puts it (the M's home CPU); Linux places threads itself.
+// Called on g0 with sched.lock not held; may allocate from the C library.
+// fn calls os_setm first.
+//
+// os_setm: the calling thread is mp from now on (Go's minit too: Linux
+// gives the thread its signal stack here). os_getm: the M of the calling
+// thread, NULL on a thread that is not an M. os_acquirem: the M and
+// mp->locks++ in one step, so that no preemption moves the goroutine
+// between the read and the increment (Go's acquirem). os_getg: the M's
+// running G (mp->cur), read as one step for the same reason. All four are
+// callable from any context of the thread, interrupts off too.
+//
+// os_threadstacktop: the top of the calling thread's stack, less a little
+// for the frames above the caller: where g0's stack ends. Called once per
+// M, at its start. os_exitthread ends the calling thread, which must hold
+// no lock (an M whose locked G exited); never returns.
 int os_main(void);
-
 int32_t os_ncpu(void);
 void os_newosproc(struct m *mp, int cpu, void (*fn)(void *mp));
+void os_setm(struct m *mp);
 struct m *os_getm(void);
 struct m *os_acquirem(void);
 struct g *os_getg(void);
-void os_setm(struct m *mp);
+uint64_t os_threadstacktop(void);
+void os_exitthread(void) __attribute__((noreturn));
+
+// ---- time -------------------------------------------------------------------
+//
+// nanotime: a monotonic clock in nanoseconds (bare metal: the calibrated
+// TSC; Linux: CLOCK_MONOTONIC). Lock-free, callable from any context,
+// interrupts off and in fault handlers too.
+//
+// os_procyield: one step of a spin-wait (Go's procyield: PAUSE; on bare
+// metal also answers any cross-CPU call posted to this CPU, since the one
+// we wait for may be waiting for our answer). os_usleep: wait about us
+// microseconds, a short wait of the spinning kind (Go's usleep in
+// runqgrab): bare metal spins, Linux sleeps the thread. Neither gives the P
+// away.
 uint64_t nanotime(void);
-bool os_preemptm(struct m *mp);
-// Whether os_preemptm can stop a goroutine at any instruction (not in a
-// ThreadSanitizer build of the hosted port, where it does nothing).
-bool os_asyncpreempt(void);
-// Whether goroutine stacks grow by faults, page by page (stack.c tracks
-// their mapped pages then): not in a ThreadSanitizer build of the hosted
-// port, whose stacks are usable from the start.
-bool os_faultstacks(void);
-void os_exit(int status) __attribute__((noreturn));
-void os_intr_off(void);
 void os_procyield(void);
 void os_usleep(int64_t us);
-void os_exitthread(void) __attribute__((noreturn));
-uint64_t os_threadstacktop(void);
-const char *os_getenv(const char *name);
-int os_print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-int32_t os_gomaxprocs(void);
-int64_t os_stacksize(void);
 
-// Goroutine stacks: a region of virtual memory the runtime carves into
-// slots; pages are mapped on demand. os_stackfault is called for a page
-// fault at addr in the region, from the fault handler; it returns false
-// if addr is not the runtime's to map.
+// ---- memory -----------------------------------------------------------------
+//
+// As go1.4's malloc.h: memory the runtime takes from the machine for its
+// own use, in whole pages (PhysPageSize); addresses and sizes must be page
+// multiples. On bare metal the memory comes from the kernel's page tables
+// (kernel/vm.c) and the frame allocator; on Linux from mmap.
+//
+// os_sysalloc obtains n bytes (rounded up to pages) of zeroed, mapped
+// memory for the runtime's persistent structures, never given back (Go's
+// sysAlloc, persistentalloc's source). Page-aligned. Spins, never sleeps;
+// throws when the machine has none.
+//
+// os_sysreserve reserves n bytes of address space without memory behind
+// it (Go's sysReserve) and returns where, page-aligned, or NULL if there
+// is no room. If v is not NULL the caller wants the reservation there; it
+// gets it there when that range is free, else elsewhere, so the caller
+// checks (Go's arena hints). Bare metal carves reservations out of ARENAS
+// (0xc000000000, 4 TiB, kernel/memlayout.h); Linux maps PROT_NONE with
+// MAP_NORESERVE. A touch of reserved memory that is not mapped is a fatal
+// fault on both ports.
+//
+// os_sysmap maps [v, v+n) of a reservation for use (Go's sysMap): readable,
+// writable, not executable, reading as zeros, and clean for os_dirtyscan
+// (no page dirty until written). Mapping a mapped page is a bug. Throws
+// when the machine has no memory (bare metal maps the frames at once;
+// Linux commits them at the first touch).
+//
+// os_sysunused tells the machine that the contents of [v, v+n) are no
+// longer needed and their memory can be reused (Go's sysUnused: the
+// scavenger's, and a dead stack's pages). The range stays reserved; until
+// os_sysused it must not be touched (bare metal unmaps the pages and frees
+// their frames: a touch is a fatal fault; Linux drops them with
+// MADV_DONTNEED). os_sysused makes it usable again (Go's sysUsed), reading
+// as zeros, clean for os_dirtyscan.
+//
+// os_sysfree gives [v, v+n) back entirely (Go's sysFree): memory and
+// address space; the range must not be touched again. On bare metal the
+// address space of ARENAS is not handed out again (a 4 TiB bump region).
+//
+// os_dirtyscan reads, and with clear clears, the dirty bits of the pages
+// of [v, v+n), a mapped range (parts unused by os_sysunused read clean):
+// bit i of bitmap (bitmap[i / 64] >> (i % 64) & 1) says whether page i was
+// written since it was mapped or made used, or since the last clearing
+// scan of it. bitmap holds at least (n / PhysPageSize + 63) / 64 words,
+// all of which the scan writes. Returns the count of dirty pages. With
+// clear, before it returns every CPU has dropped its cached translations
+// of the range (bare metal: one TLB shootdown for the range; Linux:
+// PAGEMAP_SCAN write-protects the pages again in the same call), so every
+// write after the return dirties its page again: the collector's write
+// barrier (DESIGN.md, "GC": mostly-concurrent marking over dirty bits). A
+// write during the scan dirties its page for this scan or the next one,
+// never neither. The Linux port needs userfaultfd's asynchronous write
+// protection (Linux 6.7); without it (os_dirtyexact() false) every mapped
+// page reads dirty, always: correct for a collector, only slower. Called
+// on g0 or a goroutine, holding no spinlock (bare metal waits for the
+// other CPUs' answers); may take the machine's own locks, never sleeps.
+void *os_sysalloc(uint64_t n);
+void *os_sysreserve(void *v, uint64_t n);
+void os_sysmap(void *v, uint64_t n);
+void os_sysunused(void *v, uint64_t n);
+void os_sysused(void *v, uint64_t n);
+void os_sysfree(void *v, uint64_t n);
+uint64_t os_dirtyscan(void *v, uint64_t n, uint64_t *bitmap, bool clear);
+bool os_dirtyexact(void);
+
+// ---- goroutine stacks and faults ------------------------------------------
+//
+// Goroutine stacks live in a region of address space that the runtime
+// carves into slots (stack.c), whose pages are mapped as the stack grows.
+// os_stackregion returns the region's base and sets *size; called once by
+// stackinit; the region is reserved then (Linux) or fixed (bare metal:
+// GSTACKS). os_mapstack maps the page at va of the region, zeroed and
+// writable; os_unmapstack gives back whatever is mapped of [va, va+size)
+// and makes it fault again. Both are called from the stack-fault callback
+// (os_mapstack) or on g0 (os_unmapstack, for a dead G's stack): they may
+// take the machine's memory locks, never the runtime's, and never sleep.
+//
+// os_setstackfault registers fn, called from the fault handler for a
+// fault at addr in the stack region (write: the access was a write); fn
+// maps the page and returns true for the instruction to run again, or
+// returns false for the machine's fatal fault report. fn runs on the
+// fault stack: it must not allocate, block or take a lock that the
+// faulting goroutine might hold. Registered once, by stackinit.
+//
+// os_faultstacks: whether stacks grow by faults, page by page (stack.c
+// tracks their mapped pages then). Not in a ThreadSanitizer build of the
+// Linux port, whose stacks are usable from the start.
 uint64_t os_stackregion(uint64_t *size);
 void os_mapstack(uint64_t va);
 void os_unmapstack(uint64_t va, uint64_t size);
+void os_setstackfault(bool (*fn)(uint64_t addr, bool write));
+bool os_faultstacks(void);
 
-// The C library's per-goroutine state (errno and the like): made once for
-// each new G, reset whenever the G starts a goroutine.
+// ---- preemption and syscall hooks ---------------------------------------
+//
+// os_preempthook registers fn, which the machine calls on a goroutine's
+// own stack, all its registers saved, when it stops the goroutine at an
+// arbitrary instruction (bare metal: the timer interrupt or kthread_poke's
+// IPI, then the kernel's asyncpreempt; Linux: SIGURG, then
+// asyncpreempt_linux.asm): Go's asyncPreempt. The machine never calls it
+// while the M holds runtime locks (mp->locks), a spinlock, or runs on g0.
+// Registered once, by schedinit.
+//
+// os_preemptm asks the machine to stop mp's running goroutine that way
+// soon (Go's preemptM); returns whether the request was sent. Called by
+// sysmon and the world-stopper, on any M; it does not wait.
+// os_asyncpreempt: whether it can stop a goroutine at any instruction (not
+// in a ThreadSanitizer build of the Linux port, where it does nothing and
+// goroutines yield only where they call the scheduler).
+//
+// os_intr_off: interrupts off without the nesting count (bare metal), for
+// the instant before gogo, which restores the next G's flags; nothing on
+// Linux, where the signal handler tells that instant by the stack.
+//
+// os_syscallhooks registers Go's entersyscall and exitsyscall for the
+// machine: it calls enter when a goroutine is about to block in it (a
+// note slept on, a contended mutex, a kernel wait) and, if enter returned
+// true, exit when it runs again (kernel/kthread.h on bare metal,
+// lock_futex.c's blockbegin/blockend on Linux). Registered once, by
+// schedinit.
+void os_preempthook(void (*fn)(void));
+bool os_preemptm(struct m *mp);
+bool os_asyncpreempt(void);
+void os_intr_off(void);
+void os_syscallhooks(bool (*enter)(void), void (*exit)(void));
+
+// ---- the C library's state ----------------------------------------------
+//
+// Each goroutine may have the C library's per-thread state of its own
+// (errno, strtok's and rand's state): on bare metal newlib's struct _reent,
+// which newlib finds through __getreent (lib/newlib/reent.c, over a hook
+// that os_hood.c registers); on Linux glibc keeps it per thread, and the
+// calls give and do nothing. os_libcstate_new makes the state of a new G
+// (malg stores it in gp->libc), or returns NULL; it may allocate
+// persistent memory (os_sysalloc), never frees. os_libcstate_reset readies
+// st for a new goroutine on the G (newproc): errno 0. g0 and threads that
+// are not Ms use the library's global state.
 void *os_libcstate_new(void);
 void os_libcstate_reset(void *st);
 
-// Memory for the runtime's own structures: n bytes (rounded up to pages),
-// zeroed, mapped, never given back (Go's sysAlloc). Spins, never sleeps.
-void *os_sysalloc(uint64_t n);
-void os_setstackfault(bool (*fn)(uint64_t addr, bool write));
-// The frames up the frame-pointer chain from fp, after ret (a return
-// address, or 0): on the console if buf is NULL, else into buf, at most
-// len bytes, whose count is returned.
+// ---- environment and output ----------------------------------------------
+//
+// os_getenv: the value of the environment variable name, or NULL: on bare
+// metal the boot command line's KEY=VALUE words that are not the kernel's
+// own (kernel/cmdline.h), on Linux the process's environment (getenv). The
+// runtime reads its knobs through it (runtime1.c), and the program through
+// runtime_getenv (hood.h). The string is the machine's: not to be changed
+// or freed. Called on g0 at schedinit, or from goroutines; allocates
+// nothing.
+//
+// os_print: printf to the console (bare metal: the serial port and screen;
+// Linux: stderr), one line at a time kept whole. Callable from any
+// context, fault handlers and interrupts off too; it may spin on the
+// console's lock, never sleeps.
+//
+// os_backtrace: the frames up the frame-pointer chain from fp, after ret
+// (a return address, or 0), symbolised: on the console if buf is NULL,
+// else into buf, at most len bytes, whose count is returned. Callable
+// where os_print is; the Linux port reads its symbol table once, at the
+// first call (symtab_linux.c).
+const char *os_getenv(const char *name);
+int os_print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 size_t os_backtrace(uint64_t ret, uint64_t fp, char *buf, size_t len);
-void os_preempthook(void (*fn)(void));
-
-// The machine calls enter when Go code is about to block in it, and exit
-// when it runs again, if enter returned true (Go's entersyscall and
-// exitsyscall; kernel/kthread.h).
-void os_syscallhooks(bool (*enter)(void), void (*exit)(void));

@@ -2,8 +2,12 @@
 // kernel threads (kernel/kthread.h), the M of the running thread is its
 // kthread's rt field, preemption is kthread_poke plus the kernel's
 // asyncpreempt, and goroutine stacks are a region of the address space
-// whose pages the page-fault handler maps. This is the only runtime file
-// that includes kernel headers beyond locks and notes.
+// whose pages the page-fault handler maps; the runtime's memory is mapped
+// by kernel/vm.c, whose page tables' dirty bits os_dirtyscan reads. The
+// environment is the boot command line's (kernel/cmdline.h), and newlib
+// finds each goroutine's state through the hook this file registers
+// (lib/newlib/libcstate.h). This is the only runtime file that includes
+// kernel or C-library-port headers.
 
 #include <reent.h>
 #include <stdarg.h>
@@ -19,6 +23,8 @@
 #include "kernel/smp.h"
 #include "kernel/trap.h"
 #include "kernel/x86.h"
+#include "lib/atomic.h"
+#include "lib/newlib/libcstate.h"
 #include "runtime/runtime.h"
 
 static bool (*stackfaultfn)(uint64_t addr, bool write);
@@ -35,23 +41,12 @@ os_ncpu(void)
 	return ncpu;
 }
 
-int32_t
-os_gomaxprocs(void)
-{
-	return bootargs.gomaxprocs;
-}
-
-// GODEBUG's variables, from the boot command line.
+// The environment is the boot command line's KEY=VALUE words that are
+// not the kernel's own (kernel/cmdline.h).
 const char *
 os_getenv(const char *name)
 {
-	return godebug_lookup(name);
-}
-
-int64_t
-os_stacksize(void)
-{
-	return bootargs.stacksize;
+	return cmdline_getenv(&bootargs, name);
 }
 
 int
@@ -196,14 +191,18 @@ os_syscallhooks(bool (*enter)(void), void (*exit)(void))
 }
 
 // newlib's reentrancy structure of each goroutine: its errno, strtok's
-// and rand's state and the like. newlib is built to ask __getreent() for
-// the current one (scripts/setup: __DYNAMIC_REENT__); stdin, stdout and
-// stderr are shared (global stdio streams, locked: lib/locks.c). A G keeps
-// its structure across the goroutines it runs; each starts with errno 0.
-// Kernel threads and g0 use the global one.
+// and rand's state and the like (lib/newlib/libcstate.h). stdin, stdout
+// and stderr are shared (global stdio streams, locked: lib/newlib/locks.c).
+// A G keeps its structure across the goroutines it runs; each starts with
+// errno 0. Kernel threads and g0 use the global one.
+static struct _reent *libcstate(void);
+
 void *
 os_libcstate_new(void)
 {
+	// The first G's state brings the hook: before it, every thread
+	// uses the global structure anyway.
+	libc_setstatehook(libcstate);
 	struct _reent *r = persistentalloc(sizeof *r, 16);
 	_REENT_INIT_PTR(r);
 	return r;
@@ -215,15 +214,18 @@ os_libcstate_reset(void *st)
 	((struct _reent *)st)->_errno = 0;
 }
 
-struct _reent *
-__getreent(void)
+// The hook of libcstate.h: the running goroutine's structure, or NULL.
+// Interrupts off across the reads, so that the thread, its M and its G
+// are one moment's.
+static struct _reent *
+libcstate(void)
 {
 	pushcli();
 	struct kthread *t = mycpu()->current;
 	struct m *mp = t != NULL ? t->rt : NULL;
 	struct g *gp = mp != NULL ? mp->cur : NULL;
 	popcli();
-	return gp != NULL && gp->libc != NULL ? gp->libc : _impure_ptr;
+	return gp != NULL ? gp->libc : NULL;
 }
 
 // Leave after a fatal error: no atexit handlers, no stdio flush (it may
@@ -258,20 +260,83 @@ os_mapstack(uint64_t va)
 	vm_map(va, pa, VM_WRITE);
 }
 
-static uint64_t sysnext = SYSMEM; // Atomic: the next page os_sysalloc hands out
+static uint64_t sysnext = SYSMEM;    // Atomic: the next page os_sysalloc hands out
+static uint64_t arenanext = ARENAS;  // Atomic: the lowest address ARENAS may still reserve
 
 void *
 os_sysalloc(uint64_t n)
 {
 	n = PGROUNDUP(n);
-	uint64_t va = __atomic_fetch_add(&sysnext, n, __ATOMIC_RELAXED);
+	// Relaxed: a bump pointer; each caller gets a range of its own, and
+	// the pages are published by whatever hands out what is built there.
+	uint64_t va = atomic_xadd_relaxed(&sysnext, n) - n;
 	if (va + n > SYSMEM + SYSMEM_SIZE) {
 		throw("os_sysalloc: SYSMEM region exhausted");
 	}
-	for (uint64_t off = 0; off < n; off += PGSIZE) {
-		os_mapstack(va + off);
-	}
+	os_sysmap((void *)va, n);
 	return (void *)va;
+}
+
+// Reservations are a bump region: a wanted address at or above the bump
+// pointer is granted (the space below it is skipped, never handed out).
+void *
+os_sysreserve(void *v, uint64_t n)
+{
+	uint64_t want = (uint64_t)v;
+	n = PGROUNDUP(n);
+	for (;;) {
+		uint64_t next = atomic_load_relaxed(&arenanext);
+		uint64_t va = want != 0 && want % PGSIZE == 0 && want >= next ? want : next;
+		if (n == 0 || va + n < va || va + n > ARENAS + ARENAS_SIZE) {
+			return NULL;
+		}
+		// seq_cst; pairs with the CAS of a concurrent reserver: one of
+		// them gets [va, va+n), the other tries again above it.
+		if (atomic_cas(&arenanext, next, va + n)) {
+			return (void *)va;
+		}
+	}
+}
+
+// Zeroed frames, through the direct map: the new mappings' dirty bits
+// stay clear until the program writes.
+void
+os_sysmap(void *v, uint64_t n)
+{
+	for (uint64_t off = 0; off < n; off += PGSIZE) {
+		os_mapstack((uint64_t)v + off);
+	}
+}
+
+void
+os_sysunused(void *v, uint64_t n)
+{
+	vm_unmapfree((uint64_t)v, n);
+}
+
+void
+os_sysused(void *v, uint64_t n)
+{
+	os_sysmap(v, n);
+}
+
+void
+os_sysfree(void *v, uint64_t n)
+{
+	vm_unmapfree((uint64_t)v, n);
+}
+
+// The page tables' own dirty bits, with one TLB shootdown (kernel/vm.c).
+uint64_t
+os_dirtyscan(void *v, uint64_t n, uint64_t *bitmap, bool clear)
+{
+	return vm_dirtyscan((uint64_t)v, n, bitmap, clear);
+}
+
+bool
+os_dirtyexact(void)
+{
+	return true;
 }
 
 size_t

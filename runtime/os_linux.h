@@ -1,9 +1,44 @@
-// os_linux.h: what the hosted port's two files share: lock_futex.c (locks,
-// notes, mutexes) and os_linux.c (threads, signals, memory). Not for
-// generic runtime files, which see the machine through os.h only.
+// os_linux.h: what the hosted port's files share, as Go's os_linux.go,
+// mem_linux.go, signal_unix.go and its symbol table are files of one
+// port:
+//
+//	os_linux.c      the process, threads and Ms, time, exit, environment,
+//	                the syscall hooks, the C library's state
+//	mem_linux.c     memory (sysAlloc..sysFree, dirty pages) and the
+//	                goroutine stack region
+//	signal_linux.c  SIGURG preemption, SIGSEGV stack growth, the signal
+//	                stacks
+//	symtab_linux.c  the program's ELF symbols, for os_backtrace
+//	lock_futex.c    spinlocks, notes and mutexes (lib/lock.h) on futexes
+//
+// Not for generic runtime files, which see the machine through os.h only.
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <sys/mman.h>
+
+struct m;
+
+// Under ThreadSanitizer, signal handlers run only outside its own code:
+// a stack page that faults inside it (its pthread_create, say) would never
+// be opened. So there the stacks are readable and writable from the start
+// (Linux still commits pages only when touched), without guard pages.
+// Its shadow memory also limits the region to 64 GiB.
+#ifdef __SANITIZE_THREAD__
+enum { StackProt = PROT_READ | PROT_WRITE };
+#define StackRegionSize (64ULL << 30)
+#else
+enum { StackProt = PROT_NONE };
+#define StackRegionSize (1ULL << 40) // 1 TiB of goroutine stacks: a million of 1 MiB
+#endif
+
+// The M of the running thread (os_linux.c; os_setm sets it).
+extern __thread struct m *curm;
+
+// The goroutine stack region's base, once reserved (mem_linux.c): the
+// fault handler and the backtracer test addresses against it.
+extern uint64_t stackregion;
 
 // The running thread's goroutine must stay on it: it holds a spinlock or
 // is pinned (lock_futex.c).
@@ -13,3 +48,9 @@ bool thread_nopreempt(void);
 // entersyscall and exitsyscall, if the thread is an M (os_linux.c).
 bool blockbegin(void);
 void blockend(bool entered);
+
+// signal_linux.c: once at process start, the size of the FPU state
+// asyncpreempt saves; and for each new M, its alternate signal stack
+// (Go's minitSignalStack).
+void signalinit(void);
+void minitsignals(void);

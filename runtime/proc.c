@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 
+#include "include/hood.h"
 #include "runtime/runtime.h"
 
 struct schedt sched;
@@ -13,7 +14,6 @@ struct p *allp[MaxGomaxprocs];
 int32_t gomaxprocs;
 struct m *allm;
 bool mainStarted;
-struct dbgvars debug;
 
 struct m m0;
 static struct g m0g0;
@@ -79,7 +79,10 @@ static const char *const gstatusnames[7] = {
 uint32_t
 readgstatus(struct g *gp)
 {
-	return __atomic_load_n(&gp->atomicstatus, __ATOMIC_ACQUIRE);
+	// Load-acquire; pairs with the release half of casgstatus's CAS and
+	// with casfrom_Gscanstatus's store-release: what the G's last owner
+	// wrote before changing its status is visible.
+	return atomic_load_acq(&gp->atomicstatus);
 }
 
 void
@@ -89,15 +92,19 @@ casgstatus(struct g *gp, uint32_t from, uint32_t to)
 		fatalf("casgstatus: bad transition %s -> %s for goroutine %ld", gstatusnames[from],
 		       gstatusnames[to], gp->goid);
 	}
-	// Acq_rel: a G's status publishes the rest of its state (a G made
-	// runnable is seen whole by the M that runs it).
+	// CAS acq_rel: a G's status publishes the rest of its state (a G
+	// made runnable is seen whole by the M that runs it). Its release
+	// pairs with the acquire of the next casgstatus or readgstatus on
+	// gp; its acquire with the release of the last one (or of
+	// casfrom_Gscanstatus).
 	for (;;) {
-		uint32_t old = from;
-		if (__atomic_compare_exchange_n(&gp->atomicstatus, &old, to, false, __ATOMIC_ACQ_REL,
-						__ATOMIC_ACQUIRE)) {
+		if (atomic_cas_acqrel(&gp->atomicstatus, from, to)) {
 			return;
 		}
-		if (old != (from | Gscan)) {
+		// Only a scanner (castogscanstatus) may hold gp in from|Gscan,
+		// and it puts back from; anything else is a broken invariant.
+		uint32_t old = readgstatus(gp);
+		if (old != from && old != (from | Gscan)) {
 			fatalf("casgstatus: goroutine %ld is %s, not %s", gp->goid,
 			       old <= Gdead ? gstatusnames[old] : "?", gstatusnames[from]);
 		}
@@ -113,10 +120,11 @@ castogscanstatus(struct g *gp, uint32_t from)
 	if (from != Gwaiting) {
 		fatalf("castogscanstatus: bad status %u", from);
 	}
-	uint32_t old = from;
-	// Acquire: we see the G's state as its last owner left it.
-	return __atomic_compare_exchange_n(&gp->atomicstatus, &old, from | Gscan, false, __ATOMIC_ACQ_REL,
-					   __ATOMIC_RELAXED);
+	// CAS acq_rel. Acquire: pairs with the release of the casgstatus
+	// that parked it, so we see the G's state as its last owner left it.
+	// Release: pairs with the acquire of casgstatus, which fails and
+	// waits while the scan bit is set.
+	return atomic_cas_acqrel(&gp->atomicstatus, from, from | Gscan);
 }
 
 void
@@ -125,9 +133,9 @@ casfrom_Gscanstatus(struct g *gp, uint32_t from, uint32_t to)
 	if (from != (to | Gscan) || readgstatus(gp) != from) {
 		fatalf("casfrom_Gscanstatus: goroutine %ld is %u, not %u", gp->goid, readgstatus(gp), from);
 	}
-	// Release: pairs with casgstatus's acquire: what we did to the G is
-	// seen by whoever changes its status next.
-	__atomic_store_n(&gp->atomicstatus, to, __ATOMIC_RELEASE);
+	// Store-release; pairs with casgstatus's acquire: what we did to the
+	// G is seen by whoever changes its status next.
+	atomic_store_rel(&gp->atomicstatus, to);
 }
 
 // A G's status as tracebacks show it: its wait reason if it waits.
@@ -169,8 +177,10 @@ acquirem(void)
 void
 releasem(struct m *mp)
 {
+	// Load-acquire of preempt; pairs with the store-release in
+	// preemptone (stw.c), as preempthook's does.
 	if (--mp->locks == 0 && mp->curg != NULL && mp->cur == mp->curg &&
-	    __atomic_load_n(&mp->curg->preempt, __ATOMIC_ACQUIRE)) {
+	    atomic_load_acq(&mp->curg->preempt)) {
 		preempthook();
 	}
 }
@@ -210,17 +220,6 @@ fastrandn(uint32_t n)
 
 // ---- bootstrap -----------------------------------------------------------
 
-static void
-parsedebugvars(void)
-{
-	const char *v = os_getenv("schedtrace");
-	debug.schedtrace = v != NULL ? atoi(v) : 0;
-	v = os_getenv("scheddetail");
-	debug.scheddetail = v != NULL ? atoi(v) : 0;
-	v = os_getenv("scavenge");
-	debug.scavenge = v != NULL ? atoi(v) : 0;
-}
-
 // rt0_go: the kernel's hand-off (kernel/main.c), on the boot CPU's kernel
 // thread, which becomes m0: schedinit, a G for runtime_main, then mstart.
 // Go's rt0_go, minus what the kernel did already.
@@ -245,11 +244,11 @@ schedinit(void)
 	os_preempthook(preempthook);
 	os_syscallhooks(entersyscall, exitsyscall);
 
+	parsedebugvars(); // the knobs (runtime1.c): the stack size first
 	stackinit();
-	parsedebugvars();
 
 	int32_t procs = os_ncpu();
-	int32_t n = os_gomaxprocs();
+	int32_t n = knobs.gomaxprocs;
 	if (n > 0) {
 		procs = n;
 	}
@@ -278,7 +277,9 @@ static void
 runtime_main(void *arg)
 {
 	(void)arg;
-	__atomic_store_n(&mainStarted, true, __ATOMIC_RELEASE);
+	// Store-release; pairs with the load-acquire in newproc: from now
+	// on a new G wakes an idle P (before, there is no P to wake).
+	atomic_store_rel(&mainStarted, true);
 	newm(NULL, false, sysmon);
 	int status = os_main();
 	exit(status);
@@ -312,9 +313,9 @@ allgadd(struct g *gp)
 {
 	spin_lock(&allglock);
 	gp->alllink = allgs;
-	// Release: readers that walk allgs without the lock (sysmon's
-	// scavenger) see gp whole; pairs with their acquire load.
-	__atomic_store_n(&allgs, gp, __ATOMIC_RELEASE);
+	// Store-release: readers that walk allgs without the lock see gp
+	// whole; pairs with the load-acquire in sysmon's scavengestacks.
+	atomic_store_rel(&allgs, gp);
 	spin_unlock(&allglock);
 }
 
@@ -325,7 +326,10 @@ malg(void)
 	struct g *gp = persistentalloc(sizeof *gp, 16);
 	gp->libc = os_libcstate_new();
 	if (!stackalloc(gp)) {
-		throw("malg: out of memory");
+		// More live goroutines than the stack region holds: the
+		// program's error, not the runtime's (Go's checkmcount calls
+		// fatal, not throw, on thread exhaustion).
+		gothrow("out of memory: the goroutine stack region is full");
 	}
 	casgstatus(gp, Gidle, Gdead);
 	allgadd(gp);
@@ -337,21 +341,17 @@ static struct g *
 gfget(struct p *pp)
 {
 	// A peek without the lock (relaxed): worth taking it?
-	if (pp->gfree == NULL && __atomic_load_n(&sched.ngfree, __ATOMIC_RELAXED) > 0) {
+	if (gList_empty(&pp->gfree) && atomic_load_relaxed(&sched.ngfree) > 0) {
 		spin_lock(&sched.lock);
-		while (pp->gfreecnt < 32 && sched.gfree != NULL) {
-			struct g *gp = sched.gfree;
-			sched.gfree = gp->schedlink;
-			__atomic_store_n(&sched.ngfree, sched.ngfree - 1, __ATOMIC_RELAXED);
-			gp->schedlink = pp->gfree;
-			pp->gfree = gp;
+		while (pp->gfreecnt < 32 && !gList_empty(&sched.gfree)) {
+			gList_push(&pp->gfree, gList_pop(&sched.gfree));
+			atomic_store_relaxed(&sched.ngfree, sched.ngfree - 1);
 			pp->gfreecnt++;
 		}
 		spin_unlock(&sched.lock);
 	}
-	struct g *gp = pp->gfree;
+	struct g *gp = gList_pop(&pp->gfree);
 	if (gp != NULL) {
-		pp->gfree = gp->schedlink;
 		pp->gfreecnt--;
 	}
 	return gp;
@@ -361,18 +361,14 @@ gfget(struct p *pp)
 static void
 gfput(struct p *pp, struct g *gp)
 {
-	gp->schedlink = pp->gfree;
-	pp->gfree = gp;
+	gList_push(&pp->gfree, gp);
 	pp->gfreecnt++;
 	if (pp->gfreecnt >= 64) {
 		spin_lock(&sched.lock);
 		while (pp->gfreecnt >= 32) {
-			struct g *g1 = pp->gfree;
-			pp->gfree = g1->schedlink;
+			gList_push(&sched.gfree, gList_pop(&pp->gfree));
 			pp->gfreecnt--;
-			g1->schedlink = sched.gfree;
-			sched.gfree = g1;
-			__atomic_store_n(&sched.ngfree, sched.ngfree + 1, __ATOMIC_RELAXED);
+			atomic_store_relaxed(&sched.ngfree, sched.ngfree + 1);
 		}
 		spin_unlock(&sched.lock);
 	}
@@ -410,36 +406,30 @@ newproc1(void *argp)
 	if (newg == NULL) {
 		newg = malg();
 	}
-	// The frame gogo pops (asm_amd64.asm): MXCSR and FCW, r15, r14,
-	// r13 = arg, r12 = fn, rbx, rbp, rflags (interrupts on), then the
-	// return into gostart.
+	// The frame gogo pops (struct gogoframe): the control words at their
+	// defaults, r12 = fn and r13 = arg for gostart, the other registers
+	// zero, rflags with interrupts on, then the return into gostart.
 	// After gogo's ret, rsp is stackhi (16-byte aligned), so gostart's
 	// calls enter fn with the ABI's alignment.
-	uint64_t *sp = (uint64_t *)newg->stackhi;
-	*--sp = (uint64_t)gostart;
-	*--sp = 0x202;         // rflags: IF
-	*--sp = 0;             // rbp
-	*--sp = 0;             // rbx
-	*--sp = (uint64_t)fn;  // r12
-	*--sp = (uint64_t)arg; // r13
-	*--sp = 0;             // r14
-	*--sp = 0;             // r15
-	*--sp = 0x037FULL << 32 | 0x1F80;
-	newg->sched.sp = (uint64_t)sp;
-	newg->startfn = fn;
-	newg->startarg = arg;
+	struct gogoframe *f = (struct gogoframe *)newg->stackhi - 1;
+	*f = (struct gogoframe){.regs = switchframe_new(), .rflags = GoRflagsInit, .pc = (uint64_t)gostart};
+	f->regs.r12 = (uint64_t)fn;
+	f->regs.r13 = (uint64_t)arg;
+	newg->sched.sp = (uint64_t)f;
 	os_libcstate_reset(newg->libc);
-	__atomic_store_n(&newg->preempt, false, __ATOMIC_RELAXED);
+	atomic_store_relaxed(&newg->preempt, false); // relaxed: nobody sees newg before runqput
 	newg->waitreason = waitReasonZero;
 
 	if (pp->goidcache == pp->goidcacheend) {
-		pp->goidcache = __atomic_fetch_add(&sched.goidgen, GoidCacheBatch, __ATOMIC_RELAXED) + 1;
+		// Relaxed: goidgen is a counter; only its uniqueness matters.
+		pp->goidcache = atomic_xadd_relaxed(&sched.goidgen, GoidCacheBatch) - GoidCacheBatch + 1;
 		pp->goidcacheend = pp->goidcache + GoidCacheBatch;
 	}
 	newg->goid = pp->goidcache++;
 	casgstatus(newg, Gdead, Grunnable);
 	runqput(pp, newg, true);
-	if (__atomic_load_n(&mainStarted, __ATOMIC_ACQUIRE)) {
+	// Load-acquire; pairs with the store-release in runtime_main.
+	if (atomic_load_acq(&mainStarted)) {
 		wakep();
 	}
 	releasem(mp);
@@ -461,7 +451,9 @@ void
 dropg(struct m *mp)
 {
 	mp->curg->m = NULL;
-	__atomic_store_n(&mp->curg, NULL, __ATOMIC_RELAXED); // sysmon reads it
+	// Relaxed: preemptone's relaxed peek may see either; a stale G gets a
+	// stale request, which execute clears.
+	atomic_store_relaxed(&mp->curg, NULL);
 }
 
 static void
@@ -545,12 +537,16 @@ preempthook(void)
 {
 	struct m *mp = acquirem();
 	struct g *gp = mp->curg;
-	if (mp->locks > 1 || gp == NULL || mp->cur != gp ||
-	    !__atomic_load_n(&gp->preempt, __ATOMIC_ACQUIRE)) {
+	// Load-acquire of preempt; pairs with the store-release in preemptone
+	// (stw.c): the request is sysmon's or stopTheWorld's.
+	if (mp->locks > 1 || gp == NULL || mp->cur != gp || !atomic_load_acq(&gp->preempt)) {
 		mp->locks--; // releasem without its check: it would call us again
 		return;
 	}
-	__atomic_store_n(&gp->preempt, false, __ATOMIC_RELEASE);
+	// Store-release: the request is taken; pairs with the load-acquires
+	// of this G's own later checks (releasem, here). A new request from
+	// preemptone may overwrite it at any time.
+	atomic_store_rel(&gp->preempt, false);
 	mcall(gosched_m);
 }
 
@@ -563,7 +559,7 @@ goexit0(struct g *gp)
 	dropg(mp);
 	mp->locks--;
 	gp->waitreason = waitReasonZero;
-	__atomic_store_n(&gp->preempt, false, __ATOMIC_RELAXED);
+	atomic_store_relaxed(&gp->preempt, false); // relaxed: a dead G's stale request; nobody acts on it
 	struct m *locked = gp->lockedm;
 	gp->lockedm = NULL;
 	gfput(mp->p, gp);
@@ -585,4 +581,22 @@ goexit1(void)
 	acquirem();
 	mcall(goexit0);
 	__builtin_unreachable();
+}
+
+// Go's runtime.Gosched: yield the P; the goroutine goes to the global run
+// queue and runs again later.
+void
+runtime_gosched(void)
+{
+	gosched();
+}
+
+// Go's runtime.Goexit: end the calling goroutine. (Deferred calls, once
+// they exist, run first.) In main, the program goes on until no goroutine
+// can run, then fails with Go's "no goroutines (main called
+// runtime.Goexit) - deadlock!".
+void
+runtime_goexit(void)
+{
+	goexit1();
 }

@@ -26,11 +26,16 @@ runqempty(struct p *pp)
 	// Load head, tail and runnext consistently: a G can move from
 	// runnext to the ring between the loads, so retry until tail is
 	// unchanged (Go's runqempty).
+	// Load-acquires: of runqhead, pairs with the takers' CAS-release; of
+	// runqtail, with runqput's and runqsteal's store-release; of
+	// runnext, with the acq_rel exchange and CASes on it. In findrunnable's
+	// re-check they are the spinner's loads of the Dekker pair (see
+	// "Spinning Ms" in schedule.c).
 	for (;;) {
-		uint32_t head = __atomic_load_n(&pp->runqhead, __ATOMIC_ACQUIRE);
-		uint32_t tail = __atomic_load_n(&pp->runqtail, __ATOMIC_ACQUIRE);
-		struct g *next = __atomic_load_n(&pp->runnext, __ATOMIC_ACQUIRE);
-		if (tail == __atomic_load_n(&pp->runqtail, __ATOMIC_ACQUIRE)) {
+		uint32_t head = atomic_load_acq(&pp->runqhead);
+		uint32_t tail = atomic_load_acq(&pp->runqtail);
+		struct g *next = atomic_load_acq(&pp->runnext);
+		if (tail == atomic_load_acq(&pp->runqtail)) {
 			return head == tail && next == NULL;
 		}
 	}
@@ -39,8 +44,9 @@ runqempty(struct p *pp)
 uint32_t
 runqlen(struct p *pp)
 {
-	return __atomic_load_n(&pp->runqtail, __ATOMIC_ACQUIRE) -
-	       __atomic_load_n(&pp->runqhead, __ATOMIC_ACQUIRE);
+	// Load-acquires, paired as in runqempty; a snapshot, for sizes and
+	// dumps.
+	return atomic_load_acq(&pp->runqtail) - atomic_load_acq(&pp->runqhead);
 }
 
 // runqput: put gp on pp's queue. With next, gp goes into runnext and the G
@@ -50,19 +56,28 @@ void
 runqput(struct p *pp, struct g *gp, bool next)
 {
 	if (next) {
-		struct g *old = __atomic_exchange_n(&pp->runnext, gp, __ATOMIC_ACQ_REL);
+		// Exchange acq_rel. Release: gp is seen whole by the thief
+		// whose CAS in runqgrab takes it; acquire: pairs with the CAS
+		// that last emptied runnext (runqget's or a thief's).
+		struct g *old = atomic_xchg_acqrel(&pp->runnext, gp);
 		if (old == NULL) {
 			return;
 		}
 		gp = old;
 	}
 	for (;;) {
-		uint32_t h = __atomic_load_n(&pp->runqhead, __ATOMIC_ACQUIRE); // pairs with thieves' CAS
+		// Load-acquire; pairs with the takers' CAS-release of runqhead
+		// (runqget, runqgrab): their reads of the slots are done.
+		uint32_t h = atomic_load_acq(&pp->runqhead);
 		uint32_t t = pp->runqtail;
 		if (t - h < RunqSize) {
-			__atomic_store_n(&pp->runq[t % RunqSize], gp, __ATOMIC_RELAXED);
-			// Release: the slot is written before thieves see the tail.
-			__atomic_store_n(&pp->runqtail, t + 1, __ATOMIC_RELEASE);
+			// Relaxed: published by the store-release of the tail.
+			atomic_store_relaxed(&pp->runq[t % RunqSize], gp);
+			// Store-release: the slot is written before thieves see
+			// the tail; pairs with the load-acquire in runqgrab (and
+			// runqempty). In wakep's Dekker pair this is the
+			// readier's store (see "Spinning Ms" in schedule.c).
+			atomic_store_rel(&pp->runqtail, t + 1);
 			return;
 		}
 		if (runqputslow(pp, gp, h, t)) {
@@ -82,11 +97,12 @@ runqputslow(struct p *pp, struct g *gp, uint32_t h, uint32_t t)
 		throw("runqputslow: queue is not full");
 	}
 	for (uint32_t i = 0; i < N; i++) {
-		batch[i] = __atomic_load_n(&pp->runq[(h + i) % RunqSize], __ATOMIC_RELAXED);
+		batch[i] = atomic_load_relaxed(&pp->runq[(h + i) % RunqSize]); // relaxed: the CAS decides
 	}
-	// Release: pairs with the acquire loads of runqhead.
-	if (!__atomic_compare_exchange_n(&pp->runqhead, &h, h + N, false, __ATOMIC_RELEASE,
-					 __ATOMIC_RELAXED)) {
+	// CAS-release: our reads of the slots are done before they can be
+	// reused; pairs with the load-acquires of runqhead (runqput, runqgrab).
+	// Failing, a thief took some first.
+	if (!atomic_cas_rel(&pp->runqhead, h, h + N)) {
 		return false;
 	}
 	batch[N] = gp;
@@ -103,22 +119,24 @@ runqputslow(struct p *pp, struct g *gp, uint32_t h, uint32_t t)
 struct g *
 runqget(struct p *pp, bool *inheritTime)
 {
-	struct g *next = __atomic_load_n(&pp->runnext, __ATOMIC_ACQUIRE);
-	if (next != NULL && __atomic_compare_exchange_n(&pp->runnext, &next, NULL, false, __ATOMIC_ACQ_REL,
-							__ATOMIC_RELAXED)) {
+	// Load-acquire, then CAS acq_rel: pairs with runqput's exchange; a
+	// thief's CAS in runqgrab races ours, and one of them wins.
+	struct g *next = atomic_load_acq(&pp->runnext);
+	if (next != NULL && atomic_cas_acqrel(&pp->runnext, next, NULL)) {
 		*inheritTime = true;
 		return next;
 	}
 	for (;;) {
-		uint32_t h = __atomic_load_n(&pp->runqhead, __ATOMIC_ACQUIRE);
+		// Load-acquire; pairs with the thieves' CAS-release of runqhead.
+		uint32_t h = atomic_load_acq(&pp->runqhead);
 		uint32_t t = pp->runqtail;
 		if (t == h) {
 			return NULL;
 		}
-		struct g *gp = __atomic_load_n(&pp->runq[h % RunqSize], __ATOMIC_RELAXED);
-		// Release: the slot is read before it can be reused.
-		if (__atomic_compare_exchange_n(&pp->runqhead, &h, h + 1, false, __ATOMIC_RELEASE,
-						__ATOMIC_RELAXED)) {
+		struct g *gp = atomic_load_relaxed(&pp->runq[h % RunqSize]); // relaxed: the CAS decides
+		// CAS-release: the slot is read before it can be reused; pairs
+		// with the load-acquire of runqhead in runqput.
+		if (atomic_cas_rel(&pp->runqhead, h, h + 1)) {
 			*inheritTime = false;
 			return gp;
 		}
@@ -131,9 +149,11 @@ static uint32_t
 runqgrab(struct p *victim, struct g **batch, bool stealRunNextG)
 {
 	for (;;) {
-		uint32_t h = __atomic_load_n(&victim->runqhead, __ATOMIC_ACQUIRE);
-		uint32_t t =
-			__atomic_load_n(&victim->runqtail, __ATOMIC_ACQUIRE); // pairs with runqput's release
+		// Load-acquires: of runqhead, pairs with the other takers'
+		// CAS-release; of runqtail, with runqput's store-release, so
+		// the slots below t are written.
+		uint32_t h = atomic_load_acq(&victim->runqhead);
+		uint32_t t = atomic_load_acq(&victim->runqtail);
 		uint32_t n = t - h;
 		n = n - n / 2;
 		if (n == 0) {
@@ -142,14 +162,16 @@ runqgrab(struct p *victim, struct g **batch, bool stealRunNextG)
 				// give it 3 us to do so before taking it (Go's
 				// runqgrab), or a G readied by its neighbour would
 				// move between Ms at every wakeup.
-				if (__atomic_load_n(&victim->status, __ATOMIC_ACQUIRE) == Prunning &&
-				    __atomic_load_n(&victim->runnext, __ATOMIC_ACQUIRE) != NULL) {
+				// Load-acquires: the status pairs with acquirep's
+				// store-release, runnext with runqput's exchange.
+				if (atomic_load_acq(&victim->status) == Prunning &&
+				    atomic_load_acq(&victim->runnext) != NULL) {
 					os_usleep(3);
 				}
-				struct g *next = __atomic_load_n(&victim->runnext, __ATOMIC_ACQUIRE);
-				if (next != NULL &&
-				    __atomic_compare_exchange_n(&victim->runnext, &next, NULL, false,
-								__ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+				// Load-acquire, then CAS acq_rel: pairs with runqput's
+				// exchange; races the owner's CAS in runqget.
+				struct g *next = atomic_load_acq(&victim->runnext);
+				if (next != NULL && atomic_cas_acqrel(&victim->runnext, next, NULL)) {
 					batch[0] = next;
 					return 1;
 				}
@@ -160,10 +182,14 @@ runqgrab(struct p *victim, struct g **batch, bool stealRunNextG)
 			continue; // read h and t inconsistently: retry
 		}
 		for (uint32_t i = 0; i < n; i++) {
-			batch[i] = __atomic_load_n(&victim->runq[(h + i) % RunqSize], __ATOMIC_RELAXED);
+			// Relaxed: the owner may be reusing the slot; then our
+			// CAS below fails and we read again.
+			batch[i] = atomic_load_relaxed(&victim->runq[(h + i) % RunqSize]);
 		}
-		if (__atomic_compare_exchange_n(&victim->runqhead, &h, h + n, false, __ATOMIC_RELEASE,
-						__ATOMIC_RELAXED)) {
+		// CAS-release: our reads of the slots are done before the owner
+		// may reuse them; pairs with the load-acquire of runqhead in
+		// runqput (and in runqsteal, when the victim steals in turn).
+		if (atomic_cas_rel(&victim->runqhead, h, h + n)) {
 			return n;
 		}
 	}
@@ -180,16 +206,20 @@ runqsteal(struct p *pp, struct p *victim, bool stealRunNextG)
 		return NULL;
 	}
 	uint32_t t = pp->runqtail;
-	uint32_t h = __atomic_load_n(&pp->runqhead, __ATOMIC_ACQUIRE);
+	// Load-acquire; pairs with the CAS-release of runqhead by whoever
+	// took from our ring last.
+	uint32_t h = atomic_load_acq(&pp->runqhead);
 	if (t - h + n - 1 >= RunqSize) {
 		throw("runqsteal: runq overflow"); // a thief's ring is nearly empty
 	}
 	for (uint32_t i = 1; i < n; i++) {
-		__atomic_store_n(&pp->runq[(t + i - 1) % RunqSize], batch[i], __ATOMIC_RELAXED);
+		// Relaxed: published by the store-release of the tail below.
+		atomic_store_relaxed(&pp->runq[(t + i - 1) % RunqSize], batch[i]);
 	}
-	// Release: the slots are written before thieves see the tail. Our
-	// ring was empty (we are stealing), so the batch fits.
-	__atomic_store_n(&pp->runqtail, t + n - 1, __ATOMIC_RELEASE);
+	// Store-release: the slots are written before thieves see the tail;
+	// pairs with the load-acquire in runqgrab. Our ring was empty (we
+	// are stealing), so the batch fits.
+	atomic_store_rel(&pp->runqtail, t + n - 1);
 	return batch[0];
 }
 
@@ -197,14 +227,8 @@ runqsteal(struct p *pp, struct p *victim, bool stealRunNextG)
 void
 globrunqput(struct g *gp)
 {
-	gp->schedlink = NULL;
-	if (sched.runqtail != NULL) {
-		sched.runqtail->schedlink = gp;
-	} else {
-		sched.runqhead = gp;
-	}
-	sched.runqtail = gp;
-	__atomic_store_n(&sched.runqsize, sched.runqsize + 1, __ATOMIC_RELAXED);
+	gQueue_pushBack(&sched.runq, gp);
+	atomic_store_relaxed(&sched.runqsize, sched.runqsize + 1);
 }
 
 // Put gp at the head of the global queue: a G that was next in line on a
@@ -212,12 +236,8 @@ globrunqput(struct g *gp)
 void
 globrunqputhead(struct g *gp)
 {
-	gp->schedlink = sched.runqhead;
-	sched.runqhead = gp;
-	if (sched.runqtail == NULL) {
-		sched.runqtail = gp;
-	}
-	__atomic_store_n(&sched.runqsize, sched.runqsize + 1, __ATOMIC_RELAXED);
+	gQueue_push(&sched.runq, gp);
+	atomic_store_relaxed(&sched.runqsize, sched.runqsize + 1);
 }
 
 // A G from the global queue, and a fair share more for pp's ring:
@@ -243,16 +263,10 @@ globrunqget(struct p *pp, int32_t max)
 	if (runqlen(pp) + n - 1 > RunqSize) {
 		throw("globrunqget: no room in the P's ring");
 	}
-	__atomic_store_n(&sched.runqsize, sched.runqsize - n, __ATOMIC_RELAXED);
-	struct g *gp = sched.runqhead;
-	sched.runqhead = gp->schedlink;
+	atomic_store_relaxed(&sched.runqsize, sched.runqsize - n);
+	struct g *gp = gQueue_pop(&sched.runq);
 	for (int32_t i = 1; i < n; i++) {
-		struct g *g1 = sched.runqhead;
-		sched.runqhead = g1->schedlink;
-		runqput(pp, g1, false);
-	}
-	if (sched.runqhead == NULL) {
-		sched.runqtail = NULL;
+		runqput(pp, gQueue_pop(&sched.runq), false);
 	}
 	return gp;
 }

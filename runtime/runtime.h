@@ -31,8 +31,10 @@
 //
 // Files: proc.c (G status, bootstrap, a G's life), schedule.c (the loop),
 // runq.c, lockosthread.c, syscall.c, stw.c, sysmon.c, traceback.c,
-// stack.c, time.c, malloc.c; the machine behind os.h is os_hood.c (bare
-// metal) or os_linux.c and lock_futex.c (the hosted port, docs/hosted.md).
+// stack.c, time.c, malloc.c; the knobs from the environment are
+// runtime1.c's; the machine behind os.h is os_hood.c (bare metal) or
+// os_linux.c, mem_linux.c, signal_linux.c, symtab_linux.c and
+// lock_futex.c (the hosted port, os_linux.h, docs/hosted.md).
 //
 // Where hood differs from Go, and why:
 //   - Preemption is asynchronous, at any instruction: sysmon pokes the
@@ -42,11 +44,36 @@
 //     not starve others (go1.11.4 could not do this; Go 1.14 does it with
 //     signals).
 //   - Stacks never move: C keeps pointers into its stack. Each G reserves
-//     a range of virtual memory (1 MiB by default, stack= on the boot
-//     command line) with an unmapped guard page below; pages are mapped by
+//     a range of virtual memory (1 MiB by default, HOOD_STACK= in the
+//     environment) with an unmapped guard page below; pages are mapped by
 //     the page-fault handler as the stack grows (stack.c).
 //   - Ms are kernel threads, which never leave their CPU; an M is started
 //     (newm) when a P needs one, on the CPU of that P's id.
+//   - What runs now is m->cur: curg, or g0 while the M is in the
+//     scheduler, on the g0 stack of mcall or systemstack. Go keeps the
+//     running G in a register (getg()) and needs no such field; C cannot
+//     reserve a register, so getg() is getm()->cur, and every switch
+//     between a G and g0 (execute, mcall, systemstack) sets it first.
+//
+// Fatal errors: three words, one rule (Go's throw and fatal, since 1.19).
+//	throw("func: what")     hood is broken: an invariant of the runtime or
+//	fatalf("func: %d", ...) the kernel does not hold, or the machine
+//	                        lacks what hood cannot do without (memory for
+//	                        its own structures). fatalf is throw with a
+//	                        formatted message. The report is the
+//	                        machine's: registers and a backtrace of every
+//	                        CPU (kernel/panic.c; the hosted port's is
+//	                        gothrow's).
+//	gothrow("what")         the Go program is at fault, in a way Go makes
+//	                        fatal (Go's fatal): deadlock, "go of nil func
+//	                        value", stack overflow, more goroutines than
+//	                        the stack region holds. The report is Go's:
+//	                        "fatal error: what", then every goroutine's
+//	                        traceback (traceback.c). The message is Go's,
+//	                        without a function name.
+// Both exit with status 2. Neither is for what a program can recover from
+// (gopanic, STYLE.md's second level) or for a normal failure (a return
+// value).
 //
 // Invariants:
 //	a P is held by at most one M (pp->m, mp->p), and a G runs on at most
@@ -63,6 +90,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/atomic.h"
+#include "lib/switchframe.h"
 #include "runtime/os.h"
 
 // G status (Go's _Gidle ... _Gdead; the transitions are in proc.c).
@@ -117,121 +146,289 @@ struct p;
 
 // A G's saved context while it is not running: its stack pointer. The
 // registers gogo restores (callee-saved, rflags, MXCSR and the x87
-// control word) are on the stack below it (asm_amd64.asm).
+// control word) are on the stack below it, a struct gogoframe.
 struct gobuf {
 	uint64_t sp;
 };
 
-struct g {
-	// Owned by the M running the G, or by whoever changes its status:
-	uint64_t stacklo, stackhi; // the usable stack [lo, hi); the guard page is below lo
-	uint64_t stackmapped;      // its pages are mapped from here up (or fewer: stack.c)
-	struct gobuf sched;
-	uint32_t atomicstatus; // Atomic: G status
-	int64_t goid;
-	struct m *m;  // the M running it, or NULL
-	bool preempt; // Atomic: sysmon asks it to yield
-	enum waitreason waitreason;
-	int64_t waitsince;   // nanotime when it parked
-	struct g *schedlink; // global run queue, free lists
-	struct g *alllink;   // allgs
-	void (*startfn)(void *arg);
-	void *startarg;
-	uint64_t stackslot;                           // its slot in the stack region (stack.c)
-	struct timer *timer;                          // cached for time_sleep (time.c)
-	void *param;                                  // passed by whoever readies it
-	bool (*waitunlockf)(struct g *gp, void *arg); // gopark's, for park_m
-	void *waitlock;
-	struct m *lockedm;             // LockOSThread: the only M that may run this G
-	uint64_t syscallpc, syscallbp; // where it entered its syscall, for tracebacks
-	void *libc;                    // the C library's state for it (os_libcstate_new); NULL on g0
+// The frame at gobuf.sp (asm_amd64.asm): what mcall_switch pushes, rflags
+// and then lib/regs.inc's SWITCHSAVE frame, below the return address that
+// gogo's ret takes. newproc1 builds one for a new G, returning into
+// gostart with the G's function in r12 and its argument in r13.
+struct gogoframe {
+	struct switchframe regs;
+	uint64_t rflags; // pushfq before SWITCHSAVE, popfq after SWITCHRESTORE
+	uint64_t pc;     // where gogo's ret goes
+};
+_Static_assert(offsetof(struct gogoframe, rflags) == 56, "mcall_switch: pushfq, then SWITCHSAVE");
+_Static_assert(offsetof(struct gogoframe, pc) == 64, "gogo: ret after popfq");
+_Static_assert(sizeof(struct gogoframe) == 72, "gogo's ret leaves rsp just above the frame");
+
+enum {
+	// The rflags of a new G: IF (interrupts on) and bit 1, which is
+	// always set (SDM vol. 1, 3.4.3). On the hosted port popfq leaves IF
+	// alone.
+	GoRflagsInit = 0x202,
 };
 
+struct g {
+	// Owned by whoever holds the G: the M running it, the P whose free
+	// list it is on, or an M that holds its Gscan bit (shrinkstack). Set
+	// by malg, kept across reuse:
+	uint64_t stacklo, stackhi; // the usable stack [lo, hi); the guard page is below lo
+	uint64_t stackmapped;      // its pages are mapped from here up (or fewer: stack.c)
+	uint64_t stackslot;        // its slot in the stack region (stack.c)
+	void *libc;                // the C library's state for it (os_libcstate_new); NULL on g0
+
+	// Owned by the M running it; set before a status change publishes
+	// the G, and read by others only while it is stopped (Gscan held, or
+	// the world stopped for a traceback):
+	struct gobuf sched; // saved by the switch that takes it off the CPU
+	int64_t goid;       // set by newproc1 before it is Grunnable
+	struct m *m;        // the M running it, or NULL (execute, dropg)
+	struct m *lockedm;  // LockOSThread: the only M that may run this G
+	enum waitreason waitreason;
+	int64_t waitsince;                            // nanotime when it parked
+	bool (*waitunlockf)(struct g *gp, void *arg); // gopark's, for park_m
+	void *waitlock;
+	uint64_t syscallpc, syscallbp; // where it entered its syscall, for tracebacks
+	struct timer *timer;           // cached for time_sleep (time.c)
+	void *param;                   // passed by whoever readies it (Go's g.param; no user yet)
+
+	// Atomic:
+	uint32_t atomicstatus; // G status; changed only through casgstatus (the table in proc.c)
+	bool preempt;          // sysmon asks it to yield (preemptone)
+
+	// Protected by the guard of the list it is on: sched.lock for
+	// sched.runq and sched.gfree, the P's owner for pp->gfree:
+	struct g *schedlink; // the link of gList and gQueue
+
+	// Protected by allglock; set once, before allgadd publishes the G:
+	struct g *alllink; // allgs
+};
+
+// Lists of Gs, linked through g.schedlink: Go's gList (a stack) and gQueue
+// (a FIFO that can also be pushed at the head), proc.go. A G is on at most
+// one of them at a time. As in Go 1.12, which introduced them (today's
+// Go counts inside), the lists carry no count: the owner keeps one beside
+// the list (sched.runqsize, sched.ngfree, pp->gfreecnt), since some are
+// peeked at without the lock. The list itself is guarded by whatever
+// guards the struct that holds it. Only the operations in use are here;
+// Go's gList_pushAll and gQueue_popList come with their first users.
+struct gList {
+	struct g *head;
+};
+
+struct gQueue {
+	struct g *head;
+	struct g *tail;
+};
+
+static inline bool
+gList_empty(struct gList *l)
+{
+	return l->head == NULL;
+}
+
+static inline void
+gList_push(struct gList *l, struct g *gp)
+{
+	gp->schedlink = l->head;
+	l->head = gp;
+}
+
+// The head of l, removed, or NULL if l is empty.
+static inline struct g *
+gList_pop(struct gList *l)
+{
+	struct g *gp = l->head;
+	if (gp != NULL) {
+		l->head = gp->schedlink;
+	}
+	return gp;
+}
+
+// Put gp at the head of q.
+static inline void
+gQueue_push(struct gQueue *q, struct g *gp)
+{
+	gp->schedlink = q->head;
+	q->head = gp;
+	if (q->tail == NULL) {
+		q->tail = gp;
+	}
+}
+
+// Put gp at the tail of q.
+static inline void
+gQueue_pushBack(struct gQueue *q, struct g *gp)
+{
+	gp->schedlink = NULL;
+	if (q->tail != NULL) {
+		q->tail->schedlink = gp;
+	} else {
+		q->head = gp;
+	}
+	q->tail = gp;
+}
+
+// The head of q, removed, or NULL if q is empty.
+static inline struct g *
+gQueue_pop(struct gQueue *q)
+{
+	struct g *gp = q->head;
+	if (gp != NULL) {
+		q->head = gp->schedlink;
+		if (q->head == NULL) {
+			q->tail = NULL;
+		}
+	}
+	return gp;
+}
+
 struct m {
-	struct g *g0;    // the scheduler's context: this kernel thread's stack
-	struct g *curg;  // Atomic (relaxed: sysmon peeks): the G running on this M, or NULL
-	struct g *cur;   // what runs now: curg, or g0 in the scheduler
-	struct p *p;     // the P held, or NULL
-	struct p *nextp; // the P to take when started
-	struct p *oldp;  // the P it had before its syscall (exitsyscall)
-	int64_t id;
-	int locks;              // > 0: do not preempt (runtime locks held)
-	const char *preemptoff; // why the world is stopped, by this M
-	bool spinning;          // looking for work without any
-	struct note park;       // parked on when idle
-	struct m *schedlink;    // sched.midle
-	struct m *alllink;      // allm
+	// Set when the M is made (newm, mcommoninit, the port's thread
+	// start), then read-only:
+	struct g *g0;           // the scheduler's context: this kernel thread's stack
+	int64_t id;             // from sched.mnext, under sched.lock
 	void *thread;           // the machine's thread that is this M (the port's)
-	uint64_t fastrand;
 	void (*mstartfn)(void); // run instead of schedule (sysmon)
+
+	// Owned by this M; no lock. (Its preemption, preempthook, runs on
+	// the M itself and reads them too.)
+	struct g *cur;  // what runs now: curg, or g0 in the scheduler (see the overview)
+	struct p *p;    // the P held, or NULL
+	struct p *oldp; // the P it had before its syscall (exitsyscall)
+	// > 0: do not preempt (runtime locks held). acquirem increments it
+	// and releasem decrements it; every acquirem has its releasem, which
+	// at 0 takes a preemption asked for meanwhile.
+	int locks;
+	const char *preemptoff; // why the world is stopped, by this M
+	uint64_t fastrand;      // seeded by mcommoninit
 	struct g *lockedg;      // LockOSThread: the only G this M runs
-	uint32_t lockedExt;     // LockOSThread calls not yet undone
-	uint32_t lockedInt;     // the runtime's own locks to the M (exitsyscall)
-	bool exited;            // Atomic: its locked G exited: its thread ended, or (m0) parks for good
+	// LockOSThread calls not yet undone, and the runtime's own locks of
+	// the M (exitsyscall); the M and its G stay wired while either is
+	// nonzero (Go's lockedExt and lockedInt).
+	uint32_t lockedExt;
+	uint32_t lockedInt;
+
+	// Written by whoever wakes the M (startm, newm, startlockedm,
+	// startTheWorld) before the notewakeup of park, then by the M:
+	struct p *nextp;  // the P to take when started
+	bool spinning;    // looking for work without any; if set, the M is counted in sched.nmspinning
+	struct note park; // parked on when idle (stopm)
+
+	// Protected by sched.lock:
+	struct m *schedlink; // sched.midle
+	struct m *alllink;   // allm; set before the M is put in allm, never changed
+
+	// Atomic:
+	struct g *curg; // relaxed: sysmon peeks; the G running on this M, or NULL
+	bool exited;    // its locked G exited: its thread ended, or (m0) parks for good
 };
 
 struct p {
 	int32_t id;
-	uint32_t status;      // Atomic: P status
-	struct p *link;       // sched.pidle
-	uint32_t schedtick;   // Atomic: incremented on every scheduler call, by the owner
-	uint32_t syscalltick; // Atomic: incremented on every return from a syscall
-	struct m *m;          // Atomic (relaxed: sysmon peeks): the M holding it
+	struct p *link; // sched.pidle; protected by sched.lock
+
+	// Atomic: the P status. Stored with release by the M that holds the P
+	// (acquirep, releasep, entersyscall: seq_cst there) or by the world
+	// stopper (stopTheWorld, procresize); changed by CAS where two Ms race
+	// for a P in Psyscall (exitsyscall, sysmon's retake, stopTheWorld).
+	// Loaded with acquire by sysmon, stopTheWorld, preemptall and thieves
+	// (runqgrab): what the holder wrote before the store is visible then.
+	uint32_t status;
+	// Atomic, relaxed: counters sysmon (retake) compares between two looks
+	// to see a P stuck on one G or in one syscall; a stale value only
+	// delays a retake by one look. schedtick is written by the owner
+	// (execute), syscalltick by whoever ends or takes over a syscall.
+	uint32_t schedtick;
+	uint32_t syscalltick;
+	struct m *m; // Atomic, relaxed: the M holding it; sysmon peeks (preemptone)
 
 	// The local run queue: a lock-free ring of RunqSize written only by
 	// the owning M (runqput advances tail) and read by thieves too (CAS
 	// on head). runnext, if set, runs before the queue (a G readied by
-	// the running G inherits the time slice).
-	uint32_t runqhead; // Atomic
-	uint32_t runqtail; // Atomic
-	struct g *runq[RunqSize];
-	struct g *runnext; // Atomic
+	// the running G inherits the time slice). The protocol is at the top
+	// of runq.c.
+	uint32_t runqhead;        // Atomic: CAS-release by takers; load-acquire before a slot is reused
+	uint32_t runqtail;        // Atomic: store-release by the owner after the slot; thieves load-acquire
+	struct g *runq[RunqSize]; // Atomic, relaxed: published by runqtail, retired by runqhead
+	struct g *runnext;        // Atomic: exchanged and CAS-ed acq_rel by the owner and thieves
 
 	// Owned by the P: dead Gs, with their stacks, for reuse.
-	struct g *gfree;
-	int32_t gfreecnt;
+	struct gList gfree;
+	int32_t gfreecnt; // Gs in gfree
 	int64_t goidcache, goidcacheend;
 
 	// Timers (time.c): a 4-ary heap ordered by when.
 	struct spinlock timerslock;
 	struct timer **timers;  // Protected by timerslock
 	int ntimers, timerscap; // Protected by timerslock
-	int64_t timer0when;     // Atomic: when of timers[0], or 0
+	// Atomic: when of timers[0], or 0. Stored with release under
+	// timerslock after every change of the heap (time.c's setwhen0); read
+	// with acquire, without the lock, by whoever decides whether to take
+	// it (schedule, runalltimers, handoffp, checktimers, nexttimer).
+	int64_t timer0when;
 };
 
 struct schedt {
 	struct spinlock lock;
 
 	// Protected by lock:
-	struct m *midle; // idle Ms
-	int32_t nmidle;
-	int64_t mnext;                 // next M id
-	struct p *pidle;               // idle Ps
-	struct g *runqhead, *runqtail; // the global run queue
+	struct m *midle;    // idle Ms
+	int32_t nmidle;     // Ms in midle; whoever increases it calls checkdead (Go's rule; stopm)
+	int64_t mnext;      // next M id
+	struct p *pidle;    // idle Ps
+	struct gQueue runq; // the global run queue (runq.c's globrunq*)
+	// Gs in runq. And Atomic: stored relaxed under lock, peeked at
+	// without it as a hint that is checked again under lock (schedule,
+	// findrunnable, handoffp, sysmon); the lock's release publishes the
+	// queue itself.
 	int32_t runqsize;
-	struct g *gfree; // dead Gs from Ps with too many
-	int32_t ngfree;  // and Atomic: gfget peeks at it without the lock
-	bool sysmonwait; // and Atomic (acquirep peeks): sysmon sleeps on sysmonnote until a P runs
+	struct gList gfree; // dead Gs from Ps with too many
+	int32_t ngfree;     // Gs in gfree; and Atomic, relaxed: gfget peeks at it without the lock (a hint)
+	// And Atomic: sysmon sleeps on sysmonnote until a P runs. Stored
+	// relaxed under lock (sysmon, acquirep, startTheWorld); acquirep's
+	// peek without the lock is re-checked under it.
+	bool sysmonwait;
 	struct note sysmonnote;
 	int32_t stopwait;     // Ps that stopTheWorld still waits for
 	struct note stopnote; // woken when stopwait reaches 0
-	bool gcwaiting;       // Atomic (written under lock): the world stops
+	// And Atomic: the world stops. Stored seq_cst under lock by
+	// stopTheWorld and startTheWorld; the store pairs with entersyscall's
+	// seq_cst store of Psyscall then load of gcwaiting (Dekker: either
+	// stopTheWorld's CAS sees Psyscall or entersyscall sees gcwaiting).
+	// Loaded with acquire by schedule, findrunnable and sysmon.
+	bool gcwaiting;
 
-	uint32_t npidle;     // Atomic
-	uint32_t nmspinning; // Atomic
-	int64_t goidgen;     // Atomic
+	// Atomic, sequentially consistent read-modify-writes, Dekker-style
+	// against the run queues: see "Spinning Ms" at the top of schedule.c.
+	// npidle is changed only under lock (pidleput, pidleget) and read
+	// without it (wakep, resetspinning, sysmon); nmspinning is changed by
+	// the spinning Ms themselves and by wakep's CAS from 0 to 1.
+	uint32_t npidle;
+	uint32_t nmspinning;
+	int64_t goidgen; // Atomic, relaxed: a counter; Ps take GoidCacheBatch goids at a time
 };
 
 extern struct schedt sched;
 extern struct p *allp[MaxGomaxprocs];
-extern int32_t gomaxprocs; // Atomic: stored by procresize (the world stopped)
+// Atomic: stored with release by procresize (the world stopped), after
+// the new Ps in allp; loaded with acquire by gomaxprocs_set, relaxed by
+// loadgomaxprocs.
+extern int32_t gomaxprocs;
 
 // gomaxprocs for readers that run while procresize may change it (sysmon,
 // idle Ms): a relaxed load. A stale count is safe: Ps are never freed.
 static inline int32_t
 loadgomaxprocs(void)
 {
-	return __atomic_load_n(&gomaxprocs, __ATOMIC_RELAXED);
+	// Relaxed, though it meets procresize's store-release: a reader that
+	// sees a larger count then reads the new allp entries. x86-64 does
+	// not reorder loads with later loads, so it sees them; the C model
+	// would want an acquire here (same instruction on x86-64).
+	return atomic_load_relaxed(&gomaxprocs);
 }
 extern struct m *allm;
 extern struct m m0;
@@ -239,13 +436,47 @@ extern bool mainStarted;
 extern struct spinlock allglock;
 extern struct g *allgs; // Protected by allglock; prepended to, never shortened
 
-// The debug variables from GODEBUG (parsedebugvars).
+// Timers (time.c): f(arg, seq) runs on the M of the P whose heap holds the
+// timer, at or after when (nanotime). Go's runtime.timer.
+struct timer {
+	// Set by the owner while the timer is in no heap:
+	int64_t when;
+	void (*f)(void *arg, uint64_t seq);
+	void *arg;
+	uint64_t seq;
+
+	// Protected by pp->timerslock:
+	// The P whose heap holds it, or NULL. And Atomic: deltimer loads it
+	// without the lock to know which lock to take, then checks under it.
+	struct p *pp;
+	int idx; // its index in that heap
+};
+
+// The debug variables from GODEBUG (runtime1.c's parsedebugvars).
 struct dbgvars {
 	int32_t schedtrace;  // ms between SCHED lines, 0 for none
 	int32_t scheddetail; // more lines per SCHED
 	int32_t scavenge;    // Atomic (a test sets it): 1, sysmon's scavenger every 10 ms
 };
 extern struct dbgvars debug;
+
+// GOTRACEBACK's levels (Go's setTraceback, by name only).
+enum { TracebackNone, TracebackSingle, TracebackAll, TracebackSystem, TracebackCrash };
+
+// The other knobs from the environment (runtime1.c), set once by
+// schedinit before the stacks and the Ps; read-only after.
+struct knobs {
+	int32_t gomaxprocs; // GOMAXPROCS; 0: not set (the number of CPUs)
+	int32_t gcpercent;  // GOGC; -1: off; 100 when not set (Go's readGOGC)
+	int32_t traceback;  // GOTRACEBACK: Traceback*, TracebackSingle when not set
+	int64_t stacksize;  // HOOD_STACK: bytes of a goroutine stack; 0: not set
+};
+extern struct knobs knobs;
+
+// runtime1.c
+void parsedebugvars(void);
+bool parseknobs(const char *(*getenv)(const char *), struct knobs *k, struct dbgvars *d, char *err,
+		size_t errlen);
 
 // proc.c
 void schedinit(void);
@@ -337,14 +568,6 @@ void shrinkstack(struct g *gp, int64_t parkedby);
 uint64_t stacksize(void);
 
 // time.c
-struct timer {
-	int64_t when;
-	void (*f)(void *arg, uint64_t seq);
-	void *arg;
-	uint64_t seq;
-	struct p *pp; // the P whose heap holds it, while it is in one
-	int idx;      // its index in that heap
-};
 void addtimer(struct timer *t);
 void movetimers(struct p *dst, struct p *src);
 bool deltimer(struct timer *t);

@@ -3,9 +3,78 @@
 // are started (startm, wakep, newm) and Ps handed between them (acquirep,
 // releasep, handoffp). See runtime.h for the overview; Go's
 // runtime/proc.go has the same functions.
+//
+// Spinning Ms: parking and waking (Go's "Worker thread parking/unparking"
+// in proc.go, for hood's code).
+//
+// The scheduler must keep enough Ms running to use every P that has work,
+// and park the others, so that an idle machine takes no CPU. Neither is
+// simple: the work is spread over the Ps' own run queues, which nobody
+// can read all at once on a fast path, and whether to park depends on Gs
+// not yet readied. Go rejected three easier designs: one central queue
+// (it does not scale); handing a readied G straight to a new M (threads
+// thrash, and Gs that feed each other lose their M); waking an M at every
+// ready when a P is idle (it finds nothing and parks again at once).
+//
+// A spinning M holds a P, found nothing in its own queue or the global
+// one, and looks in the other Ps' queues (stealWork) before it parks:
+// mp->spinning, counted in sched.nmspinning. An M that wakep starts is
+// spinning from birth: it is handed a P, not a G.
+//
+//	wakep          a readier (ready and newproc in proc.c, startTheWorld)
+//	               wakes an M only if a P is idle (npidle > 0) and no M
+//	               spins (CAS of nmspinning from 0 to 1): a spinner
+//	               already looking will find the new G.
+//	the cap        findrunnable lets an M start spinning only while
+//	               2 * nmspinning < gomaxprocs - npidle, at most one thief
+//	               for every two busy Ps: idle Ps have nothing to steal,
+//	               and many thieves only fight over the same few Gs.
+//	resetspinning  a spinner that found work (schedule) stops spinning;
+//	               if it was the last one and a P is idle, it calls wakep,
+//	               so that one M still looks for work that came behind its
+//	               own. Wakeups stay few (one spinner at a time), and still
+//	               every P with work is used in the end.
+//	the re-check   a spinner that found nothing (findrunnable) gives its
+//	               P back (pidleput), decrements nmspinning, and only then
+//	               looks at every P's queue and the global queue once more;
+//	               if there is work it takes an idle P back and spins
+//	               again, else it parks (stopm).
+//
+// The delicate moment is a spinner leaving the spinning state while a
+// readier submits work, each deciding by what the other writes:
+//
+//	readier (ready, newproc -> wakep)   spinner dropping out (findrunnable)
+//	  runqput: store-release runqtail     pidleput: npidle + 1
+//	  wakep: CAS nmspinning 0 -> 1        nmspinning - 1
+//	                                      runqempty(each P), sched.runqsize
+//
+// That is Dekker's pattern, a store and then a load of the other side's
+// variable. If the readier's CAS fails because nmspinning is not yet 0,
+// the spinner's re-check must see the G; if the re-check sees nothing,
+// the readier's CAS must see the 0 and wake an M. It is enough that one
+// of them does. Both miss only if each load is served before the other
+// side's store is visible, which release and acquire allow (x86-64 lets
+// a load pass an earlier store still in the store buffer). A sequentially
+// consistent read-modify-write forbids it: on x86-64 it is one
+// LOCK-prefixed instruction, which drains the store buffer before it
+// reads. So every change of nmspinning (findrunnable, resetspinning,
+// startm, wakep's CAS, gcstopm in stw.c) and of npidle (pidleput,
+// pidleget) is seq_cst. The same order makes resetspinning right: its
+// decrement reads the others' decrements, so when it sees itself last it
+// also sees the npidle increments the others made before theirs.
+//
+// Like Go's, the rule has a hole that costs time, never a G: wakep first
+// loads npidle, and a readier that reads 0 does not wake anyone. That load
+// may be served before its own runqput is visible, so a spinner dropping
+// out just then can miss the G too. The G is on the queue of a running P
+// (the readier's), which runs it in its turn; only a P stays idle a while.
+// The other loads are hints as well: the cap's reads of nmspinning and
+// npidle (a race lets one M too many or too few spin), and sched.runqsize
+// outside sched.lock (read again under the lock).
 
 #include "runtime/runtime.h"
 
+static struct g *stealWork(struct p *pp, bool *inheritTime);
 static struct g *findrunnable(bool *inheritTime);
 static void resetspinning(void);
 static void mstart_thread(void *arg);
@@ -46,7 +115,10 @@ schedule(void)
 		execute(mp->lockedg, false);
 	}
 top:;
-	if (__atomic_load_n(&sched.gcwaiting, __ATOMIC_ACQUIRE)) {
+	// Load-acquire; pairs with the seq_cst store in stopTheWorldWithSema
+	// (stw.c): the world stops, so give the P up (gcstopm, which counts
+	// stopwait under sched.lock).
+	if (atomic_load_acq(&sched.gcwaiting)) {
 		gcstopm();
 		goto top;
 	}
@@ -54,12 +126,16 @@ top:;
 	bool inheritTime = false;
 	struct g *gp = NULL;
 
-	if (__atomic_load_n(&pp->timer0when, __ATOMIC_ACQUIRE) != 0) {
+	// Load-acquire; pairs with the store-release in time.c's setwhen0.
+	// Only a hint whether to take timerslock: checktimers reads the heap
+	// under it.
+	if (atomic_load_acq(&pp->timer0when) != 0) {
 		checktimers(pp, nanotime());
 	}
 	// Every 61st tick look at the global queue first, so two Gs that
-	// keep readying each other cannot starve it.
-	if (pp->schedtick % GlobalRunqPeriod == 0 && __atomic_load_n(&sched.runqsize, __ATOMIC_RELAXED) > 0) {
+	// keep readying each other cannot starve it. The relaxed peek at
+	// runqsize is re-checked under sched.lock (globrunqget).
+	if (pp->schedtick % GlobalRunqPeriod == 0 && atomic_load_relaxed(&sched.runqsize) > 0) {
 		spin_lock(&sched.lock);
 		gp = globrunqget(pp, 1);
 		spin_unlock(&sched.lock);
@@ -85,13 +161,16 @@ void
 execute(struct g *gp, bool inheritTime)
 {
 	struct m *mp = getm();
-	__atomic_store_n(&mp->curg, gp, __ATOMIC_RELAXED); // sysmon reads it (preemptone)
+	// Relaxed: preemptone peeks at curg without ordering; Ms and Gs are
+	// never freed, and a request that reaches the wrong G is cleared
+	// below or at its next execute.
+	atomic_store_relaxed(&mp->curg, gp);
 	gp->m = mp;
 	casgstatus(gp, Grunnable, Grunning);
-	__atomic_store_n(&gp->preempt, false, __ATOMIC_RELAXED); // a stale request
+	atomic_store_relaxed(&gp->preempt, false); // relaxed: drop a stale request, the G starts a slice
 	if (!inheritTime) {
 		// Relaxed: only the P's owner writes it; sysmon reads it (retake).
-		__atomic_store_n(&mp->p->schedtick, mp->p->schedtick + 1, __ATOMIC_RELAXED);
+		atomic_store_relaxed(&mp->p->schedtick, mp->p->schedtick + 1);
 	}
 	// From here until gogo has switched stacks, a preemption would see
 	// gp as running and save g0's context as gp's: interrupts off, and
@@ -109,22 +188,62 @@ runalltimers(void)
 {
 	int64_t now = 0;
 	for (int32_t i = 0; i < loadgomaxprocs(); i++) {
-		int64_t w = __atomic_load_n(&allp[i]->timer0when, __ATOMIC_ACQUIRE);
+		// Load-acquire; pairs with the store-release in setwhen0.
+		int64_t w = atomic_load_acq(&allp[i]->timer0when);
 		if (w != 0 && w <= (now != 0 ? now : (now = nanotime()))) {
 			checktimers(allp[i], now);
 		}
 	}
 }
 
+// stealWork: steal a G from another P's run queue into pp's, as a
+// spinning M does: StealTries rounds over every other P, each round from
+// a random start, taking half of a victim's ring. Only in the last round
+// is a victim's runnext taken (runqsteal's stealRunNextG): that G is its
+// own next, about to run, and runqgrab gives a running victim 3 us to run
+// it before taking it. A stolen G starts a time slice of its own
+// (*inheritTime = false). NULL if every round found nothing. Go's
+// stealWork (Go 1.16), which also steals timers and reports GC work: hood
+// runs every P's due timers before (runalltimers) and has no GC yet.
+//
+// gomaxprocs cannot change meanwhile: procresize stops the world, and
+// that waits for the P we hold.
+static struct g *
+stealWork(struct p *pp, bool *inheritTime)
+{
+	int32_t procs = loadgomaxprocs();
+	for (int i = 0; i < StealTries; i++) {
+		bool stealRunNextG = i == StealTries - 1;
+		uint32_t start = fastrandn(procs);
+		for (int32_t j = 0; j < procs; j++) {
+			struct p *p2 = allp[(start + j) % procs];
+			if (p2 == pp) {
+				continue;
+			}
+			struct g *gp = runqsteal(pp, p2, stealRunNextG);
+			if (gp != NULL) {
+				*inheritTime = false;
+				return gp;
+			}
+		}
+	}
+	return NULL;
+}
+
 // findrunnable: a G to run, from anywhere; blocks (the M parks, its P
 // idle) until there is one. Go's findrunnable, without GC and netpoll.
+// In order: stop for the world; run due timers; the local queue; the
+// global queue; spin and steal (stealWork); give up the P; stop spinning
+// and look once more; park (stopm).
 static struct g *
 findrunnable(bool *inheritTime)
 {
 	struct m *mp = getm();
 	struct g *gp;
 top:;
-	if (__atomic_load_n(&sched.gcwaiting, __ATOMIC_ACQUIRE)) {
+	// Load-acquire; pairs with the seq_cst store in stopTheWorldWithSema,
+	// as in schedule.
+	if (atomic_load_acq(&sched.gcwaiting)) {
 		gcstopm();
 		goto top;
 	}
@@ -134,7 +253,8 @@ top:;
 	if ((gp = runqget(pp, inheritTime)) != NULL) {
 		return gp;
 	}
-	if (__atomic_load_n(&sched.runqsize, __ATOMIC_RELAXED) > 0) {
+	// A relaxed peek, re-checked under sched.lock by globrunqget.
+	if (atomic_load_relaxed(&sched.runqsize) > 0) {
 		spin_lock(&sched.lock);
 		gp = globrunqget(pp, 0);
 		spin_unlock(&sched.lock);
@@ -144,28 +264,23 @@ top:;
 		}
 	}
 
-	// Steal, unless half the busy Ps already have a spinning M looking.
+	// Spin and steal, unless half the busy Ps already have a spinning M
+	// looking (the cap; see "Spinning Ms" above). Load-acquires of npidle
+	// and nmspinning; they pair with the seq_cst changes in pidleput,
+	// pidleget and of the spinners, but are hints: a race lets one M
+	// too many or too few spin.
 	int32_t procs = loadgomaxprocs();
-	uint32_t npidle = __atomic_load_n(&sched.npidle, __ATOMIC_ACQUIRE);
-	if (mp->spinning || 2 * __atomic_load_n(&sched.nmspinning, __ATOMIC_ACQUIRE) < procs - npidle) {
+	uint32_t npidle = atomic_load_acq(&sched.npidle);
+	if (mp->spinning || 2 * atomic_load_acq(&sched.nmspinning) < procs - npidle) {
 		if (!mp->spinning) {
 			mp->spinning = true;
-			__atomic_add_fetch(&sched.nmspinning, 1, __ATOMIC_SEQ_CST);
+			// Seq_cst: counted before we look, so a readier's wakep
+			// sees a spinner that will find its G; pairs with wakep's
+			// CAS (see "Spinning Ms" above).
+			atomic_xadd(&sched.nmspinning, 1);
 		}
-		for (int i = 0; i < StealTries; i++) {
-			uint32_t start = fastrandn(procs);
-			for (int32_t j = 0; j < procs; j++) {
-				struct p *p2 = allp[(start + j) % procs];
-				if (p2 == pp) {
-					continue;
-				}
-				// runnext only in the last round: it is the victim's
-				// own next G, about to run.
-				if ((gp = runqsteal(pp, p2, i == StealTries - 1)) != NULL) {
-					*inheritTime = false;
-					return gp;
-				}
-			}
+		if ((gp = stealWork(pp, inheritTime)) != NULL) {
+			return gp;
 		}
 	}
 
@@ -186,19 +301,29 @@ top:;
 	spin_unlock(&sched.lock);
 
 	// Stop spinning, then look once more: a G made runnable just before
-	// nmspinning dropped would otherwise wait (Go's "delicate dance").
+	// nmspinning dropped would otherwise wait (Go's "delicate dance"; the
+	// re-check of "Spinning Ms" above).
 	if (mp->spinning) {
 		mp->spinning = false;
-		__atomic_sub_fetch(&sched.nmspinning, 1, __ATOMIC_SEQ_CST); // StoreLoad before the re-check
+		// Seq_cst decrement, then the loads of every queue: the
+		// spinner's half of the Dekker pair; the readier's half is
+		// runqput's store-release of runqtail, then wakep's CAS.
+		atomic_xadd(&sched.nmspinning, -1);
 		for (int32_t i = 0; i < procs; i++) {
-			if (!runqempty(allp[i]) || __atomic_load_n(&sched.runqsize, __ATOMIC_ACQUIRE) > 0) {
+			// runqempty's load-acquires pair with runqput's
+			// store-release of runqtail; the one of runqsize with
+			// nothing (it is stored relaxed under sched.lock): only a
+			// hint, and pidleget takes the lock.
+			if (!runqempty(allp[i]) || atomic_load_acq(&sched.runqsize) > 0) {
 				spin_lock(&sched.lock);
 				pp = pidleget();
 				spin_unlock(&sched.lock);
 				if (pp != NULL) {
 					acquirep(pp);
 					mp->spinning = true;
-					__atomic_add_fetch(&sched.nmspinning, 1, __ATOMIC_SEQ_CST);
+					// Seq_cst: spinning again, counted before we
+					// look; pairs with wakep's CAS, as above.
+					atomic_xadd(&sched.nmspinning, 1);
 					goto top;
 				}
 				break;
@@ -274,7 +399,9 @@ startm(struct p *pp, bool spinning)
 		if (pp == NULL) {
 			spin_unlock(&sched.lock);
 			if (spinning) {
-				__atomic_sub_fetch(&sched.nmspinning, 1, __ATOMIC_SEQ_CST);
+				// Seq_cst: undo wakep's CAS; the M it counted will
+				// not exist. Pairs with the next wakep's CAS.
+				atomic_xadd(&sched.nmspinning, -1);
 			}
 			return;
 		}
@@ -294,12 +421,17 @@ startm(struct p *pp, bool spinning)
 void
 wakep(void)
 {
-	if (__atomic_load_n(&sched.npidle, __ATOMIC_ACQUIRE) == 0) {
+	// Load-acquire of npidle; pairs with the seq_cst changes in pidleput
+	// and pidleget. A hint: seeing 0, the caller's own P runs the new G
+	// (the hole described in "Spinning Ms" above).
+	if (atomic_load_acq(&sched.npidle) == 0) {
 		return;
 	}
-	uint32_t zero = 0;
-	if (!__atomic_compare_exchange_n(&sched.nmspinning, &zero, 1, false, __ATOMIC_SEQ_CST,
-					 __ATOMIC_RELAXED)) {
+	// CAS seq_cst: the readier's half of the Dekker pair (its store came
+	// before, in runqput); pairs with the seq_cst decrement in
+	// findrunnable's re-check and in resetspinning. Failing, a spinner
+	// exists and will see the G.
+	if (!atomic_cas(&sched.nmspinning, 0, 1)) {
 		return;
 	}
 	startm(NULL, true);
@@ -312,8 +444,11 @@ resetspinning(void)
 {
 	struct m *mp = getm();
 	mp->spinning = false;
-	if (__atomic_sub_fetch(&sched.nmspinning, 1, __ATOMIC_SEQ_CST) == 0 &&
-	    __atomic_load_n(&sched.npidle, __ATOMIC_ACQUIRE) > 0) {
+	// Seq_cst decrement, then a load-acquire of npidle: the decrement
+	// reads the other spinners' decrements (findrunnable), so if we are
+	// the last, we also see the pidleput increments they made before
+	// theirs. Pairs with those, and with wakep's CAS.
+	if (atomic_xadd(&sched.nmspinning, -1) == 0 && atomic_load_acq(&sched.npidle) > 0) {
 		wakep();
 	}
 }
@@ -344,17 +479,23 @@ void
 acquirep(struct p *pp)
 {
 	struct m *mp = getm();
-	if (mp->p != NULL || pp->m != NULL || __atomic_load_n(&pp->status, __ATOMIC_ACQUIRE) != Pidle) {
+	// Load-acquire; pairs with the store-release of Pidle by the P's last
+	// holder (releasep, procresize): we see the P as it left it.
+	if (mp->p != NULL || pp->m != NULL || atomic_load_acq(&pp->status) != Pidle) {
 		fatalf("acquirep: p %d is not idle, or m %ld holds one", pp->id, mp->id);
 	}
 	mp->p = pp;
-	__atomic_store_n(&pp->m, mp, __ATOMIC_RELAXED); // sysmon reads it
-	__atomic_store_n(&pp->status, Prunning, __ATOMIC_RELEASE);
-	// sysmon sleeps while every P is idle; wake it now one runs.
-	if (__atomic_load_n(&sched.sysmonwait, __ATOMIC_ACQUIRE)) {
+	atomic_store_relaxed(&pp->m, mp); // relaxed: sysmon peeks (preemptone)
+	// Store-release; pairs with the load-acquires of the status in
+	// sysmon's retake, preemptall and runqgrab.
+	atomic_store_rel(&pp->status, Prunning);
+	// sysmon sleeps while every P is idle; wake it now one runs. The
+	// load-acquire pairs with nothing (sysmonwait is stored relaxed under
+	// sched.lock): a hint, checked again under the lock.
+	if (atomic_load_acq(&sched.sysmonwait)) {
 		spin_lock(&sched.lock);
 		if (sched.sysmonwait) {
-			__atomic_store_n(&sched.sysmonwait, false, __ATOMIC_RELAXED);
+			atomic_store_relaxed(&sched.sysmonwait, false); // under the lock, which publishes it
 			notewakeup(&sched.sysmonnote);
 		}
 		spin_unlock(&sched.lock);
@@ -366,12 +507,16 @@ releasep(void)
 {
 	struct m *mp = getm();
 	struct p *pp = mp->p;
-	if (pp == NULL || pp->m != mp || __atomic_load_n(&pp->status, __ATOMIC_ACQUIRE) != Prunning) {
+	// Load-acquire; pairs with our own store-release in acquirep (or an
+	// exitsyscall CAS): only a check.
+	if (pp == NULL || pp->m != mp || atomic_load_acq(&pp->status) != Prunning) {
 		throw("releasep: invalid p state");
 	}
 	mp->p = NULL;
-	__atomic_store_n(&pp->m, NULL, __ATOMIC_RELAXED);
-	__atomic_store_n(&pp->status, Pidle, __ATOMIC_RELEASE);
+	atomic_store_relaxed(&pp->m, NULL); // relaxed: sysmon peeks (preemptone)
+	// Store-release: everything this M did to the P is visible to its
+	// next holder; pairs with the load-acquire in acquirep.
+	atomic_store_rel(&pp->status, Pidle);
 	return pp;
 }
 
@@ -381,7 +526,10 @@ pidleput(struct p *pp)
 {
 	pp->link = sched.pidle;
 	sched.pidle = pp;
-	__atomic_add_fetch(&sched.npidle, 1, __ATOMIC_SEQ_CST);
+	// Seq_cst, before a dropping spinner's decrement of nmspinning:
+	// pairs with the load-acquires in wakep and resetspinning (see
+	// "Spinning Ms" above).
+	atomic_xadd(&sched.npidle, 1);
 }
 
 struct p *
@@ -390,7 +538,9 @@ pidleget(void)
 	struct p *pp = sched.pidle;
 	if (pp != NULL) {
 		sched.pidle = pp->link;
-		__atomic_sub_fetch(&sched.npidle, 1, __ATOMIC_SEQ_CST);
+		// Seq_cst; pairs with the load-acquires in wakep and
+		// resetspinning, as pidleput's.
+		atomic_xadd(&sched.npidle, -1);
 	}
 	return pp;
 }
@@ -420,14 +570,18 @@ mget(void)
 void
 handoffp(struct p *pp)
 {
-	if (!runqempty(pp) || __atomic_load_n(&sched.runqsize, __ATOMIC_ACQUIRE) > 0 ||
-	    __atomic_load_n(&pp->timer0when, __ATOMIC_ACQUIRE) != 0) {
+	// Load-acquires: runqsize's pairs with nothing (stored relaxed under
+	// sched.lock; a hint), timer0when's with the store-release in
+	// setwhen0. A P with work, or a timer, gets an M.
+	if (!runqempty(pp) || atomic_load_acq(&sched.runqsize) > 0 || atomic_load_acq(&pp->timer0when) != 0) {
 		startm(pp, false);
 		return;
 	}
 	spin_lock(&sched.lock);
 	if (sched.gcwaiting) {
-		__atomic_store_n(&pp->status, Pgcstop, __ATOMIC_RELEASE);
+		// Store-release; pairs with the load-acquires of the status in
+		// stopTheWorldWithSema's final check.
+		atomic_store_rel(&pp->status, Pgcstop);
 		if (--sched.stopwait == 0) {
 			notewakeup(&sched.stopnote);
 		}

@@ -23,7 +23,7 @@
 //	 ...
 //	stackhi     = base + PhysPageSize + stacksize
 //
-// The default stacksize is 1 MiB; the boot option stack= (bytes) sets it.
+// The default stacksize is 1 MiB; HOOD_STACK= (bytes, runtime1.c) sets it.
 
 #include "runtime/runtime.h"
 
@@ -42,7 +42,7 @@ void
 stackinit(void)
 {
 	region = os_stackregion(&regionsize);
-	size = os_stacksize() > 0 ? (uint64_t)os_stacksize() : DefaultStackSize;
+	size = knobs.stacksize > 0 ? (uint64_t)knobs.stacksize : DefaultStackSize;
 	os_setstackfault(stackfault);
 }
 
@@ -56,7 +56,8 @@ stacksize(void)
 bool
 stackalloc(struct g *gp)
 {
-	uint64_t slot = __atomic_fetch_add(&nslots, 1, __ATOMIC_RELAXED);
+	// Relaxed: a counter; each caller only needs a slot of its own.
+	uint64_t slot = atomic_xadd_relaxed(&nslots, 1) - 1;
 	uint64_t base = region + slot * (size + PhysPageSize);
 	if (base + size + PhysPageSize > region + regionsize) {
 		return false;

@@ -43,7 +43,8 @@ static void
 preemptall(void)
 {
 	for (int32_t i = 0; i < gomaxprocs; i++) {
-		if (__atomic_load_n(&allp[i]->status, __ATOMIC_ACQUIRE) == Prunning) {
+		// Load-acquire; pairs with acquirep's store-release of Prunning.
+		if (atomic_load_acq(&allp[i]->status) == Prunning) {
 			preemptone(allp[i]);
 		}
 	}
@@ -56,12 +57,14 @@ preemptone(struct p *pp)
 {
 	// Relaxed loads: the M and G may change meanwhile (Ms and Gs are
 	// never freed); a stale request is cleared by execute.
-	struct m *mp = __atomic_load_n(&pp->m, __ATOMIC_RELAXED);
-	struct g *gp = mp != NULL ? __atomic_load_n(&mp->curg, __ATOMIC_RELAXED) : NULL;
+	struct m *mp = atomic_load_relaxed(&pp->m);
+	struct g *gp = mp != NULL ? atomic_load_relaxed(&mp->curg) : NULL;
 	if (gp == NULL || mp == getm()) {
 		return false;
 	}
-	__atomic_store_n(&gp->preempt, true, __ATOMIC_RELEASE);
+	// Store-release; pairs with the load-acquires of preempt in
+	// preempthook and releasem (proc.c), which take the request.
+	atomic_store_rel(&gp->preempt, true);
 	return os_preemptm(mp);
 }
 
@@ -72,23 +75,32 @@ stopTheWorldWithSema(void *arg)
 	struct m *mp = getm();
 	spin_lock(&sched.lock);
 	sched.stopwait = gomaxprocs;
-	__atomic_store_n(&sched.gcwaiting, true, __ATOMIC_SEQ_CST); // pairs with entersyscall
+	// Seq_cst store, then the seq_cst CASes of each Psyscall below: the
+	// stopper's half of a Dekker pair with entersyscall's seq_cst store of
+	// Psyscall then load of gcwaiting (syscall.c): either we take its P
+	// here or it gives the P up itself. Also read with acquire by
+	// schedule, findrunnable and sysmon.
+	atomic_store(&sched.gcwaiting, true);
 	preemptall();
-	__atomic_store_n(&mp->p->status, Pgcstop, __ATOMIC_RELEASE); // ours: this M goes on, alone
+	// Store-release, ours: this M goes on, alone. Pairs with the
+	// load-acquires of the final check below and of sysmon.
+	atomic_store_rel(&mp->p->status, Pgcstop);
 	sched.stopwait--;
 	for (int32_t i = 0; i < gomaxprocs; i++) {
 		struct p *pp = allp[i];
-		uint32_t s = Psyscall;
-		if (__atomic_compare_exchange_n(&pp->status, &s, Pgcstop, false, __ATOMIC_SEQ_CST,
-						__ATOMIC_RELAXED)) {
-			__atomic_store_n(&pp->syscalltick, pp->syscalltick + 1,
-					 __ATOMIC_RELAXED); // sysmon reads it
+		// CAS seq_cst; pairs with entersyscall's seq_cst store of
+		// Psyscall, and races exitsyscall's CAS (Psyscall to Prunning)
+		// and sysmon's retake (to Pidle): one of them wins the P.
+		if (atomic_cas(&pp->status, Psyscall, Pgcstop)) {
+			// Relaxed: sysmon compares it between two looks.
+			atomic_store_relaxed(&pp->syscalltick, pp->syscalltick + 1);
 			sched.stopwait--;
 		}
 	}
 	struct p *pp;
 	while ((pp = pidleget()) != NULL) {
-		__atomic_store_n(&pp->status, Pgcstop, __ATOMIC_RELEASE);
+		// Store-release; pairs with the load-acquires of the final check.
+		atomic_store_rel(&pp->status, Pgcstop);
 		sched.stopwait--;
 	}
 	bool wait = sched.stopwait > 0;
@@ -103,7 +115,10 @@ stopTheWorldWithSema(void *arg)
 		throw("stopTheWorld: not stopped");
 	}
 	for (int32_t i = 0; i < gomaxprocs; i++) {
-		if (__atomic_load_n(&allp[i]->status, __ATOMIC_ACQUIRE) != Pgcstop) {
+		// Load-acquire; pairs with the store-release of Pgcstop by the
+		// P's last holder (gcstopm, handoffp) or the CAS in entersyscall:
+		// what it did with the P is visible to the world's owner.
+		if (atomic_load_acq(&allp[i]->status) != Pgcstop) {
 			throw("stopTheWorld: not stopped");
 		}
 	}
@@ -116,9 +131,13 @@ startTheWorldWithSema(void *arg)
 	struct p *runnable = procresize(newprocs != 0 ? newprocs : gomaxprocs);
 	newprocs = 0;
 	spin_lock(&sched.lock);
-	__atomic_store_n(&sched.gcwaiting, false, __ATOMIC_SEQ_CST);
+	// Seq_cst, as the store in stopTheWorldWithSema; pairs with the
+	// load-acquires in schedule, findrunnable and sysmon, and with
+	// entersyscall's seq_cst load. The Ps are not yet running: that is
+	// published by acquirep's store-release of each status.
+	atomic_store(&sched.gcwaiting, false);
 	if (sched.sysmonwait) {
-		__atomic_store_n(&sched.sysmonwait, false, __ATOMIC_RELAXED);
+		atomic_store_relaxed(&sched.sysmonwait, false); // relaxed: under sched.lock
 		notewakeup(&sched.sysmonnote);
 	}
 	spin_unlock(&sched.lock);
@@ -126,7 +145,7 @@ startTheWorldWithSema(void *arg)
 		struct p *pp = runnable;
 		runnable = pp->link;
 		struct m *mp = pp->m;
-		__atomic_store_n(&pp->m, NULL, __ATOMIC_RELAXED);
+		atomic_store_relaxed(&pp->m, NULL); // relaxed: sysmon peeks; acquirep sets it again
 		if (mp != NULL) {
 			mp->nextp = pp;
 			notewakeup(&mp->park);
@@ -144,11 +163,15 @@ gcstopm(void)
 	struct m *mp = getm();
 	if (mp->spinning) {
 		mp->spinning = false;
-		__atomic_sub_fetch(&sched.nmspinning, 1, __ATOMIC_SEQ_CST);
+		// Seq_cst, as every change of nmspinning: pairs with wakep's
+		// CAS and resetspinning's decrement ("Spinning Ms", schedule.c).
+		atomic_xadd(&sched.nmspinning, -1);
 	}
 	struct p *pp = releasep();
 	spin_lock(&sched.lock);
-	__atomic_store_n(&pp->status, Pgcstop, __ATOMIC_RELEASE);
+	// Store-release; pairs with the load-acquires of stopTheWorldWithSema's
+	// final check.
+	atomic_store_rel(&pp->status, Pgcstop);
 	if (--sched.stopwait == 0) {
 		notewakeup(&sched.stopnote);
 	}
@@ -161,7 +184,9 @@ gcstopm(void)
 int32_t
 gomaxprocs_set(int32_t n)
 {
-	int32_t old = __atomic_load_n(&gomaxprocs, __ATOMIC_ACQUIRE);
+	// Load-acquire; pairs with procresize's store-release. (Callers are
+	// serialised only by worldsema, below: two may read the same old.)
+	int32_t old = atomic_load_acq(&gomaxprocs);
 	if (n <= 0 || n == old) {
 		return old;
 	}
@@ -190,11 +215,15 @@ procresize(int32_t nprocs)
 		if (allp[i] == NULL) {
 			struct p *pp = persistentalloc(sizeof *pp, 64);
 			pp->id = i;
-			__atomic_store_n(&pp->status, Pdead, __ATOMIC_RELEASE);
+			// Release, though nobody sees pp yet: it is published
+			// with gomaxprocs below.
+			atomic_store_rel(&pp->status, Pdead);
 			spin_init(&pp->timerslock, "timers", LOCK_TIMERS);
 			allp[i] = pp;
 		}
-		__atomic_store_n(&allp[i]->status, Pgcstop, __ATOMIC_RELEASE);
+		// Store-release, the world stopped; pairs with the load-acquires
+		// of the status by sysmon and stopTheWorldWithSema.
+		atomic_store_rel(&allp[i]->status, Pgcstop);
 	}
 	struct m *mp = getm();
 	struct p *keep = mp->p != NULL && mp->p->id < nprocs ? mp->p : allp[0];
@@ -213,29 +242,29 @@ procresize(int32_t nprocs)
 		while (n > 0) {
 			globrunqputhead(batch[--n]);
 		}
-		while (pp->gfree != NULL) {
-			struct g *gp = pp->gfree;
-			pp->gfree = gp->schedlink;
-			gp->schedlink = sched.gfree;
-			sched.gfree = gp;
-			__atomic_store_n(&sched.ngfree, sched.ngfree + 1, __ATOMIC_RELAXED);
+		while (!gList_empty(&pp->gfree)) {
+			gList_push(&sched.gfree, gList_pop(&pp->gfree));
+			atomic_store_relaxed(&sched.ngfree, sched.ngfree + 1);
 		}
 		pp->gfreecnt = 0;
-		__atomic_store_n(&pp->status, Pdead, __ATOMIC_RELEASE);
+		atomic_store_rel(&pp->status, Pdead); // release; pairs with sysmon's load-acquire
 		spin_unlock(&sched.lock);
 		movetimers(keep, pp);
 	}
-	// Release: a reader that sees the new count sees the new allp entries.
-	__atomic_store_n(&gomaxprocs, nprocs, __ATOMIC_RELEASE);
+	// Store-release: a reader that sees the new count sees the new allp
+	// entries; pairs with the load-acquire in gomaxprocs_set (and meets
+	// loadgomaxprocs's relaxed load: see runtime.h).
+	atomic_store_rel(&gomaxprocs, nprocs);
 
 	if (mp->p == keep) {
-		__atomic_store_n(&keep->status, Prunning, __ATOMIC_RELEASE);
+		atomic_store_rel(&keep->status, Prunning); // release; pairs with sysmon's load-acquire
 	} else {
 		if (mp->p != NULL) {
-			__atomic_store_n(&mp->p->m, NULL, __ATOMIC_RELAXED);
+			atomic_store_relaxed(&mp->p->m, NULL); // relaxed: sysmon peeks
 			mp->p = NULL;
 		}
-		__atomic_store_n(&keep->status, Pidle, __ATOMIC_RELEASE);
+		// Store-release; pairs with the load-acquire in acquirep.
+		atomic_store_rel(&keep->status, Pidle);
 		acquirep(keep);
 	}
 	struct p *runnable = NULL;
@@ -245,11 +274,15 @@ procresize(int32_t nprocs)
 		if (pp == keep) {
 			continue;
 		}
-		__atomic_store_n(&pp->status, Pidle, __ATOMIC_RELEASE);
+		// Store-release; pairs with the load-acquire in acquirep, by the M
+		// that startTheWorld or a wakep gives the P to.
+		atomic_store_rel(&pp->status, Pidle);
 		if (runqempty(pp)) {
 			pidleput(pp);
 		} else {
-			__atomic_store_n(&pp->m, mget(), __ATOMIC_RELAXED);
+			// Relaxed: only a note for startTheWorld (the M to wake),
+			// which reads it after sched.lock; sysmon may peek.
+			atomic_store_relaxed(&pp->m, mget());
 			pp->link = runnable;
 			runnable = pp;
 		}

@@ -32,19 +32,18 @@ entersyscall(void)
 	gp->syscallbp = hook[0];
 	casgstatus(gp, Grunning, Gsyscall);
 	struct p *pp = mp->p;
-	__atomic_store_n(&pp->m, NULL, __ATOMIC_RELAXED); // sysmon reads it
+	atomic_store_relaxed(&pp->m, NULL); // relaxed: sysmon peeks (preemptone)
 	mp->p = NULL;
 	mp->oldp = pp;
 	// Seq_cst store, then seq_cst load of gcwaiting: pairs with
 	// stopTheWorldWithSema's store of gcwaiting, then its CAS of each
-	// Psyscall: either it takes pp or we give it.
-	__atomic_store_n(&pp->status, Psyscall, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&sched.gcwaiting, __ATOMIC_SEQ_CST)) {
+	// Psyscall (Dekker): either it takes pp or we give it.
+	atomic_store(&pp->status, Psyscall);
+	if (atomic_load(&sched.gcwaiting)) {
 		spin_lock(&sched.lock);
-		uint32_t s = Psyscall;
-		if (sched.stopwait > 0 &&
-		    __atomic_compare_exchange_n(&pp->status, &s, Pgcstop, false, __ATOMIC_SEQ_CST,
-						__ATOMIC_RELAXED) &&
+		// CAS seq_cst; races stopTheWorldWithSema's, retake's and
+		// exitsyscall's CAS on the same Psyscall: one wins.
+		if (sched.stopwait > 0 && atomic_cas(&pp->status, Psyscall, Pgcstop) &&
 		    --sched.stopwait == 0) {
 			notewakeup(&sched.stopnote);
 		}
@@ -68,14 +67,13 @@ exitsyscall(void)
 	mp->locks++;
 	struct p *pp = mp->oldp;
 	mp->oldp = NULL;
-	uint32_t s = Psyscall;
-	// Acquire: pairs with entersyscall's store (and retake's and
-	// stopTheWorld's CAS, which we lose to).
-	if (pp != NULL && __atomic_compare_exchange_n(&pp->status, &s, Prunning, false, __ATOMIC_ACQ_REL,
-						      __ATOMIC_RELAXED)) {
+	// CAS acq_rel. Acquire: pairs with entersyscall's store (and retake's
+	// and stopTheWorld's CAS, which we lose to). Release: pairs with the
+	// load-acquires of the status in sysmon and stopTheWorldWithSema.
+	if (pp != NULL && atomic_cas_acqrel(&pp->status, Psyscall, Prunning)) {
 		mp->p = pp;
-		__atomic_store_n(&pp->m, mp, __ATOMIC_RELAXED);
-		__atomic_store_n(&pp->syscalltick, pp->syscalltick + 1, __ATOMIC_RELAXED); // sysmon reads it
+		atomic_store_relaxed(&pp->m, mp);                            // relaxed: sysmon peeks
+		atomic_store_relaxed(&pp->syscalltick, pp->syscalltick + 1); // relaxed: sysmon compares it
 		casgstatus(gp, Gsyscall, Grunning);
 		mp->locks--;
 		return;

@@ -14,8 +14,9 @@
 void
 checkdead(void)
 {
-	if (__atomic_load_n(&sched.npidle, __ATOMIC_ACQUIRE) != (uint32_t)loadgomaxprocs() ||
-	    sched.runqsize > 0) {
+	// Load-acquire of npidle; pairs with the seq_cst changes in pidleput
+	// and pidleget, which run under sched.lock, as we do: exact here.
+	if (atomic_load_acq(&sched.npidle) != (uint32_t)loadgomaxprocs() || sched.runqsize > 0) {
 		return;
 	}
 	for (int32_t i = 0; i < loadgomaxprocs(); i++) {
@@ -61,34 +62,36 @@ retake(int64_t now)
 	int n = 0;
 	for (int32_t i = 0; i < loadgomaxprocs(); i++) {
 		struct p *pp = allp[i];
-		uint32_t s = __atomic_load_n(&pp->status, __ATOMIC_ACQUIRE);
+		// Load-acquire; pairs with the store-release or seq_cst store of
+		// the status by the P's holder (acquirep, entersyscall).
+		uint32_t s = atomic_load_acq(&pp->status);
 		if (s == Psyscall) {
-			uint32_t t = __atomic_load_n(&pp->syscalltick, __ATOMIC_RELAXED);
+			// Relaxed: a counter compared between two looks.
+			uint32_t t = atomic_load_relaxed(&pp->syscalltick);
 			if (pdesc[i].syscalltick != t) {
 				pdesc[i].syscalltick = t;
 				pdesc[i].syscallwhen = now;
 				continue;
 			}
 			// Leave it while nothing waits for it (an idle or spinning
-			// M would take the work), but not past 10 ms.
+			// M would take the work), but not past 10 ms. The
+			// load-acquires of nmspinning and npidle pair with their
+			// seq_cst changes (schedule.c); a hint, as Go's retake.
 			if (runqempty(pp) &&
-			    __atomic_load_n(&sched.nmspinning, __ATOMIC_ACQUIRE) +
-					    __atomic_load_n(&sched.npidle, __ATOMIC_ACQUIRE) >
-				    0 &&
+			    atomic_load_acq(&sched.nmspinning) + atomic_load_acq(&sched.npidle) > 0 &&
 			    now - pdesc[i].syscallwhen < 10 * 1000 * 1000) {
 				continue;
 			}
 			// Acq_rel CAS: pairs with entersyscall's store and
 			// exitsyscall's CAS; whoever wins has the P.
-			if (__atomic_compare_exchange_n(&pp->status, &s, Pidle, false, __ATOMIC_ACQ_REL,
-							__ATOMIC_RELAXED)) {
-				__atomic_store_n(&pp->syscalltick, pp->syscalltick + 1,
-						 __ATOMIC_RELAXED); // sysmon reads it
+			if (atomic_cas_acqrel(&pp->status, s, Pidle)) {
+				// Relaxed: only compared between two looks.
+				atomic_store_relaxed(&pp->syscalltick, pp->syscalltick + 1);
 				handoffp(pp);
 				n++;
 			}
 		} else if (s == Prunning) {
-			uint32_t t = __atomic_load_n(&pp->schedtick, __ATOMIC_RELAXED);
+			uint32_t t = atomic_load_relaxed(&pp->schedtick); // relaxed: compared between looks
 			if (pdesc[i].schedtick != t) {
 				pdesc[i].schedtick = t;
 				pdesc[i].schedwhen = now;
@@ -112,16 +115,17 @@ enum {
 static int64_t
 scavengeperiod(void)
 {
-	return __atomic_load_n(&debug.scavenge, __ATOMIC_RELAXED) > 0 ? 10 * 1000 * 1000 : ScavengePeriod;
+	// Relaxed: a knob a test may turn at any time; either value is fine.
+	return atomic_load_relaxed(&debug.scavenge) > 0 ? 10 * 1000 * 1000 : ScavengePeriod;
 }
 
 static void
 scavengestacks(int64_t now)
 {
-	int64_t limit =
-		__atomic_load_n(&debug.scavenge, __ATOMIC_RELAXED) > 0 ? 20 * 1000 * 1000 : ScavengeLimit;
-	// Acquire: pairs with allgadd's release; Gs are never removed.
-	for (struct g *gp = __atomic_load_n(&allgs, __ATOMIC_ACQUIRE); gp != NULL; gp = gp->alllink) {
+	int64_t limit = atomic_load_relaxed(&debug.scavenge) > 0 ? 20 * 1000 * 1000 : ScavengeLimit;
+	// Load-acquire; pairs with allgadd's store-release, so each G is seen
+	// whole; Gs are never removed.
+	for (struct g *gp = atomic_load_acq(&allgs); gp != NULL; gp = gp->alllink) {
 		if (readgstatus(gp) == Gwaiting) {
 			shrinkstack(gp, now - limit);
 		}
@@ -150,19 +154,23 @@ sysmon(void)
 		}
 		notetsleep(&tick, delay);
 		int64_t now = nanotime();
-		if (debug.schedtrace <= 0 &&
-		    (__atomic_load_n(&sched.gcwaiting, __ATOMIC_ACQUIRE) ||
-		     __atomic_load_n(&sched.npidle, __ATOMIC_ACQUIRE) == (uint32_t)loadgomaxprocs())) {
+		// Load-acquires of gcwaiting and npidle; pair with the seq_cst
+		// stores of stopTheWorld and the seq_cst changes in pidleput and
+		// pidleget. Hints: checked again under sched.lock.
+		if (debug.schedtrace <= 0 && (atomic_load_acq(&sched.gcwaiting) ||
+					      atomic_load_acq(&sched.npidle) == (uint32_t)loadgomaxprocs())) {
 			spin_lock(&sched.lock);
 			if (sched.gcwaiting || sched.npidle == (uint32_t)loadgomaxprocs()) {
 				// Nothing to watch: sleep until a P runs (acquirep and
 				// startTheWorld wake us) or the scavenger is due.
-				__atomic_store_n(&sched.sysmonwait, true, __ATOMIC_RELAXED);
+				// Relaxed stores under sched.lock: acquirep's peek is
+				// re-checked under the lock.
+				atomic_store_relaxed(&sched.sysmonwait, true);
 				spin_unlock(&sched.lock);
 				int64_t wait = lastscavenge + scavengeperiod() - now;
 				notetsleep(&sched.sysmonnote, wait > 0 ? wait : 0);
 				spin_lock(&sched.lock);
-				__atomic_store_n(&sched.sysmonwait, false, __ATOMIC_RELAXED);
+				atomic_store_relaxed(&sched.sysmonwait, false);
 				noteclear(&sched.sysmonnote);
 				spin_unlock(&sched.lock);
 				idle = 0;
@@ -193,12 +201,12 @@ schedtrace(bool detailed)
 		mcount++;
 	}
 	char line[512];
+	// Relaxed loads of npidle and nmspinning: a trace, not a decision.
 	int n = snprintf(line, sizeof line,
 			 "SCHED %ldms: gomaxprocs=%d idleprocs=%u threads=%d spinningthreads=%u "
 			 "idlethreads=%d runqueue=%d [",
-			 now / 1000000, loadgomaxprocs(), __atomic_load_n(&sched.npidle, __ATOMIC_RELAXED),
-			 mcount, __atomic_load_n(&sched.nmspinning, __ATOMIC_RELAXED), sched.nmidle,
-			 sched.runqsize);
+			 now / 1000000, loadgomaxprocs(), atomic_load_relaxed(&sched.npidle), mcount,
+			 atomic_load_relaxed(&sched.nmspinning), sched.nmidle, sched.runqsize);
 	for (int32_t i = 0; i < loadgomaxprocs() && n < (int)sizeof line - 16; i++) {
 		n += snprintf(line + n, sizeof line - n, i == 0 ? "%u" : " %u", runqlen(allp[i]));
 	}

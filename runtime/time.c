@@ -12,6 +12,7 @@
 
 #include <string.h>
 
+#include "include/hood.h"
 #include "runtime/runtime.h"
 
 static void siftup(struct p *pp, int i);
@@ -20,8 +21,10 @@ static void siftdown(struct p *pp, int i);
 static void
 setwhen0(struct p *pp)
 {
-	// Release: pairs with the acquire loads in nexttimer, runalltimers.
-	__atomic_store_n(&pp->timer0when, pp->ntimers > 0 ? pp->timers[0]->when : 0, __ATOMIC_RELEASE);
+	// Store-release, under timerslock; pairs with the load-acquires in
+	// checktimers, nexttimer and schedule.c (schedule, runalltimers,
+	// handoffp), which read it without the lock.
+	atomic_store_rel(&pp->timer0when, pp->ntimers > 0 ? pp->timers[0]->when : 0);
 }
 
 static void addtimerto(struct p *pp, struct timer *t);
@@ -100,7 +103,9 @@ bool
 deltimer(struct timer *t)
 {
 	for (;;) {
-		struct p *pp = __atomic_load_n(&t->pp, __ATOMIC_ACQUIRE);
+		// Load-acquire; pairs with checktimers' store-release of NULL
+		// (the timer ran, or runs). Set under timerslock, re-checked below.
+		struct p *pp = atomic_load_acq(&t->pp);
 		if (pp == NULL) {
 			return false;
 		}
@@ -121,7 +126,7 @@ deltimer(struct timer *t)
 int64_t
 checktimers(struct p *pp, int64_t now)
 {
-	int64_t w = __atomic_load_n(&pp->timer0when, __ATOMIC_ACQUIRE);
+	int64_t w = atomic_load_acq(&pp->timer0when); // load-acquire; pairs with setwhen0's store-release
 	if (w == 0 || w > now) {
 		return w;
 	}
@@ -134,7 +139,9 @@ checktimers(struct p *pp, int64_t now)
 		}
 		struct timer *t = pp->timers[0];
 		removeat(pp, 0);
-		__atomic_store_n(&t->pp, NULL, __ATOMIC_RELEASE);
+		// Store-release: t is out of the heap; pairs with deltimer's
+		// load-acquire, which then reports that t's function runs.
+		atomic_store_rel(&t->pp, NULL);
 		spin_unlock(&pp->timerslock);
 		t->f(t->arg, t->seq);
 	}
@@ -146,7 +153,7 @@ nexttimer(void)
 {
 	int64_t next = 0;
 	for (int32_t i = 0; i < loadgomaxprocs(); i++) {
-		int64_t w = __atomic_load_n(&allp[i]->timer0when, __ATOMIC_ACQUIRE);
+		int64_t w = atomic_load_acq(&allp[i]->timer0when); // pairs with setwhen0's store-release
 		if (w != 0 && (next == 0 || w < next)) {
 			next = w;
 		}
@@ -230,4 +237,12 @@ time_sleep(int64_t ns)
 	t->f = goroutineReady;
 	t->arg = gp;
 	gopark(resetForSleep, t, waitReasonSleep);
+}
+
+// The monotonic clock in nanoseconds (Go's runtime.nanotime, behind
+// time.Now's monotonic reading).
+int64_t
+time_nanotime(void)
+{
+	return nanotime();
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "include/hood.h"
 #include "runtime/runtime.h"
 
 // Where a traceback goes: the console (buf NULL), or buf, cut at len.
@@ -114,4 +115,12 @@ gothrow(const char *msg)
 	// overflow in mcall_switch, say), its frames are the current ones.
 	tracebackothers(mp->curg);
 	os_exit(2);
+}
+
+// Go's runtime.Stack: the calling goroutine's traceback, and with all the
+// others' too, in Go's format, into buf; returns the bytes written.
+int
+runtime_stack(char *buf, int len, bool all)
+{
+	return goroutinestack(buf, len, all);
 }

@@ -1,9 +1,11 @@
-// main_guest.c: the test image's application: run the tests the boot command
-// line's test= option names (tests/testing.h).
+// main_guest.c: the test image's application: run the tests that the
+// environment's test= names (on bare metal, the boot command line's
+// test= word: tests/testing.h); short=on is the short mode (Go's -short).
 
 #include <stdio.h>
+#include <string.h>
 
-#include "kernel/cmdline.h"
+#include "include/hood.h"
 #include "kernel/kernel.h"
 #include "tests/testing.h"
 
@@ -16,10 +18,16 @@ testing_pagemapped(uint64_t va)
 int
 main(void)
 {
-	if (bootargs.test[0] == '\0') {
+	const char *sel = runtime_getenv("test");
+	const char *s = runtime_getenv("short");
+	if (s != NULL && strcmp(s, "on") != 0 && strcmp(s, "off") != 0) {
+		printf("testing: bad value for short: \"%s\" (want on or off)\n", s);
+		return EXIT_USAGE;
+	}
+	if (sel == NULL || sel[0] == '\0') {
 		printf("testing: no test= on the command line; nothing to run\n");
 		return 1;
 	}
-	testing_short = bootargs.testshort;
-	return testing_main(bootargs.test);
+	testing_short = s != NULL && strcmp(s, "on") == 0;
+	return testing_main(sel);
 }

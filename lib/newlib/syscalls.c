@@ -7,11 +7,14 @@
 //   sbrk      the heap grows page by page in the KHEAP region
 //   _exit     powers off with the status
 //   gettimeofday  walltime: the RTC at boot, carried on by nanotime
+//   __getreent    the running goroutine's reentrancy structure, through
+//                 the hook of libcstate.h
 //
 // The rest say what a machine with no files says. Errors set errno through
 // newlib's reentrancy structure, as newlib's own stubs do.
 
 #include <errno.h>
+#include <reent.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,19 +24,38 @@
 #include "kernel/kernel.h"
 #include "kernel/memlayout.h"
 #include "lib/lock.h"
+#include "lib/newlib/libcstate.h"
 
 static struct spinlock heaplock = SPINLOCK_INIT("sbrk", LOCK_HEAP);
 static uint64_t heapend = KHEAP;    // Protected by heaplock: the break
 static uint64_t heapmapped = KHEAP; // Protected by heaplock: mapped up to here
 
+static struct _reent *(*statehook)(void); // libcstate.h: set once, before goroutines
+
 // Set up stdio in newlib's global reentrancy structure at boot. Goroutines
-// have reentrancy structures of their own (runtime/os_hood.c, __getreent)
-// but share stdin, stdout and stderr; exit flushes the streams only if the
-// global structure initialised them, whichever goroutine used them first.
+// have reentrancy structures of their own (__getreent, below) but share
+// stdin, stdout and stderr; exit flushes the streams only if the global
+// structure initialised them, whichever goroutine used them first.
 void
 libc_init(void)
 {
 	(void)fileno(stdout); // stdio's first use in a structure sets it up (__sinit)
+}
+
+void
+libc_setstatehook(struct _reent *(*fn)(void))
+{
+	statehook = fn;
+}
+
+// newlib's question "whose errno?": the running thread's own structure if
+// the hook gives one (a goroutine's, on bare metal), else the global one
+// (kernel threads, g0, and everything before the runtime starts).
+struct _reent *
+__getreent(void)
+{
+	struct _reent *r = statehook != NULL ? statehook() : NULL;
+	return r != NULL ? r : _impure_ptr;
 }
 
 _READ_WRITE_RETURN_TYPE

@@ -1,13 +1,40 @@
-// cmdline_fuzz.c: libFuzzer on the boot command-line parser
-// (kernel/cmdline.c): any bytes give a verdict, never a crash, an
-// overflow or undefined behaviour (the build has ASan and UBSan), and an
-// accepted line leaves every value in its documented range. make fuzz.
+// cmdline_fuzz.c: libFuzzer on the boot command line as bare metal reads
+// it: the kernel's split into kernel options and environment
+// (kernel/cmdline.c), then the runtime's knobs from that environment
+// (runtime/runtime1.c's parseknobs). Any bytes give a verdict, never a
+// crash, an overflow or undefined behaviour (the build has ASan and
+// UBSan); an accepted line leaves every value in its documented range, and
+// a refusal says why. make fuzz.
+//
+// The Makefile's rule links this file with kernel/cmdline.c and
+// runtime/runtime1.c; here are stubs of the three port calls runtime1.c's
+// glue names.
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kernel/cmdline.h"
+#include "runtime/runtime.h"
+
+const char *
+os_getenv(const char *name)
+{
+	return cmdline_getenv(&bootargs, name);
+}
+
+int
+os_print(const char *fmt, ...)
+{
+	(void)fmt;
+	return 0;
+}
+
+void
+os_exit(int status)
+{
+	exit(status);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -20,18 +47,35 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	memcpy(line, data, size);
 	line[size] = '\0';
-	struct bootargs a;
-	memset(&a, 0, sizeof a);
-	char err[160];
-	if (!cmdline_parse(line, &a, err, sizeof err)) {
+	char err[256];
+	err[0] = '\0';
+	if (!cmdline_parse(line, &bootargs, err, sizeof err)) {
 		if (strlen(err) == 0) {
 			abort(); // a refusal says why
 		}
 		return 0;
 	}
-	if (a.gomaxprocs < 0 || a.gomaxprocs > 1024 || a.ngodebug < 0 || a.ngodebug > CMDLINE_MAXDEBUG ||
-	    (a.stacksize != 0 && (a.stacksize < 8192 || a.stacksize % 4096 != 0)) || a.nunknown < 0 ||
-	    a.nunknown > CMDLINE_MAXUNKNOWN) {
+	if (bootargs.nenv < 0 || bootargs.nenv > CMDLINE_MAXENV || bootargs.env[bootargs.nenv] != NULL ||
+	    bootargs.nunknown < 0 || bootargs.nunknown > CMDLINE_MAXUNKNOWN) {
+		abort();
+	}
+	for (int i = 0; i < bootargs.nenv; i++) {
+		if (strchr(bootargs.env[i], '=') == NULL || bootargs.env[i][0] == '=') {
+			abort(); // every environment word is KEY=VALUE
+		}
+	}
+	struct knobs k;
+	struct dbgvars d;
+	if (!parseknobs(os_getenv, &k, &d, err, sizeof err)) {
+		if (strncmp(err, "bad value for ", 14) != 0) {
+			abort(); // a refusal names the key
+		}
+		return 0;
+	}
+	if (k.gomaxprocs < 0 || k.gomaxprocs > 1024 || k.gcpercent < -1 || k.gcpercent > 1000000 ||
+	    k.traceback < TracebackNone || k.traceback > TracebackCrash ||
+	    (k.stacksize != 0 && (k.stacksize < 8192 || k.stacksize % 4096 != 0)) || d.schedtrace < 0 ||
+	    d.scheddetail < 0 || d.scavenge < 0) {
 		abort();
 	}
 	return 0;

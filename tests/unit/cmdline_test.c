@@ -1,4 +1,6 @@
-// cmdline_test.c: the boot command-line parser (kernel/cmdline.c).
+// cmdline_test.c: the boot command-line parser (kernel/cmdline.c): kernel
+// options kept, every other word handed on as environment. The runtime's
+// knobs are runtime1_test.c's.
 
 #include <string.h>
 
@@ -13,82 +15,87 @@ TEST(TestCmdlineEmpty)
 	if (!cmdline_parse("", &a, err, sizeof err) || !cmdline_parse("   ", &a, err, sizeof err)) {
 		t_fatalf(t, "empty line rejected: %s", err);
 	}
-	if (a.gomaxprocs != 0 || a.gogc != 100 || a.ngodebug != 0 || a.test[0] != '\0') {
-		t_errorf(t, "defaults wrong: gomaxprocs=%d gogc=%d", a.gomaxprocs, a.gogc);
+	if (a.nomadt || a.nenv != 0 || a.env[0] != NULL || a.nunknown != 0) {
+		t_errorf(t, "defaults wrong: nomadt=%d nenv=%d", a.nomadt, a.nenv);
 	}
 }
 
-TEST(TestCmdlineKnobs)
+// The runtime's knobs and the selectors are environment, unchecked here.
+TEST(TestCmdlineEnvironment)
 {
-	const char *line =
-		"GOMAXPROCS=4  GOGC=off GODEBUG=gctrace=1,schedtrace=1000 GOTRACEBACK=all test=Test*";
+	const char *line = "GOMAXPROCS=lots  GOGC=off GODEBUG=gctrace=1,schedtrace=1000 test=Test* short=on";
 	if (!cmdline_parse(line, &a, err, sizeof err)) {
 		t_fatalf(t, "rejected: %s", err);
 	}
-	if (a.gomaxprocs != 4 || a.gogc != -1 || strcmp(a.gotraceback, "all") != 0 ||
-	    strcmp(a.test, "Test*") != 0) {
-		t_errorf(t, "got gomaxprocs=%d gogc=%d gotraceback=%s test=%s", a.gomaxprocs, a.gogc,
-			 a.gotraceback, a.test);
+	static const char *const want[] = {"GOMAXPROCS=lots", "GOGC=off", "GODEBUG=gctrace=1,schedtrace=1000",
+					   "test=Test*", "short=on"};
+	if (a.nenv != 5 || a.env[5] != NULL) {
+		t_fatalf(t, "%d words in the environment, want 5", a.nenv);
 	}
-	if (a.ngodebug != 2 || strcmp(a.godebug[0].name, "gctrace") != 0 ||
-	    strcmp(a.godebug[0].value, "1") != 0 || strcmp(a.godebug[1].name, "schedtrace") != 0 ||
-	    strcmp(a.godebug[1].value, "1000") != 0) {
-		t_errorf(t, "GODEBUG parsed into %d variables", a.ngodebug);
+	for (int i = 0; i < 5; i++) {
+		if (strcmp(a.env[i], want[i]) != 0) {
+			t_errorf(t, "env[%d] = %s, want %s", i, a.env[i], want[i]);
+		}
+	}
+	if (a.nunknown != 0) {
+		t_errorf(t, "%d unknown keys, want none (%s)", a.nunknown, a.unknown[0]);
 	}
 }
 
-TEST(TestCmdlineGodebugLookup)
+TEST(TestCmdlineGetenv)
 {
-	if (!cmdline_parse("GODEBUG=a=1,b=2,a=3", &bootargs, err, sizeof err)) {
+	if (!cmdline_parse("GODEBUG=a=1 GOGC=5 GOGC=7 GOGCX=1", &a, err, sizeof err)) {
 		t_fatalf(t, "rejected: %s", err);
 	}
-	const char *v = godebug_lookup("a");
-	if (v == NULL || strcmp(v, "3") != 0) {
-		t_errorf(t, "godebug_lookup(a) = %s, want 3 (the last setting wins)", v ? v : "NULL");
+	const char *v = cmdline_getenv(&a, "GOGC");
+	if (v == NULL || strcmp(v, "7") != 0) {
+		t_errorf(t, "GOGC = %s, want 7 (the last setting wins)", v ? v : "NULL");
 	}
-	if (godebug_lookup("c") != NULL) {
-		t_errorf(t, "godebug_lookup(c) found something");
+	v = cmdline_getenv(&a, "GODEBUG");
+	if (v == NULL || strcmp(v, "a=1") != 0) {
+		t_errorf(t, "GODEBUG = %s, want a=1", v ? v : "NULL");
+	}
+	if (cmdline_getenv(&a, "GO") != NULL || cmdline_getenv(&a, "a") != NULL) {
+		t_errorf(t, "a prefix or a GODEBUG name found as a key");
 	}
 }
 
 TEST(TestCmdlineSkipsKernelPath)
 {
-	if (!cmdline_parse("/boot/hood.elf GOGC=5", &a, err, sizeof err) || a.gogc != 5) {
+	if (!cmdline_parse("/boot/hood.elf GOGC=5", &a, err, sizeof err) || a.nenv != 1 ||
+	    strcmp(a.env[0], "GOGC=5") != 0) {
 		t_errorf(t, "leading path not skipped: %s", err);
 	}
 }
 
+// Lowercase keys that no one knows are warned about, and still passed on;
+// UPPERCASE ones are environment variables, passed on without comment.
 TEST(TestCmdlineUnknownKeys)
 {
-	if (!cmdline_parse("colour=blue size=9 GOGC=1", &a, err, sizeof err)) {
+	if (!cmdline_parse("colour=blue size=9 GOGC=1 MY_VAR=x my_var=y bench=B*", &a, err, sizeof err)) {
 		t_fatalf(t, "unknown keys rejected: %s", err);
 	}
 	if (a.nunknown != 2 || strcmp(a.unknown[0], "colour") != 0 || strcmp(a.unknown[1], "size") != 0) {
 		t_errorf(t, "unknown keys: %d", a.nunknown);
 	}
+	if (a.nenv != 6 || cmdline_getenv(&a, "colour") == NULL) {
+		t_errorf(t, "unknown keys not passed on: %d words", a.nenv);
+	}
 }
 
-// Every malformed input gives false and an error naming the key and value.
+// Every malformed input gives false and an error naming the word.
 TEST(TestCmdlineMalformed)
 {
 	static const struct {
 		const char *line;
 		const char *want; // a substring of the error
 	} cases[] = {
-		{"GOMAXPROCS=0", "bad value for GOMAXPROCS: \"0\""},
-		{"GOMAXPROCS=-1", "bad value for GOMAXPROCS: \"-1\""},
-		{"GOMAXPROCS=4x", "bad value for GOMAXPROCS: \"4x\""},
-		{"GOMAXPROCS=", "bad value for GOMAXPROCS: \"\""},
-		{"GOMAXPROCS=99999999999999999999", "bad value for GOMAXPROCS"},
-		{"GOGC=-5", "bad value for GOGC: \"-5\""},
-		{"GOGC=on", "bad value for GOGC: \"on\""},
-		{"GOTRACEBACK=loud", "bad value for GOTRACEBACK: \"loud\""},
-		{"GODEBUG=gctrace", "bad value for GODEBUG: \"gctrace\""},
-		{"GODEBUG=gctrace=1,", "trailing comma"},
-		{"GODEBUG==1", "bad value for GODEBUG"},
-		{"test=", "bad value for test"},
-		{"verbose", "malformed word \"verbose\""},
+		{"verbose", "malformed word \"verbose\": want key=value"},
+		{"GOGC=50 verbose", "malformed word \"verbose\""},
 		{"=5", "malformed word \"=5\""},
+		{"madt=maybe", "bad value for madt: \"maybe\" (want on or off)"},
+		{"madt=offoffoffoff", "bad value for madt"},
+		{"madt=", "bad value for madt"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		err[0] = '\0';
@@ -103,36 +110,32 @@ TEST(TestCmdlineMalformed)
 
 TEST(TestCmdlineTooLong)
 {
-	char line[600];
+	char line[CMDLINE_BUFLEN + 100];
 	memset(line, 'x', sizeof line - 1);
 	line[sizeof line - 1] = '\0';
 	memcpy(line, "test=", 5);
-	if (cmdline_parse(line, &a, err, sizeof err)) {
-		t_errorf(t, "a %zu-byte value was accepted", strlen(line));
+	if (cmdline_parse(line, &a, err, sizeof err) || strstr(err, "does not fit") == NULL) {
+		t_errorf(t, "a %zu-byte word was accepted: %s", strlen(line), err);
+	}
+	// Many short words: more than CMDLINE_MAXENV.
+	char many[CMDLINE_MAXENV * 4 + 8] = "";
+	for (int i = 0; i <= CMDLINE_MAXENV; i++) {
+		strcat(many, "A=1 ");
+	}
+	if (cmdline_parse(many, &a, err, sizeof err) || strstr(err, "does not fit") == NULL) {
+		t_errorf(t, "%d words accepted: %s", CMDLINE_MAXENV + 1, err);
 	}
 }
 
-TEST(TestCmdlineMadtAndBench)
+TEST(TestCmdlineMadt)
 {
 	if (!cmdline_parse("madt=off bench=Benchmark*", &a, err, sizeof err)) {
 		t_fatalf(t, "rejected: %s", err);
 	}
-	if (!a.nomadt || strcmp(a.bench, "Benchmark*") != 0) {
-		t_errorf(t, "nomadt=%d bench=%s", a.nomadt, a.bench);
+	if (!a.nomadt || a.nenv != 1 || cmdline_getenv(&a, "madt") != NULL) {
+		t_errorf(t, "nomadt=%d nenv=%d: madt= is the kernel's, not environment", a.nomadt, a.nenv);
 	}
 	if (!cmdline_parse("madt=on", &a, err, sizeof err) || a.nomadt) {
 		t_errorf(t, "madt=on: %s", err);
-	}
-	if (cmdline_parse("madt=maybe", &a, err, sizeof err) || strstr(err, "bad value for madt") == NULL) {
-		t_errorf(t, "madt=maybe: %s", err);
-	}
-	if (cmdline_parse("bench=", &a, err, sizeof err) || strstr(err, "bad value for bench") == NULL) {
-		t_errorf(t, "bench=: %s", err);
-	}
-	if (!cmdline_parse("short=on", &a, err, sizeof err) || !a.testshort) {
-		t_errorf(t, "short=on: %s", err);
-	}
-	if (cmdline_parse("short=1", &a, err, sizeof err) || strstr(err, "bad value for short") == NULL) {
-		t_errorf(t, "short=1: %s", err);
 	}
 }

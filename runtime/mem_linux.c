@@ -1,0 +1,299 @@
+// mem_linux.c: the hosted port's memory (os.h, "memory" and "goroutine
+// stacks"), as Go's mem_linux.go: reservations are PROT_NONE mappings,
+// sysMap maps over them with MAP_FIXED, sysUnused is MADV_DONTNEED,
+// sysFree munmap. Part of the Linux port (os_linux.h).
+//
+// Dirty pages (os_dirtyscan). Soft-dirty bits are absent on these
+// machines' kernels (shared/TOOLCHAIN.md), so the written state comes from
+// userfaultfd's asynchronous write protection (Linux 6.7,
+// UFFD_FEATURE_WP_ASYNC): every range os_sysmap maps is registered in
+// write-protect mode and write-protected; a write to a protected page is
+// resolved by the kernel itself, with no signal and no thread of ours,
+// and the page counts as written from then on. The PAGEMAP_SCAN ioctl on
+// /proc/self/pagemap (Linux 6.7) lists the written pages of a range and,
+// with PM_SCAN_WP_MATCHING, write-protects them again in the same call,
+// TLBs flushed: Linux's counterpart of the bare-metal PTE_D walk and its
+// shootdown. UFFD_FEATURE_WP_UNPOPULATED makes pages never touched (and
+// pages dropped by MADV_DONTNEED) count as protected, so they read clean.
+//
+// Debian 12's headers are Linux 6.1's: the constants and structs from 6.7
+// are defined below from the kernel's uapi (linux/userfaultfd.h,
+// linux/fs.h). If the kernel refuses any of it (too old, or userfaultfd
+// disabled by vm.unprivileged_userfaultfd and no UFFD_USER_MODE_ONLY),
+// the port falls back to reporting every page dirty (os_dirtyexact()
+// false): a collector over it stays correct, it only re-scans everything.
+
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "runtime/os_linux.h"
+#include "runtime/runtime.h"
+
+// linux/userfaultfd.h of Linux 6.4 and 6.7.
+#ifndef UFFD_FEATURE_WP_UNPOPULATED
+#define UFFD_FEATURE_WP_UNPOPULATED (1 << 13)
+#endif
+#ifndef UFFD_FEATURE_WP_ASYNC
+#define UFFD_FEATURE_WP_ASYNC (1 << 15)
+#endif
+
+// linux/fs.h of Linux 6.7: the PAGEMAP_SCAN ioctl.
+#ifndef PAGEMAP_SCAN
+#define PAGE_IS_WRITTEN (1 << 1)
+struct page_region {
+	uint64_t start, end; // [start, end) of pages with the same categories
+	uint64_t categories;
+};
+struct pm_scan_arg {
+	uint64_t size; // sizeof(struct pm_scan_arg)
+	uint64_t flags;
+	uint64_t start, end; // the range to walk
+	uint64_t walk_end;   // out: where the walk stopped
+	uint64_t vec;        // struct page_region[vec_len], out
+	uint64_t vec_len;
+	uint64_t max_pages;
+	uint64_t category_inverted;
+	uint64_t category_mask;       // all of these must match
+	uint64_t category_anyof_mask; // one of these must match
+	uint64_t return_mask;         // reported in page_region.categories
+};
+#define PAGEMAP_SCAN _IOWR('f', 16, struct pm_scan_arg)
+#define PM_SCAN_WP_MATCHING (1 << 0)   // write-protect the pages matched
+#define PM_SCAN_CHECK_WPASYNC (1 << 1) // fail on a page not under async WP
+#endif
+
+uint64_t stackregion; // the reserved range, once made
+
+// Set once by dirtyinit (pthread_once orders it before every reader):
+// -1 when the kernel cannot track writes, and os_dirtyscan reports all.
+static int uffd = -1, pagemapfd = -1;
+static pthread_once_t dirtyonce = PTHREAD_ONCE_INIT;
+
+static void dirtyinit(void);
+static int64_t pagemapscan(uint64_t va, uint64_t npages, uint64_t *bitmap, bool clear);
+static bool trackwrites(uint64_t va, uint64_t n);
+static bool writeprotect(uint64_t va, uint64_t n);
+
+// ---- the runtime's memory ----------------------------------------------------
+
+void *
+os_sysalloc(uint64_t n)
+{
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		throw("os_sysalloc: out of memory");
+	}
+	return p;
+}
+
+void *
+os_sysreserve(void *v, uint64_t n)
+{
+	void *p = mmap(v, n, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+// Fresh zero pages over the reservation, registered for write tracking.
+void
+os_sysmap(void *v, uint64_t n)
+{
+	void *p = mmap(v, n, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		throw("os_sysmap: out of memory");
+	}
+	pthread_once(&dirtyonce, dirtyinit);
+	if (uffd >= 0 && !trackwrites((uint64_t)v, n)) {
+		throw("os_sysmap: userfaultfd refused a range it accepted before");
+	}
+}
+
+// The pages go back to Linux; a touch would read zeros, but the contract
+// is os_sysused first.
+void
+os_sysunused(void *v, uint64_t n)
+{
+	if (madvise(v, n, MADV_DONTNEED) != 0) {
+		throw("os_sysunused: madvise failed");
+	}
+}
+
+// Dropped pages are unpopulated, so write-protected already
+// (WP_UNPOPULATED); protecting them again costs little and makes "clean"
+// not depend on it.
+void
+os_sysused(void *v, uint64_t n)
+{
+	if (uffd >= 0 && !writeprotect((uint64_t)v, n)) {
+		throw("os_sysused: userfaultfd write-protect failed");
+	}
+}
+
+void
+os_sysfree(void *v, uint64_t n)
+{
+	munmap(v, n);
+}
+
+bool
+os_dirtyexact(void)
+{
+	pthread_once(&dirtyonce, dirtyinit);
+	return uffd >= 0;
+}
+
+uint64_t
+os_dirtyscan(void *v, uint64_t n, uint64_t *bitmap, bool clear)
+{
+	uint64_t npages = n / PhysPageSize;
+	memset(bitmap, 0, (npages + 63) / 64 * sizeof *bitmap);
+	if (!os_dirtyexact()) {
+		for (uint64_t i = 0; i < npages; i++) {
+			bitmap[i / 64] |= 1ULL << (i % 64);
+		}
+		return npages;
+	}
+	int64_t ndirty = pagemapscan((uint64_t)v, npages, bitmap, clear);
+	if (ndirty < 0) {
+		throw("os_dirtyscan: PAGEMAP_SCAN failed (a range not from os_sysmap?)");
+	}
+	return ndirty;
+}
+
+// The written pages of npages from va into bitmap (zeroed by the caller),
+// write-protecting them again if clear; their count, or -1.
+static int64_t
+pagemapscan(uint64_t va, uint64_t npages, uint64_t *bitmap, bool clear)
+{
+	struct page_region vec[32];
+	int64_t ndirty = 0;
+	for (uint64_t start = va; start < va + npages * PhysPageSize;) {
+		struct pm_scan_arg a = {
+			.size = sizeof a,
+			.flags = clear ? PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC : 0,
+			.start = start,
+			.end = va + npages * PhysPageSize,
+			.vec = (uint64_t)vec,
+			.vec_len = sizeof vec / sizeof vec[0],
+			.category_mask = PAGE_IS_WRITTEN,
+			.return_mask = PAGE_IS_WRITTEN,
+		};
+		long nr = ioctl(pagemapfd, PAGEMAP_SCAN, &a);
+		if (nr < 0 || a.walk_end <= start) {
+			return -1;
+		}
+		for (long r = 0; r < nr; r++) {
+			for (uint64_t p = vec[r].start; p < vec[r].end; p += PhysPageSize) {
+				uint64_t i = (p - va) / PhysPageSize;
+				bitmap[i / 64] |= 1ULL << (i % 64);
+				ndirty++;
+			}
+		}
+		start = a.walk_end; // the vector filled up, or the walk is done
+	}
+	return ndirty;
+}
+
+// One userfaultfd for the process, in asynchronous write-protect mode,
+// and the pagemap file; then a probe: one page mapped, protected, written,
+// scanned. Any refusal leaves uffd at -1.
+static void
+dirtyinit(void)
+{
+	int fd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+	if (fd < 0) {
+		return;
+	}
+	struct uffdio_api api = {.api = UFFD_API,
+				 .features = UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_UNPOPULATED};
+	int pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (pm < 0 || ioctl(fd, UFFDIO_API, &api) != 0 || !(api.features & UFFD_FEATURE_WP_ASYNC)) {
+		goto closeboth;
+	}
+	uffd = fd;
+	pagemapfd = pm;
+	char *page = mmap(NULL, PhysPageSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (page == MAP_FAILED) {
+		goto fail;
+	}
+	uint64_t va = (uint64_t)page, b0 = 0, b1 = 0, b2 = 0;
+	bool ok = trackwrites(va, PhysPageSize) && pagemapscan(va, 1, &b0, true) == 0;
+	page[0] = 1;
+	ok = ok && pagemapscan(va, 1, &b1, true) == 1 && b1 == 1 && pagemapscan(va, 1, &b2, false) == 0;
+	munmap(page, PhysPageSize);
+	if (ok) {
+		return;
+	}
+fail:
+	uffd = -1;
+	pagemapfd = -1;
+closeboth:
+	if (pm >= 0) {
+		close(pm);
+	}
+	close(fd);
+}
+
+// Register [va, va+n) for asynchronous write protection, and protect it.
+static bool
+trackwrites(uint64_t va, uint64_t n)
+{
+	struct uffdio_register reg = {.range = {.start = va, .len = n}, .mode = UFFDIO_REGISTER_MODE_WP};
+	return ioctl(uffd, UFFDIO_REGISTER, &reg) == 0 && writeprotect(va, n);
+}
+
+static bool
+writeprotect(uint64_t va, uint64_t n)
+{
+	struct uffdio_writeprotect wp = {.range = {.start = va, .len = n},
+					 .mode = UFFDIO_WRITEPROTECT_MODE_WP};
+	return ioctl(uffd, UFFDIO_WRITEPROTECT, &wp) == 0;
+}
+
+// ---- goroutine stacks --------------------------------------------------------
+
+// The goroutine stack region: reserved (no access, no memory committed)
+// at the first call.
+uint64_t
+os_stackregion(uint64_t *size)
+{
+	if (stackregion == 0) {
+		void *p = mmap(NULL, StackRegionSize, StackProt, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+			       -1, 0);
+		if (p == MAP_FAILED) {
+			throw("os_stackregion: cannot reserve the goroutine stack region");
+		}
+		stackregion = (uint64_t)p;
+	}
+	*size = StackRegionSize;
+	return stackregion;
+}
+
+// Make the page at va usable (Linux commits it at the first touch).
+void
+os_mapstack(uint64_t va)
+{
+	if (mprotect((void *)va, PhysPageSize, PROT_READ | PROT_WRITE) != 0) {
+		throw("os_mapstack: mprotect failed");
+	}
+}
+
+// Give the pages of [va, va+size) back to Linux and make them fault again.
+void
+os_unmapstack(uint64_t va, uint64_t size)
+{
+	madvise((void *)va, size, MADV_DONTNEED);
+	mprotect((void *)va, size, StackProt);
+}
+
+bool
+os_faultstacks(void)
+{
+	return StackProt == PROT_NONE;
+}

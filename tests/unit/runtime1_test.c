@@ -1,0 +1,150 @@
+// runtime1_test.c: the runtime's knobs (runtime/runtime1.c's parseknobs)
+// over a fake environment: the values, the defaults, and the errors, which
+// are the same on both ports.
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/runtime.h"
+#include "tests/testing.h"
+
+// The fake environment: "KEY=VALUE" words, NULL-terminated.
+static const char *const *env;
+
+static const char *
+fakegetenv(const char *name)
+{
+	size_t n = strlen(name);
+	const char *v = NULL;
+	for (int i = 0; env[i] != NULL; i++) {
+		if (strncmp(env[i], name, n) == 0 && env[i][n] == '=') {
+			v = env[i] + n + 1;
+		}
+	}
+	return v;
+}
+
+// runtime1.c's glue (parsedebugvars, runtime_getenv) needs the port's
+// calls; the unit tests call only parseknobs.
+const char *
+os_getenv(const char *name)
+{
+	return getenv(name);
+}
+
+int
+os_print(const char *fmt, ...)
+{
+	(void)fmt;
+	return 0;
+}
+
+void
+os_exit(int status)
+{
+	exit(status);
+}
+
+static struct knobs k;
+static struct dbgvars d;
+static char err[256];
+
+static bool
+parse(const char *const *e)
+{
+	env = e;
+	err[0] = '\0';
+	return parseknobs(fakegetenv, &k, &d, err, sizeof err);
+}
+
+TEST(TestKnobsDefaults)
+{
+	static const char *const none[] = {NULL};
+	static const char *const empty[] = {"GOMAXPROCS=", "GOGC=", "GODEBUG=", "HOOD_STACK=", NULL};
+	for (int i = 0; i < 2; i++) {
+		if (!parse(i == 0 ? none : empty)) {
+			t_fatalf(t, "rejected: %s", err);
+		}
+		if (k.gomaxprocs != 0 || k.gcpercent != 100 || k.traceback != TracebackSingle ||
+		    k.stacksize != 0 || d.schedtrace != 0 || d.scheddetail != 0 || d.scavenge != 0) {
+			t_errorf(t, "defaults wrong: gomaxprocs=%d gogc=%d traceback=%d", k.gomaxprocs,
+				 k.gcpercent, k.traceback);
+		}
+	}
+}
+
+TEST(TestKnobsValues)
+{
+	static const char *const e[] = {"GOMAXPROCS=4",
+					"GOGC=off",
+					"GOTRACEBACK=crash",
+					"HOOD_STACK=8388608",
+					"GODEBUG=gctrace=1,schedtrace=1000,scheddetail=1,schedtrace=20",
+					NULL};
+	if (!parse(e)) {
+		t_fatalf(t, "rejected: %s", err);
+	}
+	if (k.gomaxprocs != 4 || k.gcpercent != -1 || k.traceback != TracebackCrash ||
+	    k.stacksize != 8388608) {
+		t_errorf(t, "got gomaxprocs=%d gogc=%d traceback=%d stack=%ld", k.gomaxprocs, k.gcpercent,
+			 k.traceback, (long)k.stacksize);
+	}
+	if (d.schedtrace != 20 || d.scheddetail != 1 || d.scavenge != 0) {
+		t_errorf(t, "GODEBUG: schedtrace=%d (want 20: the later wins) scheddetail=%d", d.schedtrace,
+			 d.scheddetail);
+	}
+	static const char *const gc[] = {"GOGC=50", NULL};
+	if (!parse(gc) || k.gcpercent != 50) {
+		t_errorf(t, "GOGC=50: %d %s", k.gcpercent, err);
+	}
+}
+
+// Every malformed value gives false and an error naming the key and value.
+TEST(TestKnobsMalformed)
+{
+	static const struct {
+		const char *word;
+		const char *want; // the error, or a prefix of it
+	} cases[] = {
+		{"GOMAXPROCS=lots", "bad value for GOMAXPROCS: \"lots\" (want an integer from 1 to 1024)"},
+		{"GOMAXPROCS=0", "bad value for GOMAXPROCS: \"0\""},
+		{"GOMAXPROCS=-1", "bad value for GOMAXPROCS: \"-1\""},
+		{"GOMAXPROCS=4x", "bad value for GOMAXPROCS: \"4x\""},
+		{"GOMAXPROCS= 4", "bad value for GOMAXPROCS: \" 4\""},
+		{"GOMAXPROCS=+4", "bad value for GOMAXPROCS: \"+4\""},
+		{"GOMAXPROCS=99999999999999999999", "bad value for GOMAXPROCS"},
+		{"GOGC=-5", "bad value for GOGC: \"-5\" (want off or an integer from 0 to 1000000)"},
+		{"GOGC=on", "bad value for GOGC: \"on\""},
+		{"GOTRACEBACK=loud",
+		 "bad value for GOTRACEBACK: \"loud\" (want none, single, all, system or crash)"},
+		{"HOOD_STACK=5000", "bad value for HOOD_STACK: \"5000\" (want a multiple of 4096"},
+		{"HOOD_STACK=4096", "bad value for HOOD_STACK"},
+		{"GODEBUG=gctrace", "bad value for GODEBUG: \"gctrace\" (want name=value[,name=value...])"},
+		{"GODEBUG=gctrace=1,", "bad value for GODEBUG: \"gctrace=1,\""},
+		{"GODEBUG==1", "bad value for GODEBUG"},
+		{"GODEBUG=a=", "bad value for GODEBUG"},
+		{"GODEBUG=schedtrace=often",
+		 "bad value for GODEBUG: \"schedtrace=often\" (want schedtrace=an integer"},
+		{"GODEBUG=scavenge=99999999999999999999999999", "bad value for GODEBUG: \"scavenge=9"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *e[] = {cases[i].word, NULL};
+		if (parse(e)) {
+			t_errorf(t, "\"%s\" accepted", cases[i].word);
+		} else if (strncmp(err, cases[i].want, strlen(cases[i].want)) != 0) {
+			t_errorf(t, "\"%s\": error \"%s\" does not begin \"%s\"", cases[i].word, err,
+				 cases[i].want);
+		}
+	}
+}
+
+// GODEBUG names the runtime does not read yet are kept for their readers,
+// not refused (Go ignores them too).
+TEST(TestKnobsUnknownGodebug)
+{
+	static const char *const e[] = {"GODEBUG=gctrace=1,madvdontneed=x,scavenge=1", NULL};
+	if (!parse(e) || d.scavenge != 1) {
+		t_errorf(t, "rejected or scavenge not read: %s", err);
+	}
+}
