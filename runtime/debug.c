@@ -1,11 +1,35 @@
-// debug.c: the runtime's introspection and its GOMAXPROCS knob, as Go's
-// debug.go and extern.go: NumCPU, NumGoroutine, GOMAXPROCS. Every other
+// debug.c: the runtime's introspection and its knobs, as Go's debug.go,
+// extern.go and runtime1.go's glue: NumCPU, NumGoroutine, GOMAXPROCS, the
+// environment, and reading the knobs at boot (their parser is
+// runtime1.c). Every other
 // public call (include/hood.h) is defined in the file of its concept:
 // Gosched and Goexit in proc.c, LockOSThread in lockosthread.c, Stack in
 // traceback.c, Sleep and Nanotime in time.c.
 
 #include "include/hood.h"
 #include "runtime/runtime.h"
+
+enum { ExitUsage = 64 }; // sysexits.h's EX_USAGE, as a malformed boot line
+
+// Read the knobs into knobs and debug; a bad value ends the program, with
+// the same line and status on both ports. Called once by schedinit,
+// before the stacks and the Ps, on g0.
+void
+parsedebugvars(void)
+{
+	char err[256];
+	if (!parseknobs(os_getenv, &knobs, &debug, err, sizeof err)) {
+		os_print("runtime: %s\n", err);
+		os_exit(ExitUsage);
+	}
+}
+
+// Go's os.Getenv over the port's environment (include/hood.h).
+const char *
+runtime_getenv(const char *key)
+{
+	return os_getenv(key);
+}
 
 int
 runtime_numcpu(void)

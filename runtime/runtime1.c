@@ -21,8 +21,10 @@
 //
 //	runtime: bad value for GOMAXPROCS: "lots" (want an integer from 1 to 1024)
 //
-// parseknobs is pure: it sees the environment only through the function it
-// is given (the host unit tests and the fuzz target call it).
+// This file is pure: it sees the environment only through the function
+// parseknobs is given, so the host unit tests and the fuzz target build it
+// as it is. The glue that reads the port's environment and stops a
+// program with a bad knob, parsedebugvars, is in debug.c.
 // See runtime.h for the overview.
 
 #include <errno.h>
@@ -32,8 +34,6 @@
 #include <string.h>
 
 #include "runtime/runtime.h"
-
-enum { ExitUsage = 64 }; // sysexits.h's EX_USAGE: the boot test expects it
 
 struct dbgvars debug;
 struct knobs knobs;
@@ -56,25 +56,6 @@ static const char *const tracebacks[] = {
 
 static bool parseint(const char *s, long min, long max, long *out);
 static bool parsegodebug(const char *val, struct dbgvars *d, char *err, size_t errlen);
-
-// Read the knobs into knobs and debug; a bad value ends the program.
-// Called once by schedinit, before the stacks and the Ps, on g0.
-void
-parsedebugvars(void)
-{
-	char err[256];
-	if (!parseknobs(os_getenv, &knobs, &debug, err, sizeof err)) {
-		os_print("runtime: %s\n", err);
-		os_exit(ExitUsage);
-	}
-}
-
-// The program's view of the same environment (include/hood.h).
-const char *
-runtime_getenv(const char *key)
-{
-	return os_getenv(key);
-}
 
 bool
 parseknobs(const char *(*getenv)(const char *), struct knobs *k, struct dbgvars *d, char *err, size_t errlen)

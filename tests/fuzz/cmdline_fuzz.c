@@ -7,8 +7,8 @@
 // a refusal says why. make fuzz.
 //
 // The Makefile's rule links this file with kernel/cmdline.c and
-// runtime/runtime1.c; here are stubs of the three port calls runtime1.c's
-// glue names.
+// runtime/runtime1.c; the environment parseknobs reads is the kernel's, as
+// os_hood.c's os_getenv gives it.
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,23 +17,10 @@
 #include "kernel/cmdline.h"
 #include "runtime/runtime.h"
 
-const char *
-os_getenv(const char *name)
+static const char *
+bootenv(const char *name)
 {
 	return cmdline_getenv(&bootargs, name);
-}
-
-int
-os_print(const char *fmt, ...)
-{
-	(void)fmt;
-	return 0;
-}
-
-void
-os_exit(int status)
-{
-	exit(status);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -66,7 +53,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	struct knobs k;
 	struct dbgvars d;
-	if (!parseknobs(os_getenv, &k, &d, err, sizeof err)) {
+	if (!parseknobs(bootenv, &k, &d, err, sizeof err)) {
 		if (strncmp(err, "bad value for ", 14) != 0) {
 			abort(); // a refusal names the key
 		}

@@ -25,27 +25,6 @@ fakegetenv(const char *name)
 	return v;
 }
 
-// runtime1.c's glue (parsedebugvars, runtime_getenv) needs the port's
-// calls; the unit tests call only parseknobs.
-const char *
-os_getenv(const char *name)
-{
-	return getenv(name);
-}
-
-int
-os_print(const char *fmt, ...)
-{
-	(void)fmt;
-	return 0;
-}
-
-void
-os_exit(int status)
-{
-	exit(status);
-}
-
 static struct knobs k;
 static struct dbgvars d;
 static char err[256];
