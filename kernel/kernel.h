@@ -84,9 +84,6 @@ void pic_disable(void);
 void acpi_init(void);
 void *acpi_find(const char *sig);
 
-// lib/syscalls.c
-void libc_init(void);
-
 // power.c
 void poweroff(int status) __attribute__((noreturn));
 bool hypervisor_present(void);

@@ -13,6 +13,7 @@
 #include "drivers/drivers.h"
 #include "kernel.h"
 #include "kthread.h"
+#include "lib/newlib/libc.h"
 #include "ioapic.h"
 #include "lapic.h"
 #include "madt.h"

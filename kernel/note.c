@@ -42,15 +42,13 @@ enter(struct note *n, struct kthread *t)
 {
 	// CAS, acquire and release: publishes t to notewakeup's exchange
 	// (acquire there), and, if it fails on NOTE_WOKEN, acquires what the
-	// waker wrote (pairs with notewakeup's release).
-	if (atomic_cas_acqrel(&n->key, 0, (uintptr_t)t)) {
+	// waker wrote (pairs with notewakeup's release). What made it fail:
+	// NOTE_WOKEN, or another sleeper, a broken rule.
+	uintptr_t seen = atomic_casv_acqrel(&n->key, 0, (uintptr_t)t);
+	if (seen == 0) {
 		return true;
 	}
-	// Load-acquire of what made the CAS fail: NOTE_WOKEN (which stays
-	// until noteclear, by us), or another sleeper, a broken rule (seen
-	// unless that sleeper is woken in between). Acquire pairs with
-	// notewakeup's release, as the CAS's did.
-	if (atomic_load_acq(&n->key) != NOTE_WOKEN) {
+	if (seen != NOTE_WOKEN) {
 		throw("notesleep: two threads sleep on one note");
 	}
 	return false;

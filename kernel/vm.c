@@ -248,7 +248,7 @@ vm_unmapfree(uint64_t va, uint64_t size)
 // a CPU may go on writing through a cached translation whose dirty flag
 // it already set, without setting it again, until the TLB entry goes), so
 // that any write after the return dirties its page again. The collector's
-// write barrier (DESIGN.md, "GC"). Holds vmlock while it walks, none while
+// write barrier (docs/memory.md). Holds vmlock while it walks, none while
 // it shoots down: not to be called with spinlocks held. Interrupts on.
 uint64_t
 vm_dirtyscan(uint64_t va, uint64_t size, uint64_t *bitmap, bool clear)

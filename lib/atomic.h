@@ -56,6 +56,18 @@
 #define atomic_cas_rel(p, old, new) ATOMIC_CAS(p, old, new, __ATOMIC_RELEASE, __ATOMIC_RELAXED)
 #define atomic_cas_acqrel(p, old, new) ATOMIC_CAS(p, old, new, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)
 
+// Compare and swap, returning what *p held: old if it swapped, else the
+// value that made it fail, read by the same instruction (C11's
+// compare_exchange; Go's Cas has no such form). For a caller that must
+// know what it lost to, where a second load could see a later value.
+#define ATOMIC_CASV(p, old, new, succ, fail)                                                                 \
+	({                                                                                                   \
+		__typeof__(*(p)) atomic_old_ = (old);                                                        \
+		__atomic_compare_exchange_n((p), &atomic_old_, (new), false, (succ), (fail));                \
+		atomic_old_;                                                                                 \
+	})
+#define atomic_casv_acqrel(p, old, new) ATOMIC_CASV(p, old, new, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)
+
 // Add delta and return the new value (Go's Xadd).
 #define atomic_xadd(p, d) __atomic_add_fetch((p), (d), __ATOMIC_SEQ_CST)
 #define atomic_xadd_acqrel(p, d) __atomic_add_fetch((p), (d), __ATOMIC_ACQ_REL)

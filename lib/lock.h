@@ -70,6 +70,9 @@ struct heldlocks {
 	int n;
 };
 
+// The fatal report of a broken lock rule. Each port provides it (it is
+// os.h's fatalf; the kernel's is panic.c's): it must work with any lock
+// held and interrupts off, and never return.
 void fatalf(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
 // Before taking l: it must rank above every lock held.

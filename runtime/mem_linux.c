@@ -3,8 +3,9 @@
 // sysMap maps over them with MAP_FIXED, sysUnused is MADV_DONTNEED,
 // sysFree munmap. Part of the Linux port (os_linux.h).
 //
-// Dirty pages (os_dirtyscan). Soft-dirty bits are absent on these
-// machines' kernels (shared/TOOLCHAIN.md), so the written state comes from
+// Dirty pages (os_dirtyscan; docs/memory.md). Soft-dirty bits are not
+// there on the kernels this port is developed on (6.18: a written page
+// never shows pagemap's bit 55), so the written state comes from
 // userfaultfd's asynchronous write protection (Linux 6.7,
 // UFFD_FEATURE_WP_ASYNC): every range os_sysmap maps is registered in
 // write-protect mode and write-protected; a write to a protected page is

@@ -56,6 +56,11 @@ void os_exit(int status) __attribute__((noreturn));
 
 // ---- threads and Ms ---------------------------------------------------------
 //
+// osinit: the port's own setup, once, first of all (rt0_go calls it before
+// schedinit, as Go's rt0_go does): bare metal registers newlib's state
+// hook (lib/newlib/libc.h); Linux installs its signal handlers. On
+// the first thread, before any other call of this file.
+//
 // os_main runs the application's main, once, as goroutine 1, and returns
 // its status (bare metal: main(); Linux: the program's own main through
 // -Wl,--wrap=main).
@@ -81,6 +86,7 @@ void os_exit(int status) __attribute__((noreturn));
 // for the frames above the caller: where g0's stack ends. Called once per
 // M, at its start. os_exitthread ends the calling thread, which must hold
 // no lock (an M whose locked G exited); never returns.
+void osinit(void);
 int os_main(void);
 int32_t os_ncpu(void);
 void os_newosproc(struct m *mp, int cpu, void (*fn)(void *mp));
@@ -156,13 +162,18 @@ void os_usleep(int64_t us);
 // of the range (bare metal: one TLB shootdown for the range; Linux:
 // PAGEMAP_SCAN write-protects the pages again in the same call), so every
 // write after the return dirties its page again: the collector's write
-// barrier (DESIGN.md, "GC": mostly-concurrent marking over dirty bits). A
+// barrier (mostly-concurrent marking over dirty bits, after Boehm,
+// Demers and Shenker, PLDI 1991: docs/memory.md). A
 // write during the scan dirties its page for this scan or the next one,
 // never neither. The Linux port needs userfaultfd's asynchronous write
 // protection (Linux 6.7); without it (os_dirtyexact() false) every mapped
 // page reads dirty, always: correct for a collector, only slower. Called
 // on g0 or a goroutine, holding no spinlock (bare metal waits for the
 // other CPUs' answers); may take the machine's own locks, never sleeps.
+// On a goroutine's stack that is safe on bare metal too: the first
+// memory lock a goroutine takes touches the next pages of its stack first
+// (kernel/spinlock.c, probestack), so no stack fault comes under the
+// page-table lock.
 void *os_sysalloc(uint64_t n);
 void *os_sysreserve(void *v, uint64_t n);
 void os_sysmap(void *v, uint64_t n);
@@ -237,7 +248,7 @@ void os_syscallhooks(bool (*enter)(void), void (*exit)(void));
 //
 // Each goroutine may have the C library's per-thread state of its own
 // (errno, strtok's and rand's state): on bare metal newlib's struct _reent,
-// which newlib finds through __getreent (lib/newlib/reent.c, over a hook
+// which newlib finds through __getreent (lib/newlib/syscalls.c, over a hook
 // that os_hood.c registers); on Linux glibc keeps it per thread, and the
 // calls give and do nothing. os_libcstate_new makes the state of a new G
 // (malg stores it in gp->libc), or returns NULL; it may allocate

@@ -6,7 +6,7 @@
 // by kernel/vm.c, whose page tables' dirty bits os_dirtyscan reads. The
 // environment is the boot command line's (kernel/cmdline.h), and newlib
 // finds each goroutine's state through the hook this file registers
-// (lib/newlib/libcstate.h). This is the only runtime file that includes
+// (lib/newlib/libc.h). This is the only runtime file that includes
 // kernel or C-library-port headers.
 
 #include <reent.h>
@@ -24,10 +24,19 @@
 #include "kernel/trap.h"
 #include "kernel/x86.h"
 #include "lib/atomic.h"
-#include "lib/newlib/libcstate.h"
+#include "lib/newlib/libc.h"
 #include "runtime/runtime.h"
 
 static bool (*stackfaultfn)(uint64_t addr, bool write);
+static struct _reent *libcstate(void);
+
+// newlib asks libcstate for the running goroutine's state from now on;
+// before, every thread used the global structure anyway.
+void
+osinit(void)
+{
+	libc_setstatehook(libcstate);
+}
 
 int
 os_main(void)
@@ -191,18 +200,14 @@ os_syscallhooks(bool (*enter)(void), void (*exit)(void))
 }
 
 // newlib's reentrancy structure of each goroutine: its errno, strtok's
-// and rand's state and the like (lib/newlib/libcstate.h). stdin, stdout
+// and rand's state and the like (lib/newlib/libc.h). stdin, stdout
 // and stderr are shared (global stdio streams, locked: lib/newlib/locks.c).
 // A G keeps its structure across the goroutines it runs; each starts with
 // errno 0. Kernel threads and g0 use the global one.
-static struct _reent *libcstate(void);
 
 void *
 os_libcstate_new(void)
 {
-	// The first G's state brings the hook: before it, every thread
-	// uses the global structure anyway.
-	libc_setstatehook(libcstate);
 	struct _reent *r = persistentalloc(sizeof *r, 16);
 	_REENT_INIT_PTR(r);
 	return r;
@@ -286,7 +291,11 @@ os_sysreserve(void *v, uint64_t n)
 	n = PGROUNDUP(n);
 	for (;;) {
 		uint64_t next = atomic_load_relaxed(&arenanext);
-		uint64_t va = want != 0 && want % PGSIZE == 0 && want >= next ? want : next;
+		uint64_t va = next;
+		if (want != 0 && want % PGSIZE == 0 && want >= next && want + n > want &&
+		    want + n <= ARENAS + ARENAS_SIZE) {
+			va = want; // the hint, when it fits; else anywhere (os.h)
+		}
 		if (n == 0 || va + n < va || va + n > ARENAS + ARENAS_SIZE) {
 			return NULL;
 		}

@@ -42,8 +42,13 @@ __wrap_main(int argc, char **argv)
 {
 	mainargc = argc;
 	mainargv = argv;
-	signalinit();
 	rt0_go();
+}
+
+void
+osinit(void)
+{
+	signalinit();
 }
 
 int

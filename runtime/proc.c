@@ -98,12 +98,12 @@ casgstatus(struct g *gp, uint32_t from, uint32_t to)
 	// gp; its acquire with the release of the last one (or of
 	// casfrom_Gscanstatus).
 	for (;;) {
-		if (atomic_cas_acqrel(&gp->atomicstatus, from, to)) {
+		uint32_t old = atomic_casv_acqrel(&gp->atomicstatus, from, to);
+		if (old == from) {
 			return;
 		}
 		// Only a scanner (castogscanstatus) may hold gp in from|Gscan,
 		// and it puts back from; anything else is a broken invariant.
-		uint32_t old = readgstatus(gp);
 		if (old != from && old != (from | Gscan)) {
 			fatalf("casgstatus: goroutine %ld is %s, not %s", gp->goid,
 			       old <= Gdead ? gstatusnames[old] : "?", gstatusnames[from]);
@@ -220,12 +220,14 @@ fastrandn(uint32_t n)
 
 // ---- bootstrap -----------------------------------------------------------
 
-// rt0_go: the kernel's hand-off (kernel/main.c), on the boot CPU's kernel
-// thread, which becomes m0: schedinit, a G for runtime_main, then mstart.
-// Go's rt0_go, minus what the kernel did already.
+// rt0_go: the port's hand-off (kernel/main.c; on Linux __wrap_main), on
+// the first thread, which becomes m0: osinit, schedinit, a G for
+// runtime_main, then mstart. Go's rt0_go, minus what the kernel did
+// already.
 void
 rt0_go(void)
 {
+	osinit();
 	schedinit();
 	newproc(runtime_main, NULL);
 	mstart(&m0);

@@ -193,7 +193,6 @@ struct g {
 	void *waitlock;
 	uint64_t syscallpc, syscallbp; // where it entered its syscall, for tracebacks
 	struct timer *timer;           // cached for time_sleep (time.c)
-	void *param;                   // passed by whoever readies it (Go's g.param; no user yet)
 
 	// Atomic:
 	uint32_t atomicstatus; // G status; changed only through casgstatus (the table in proc.c)
@@ -452,7 +451,8 @@ struct timer {
 	int idx; // its index in that heap
 };
 
-// The debug variables from GODEBUG (runtime1.c's parsedebugvars).
+// The debug variables from GODEBUG (parseknobs, runtime1.c; read at boot
+// by parsedebugvars, debug.c).
 struct dbgvars {
 	int32_t schedtrace;  // ms between SCHED lines, 0 for none
 	int32_t scheddetail; // more lines per SCHED
@@ -460,7 +460,7 @@ struct dbgvars {
 };
 extern struct dbgvars debug;
 
-// GOTRACEBACK's levels (Go's setTraceback, by name only).
+// GOTRACEBACK's levels (Go's setTraceback: by name, or 0, 1, 2).
 enum { TracebackNone, TracebackSingle, TracebackAll, TracebackSystem, TracebackCrash };
 
 // The other knobs from the environment (runtime1.c), set once by

@@ -7,7 +7,8 @@
 //	GOMAXPROCS=n      the number of Ps, 1 to 1024 (at most MaxGomaxprocs
 //	                  are used); not set: the number of CPUs
 //	GOGC=n|off        the GC's target percentage, 0 to 1000000, or off
-//	GOTRACEBACK=none|single|all|system|crash   (Go's levels, by name)
+//	GOTRACEBACK=none|single|all|system|crash   (Go's levels; 0, 1, 2 are
+//	                  none, all, system, Go's historical synonyms)
 //	GODEBUG=a=1,b=2   debug variables, Go's syntax; the runtime's own
 //	                  (dbgvars[] below) take integers, others are kept
 //	                  in the string for their future readers (gctrace)
@@ -94,11 +95,16 @@ parseknobs(const char *(*getenv)(const char *), struct knobs *k, struct dbgvars 
 				level = i;
 			}
 		}
+		// Go's historical synonyms: 0, 1 and 2 are none, all and system.
+		static const int numbered[] = {TracebackNone, TracebackAll, TracebackSystem};
+		if (level < 0 && v[0] >= '0' && v[0] <= '2' && v[1] == '\0') {
+			level = numbered[v[0] - '0'];
+		}
 		if (level < 0) {
-			snprintf(
-				err, errlen,
-				"bad value for GOTRACEBACK: \"%s\" (want none, single, all, system or crash)",
-				v);
+			snprintf(err, errlen,
+				 "bad value for GOTRACEBACK: \"%s\" (want none, single, all, system, crash, "
+				 "or 0, 1, 2)",
+				 v);
 			return false;
 		}
 		k->traceback = level;
@@ -119,9 +125,10 @@ parseknobs(const char *(*getenv)(const char *), struct knobs *k, struct dbgvars 
 	return true;
 }
 
-// GODEBUG=name=value,name=value: each name and value non-empty, left to
-// right, a later setting of a name overriding an earlier one (Go's
-// parsegodebug at startup). Names the runtime does not read are skipped.
+// GODEBUG=name=value,name=value: left to right, a later setting of a name
+// overriding an earlier one; fields without "=" (and empty ones) and names
+// the runtime does not read are skipped, as Go's parsegodebug does. Where
+// Go ignores a malformed value of its own variable, hood refuses it.
 static bool
 parsegodebug(const char *val, struct dbgvars *d, char *err, size_t errlen)
 {
@@ -129,13 +136,8 @@ parsegodebug(const char *val, struct dbgvars *d, char *err, size_t errlen)
 		const char *comma = strchr(p, ',');
 		size_t len = comma != NULL ? (size_t)(comma - p) : strlen(p);
 		const char *eq = memchr(p, '=', len);
-		if (eq == NULL || eq == p || eq == p + len - 1) {
-			snprintf(err, errlen,
-				 "bad value for GODEBUG: \"%s\" (want name=value[,name=value...])", val);
-			return false;
-		}
-		size_t nlen = eq - p;
-		for (size_t i = 0; i < sizeof dbgvars / sizeof dbgvars[0]; i++) {
+		size_t nlen = eq != NULL ? (size_t)(eq - p) : 0;
+		for (size_t i = 0; eq != NULL && i < sizeof dbgvars / sizeof dbgvars[0]; i++) {
 			if (strlen(dbgvars[i].name) != nlen || memcmp(p, dbgvars[i].name, nlen) != 0) {
 				continue;
 			}

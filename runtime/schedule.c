@@ -75,6 +75,7 @@
 #include "runtime/runtime.h"
 
 static struct g *stealWork(struct p *pp, bool *inheritTime);
+static struct p *checkRunqsNoP(int32_t procs);
 static struct g *findrunnable(bool *inheritTime);
 static void resetspinning(void);
 static void mstart_thread(void *arg);
@@ -230,11 +231,34 @@ stealWork(struct p *pp, bool *inheritTime)
 	return NULL;
 }
 
+// After the last spinner dropped out: is there work in any P's run queue
+// or the global one? Then take an idle P back to run it (NULL if there is
+// no work, or no idle P left). Go's checkRunqsNoP.
+static struct p *
+checkRunqsNoP(int32_t procs)
+{
+	for (int32_t i = 0; i < procs; i++) {
+		// runqempty's load-acquires pair with runqput's store-release of
+		// runqtail; the one of runqsize with nothing (it is stored
+		// relaxed under sched.lock): only a hint, and pidleget takes the
+		// lock.
+		if (!runqempty(allp[i]) || atomic_load_acq(&sched.runqsize) > 0) {
+			spin_lock(&sched.lock);
+			struct p *pp = pidleget();
+			spin_unlock(&sched.lock);
+			return pp;
+		}
+	}
+	return NULL;
+}
+
 // findrunnable: a G to run, from anywhere; blocks (the M parks, its P
 // idle) until there is one. Go's findrunnable, without GC and netpoll.
 // In order: stop for the world; run due timers; the local queue; the
 // global queue; spin and steal (stealWork); give up the P; stop spinning
-// and look once more; park (stopm).
+// and look once more (checkRunqsNoP); park (stopm). A little over 80
+// lines, of which a third are the comments on its atomics: the steps stay
+// in one function, in Go's order, to be read beside Go's findRunnable.
 static struct g *
 findrunnable(bool *inheritTime)
 {
@@ -264,11 +288,9 @@ top:;
 		}
 	}
 
-	// Spin and steal, unless half the busy Ps already have a spinning M
-	// looking (the cap; see "Spinning Ms" above). Load-acquires of npidle
-	// and nmspinning; they pair with the seq_cst changes in pidleput,
-	// pidleget and of the spinners, but are hints: a race lets one M
-	// too many or too few spin.
+	// Spin and steal, unless half the busy Ps have a spinner already (the
+	// cap of "Spinning Ms"): hints, acquires that pair with the seq_cst
+	// changes of npidle and nmspinning.
 	int32_t procs = loadgomaxprocs();
 	uint32_t npidle = atomic_load_acq(&sched.npidle);
 	if (mp->spinning || 2 * atomic_load_acq(&sched.nmspinning) < procs - npidle) {
@@ -302,32 +324,20 @@ top:;
 
 	// Stop spinning, then look once more: a G made runnable just before
 	// nmspinning dropped would otherwise wait (Go's "delicate dance"; the
-	// re-check of "Spinning Ms" above).
+	// re-check of "Spinning Ms" above). Seq_cst decrement, then the loads
+	// of every queue (checkRunqsNoP): the spinner's half of the Dekker
+	// pair; the readier's half is runqput's store-release of runqtail,
+	// then wakep's CAS.
 	if (mp->spinning) {
 		mp->spinning = false;
-		// Seq_cst decrement, then the loads of every queue: the
-		// spinner's half of the Dekker pair; the readier's half is
-		// runqput's store-release of runqtail, then wakep's CAS.
 		atomic_xadd(&sched.nmspinning, -1);
-		for (int32_t i = 0; i < procs; i++) {
-			// runqempty's load-acquires pair with runqput's
-			// store-release of runqtail; the one of runqsize with
-			// nothing (it is stored relaxed under sched.lock): only a
-			// hint, and pidleget takes the lock.
-			if (!runqempty(allp[i]) || atomic_load_acq(&sched.runqsize) > 0) {
-				spin_lock(&sched.lock);
-				pp = pidleget();
-				spin_unlock(&sched.lock);
-				if (pp != NULL) {
-					acquirep(pp);
-					mp->spinning = true;
-					// Seq_cst: spinning again, counted before we
-					// look; pairs with wakep's CAS, as above.
-					atomic_xadd(&sched.nmspinning, 1);
-					goto top;
-				}
-				break;
-			}
+		if ((pp = checkRunqsNoP(procs)) != NULL) {
+			acquirep(pp);
+			mp->spinning = true;
+			// Seq_cst: spinning again, counted before we look; pairs
+			// with wakep's CAS, as above.
+			atomic_xadd(&sched.nmspinning, 1);
+			goto top;
 		}
 	}
 	stopm(nexttimer());

@@ -8,7 +8,7 @@
 //   _exit     powers off with the status
 //   gettimeofday  walltime: the RTC at boot, carried on by nanotime
 //   __getreent    the running goroutine's reentrancy structure, through
-//                 the hook of libcstate.h
+//                 the hook of libc.h
 //
 // The rest say what a machine with no files says. Errors set errno through
 // newlib's reentrancy structure, as newlib's own stubs do.
@@ -24,13 +24,13 @@
 #include "kernel/kernel.h"
 #include "kernel/memlayout.h"
 #include "lib/lock.h"
-#include "lib/newlib/libcstate.h"
+#include "lib/newlib/libc.h"
 
 static struct spinlock heaplock = SPINLOCK_INIT("sbrk", LOCK_HEAP);
 static uint64_t heapend = KHEAP;    // Protected by heaplock: the break
 static uint64_t heapmapped = KHEAP; // Protected by heaplock: mapped up to here
 
-static struct _reent *(*statehook)(void); // libcstate.h: set once, before goroutines
+static struct _reent *(*statehook)(void); // libc.h: set once, before goroutines
 
 // Set up stdio in newlib's global reentrancy structure at boot. Goroutines
 // have reentrancy structures of their own (__getreent, below) but share

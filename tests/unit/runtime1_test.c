@@ -95,14 +95,12 @@ TEST(TestKnobsMalformed)
 		{"GOMAXPROCS=99999999999999999999", "bad value for GOMAXPROCS"},
 		{"GOGC=-5", "bad value for GOGC: \"-5\" (want off or an integer from 0 to 1000000)"},
 		{"GOGC=on", "bad value for GOGC: \"on\""},
-		{"GOTRACEBACK=loud",
-		 "bad value for GOTRACEBACK: \"loud\" (want none, single, all, system or crash)"},
+		{"GOTRACEBACK=loud", "bad value for GOTRACEBACK: \"loud\" (want none, single, all, system, "
+				     "crash, or 0, 1, 2)"},
+		{"GOTRACEBACK=3", "bad value for GOTRACEBACK: \"3\""},
 		{"HOOD_STACK=5000", "bad value for HOOD_STACK: \"5000\" (want a multiple of 4096"},
 		{"HOOD_STACK=4096", "bad value for HOOD_STACK"},
-		{"GODEBUG=gctrace", "bad value for GODEBUG: \"gctrace\" (want name=value[,name=value...])"},
-		{"GODEBUG=gctrace=1,", "bad value for GODEBUG: \"gctrace=1,\""},
-		{"GODEBUG==1", "bad value for GODEBUG"},
-		{"GODEBUG=a=", "bad value for GODEBUG"},
+		{"GODEBUG=schedtrace=", "bad value for GODEBUG: \"schedtrace=\""},
 		{"GODEBUG=schedtrace=often",
 		 "bad value for GODEBUG: \"schedtrace=often\" (want schedtrace=an integer"},
 		{"GODEBUG=scavenge=99999999999999999999999999", "bad value for GODEBUG: \"scavenge=9"},
@@ -119,11 +117,36 @@ TEST(TestKnobsMalformed)
 }
 
 // GODEBUG names the runtime does not read yet are kept for their readers,
-// not refused (Go ignores them too).
+// not refused; fields without "=" and empty fields are skipped: Go's
+// parsegodebug does both.
 TEST(TestKnobsUnknownGodebug)
 {
 	static const char *const e[] = {"GODEBUG=gctrace=1,madvdontneed=x,scavenge=1", NULL};
 	if (!parse(e) || d.scavenge != 1) {
 		t_errorf(t, "rejected or scavenge not read: %s", err);
+	}
+	static const char *const loose[] = {"GODEBUG=gctrace,,=1,a=,scheddetail=1,", NULL};
+	if (!parse(loose) || d.scheddetail != 1) {
+		t_errorf(t, "GODEBUG=gctrace,,=1,a=,scheddetail=1,: rejected or not read: %s", err);
+	}
+}
+
+// GOTRACEBACK takes Go's names and its historical numbers 0, 1, 2.
+TEST(TestKnobsTracebackLevels)
+{
+	static const struct {
+		const char *word;
+		int level;
+	} cases[] = {
+		{"GOTRACEBACK=none", TracebackNone},     {"GOTRACEBACK=single", TracebackSingle},
+		{"GOTRACEBACK=all", TracebackAll},       {"GOTRACEBACK=system", TracebackSystem},
+		{"GOTRACEBACK=crash", TracebackCrash},   {"GOTRACEBACK=0", TracebackNone},
+		{"GOTRACEBACK=1", TracebackAll},         {"GOTRACEBACK=2", TracebackSystem},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *e[] = {cases[i].word, NULL};
+		if (!parse(e) || k.traceback != cases[i].level) {
+			t_errorf(t, "%s: level %d, want %d (%s)", cases[i].word, k.traceback, cases[i].level, err);
+		}
 	}
 }

@@ -1,5 +1,7 @@
-// libcstate.h: how newlib's port finds the C library state of whatever
-// runs (lib/newlib/syscalls.c, __getreent).
+// libc.h: the C library's port (lib/newlib/) as the layers around it see
+// it: libc_init, called by the composition root (kernel/main.c) once the
+// console works, and the hook by which the port finds the C library state
+// of whatever runs (lib/newlib/syscalls.c, __getreent).
 //
 // newlib is built to ask __getreent() for the current reentrancy
 // structure (scripts/setup: __DYNAMIC_REENT__): errno, strtok's and
@@ -19,5 +21,8 @@
 #pragma once
 
 struct _reent;
+
+// Set up stdio in newlib's global structure, so exit flushes it.
+void libc_init(void);
 
 void libc_setstatehook(struct _reent *(*fn)(void));
