@@ -68,6 +68,8 @@ static struct parkpong pp;
 static bool
 parkas(struct g *gp, void *arg)
 {
+	// Store-release: publishes the parked G (this runs on g0, with the G
+	// off its stack); pairs with the exchange in wake, which takes it.
 	atomic_store_rel(&pp.parked[(long)arg], gp);
 	return true;
 }
@@ -77,6 +79,8 @@ static void
 wake(long who)
 {
 	struct g *gp;
+	// Acq_rel exchange; its acquire pairs with parkas's store-release: a
+	// G seen here is parked, and readying it is safe.
 	while ((gp = atomic_xchg_acqrel(&pp.parked[who], NULL)) == NULL) {
 		runtime_gosched();
 	}

@@ -227,8 +227,9 @@ kthread_poke(struct kthread *t)
 	if (atomic_load_acq(&c->current) != t) {
 		return false;
 	}
-	// Store-release; read (plainly) by trap() on c's CPU, in the handler
-	// of the wake IPI sent below, and cleared there by preempted().
+	// Store-release, though nothing pairs with it: trap() on c's CPU
+	// reads it plainly in the handler of the wake IPI sent below (the
+	// IPI orders it), and preempted() clears it there.
 	atomic_store_rel(&c->poked, true);
 	pushcli();
 	if (c == mycpu()) {

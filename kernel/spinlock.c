@@ -50,8 +50,8 @@ spin_unlock(struct spinlock *l)
 	}
 	held_remove(&c->locks, l);
 	l->holder = NULL;
-	// Store-release: everything written under the lock is visible before
-	// the next holder's exchange-acquire in spin_lock sees 0.
+	// Store-release; pairs with the exchange-acquire in spin_lock:
+	// everything written under the lock is visible to the next holder.
 	atomic_store_rel(&l->locked, 0);
 	popcli();
 }

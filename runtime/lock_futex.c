@@ -178,6 +178,7 @@ notetsleep(struct note *n, int64_t ns)
 	}
 	blockend(syscall);
 	unpin();
+	// Load-acquire; pairs with notewakeup's exchange, as the loop's.
 	return atomic_load_acq(&n->key) == NOTE_WOKEN;
 }
 

@@ -32,6 +32,7 @@ runqempty(struct p *pp)
 	// re-check they are the spinner's loads of the Dekker pair (see
 	// "Spinning Ms" in schedule.c).
 	for (;;) {
+		// Each pairs with its writer's release, as above.
 		uint32_t head = atomic_load_acq(&pp->runqhead);
 		uint32_t tail = atomic_load_acq(&pp->runqtail);
 		struct g *next = atomic_load_acq(&pp->runnext);

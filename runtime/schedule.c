@@ -326,8 +326,8 @@ top:;
 	// nmspinning dropped would otherwise wait (Go's "delicate dance"; the
 	// re-check of "Spinning Ms" above). Seq_cst decrement, then the loads
 	// of every queue (checkRunqsNoP): the spinner's half of the Dekker
-	// pair; the readier's half is runqput's store-release of runqtail,
-	// then wakep's CAS.
+	// pair, and pairs with the readier's half: runqput's store-release of
+	// runqtail, then wakep's CAS.
 	if (mp->spinning) {
 		mp->spinning = false;
 		atomic_xadd(&sched.nmspinning, -1);

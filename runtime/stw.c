@@ -215,8 +215,8 @@ procresize(int32_t nprocs)
 		if (allp[i] == NULL) {
 			struct p *pp = persistentalloc(sizeof *pp, 64);
 			pp->id = i;
-			// Release, though nobody sees pp yet: it is published
-			// with gomaxprocs below.
+			// Release, though nothing pairs with it: nobody sees pp
+			// yet; it is published with gomaxprocs below.
 			atomic_store_rel(&pp->status, Pdead);
 			spin_init(&pp->timerslock, "timers", LOCK_TIMERS);
 			allp[i] = pp;

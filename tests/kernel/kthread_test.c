@@ -96,6 +96,8 @@ ringmember(void *arg)
 {
 	int me = (int)(intptr_t)arg;
 	for (int round = 0; round < ROUNDS; round++) {
+		// Load-acquire; pairs with the store-release of holder by the
+		// previous member (or by the test, for the first pass).
 		while (atomic_load_acq(&ring.holder) != me) {
 			kthread_park();
 		}
@@ -104,6 +106,8 @@ ringmember(void *arg)
 		if (round == ROUNDS - 1 && me == NRING - 1) {
 			notewakeup(&ring.done);
 		}
+		// Store-release: hands the token on; pairs with the next
+		// member's load-acquire above.
 		atomic_store_rel(&ring.holder, next);
 		if (!(round == ROUNDS - 1 && next == 0)) {
 			kthread_unpark(ring.threads[next]);
@@ -119,6 +123,7 @@ TEST(TestKthreadTokenRing)
 	for (int i = 0; i < NRING; i++) {
 		ring.threads[i] = kthread_create(ringmember, (void *)(intptr_t)i, "ring", -1);
 	}
+	// Store-release; pairs with member 0's load-acquire of holder.
 	atomic_store_rel(&ring.holder, 0);
 	kthread_unpark(ring.threads[0]);
 	if (!notetsleep(&ring.done, 60LL * 1000 * 1000 * 1000)) {
@@ -261,6 +266,9 @@ spinfor(void *arg)
 	while (nanotime() < end) {
 		cpu_pause();
 	}
+	// Acq_rel only for simplicity; nothing pairs: the last one down wakes
+	// the test through the note, and the test reads nothing the spinners
+	// wrote (the count only on a timeout, as a peek).
 	if (atomic_xadd_acqrel(&spinnersleft, -1) == 0) {
 		notewakeup(&spinnersdone);
 	}
@@ -297,6 +305,9 @@ mutexworker(void *arg)
 		mucount = v + 1;
 		mutex_unlock(&countmu);
 	}
+	// Acq_rel; pairs with the other workers' decrements: they are one
+	// release sequence, so the last one down has acquired every worker's
+	// last mutex_unlock, and its notewakeup hands mucount to the test.
 	if (atomic_xadd_acqrel(&muleft, -1) == 0) {
 		notewakeup(&mudone);
 	}

@@ -35,6 +35,9 @@ oneachmain(void *p)
 {
 	struct oneach *o = p;
 	o->fn(o->arg);
+	// Acq_rel; pairs with the other CPUs' decrements and runoneach's
+	// store-release: they are one release sequence, so the last one down
+	// has what every fn wrote, and its notewakeup hands it to the test.
 	if (atomic_xadd_acqrel(&oneachleft, -1) == 0) {
 		notewakeup(&o->done);
 	}
@@ -47,6 +50,8 @@ runoneach(void (*fn)(void *arg), void *arg)
 	o.fn = fn;
 	o.arg = arg;
 	noteclear(&o.done);
+	// Store-release; pairs with the decrements in oneachmain, the first of
+	// which reads it (kthread_create publishes o as well).
 	atomic_store_rel(&oneachleft, ncpu);
 	for (int i = 0; i < ncpu; i++) {
 		kthread_create(oneachmain, &o, "oneach", i);
@@ -294,6 +299,10 @@ starttimers(void *arg)
 	}
 	// Wait on this CPU until its timers have fired: they belong to it.
 	for (int i = me; i < NTIMERS; i += ncpu) {
+		// Acquire only for simplicity; nothing pairs: pending is a plain
+		// field that this CPU's own timer interrupt clears
+		// (kernel/timer.c), and an interrupt is ordered with the code it
+		// interrupts on the same CPU without any barrier.
 		while (atomic_load_acq(&timerrun.timers[i].pending)) {
 			kthread_yield();
 			hlt();

@@ -6,8 +6,6 @@
 #include <stdlib.h>
 
 #include "include/hood.h"
-#include "lib/atomic.h"
-#include "lib/lock.h"
 #include "runtime/runtime.h"
 #include "tests/testing.h"
 #include "tests/wg.h"
@@ -125,8 +123,11 @@ static void
 blockedduring(void *arg)
 {
 	(void)arg;
+	// Store-release; pairs with the test's load-acquire: about to block.
 	atomic_store_rel(&insyscall, 1);
 	notesleep(&syscallnote);
+	// Release only for simplicity; nothing pairs: the test reads the 2
+	// after wg_wait, whose acquire of wg_done's release orders it.
 	atomic_store_rel(&insyscall, 2);
 	wg_done(&resizewg);
 }
@@ -140,6 +141,7 @@ TEST(TestGOMAXPROCSDuringSyscall)
 	insyscall = 0;
 	wg_add(&resizewg, 1);
 	go(blockedduring, NULL);
+	// Load-acquire; pairs with blockedduring's first store-release.
 	while (atomic_load_acq(&insyscall) != 1) {
 		runtime_gosched();
 	}
@@ -163,6 +165,7 @@ static void
 spinner(void *arg)
 {
 	long *n = arg;
+	// Load-acquire; pairs with the test's store-release of spinstop.
 	while (!atomic_load_acq(&spinstop)) {
 		atomic_xadd_relaxed(n, 1);
 	}
@@ -201,6 +204,7 @@ TEST(TestStopTheWorldStopsEveryone)
 	startTheWorld();
 	time_sleep(20 * Millisecond);
 	long later = sumspins();
+	// Store-release; pairs with the spinners' load-acquire: stop.
 	atomic_store_rel(&spinstop, 1);
 	wg_wait(&resizewg);
 	if (after != before) {

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "include/hood.h"
-#include "lib/atomic.h"
 #include "runtime/runtime.h"
 #include "tests/testing.h"
 #include "tests/wg.h"
@@ -55,6 +54,10 @@ static int norder; // Atomic
 static void
 record(void *arg)
 {
+	// Claims a slot. Acq_rel only for simplicity; nothing pairs with it:
+	// the test runs at GOMAXPROCS=1, where the recorders and main take
+	// turns on the one P and the scheduler's switches order their writes
+	// (the slot is written after the add, which publishes none of it).
 	order[atomic_xadd_acqrel(&norder, 1) - 1] = (int)(intptr_t)arg;
 }
 
@@ -70,6 +73,8 @@ TEST(TestRunnextRunsFirst)
 	}
 	go(record, (void *)(intptr_t)6); // in runnext now
 	runtime_gosched();               // main to the global queue; the Ps run 6 first
+	// Load-acquire only for simplicity; nothing pairs (see record): it
+	// waits for the count, and the P's switches order the slots.
 	while (atomic_load_acq(&norder) < 6) {
 		runtime_gosched();
 	}
@@ -92,9 +97,13 @@ player(void *arg)
 {
 	int me = (int)(intptr_t)arg;
 	for (int i = 0; i < pingpong.rounds; i++) {
+		// Load-acquire; pairs with the other player's store-release
+		// below, which hands the turn over.
 		while (atomic_load_acq(&pingpong.turn) != me) {
 			runtime_gosched();
 		}
+		// Store-release; pairs with the other player's load-acquire
+		// above.
 		atomic_store_rel(&pingpong.turn, 1 - me);
 	}
 	wg_done(&pingpong.wg);
@@ -447,9 +456,19 @@ static bool
 parkifnotoken(struct g *gp, void *arg)
 {
 	struct stressg *s = arg;
-	atomic_store_rel(&s->parked, gp);
+	// Register, then check for a token; givetoken adds, then takes the G.
+	// Each side stores, then loads what the other stores (Dekker), so both
+	// are seq_cst: with release then acquire, x86's store buffer lets the
+	// load pass the store, givetoken finds no G while this finds no token,
+	// and the G parks holding a token (the lost wakeup this test reports:
+	// seen once in a dozen loaded 2-CPU runs before). Seq_cst exchange;
+	// pairs with givetoken's seq_cst add and its exchange, which sees gp.
+	(void)atomic_xchg(&s->parked, gp);
 	// A token that came between the check and now: take the park back.
-	if (atomic_load_acq(&s->tokens) > 0) {
+	// Seq_cst load; pairs with givetoken's seq_cst add of a token.
+	if (atomic_load(&s->tokens) > 0) {
+		// Acq_rel; pairs with givetoken's exchange: it fails if that
+		// took the G first, and then the giver readies it.
 		return !atomic_cas_acqrel(&s->parked, gp, NULL);
 	}
 	return true;
@@ -459,7 +478,12 @@ static void
 givetoken(int to)
 {
 	struct stressg *s = &stress[to];
-	atomic_xadd_acqrel(&s->tokens, 1);
+	// Seq_cst add; pairs with the load-acquire of tokens in stresser and
+	// the seq_cst load in parkifnotoken (Dekker: see there).
+	atomic_xadd(&s->tokens, 1);
+	// Acq_rel exchange; pairs with parkifnotoken's seq_cst exchange (the
+	// acquire sees the parked G) and with its take-back CAS, which fails
+	// on our NULL.
 	struct g *gp = atomic_xchg_acqrel(&s->parked, NULL);
 	if (gp != NULL) {
 		goready(gp);
@@ -472,9 +496,12 @@ stresser(void *arg)
 	int me = (int)(intptr_t)arg;
 	struct stressg *s = &stress[me];
 	for (;;) {
+		// Load-acquire; pairs with givetoken's add.
 		while (atomic_load_acq(&s->tokens) == 0) {
 			gopark(parkifnotoken, s, waitReasonGoroutineParked);
 		}
+		// Acq_rel only for simplicity; nothing pairs: only this G takes
+		// its tokens, and main's check after stressend only peeks.
 		atomic_xadd_acqrel(&s->tokens, -1);
 		s->rand = s->rand * 6364136223846793005ULL + 1442695040888963407ULL;
 		switch (s->rand >> 62) {
@@ -496,6 +523,8 @@ stresser(void *arg)
 			break;
 		}
 	}
+	// Store-release; pairs with main's load-acquire of done, which then
+	// does not count this G's leftover tokens as a lost wakeup.
 	atomic_store_rel(&s->done, true);
 	wg_done(&stresswg);
 }
@@ -517,11 +546,15 @@ TEST(TestParkReadyStress)
 	// After stressend each goroutine stops when a token reaches it; some
 	// never get one and stay parked, empty-handed. One that still sleeps
 	// holding a token a second later lost its wakeup.
+	// Load-acquire; pairs with the decrement-release in wg_done (a peek:
+	// wg_wait below is what waits).
 	while (atomic_load_acq(&stresswg.left) > 0 &&
 	       (int64_t)nanotime() < stressend + Second) {
 		time_sleep(10 * Millisecond);
 	}
 	for (int i = 0; i < NSTRESS; i++) {
+		// Load-acquires: done's pairs with stresser's store-release,
+		// tokens' with givetoken's add.
 		if (!atomic_load_acq(&stress[i].done) &&
 		    atomic_load_acq(&stress[i].tokens) > 0) {
 			t_errorf(t, "goroutine %d sleeps holding %d tokens: a lost wakeup", i,
@@ -549,6 +582,7 @@ static void
 counter(void *arg)
 {
 	(void)arg;
+	// Load-acquire; pairs with lockedworker's store-release.
 	while (!atomic_load_acq(&lockedfinished)) {
 		atomic_xadd_relaxed(&otherwork, 1);
 		runtime_gosched();
@@ -573,6 +607,7 @@ lockedworker(void *arg)
 		}
 	}
 	runtime_unlockosthread();
+	// Store-release; pairs with counter's load-acquire: stop counting.
 	atomic_store_rel(&lockedfinished, true);
 	wg_done(&lockwg);
 }
@@ -619,6 +654,8 @@ TEST(TestExitLockedEndsItsM)
 	go(exitlocked, &gone);
 	wg_wait(&lockwg);
 	time_sleep(5 * Millisecond);
+	// Load-acquire; pairs with the store-release in mexit
+	// (runtime/lockosthread.c): the M is done with its P and G.
 	if (gone == NULL || !atomic_load_acq(&gone->exited)) {
 		t_errorf(t, "the M of the goroutine that exited locked did not end");
 	}

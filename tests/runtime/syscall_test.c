@@ -7,8 +7,6 @@
 #include <stdlib.h>
 
 #include "include/hood.h"
-#include "lib/atomic.h"
-#include "lib/lock.h"
 #include "runtime/runtime.h"
 #include "tests/testing.h"
 #include "tests/wg.h"
@@ -27,9 +25,13 @@ blockinkernel(void *arg)
 	struct blocker *b = arg;
 	b->gp = getg();
 	b->before = getm();
+	// Store-release: publishes gp and before; pairs with the load-acquire
+	// in startblocker, which then reads b->gp.
 	atomic_store_rel(&b->state, 1);
 	notesleep(&b->wake); // a kernel wait: the hook makes it a syscall
 	b->after = getm();
+	// Store-release: publishes after; pairs with the tests' load-acquires
+	// of state that wait for 2.
 	atomic_store_rel(&b->state, 2);
 	wg_done(&b->wg);
 }
@@ -43,6 +45,7 @@ startblocker(void)
 	wg_add(&b->wg, 1);
 	go(blockinkernel, b);
 	int64_t deadline = time_nanotime() + 5 * Second;
+	// Load-acquire; pairs with blockinkernel's first store-release.
 	while (atomic_load_acq(&b->state) != 1 || readgstatus(b->gp) != Gsyscall) {
 		if (time_nanotime() > deadline) {
 			return NULL;
@@ -66,6 +69,8 @@ TEST(TestBlockingCallHandsOffP)
 	// Here main runs: the P left the blocked goroutine.
 	notewakeup(&b->wake);
 	wg_wait(&b->wg);
+	// Load-acquire; pairs with blockinkernel's second store-release
+	// (wg_wait has ordered it already).
 	if (atomic_load_acq(&b->state) != 2) {
 		t_errorf(t, "the goroutine did not come back from its wait");
 	}
@@ -89,6 +94,7 @@ TEST(TestSyscallReturnWaitsForP)
 	}
 	notewakeup(&b->wake);
 	int64_t deadline = time_nanotime() + 5 * Second;
+	// Load-acquire; pairs with blockinkernel's second store-release.
 	while (atomic_load_acq(&b->state) != 2) {
 		if (time_nanotime() > deadline) {
 			t_fatalf(t, "the woken goroutine never got a P back");
@@ -157,6 +163,7 @@ static void
 third(void *arg)
 {
 	(void)arg;
+	// Store-release; pairs with holder's load-acquire of thirdran.
 	atomic_store_rel(&thirdran, 1);
 	wg_done(&turnwg);
 }
@@ -166,9 +173,13 @@ holder(void *arg)
 {
 	bool *ok = arg;
 	mutex_lock(&turnlock, false);
+	// Store-release; pairs with lockwaiter's load-acquire: the lock is
+	// held.
 	atomic_store_rel(&locked, 1);
 	int64_t deadline = time_nanotime() + 5 * Second;
 	struct g *gp;
+	// Load-acquires: waiter's pairs with lockwaiter's store-release (the
+	// G, whose status is read next), thirdran's with third's.
 	while ((gp = atomic_load_acq(&waiter)) == NULL || readgstatus(gp) != Gsyscall ||
 	       !atomic_load_acq(&thirdran)) {
 		if (time_nanotime() > deadline) {
@@ -184,9 +195,11 @@ static void
 lockwaiter(void *arg)
 {
 	(void)arg;
+	// Load-acquire; pairs with holder's store-release of locked.
 	while (!atomic_load_acq(&locked)) {
 		runtime_gosched();
 	}
+	// Store-release: publishes this G; pairs with holder's load-acquire.
 	atomic_store_rel(&waiter, getg());
 	go(third, NULL); // queued on this P, which the wait must lend out
 	mutex_lock(&turnlock, false);

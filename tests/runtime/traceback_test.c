@@ -7,8 +7,6 @@
 #include <string.h>
 
 #include "include/hood.h"
-#include "lib/atomic.h"
-#include "lib/lock.h"
 #include "runtime/runtime.h"
 #include "tests/testing.h"
 #include "tests/wg.h"
@@ -23,6 +21,7 @@ static void
 stacksleeper(void *arg)
 {
 	(void)arg;
+	// Store-release; pairs with the test's load-acquire: it has started.
 	atomic_store_rel(&sleepergoid, getg()->goid);
 	time_sleep(300 * Millisecond);
 	wg_done(&stackwg);
@@ -32,6 +31,7 @@ static void
 stackblocker(void *arg)
 {
 	(void)arg;
+	// Store-release; pairs with the test's load-acquire, as above.
 	atomic_store_rel(&blockergoid, getg()->goid);
 	notesleep(&stacknote);
 	wg_done(&stackwg);
@@ -76,6 +76,8 @@ TEST(TestRuntimeStack)
 	wg_add(&stackwg, 2);
 	go(stacksleeper, NULL);
 	go(stackblocker, NULL);
+	// Load-acquires: each pairs with a goroutine's store-release of its
+	// id (nothing else is published: the dump is what is read).
 	while (atomic_load_acq(&sleepergoid) == 0 ||
 	       atomic_load_acq(&blockergoid) == 0) {
 		time_sleep(1 * Millisecond);
