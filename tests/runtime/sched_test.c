@@ -461,7 +461,7 @@ parkifnotoken(struct g *gp, void *arg)
 	// are seq_cst: with release then acquire, x86's store buffer lets the
 	// load pass the store, givetoken finds no G while this finds no token,
 	// and the G parks holding a token (the lost wakeup this test reports:
-	// seen once in a dozen loaded 2-CPU runs before). Seq_cst exchange;
+	// likely the rare failure of loaded 2-CPU runs). Seq_cst exchange;
 	// pairs with givetoken's seq_cst add and its exchange, which sees gp.
 	(void)atomic_xchg(&s->parked, gp);
 	// A token that came between the check and now: take the park back.
