@@ -1,7 +1,12 @@
 """net.py: the host's side of hood's network tests.
 
-A test boots the guest with forwards from 127.0.0.1 (qemu.forward), picks
-the host ports with free_port, and talks to the guest through them. The
+A test picks the host ports with free_port, boots the guest in the
+background with forwards from 127.0.0.1 (scripts/runtests' background(),
+a qemu.Background, with "--tcp PORT:GUESTPORT"), waits for the console line
+that says the guest listens (wait_for), and talks to the guest through the
+forwards. With nothing listening in the guest, QEMU (7.2's slirp) still
+accepts the host's connection, then holds it open without data: a
+connection alone proves nothing about the guest. The
 guest needs a while to boot and to listen, so dial and exchange retry; every
 wait is bounded both in tries and in seconds, so that a guest that never
 answers fails the test rather than hanging the runner. Everything here uses

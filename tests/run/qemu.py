@@ -10,8 +10,18 @@ The exit code, with isa-debug-exit at port 0xf4 (docs/boot.md, "Leaving"):
     0         "triple-fault"  QEMU stopped without hood's word: a triple
                               fault under -no-reboot, a reset, or an ACPI
                               power off (--no-debug-exit)
+    0         "signal N"      the same code, but QEMU said "terminating on
+                              signal N": someone else sent it SIGTERM/SIGINT
+    -N        "signal N"      QEMU was killed by signal N (SIGKILL, say),
+                              not by the runner's timeout
     124       "timeout"       no exit within the timeout (run() kills QEMU)
     other     "qemu-error N"  QEMU itself failed
+
+run() gives a death by signal N as -N (as subprocess does), never as
+128+N, which would read as an odd code, a status. Other programs (the
+hosted tests) have verdicts too (exit_verdict): "status N" for exit status
+N, "signal N", "timeout". Background starts QEMU (or any program) and
+leaves it running, for a test that talks to the guest while it runs.
 
 Networking is QEMU's user mode (slirp) with a virtio-net device and
 restrict=on: the guest reaches nothing outside; the host reaches the guest
@@ -27,18 +37,26 @@ import re
 import select
 import signal
 import subprocess
+import threading
 import time
 
 LOOPBACK = "127.0.0.1"  # the only host address a forward or gdb listens on
 TIMEOUT_CODE = 124  # as coreutils' timeout(1)
 KILL_GRACE = 5  # seconds between SIGTERM and SIGKILL
+REAP_BOUND = 10  # seconds a SIGKILLed program may take to be reaped
+# QEMU's own line when it exits 0 after a SIGTERM, SIGINT or SIGHUP.
+TERMINATING = re.compile(r"^qemu-system-\S+: terminating on signal ([0-9]+)")
 OVMF = "/usr/share/ovmf/OVMF.fd"
 
 
-def verdict(code):
-    """The runner's word for how a boot ended, from QEMU's exit code."""
+def verdict(code, lines=()):
+    """The runner's word for how a boot ended, from QEMU's exit code and
+    (for a code 0) its console lines."""
+    if code < 0:
+        return "signal %d" % -code
     if code == 0:
-        return "triple-fault"
+        said = [m for m in map(TERMINATING.match, lines) if m]
+        return "signal %s" % said[-1].group(1) if said else "triple-fault"
     if code == TIMEOUT_CODE:
         return "timeout"
     if code % 2 == 1:
@@ -46,19 +64,44 @@ def verdict(code):
     return "qemu-error %d" % code
 
 
-def explain(v):
-    """A verdict in a sentence, for a failing test's reason."""
+def exit_verdict(code):
+    """The verdict on a program other than QEMU (a hosted test program),
+    from run()'s code: "status N", "signal N" or "timeout"."""
+    if code < 0:
+        return "signal %d" % -code
+    return "timeout" if code == TIMEOUT_CODE else "status %d" % code
+
+
+def signame(n):
+    """Signal n's name, SIGKILL, or "signal n" if it has none."""
+    try:
+        return signal.Signals(n).name
+    except ValueError:
+        return "signal %d" % n
+
+
+def explain(v, who="QEMU"):
+    """A verdict in a sentence, for a failing test's reason; who is the
+    program: "QEMU", or another's name (then "status N" is its exit status)."""
     if v == "triple-fault":
         return "QEMU exited 0 without a status from hood: a triple fault or a reset"
     if v == "timeout":
-        return "no exit within the timeout: the machine hung"
+        return "no exit within the timeout" + (": the machine hung" if who == "QEMU" else "")
+    if v.startswith("signal "):
+        return "%s was killed by %s (signal %s)" % (who, signame(int(v.split()[1])), v.split()[1])
     if v.startswith("qemu-error "):
         return "QEMU itself failed (exit %s)" % v.split()[1]
+    if v == "stopped":
+        return "%s was still running when the test stopped it" % who
+    if v.startswith("status ") and who != "QEMU":
+        return "exit " + v
     return v
 
 
 def report(code):
     """The line `make run` prints after QEMU ends."""
+    if code < 0:
+        return "[qemu killed by %s]" % signame(-code)
     if code % 2 == 1:
         return "[hood exited with status %d]" % ((code - 1) // 2)
     return "[qemu exited with code %d]" % code
@@ -160,7 +203,7 @@ def run(cmd, timeout, stdin=None, env=None, capture=True, typist=(), group=True,
     can stop it (stop()).
 
     Returns (code, output bytes, CPU seconds it used). code is its exit
-    status, 128+N for signal N, or TIMEOUT_CODE if the time ran out."""
+    status, -N if signal N killed it, or TIMEOUT_CODE if the time ran out."""
     deadline = time.monotonic() + timeout
     pipe = subprocess.PIPE if capture else None
     p = subprocess.Popen(cmd, stdin=subprocess.PIPE if typist else stdin, stdout=pipe,
@@ -187,10 +230,7 @@ def run(cmd, timeout, stdin=None, env=None, capture=True, typist=(), group=True,
             if f:
                 f.close()
     p.returncode = status  # reaped by os.wait4 here, not by Popen
-    if late or stopped:
-        code = TIMEOUT_CODE
-    else:
-        code = status if status >= 0 else 128 - status
+    code = TIMEOUT_CODE if late or stopped else status  # -N for signal N
     return code, bytes(data), rusage.ru_utime + rusage.ru_stime
 
 
@@ -274,3 +314,148 @@ def _reap(p, deadline, group):
             # At a terminal the program got the same ^C: wait for it.
             if group:
                 raise
+
+
+class Background:
+    """A program (QEMU, as a rule) left running while the caller works: in
+    a process group of its own, its stdout and stderr collected line by
+    line (carriage returns dropped) by a reader thread, its stdin a pipe
+    for send(). It never outlives timeout seconds: the reader kills its
+    group then. Use it in a with statement, or call stop(), which kills
+    the group (SIGKILL) and reaps the program, within REAP_BOUND seconds.
+
+    Once stopped it has code (as run() gives it), verdict, lines, secs and
+    cpu, as the runner's Run has. The verdict is judge(code, lines) if the
+    program ended by itself, "timeout" if it overran, and "stopped" if
+    stop() ended it."""
+
+    def __init__(self, cmd, timeout, env=None, live=None, judge=verdict):
+        self.lines, self.code, self.verdict, self.secs, self.cpu = [], None, None, 0.0, 0.0
+        self._judge, self._live, self._cursor = judge, live, 0
+        self._ended = self._expired = False  # end of output; the time ran out
+        self._cond = threading.Condition()
+        self._start = time.monotonic()
+        self._deadline = self._start + timeout
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        if live is not None:
+            live.add(self.proc.pid)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def _read(self):
+        """The reader thread: collect lines until end of output, and kill
+        the group at the deadline."""
+        fd, partial = self.proc.stdout.fileno(), b""
+        while True:
+            left = self._deadline - time.monotonic()
+            if left <= 0 and not self._expired:
+                self._expired = True
+                self._kill()
+            if not select.select([fd], [], [], max(min(left, 0.2), 0.05))[0]:
+                continue
+            chunk = os.read(fd, 65536)
+            partial = self._add(partial + chunk, final=not chunk)
+            if not chunk:
+                return
+
+    def _add(self, data, final):
+        """Append data's whole lines (all of it if final) and wake the
+        waiters; return the incomplete last line."""
+        parts = data.replace(b"\r", b"").split(b"\n")
+        rest = parts.pop() if not final else b""
+        if final and parts and parts[-1] == b"":
+            parts.pop()
+        with self._cond:
+            self.lines += [p.decode("utf-8", "replace") for p in parts]
+            self._ended = self._ended or final
+            self._cond.notify_all()
+        return rest
+
+    def wait_for(self, regex, timeout):
+        """The first console line after the last one wait_for returned that
+        matches regex (re.search), waiting at most timeout seconds for it.
+        Raises TimeoutError if it did not come: the time ran out, or the
+        program ended first."""
+        end, i = time.monotonic() + timeout, self._cursor
+        with self._cond:
+            while True:
+                for i in range(i, len(self.lines)):
+                    if re.search(regex, self.lines[i]):
+                        self._cursor = i + 1
+                        return self.lines[i]
+                i = len(self.lines)
+                left = end - time.monotonic()
+                if self._ended or left <= 0:
+                    raise TimeoutError("no console line matched /%s/ %s" % (
+                        regex, "before the program ended" if self._ended else "within %g s" % timeout))
+                self._cond.wait(left)
+
+    def send(self, data):
+        """Write data to the program's stdin (the guest's serial input)."""
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def wait(self, timeout):
+        """Let the program end by itself within timeout seconds (else it
+        has overrun: "timeout"), then stop() it; its verdict."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._ended, timeout)
+            self._expired = self._expired or not self._ended
+        return self.stop(grace=1.0)
+
+    def stop(self, grace=0.0):
+        """End the program (it may take grace seconds to exit by itself
+        first): kill its group, reap it, join the reader. Bounded in time;
+        returns the verdict. Calling it again does nothing more."""
+        if self.code is not None:
+            return self.verdict
+        end = time.monotonic() + grace
+        while self._poll() is None and time.monotonic() < end:
+            time.sleep(0.02)
+        ran_on = self._poll() is None
+        self._kill()  # the group too, even if its leader is gone (its zombie keeps the ID)
+        status, rusage = self._reap()
+        self._reader.join(REAP_BOUND)
+        self.proc.stdin.close()
+        if not self._reader.is_alive():  # else it still reads (a grandchild of another group holds the pipe)
+            self.proc.stdout.close()
+        self.code = TIMEOUT_CODE if self._expired else status
+        self.secs, self.cpu = time.monotonic() - self._start, rusage.ru_utime + rusage.ru_stime
+        self.verdict = ("timeout" if self._expired else "stopped" if ran_on
+                        else self._judge(status, self.lines))
+        return self.verdict
+
+    def _poll(self):
+        """The program's wait status if it has exited (left for _reap to
+        collect), else None."""
+        info = os.waitid(os.P_PID, self.proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        return None if info is None else info.si_status
+
+    def _kill(self):
+        """SIGKILL the program's process group."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    def _reap(self):
+        """Collect the (killed) program's exit within REAP_BOUND seconds:
+        (its code, -N for signal N; its rusage)."""
+        end = time.monotonic() + REAP_BOUND
+        while True:
+            pid, status, rusage = os.wait4(self.proc.pid, os.WNOHANG)
+            if pid == self.proc.pid:
+                self.proc.returncode = os.waitstatus_to_exitcode(status)
+                if self._live is not None:
+                    self._live.discard(self.proc.pid)
+                return self.proc.returncode, rusage
+            if time.monotonic() > end:
+                raise RuntimeError("pid %d outlived SIGKILL by %d s" % (self.proc.pid, REAP_BOUND))
+            time.sleep(0.02)

@@ -1,10 +1,14 @@
 """selftest.py: scripts/runtests's tests of itself, in the unit tier.
 
 They check the helpers that network tests use (net.py), QEMU's verdicts and
-forwards (qemu.py) and the runner's timeout, against local programs and
-127.0.0.1 sockets, so that a broken helper fails here, not as a flaky guest
-test. Each TestRunnerX returns None if it passed, else the reason; the
-runner runs them in the order they are defined.
+forwards (qemu.py), the runner's timeout, background boots, suite exits and
+program environment, against local programs, 127.0.0.1 sockets and (one
+test) a background boot of build/test.elf, so that a broken helper fails
+here, not as a flaky guest test. Each TestRunnerX returns None if it
+passed, else the reason; the runner runs them in the order they are
+defined. RUNNER is scripts/runtests itself (it sets it), for the tests of
+its own functions; a test's needs (the needs decorator) are the files it
+must have.
 
 Python 3 standard library only.
 """
@@ -15,6 +19,17 @@ import time
 
 import net
 import qemu
+
+
+RUNNER = None  # scripts/runtests, set by it before any test runs
+
+
+def needs(*files):
+    """Mark a test as needing files (built images) to run."""
+    def mark(fn):
+        fn.needs = files
+        return fn
+    return mark
 
 
 def later(secs, fn):
@@ -101,11 +116,16 @@ def TestRunnerForwardsLoopbackOnly():
 def TestRunnerVerdicts():
     """QEMU's exit codes decode as tests/run/qemu.py's table says."""
     for code, want in ((1, "status 0"), (5, "status 2"), (129, "status 64"), (0, "triple-fault"),
-                       (124, "timeout"), (2, "qemu-error 2")):
+                       (124, "timeout"), (2, "qemu-error 2"), (-9, "signal 9"), (137, "status 68")):
         if qemu.verdict(code) != want:
             return "verdict(%d) = %s, want %s" % (code, qemu.verdict(code), want)
-    if qemu.report(3) != "[hood exited with status 1]" or qemu.report(0) != "[qemu exited with code 0]":
-        return "report: %s, %s" % (qemu.report(3), qemu.report(0))
+    said = ["qemu-system-x86_64: terminating on signal 15 from pid 805 (bash)"]
+    if qemu.verdict(0, said) != "signal 15":
+        return "verdict(0) after QEMU's SIGTERM line = %s, want signal 15" % qemu.verdict(0, said)
+    for code, want in ((3, "[hood exited with status 1]"), (0, "[qemu exited with code 0]"),
+                       (-9, "[qemu killed by SIGKILL]")):
+        if qemu.report(code) != want:
+            return "report(%d) = %s, want %s" % (code, qemu.report(code), want)
     return None
 
 
@@ -126,3 +146,163 @@ def TestRunnerTimeoutKillsGroup():
             return None
         time.sleep(0.05)
     return "sleep (pid %d) outlived its group's timeout" % child
+
+
+def TestRunnerSignalDeath():
+    """A program that kills itself with SIGKILL reads as "signal 9" (killed
+    by SIGKILL), not as status 68 nor as a timeout, whether QEMU or a
+    hosted program died so, and through the runner's run() too."""
+    code, _, _ = qemu.run(["sh", "-c", "kill -KILL $$"], 10)
+    if code != -9:
+        return "code %d, want -9" % code
+    for v in (qemu.verdict(code), qemu.exit_verdict(code)):
+        if v != "signal 9" or "killed by SIGKILL" not in qemu.explain(v, "sh"):
+            return "verdict %s (%s), want signal 9, killed by SIGKILL" % (v, qemu.explain(v, "sh"))
+    b = RUNNER.run(["sh", "-c", "echo dying; kill -KILL $$"], 10)
+    if b.verdict != "signal 9" or "killed by SIGKILL" not in RUNNER.ended(b) or b.lines != ["dying"]:
+        return "runner's run: verdict %s (%s), lines %r" % (b.verdict, RUNNER.ended(b), b.lines)
+    if qemu.exit_verdict(137) != "status 137":
+        return "a program's exit 137 reads %s, want status 137" % qemu.exit_verdict(137)
+    return None
+
+
+def fake_suite(code, lines, suffix):
+    """The runner's results for a transcript of lines from a suite that
+    exits with code (a shell program that prints them)."""
+    script = "printf '%s\\n' " + " ".join("'%s'" % l for l in lines) + "; exit %d" % code
+    b = RUNNER.run(["sh", "-c", script], 10)
+    rs = RUNNER.suite("selftest-fake", b, ["TestA", "TestB"], suffix)
+    RUNNER.SHARED.pop("selftest-fake", None)  # not a console -v should show
+    return {r.name: r for r in rs}
+
+
+def TestRunnerSuiteExit():
+    """A suite whose tests all pass but whose program then exits non-zero
+    (a sanitizer's report at exit) fails its TestSuiteExit result, and only
+    that; with exit 0 it passes."""
+    passed = ["=== RUN   TestA", "--- PASS: TestA (0.00s)", "=== RUN   TestB", "--- PASS: TestB (0.01s)",
+              "PASS"]
+    rs = fake_suite(23, passed + ["==4242==ERROR: LeakSanitizer: detected memory leaks"], "/asan")
+    if sorted(rs) != ["TestA/asan", "TestB/asan", "TestSuiteExit/asan"]:
+        return "results %s" % sorted(rs)
+    bad = rs["TestSuiteExit/asan"]
+    if not (rs["TestA/asan"].ok and rs["TestB/asan"].ok) or bad.ok:
+        return "with exit 23: %s" % {n: r.ok for n, r in rs.items()}
+    if bad.notes != ["want status 0, got exit status 23; all its tests passed"]:
+        return "reason %r" % bad.notes
+    rs = fake_suite(0, passed, "")
+    if not all(r.ok for r in rs.values()) or "TestSuiteExit/unit" not in rs:
+        return "with exit 0: %s" % {n: (r.ok, r.notes) for n, r in rs.items()}
+    return None
+
+
+def TestRunnerEnvDropsKnobs():
+    """The environment of a program the runner starts drops the runtime's
+    knobs and HOOD_* inherited from the runner's, keeps the rest, and has
+    the runner's own settings."""
+    base = {"GOMAXPROCS": "lots", "GOGC": "x", "GOTRACEBACK": "y", "GODEBUG": "z=1", "HOOD_STACK": "5000",
+            "HOOD_SHORT": "0", "PATH": "/bin", "GOPATH": "/go", "TSAN_OPTIONS": "a=1"}
+    env = RUNNER.program_env(RUNNER.HOSTED_ENV["asan"], base=base)
+    want = {"PATH": "/bin", "GOPATH": "/go", "TSAN_OPTIONS": "a=1", "HOOD_SHORT": "1", "HOOD_STACK": "8388608"}
+    if env != want:
+        return "environment %s, want %s" % (env, want)
+    if "GOMAXPROCS" in RUNNER.program_env(base=base):
+        return "GOMAXPROCS=lots was inherited"
+    return None
+
+
+def TestRunnerBackgroundTimeout():
+    """A background program: wait_for sees its lines; one past its timeout
+    is killed with its group ("timeout"); one that exits is judged; stop()
+    ends one that runs ("stopped"); each soon."""
+    start = time.monotonic()
+    with qemu.Background(["sh", "-c", "echo ready; sleep 60 & echo $!; wait"], 1.0) as p:
+        p.wait_for("^ready$", 5)
+        child = int(p.wait_for("^[0-9]+$", 5))
+        try:
+            p.wait_for("never", 10)
+            return "wait_for matched a line never printed"
+        except TimeoutError:
+            pass
+    if p.verdict != "timeout" or time.monotonic() - start > 5 or alive(child):
+        return "verdict %s after %.1f s, sleep alive: %s" % (p.verdict, time.monotonic() - start, alive(child))
+    v = qemu.Background(["sh", "-c", "echo a; exit 3"], 10, judge=lambda c, _: qemu.exit_verdict(c)).wait(5)
+    if v != "status 3":
+        return "an exit 3 reads %s" % v
+    p = qemu.Background(["sleep", "60"], 30)
+    start = time.monotonic()
+    if p.stop() != "stopped" or time.monotonic() - start > 2:
+        return "stop: %s after %.1f s" % (p.verdict, time.monotonic() - start)
+    return None
+
+
+def alive(pid):
+    """Whether process pid exists and is not a zombie."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def listeners(port):
+    """The local addresses (hex, as /proc/net/tcp{,6} has them) that listen
+    on TCP port."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for row in list(f)[1:]:
+                local, state = row.split()[1], row.split()[3]
+                if state == "0A" and int(local.split(":")[1], 16) == port:
+                    found.append(local.split(":")[0])
+    return found
+
+
+@needs("build/test.elf")
+def TestRunnerBackgroundBoot():
+    """A guest booted in the background with --tcp PORT:80 (the runner test
+    that halts forever): the console's lines arrive while it runs; the
+    forward listens on 127.0.0.1 only; dial connects, and with no server
+    in the guest QEMU's slirp holds the connection open without data (its
+    SYNs to the guest go unanswered); stop() ends QEMU within 5 s, which
+    closes the connection and the forward."""
+    port = net.free_port()
+    with RUNNER.background("build/test.elf", 1, "--tcp %d:80" % port, "test=TestRunnerSeesHang", 60) as g:
+        g.wait_for("^hood: booted by ", 30)
+        g.wait_for("^=== RUN   TestRunnerSeesHang$", 30)
+        if listeners(port) != ["0100007F"]:
+            return "port %d listens on %s, want 127.0.0.1 (0100007F) only" % (port, listeners(port))
+        with net.dial(port, tries=10, within=10) as s:
+            try:
+                got = net.recv_until(s, b"\n", timeout=1.0)
+                return "the forward with no server behind it gave %r, want nothing" % got
+            except TimeoutError:
+                pass
+            start = time.monotonic()
+            g.stop()
+            took = time.monotonic() - start
+            closed = ended_connection(s)
+    if g.verdict != "stopped" or took > 5 or alive(g.proc.pid):
+        return "stop(): verdict %s after %.1f s" % (g.verdict, took)
+    return closed or refused(port)
+
+
+def ended_connection(s):
+    """None if the peer of s closes or resets it within 5 s, else why."""
+    try:
+        s.settimeout(5)
+        data = s.recv(100)
+        return None if data == b"" else "after stop() the connection gave %r" % data
+    except ConnectionResetError:
+        return None
+    except socket.timeout:
+        return "the connection stayed open 5 s after QEMU was stopped"
+
+
+def refused(port):
+    """None if a connection to 127.0.0.1:port is refused, else why."""
+    try:
+        socket.create_connection((net.LOOPBACK, port), timeout=5).close()
+        return "127.0.0.1:%d still accepts connections after stop()" % port
+    except ConnectionRefusedError:
+        return None
