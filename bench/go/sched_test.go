@@ -27,6 +27,27 @@ func BenchmarkGoroutineSpawn(b *testing.B) {
 	}
 }
 
+// Many goroutines that sleep: batches of 30000 goroutines, each sleeping
+// 1 ms and ending; an op is one goroutine's life.
+func BenchmarkSpawnSleep30000(b *testing.B) {
+	var wg sync.WaitGroup
+	for i := 0; i < b.N; {
+		batch := b.N - i
+		if batch > 30000 {
+			batch = 30000
+		}
+		wg.Add(batch)
+		for j := 0; j < batch; j++ {
+			go func() {
+				time.Sleep(time.Millisecond)
+				wg.Done()
+			}()
+		}
+		wg.Wait()
+		i += batch
+	}
+}
+
 // Two goroutines yield to each other; an op is one Gosched by each.
 func BenchmarkGosched(b *testing.B) {
 	var wg sync.WaitGroup
