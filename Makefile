@@ -138,7 +138,9 @@ KERNEL_TESTS := \
 	tests/kernel/runner_test.o \
 	tests/kernel/kthread_test.o \
 	tests/kernel/smp_test.o \
-	tests/kernel/intr_test.o
+	tests/kernel/intr_test.o \
+	tests/kernel/kstack_test.o \
+	tests/kernel/parkcost_test.o
 
 # Each unit test file, and the code it tests.
 UNIT_TESTS := \

@@ -31,6 +31,7 @@ void console_register(struct consink *k);
 void physmem_init(void);
 uint64_t physmem_alloc(void);
 void physmem_free(uint64_t pa);
+uint64_t physmem_nfree(void); // free frames now: for tests and reports
 
 // vm.c
 enum {

@@ -142,3 +142,13 @@ physmem_free(uint64_t pa)
 		fatalf("physmem_free: 0x%lx is not an allocated frame", pa);
 	}
 }
+
+// The count of free frames. A moment's answer: others allocate meanwhile.
+uint64_t
+physmem_nfree(void)
+{
+	spin_lock(&physlock);
+	uint64_t n = frames.nfree;
+	spin_unlock(&physlock);
+	return n;
+}

@@ -8,9 +8,12 @@
 #include "lib/lock.h"
 #include "x86.h"
 
-enum { PROBEPAGES = 3 }; // stack a memory lock's holder may use, in pages
+enum {
+	PROBESTACK = 2048, // bytes of stack a spinlock's holder may use
+};
+_Static_assert((int)PROBESTACK <= (int)PGSIZE, "probestack: one load proves at most the page below");
 
-static void probestack(struct cpu *c, struct spinlock *l);
+static void probestack(struct cpu *c);
 
 void
 spin_init(struct spinlock *l, const char *name, int rank)
@@ -27,7 +30,7 @@ spin_lock(struct spinlock *l)
 		fatalf("spin_lock: %s already held by this CPU", l->name);
 	}
 	held_check(&c->locks, l, "CPU");
-	probestack(c, l);
+	probestack(c);
 	// Test and test-and-set: spin on a plain load so the cache line is not
 	// bounced while someone holds the lock. The exchange is an acquire;
 	// pairs with the store-release in spin_unlock. The inner load is
@@ -57,22 +60,38 @@ spin_unlock(struct spinlock *l)
 }
 
 // A page fault on a goroutine stack maps a page there, taking the frame
-// allocator's and the page tables' locks (runtime/stack.c). So code on a
-// goroutine stack (sbrk for malloc, persistentalloc) must not fault on
-// its stack while it holds one of the memory locks (rank up to
-// LOCK_PHYSMEM): before it takes the first, touch the PROBEPAGES pages
-// below its stack pointer, so that the faults come now. Near the bottom of
-// a goroutine's stack that is its overflow, a little early.
+// allocator's and the page tables' locks (runtime/stack.c). So kernel work
+// entered from a goroutine, on its stack (a thread switch, an unpark, a
+// mutex, kprintf; sbrk for malloc), must not fault on that stack while it
+// holds a spinlock: below a memory lock the fault would take the same
+// lock again, below any other one it would take physmem out of rank order
+// (`physmem (rank 30) taken while holding runq (rank 50)`, from switchto).
+// So before the first spinlock is taken on a goroutine stack, touch the
+// stack PROBESTACK bytes below its pointer: the page of the pointer is
+// mapped, so one load at most maps the page below, now, with no lock
+// held, and the locked work finds its pages there. PROBESTACK is twice
+// what the deepest locked path of the kernel uses (gcc -fstack-usage:
+// switchto, timer_rearm and swtch under the run list's lock, about 300
+// bytes; persistentalloc or sbrk mapping a page, down to physmem_alloc
+// under the page tables' lock, about 500; kprintf formats before it
+// locks). It is no more, because every page it maps stays with the
+// goroutine: a probe of three pages made each sleeping goroutine cost
+// 19 KiB (its timer is allocated on its stack, under persistentalloc's
+// lock; tests/kernel/parkcost_test.c). The page-fault handler
+// (runtime/os_hood.c) turns a fault that comes under a lock anyway into a
+// fatal error of its own. Go has no such probe: its runtime takes locks
+// on g0 or within the nosplit budget (StackGuard) that every function's
+// prologue guarantees; here the pages of a growing stack are proved
+// present instead. Near the bottom of a goroutine's stack the probe is its
+// overflow, a little early.
 static void
-probestack(struct cpu *c, struct spinlock *l)
+probestack(struct cpu *c)
 {
 	uint64_t sp = readrsp();
-	if (l->rank > LOCK_PHYSMEM || c->locks.n > 0 || sp < GSTACKS || sp >= GSTACKS + GSTACKS_SIZE) {
+	if (c->locks.n > 0 || sp < GSTACKS || sp >= GSTACKS + GSTACKS_SIZE) {
 		return;
 	}
-	for (int i = 1; i <= PROBEPAGES; i++) {
-		(void)*(volatile char *)(sp - i * PGSIZE);
-	}
+	(void)*(volatile char *)(sp - PROBESTACK);
 }
 
 bool

@@ -219,6 +219,20 @@ os_libcstate_reset(void *st)
 	((struct _reent *)st)->_errno = 0;
 }
 
+// Nothing to move at a switch: newlib finds the running G's structure
+// through libcstate at every access (os.h).
+void
+os_libcstate_save(void *st)
+{
+	(void)st;
+}
+
+void
+os_libcstate_load(void *st)
+{
+	(void)st;
+}
+
 // The hook of libcstate.h: the running goroutine's structure, or NULL.
 // Interrupts off across the reads, so that the thread, its M and its G
 // are one moment's.
@@ -361,14 +375,27 @@ os_backtrace(uint64_t ret, uint64_t fp, char *buf, size_t len)
 // Page faults come here first (registered for T_PF): a fault in the
 // goroutine stack region that the runtime maps returns to the faulting
 // instruction; anything else is the kernel's fatal report.
+//
+// A stack page that faults under a spinlock of rank LOCK_VM or above
+// would be mapped out of lock order (or under the very lock the mapping
+// takes). spin_lock's probe (kernel/spinlock.c) maps the pages locked
+// kernel work uses before it locks; a fault here means some locked path
+// went deeper than the probe, which this names instead of the lock order.
 static void
 pagefault(struct trapframe *tf, void *arg)
 {
 	(void)arg;
 	uint64_t addr = rcr2();
-	if (!(tf->err & PF_P) && stackfaultfn != NULL && addr >= GSTACKS && addr < GSTACKS + GSTACKS_SIZE &&
-	    stackfaultfn(addr, tf->err & PF_W)) {
-		return;
+	if (!(tf->err & PF_P) && stackfaultfn != NULL && addr >= GSTACKS && addr < GSTACKS + GSTACKS_SIZE) {
+		struct heldlocks *h = &mycpu()->locks;
+		if (h->n > 0 && h->held[h->n - 1]->rank >= LOCK_VM) {
+			fatalf("pagefault: goroutine stack page 0x%lx faulted in holding %s: deeper than "
+			       "spin_lock probed",
+			       addr, h->held[h->n - 1]->name);
+		}
+		if (stackfaultfn(addr, tf->err & PF_W)) {
+			return;
+		}
 	}
 	fatal_trap(tf);
 }
