@@ -129,7 +129,10 @@ RUNTIME_TESTS := \
 	tests/runtime/syscall_test.o \
 	tests/runtime/procresize_test.o \
 	tests/runtime/traceback_test.o \
-	tests/runtime/mem_test.o
+	tests/runtime/mem_test.o \
+	tests/runtime/handoff_test.o \
+	tests/runtime/sleep_test.o \
+	tests/runtime/lockosthread_test.o
 
 KERNEL_TESTS := \
 	tests/kernel/libc_test.o \

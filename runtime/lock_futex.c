@@ -168,8 +168,11 @@ notetsleep(struct note *n, int64_t ns)
 	}
 	pin();
 	bool syscall = blockbegin();
-	int64_t deadline = ns >= 0 ? (int64_t)nanotime() + ns : 0;
-	while (atomic_load_acq(&n->key) != NOTE_WOKEN) {
+	// Saturated: now + ns overflows for ns near INT64_MAX (stopm's
+	// until - now for a timer at MaxWhen; TestNoteSleepLongTimeout).
+	int64_t now = nanotime();
+	int64_t deadline = ns < 0 ? 0 : ns > INT64_MAX - now ? INT64_MAX : now + ns;
+	while (atomic_load_acq(&n->key) != NOTE_WOKEN) { // pairs with notewakeup's exchange
 		int64_t left = -1;
 		if (ns >= 0 && (left = deadline - (int64_t)nanotime()) <= 0) {
 			break;

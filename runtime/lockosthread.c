@@ -33,7 +33,11 @@ unlockOSThread(void)
 }
 
 // The locked M's wait: its P to others, then park until startlockedm
-// hands it a P along with its G.
+// hands it a P along with its G. An M that parks idle calls checkdead,
+// as Go's stoplockedm does (incidlelocked(1)): if its G parked for good
+// and nothing else can run, that is a deadlock to report, not a hang
+// (TestLockedMainDeadlock). A G queued by exitsyscall0 before calling us
+// is Grunnable, in the global queue: checkdead sees work then.
 void
 stoplockedm(void)
 {
@@ -41,6 +45,9 @@ stoplockedm(void)
 	if (mp->p != NULL) {
 		handoffp(releasep());
 	}
+	spin_lock(&sched.lock);
+	checkdead();
+	spin_unlock(&sched.lock);
 	notesleep(&mp->park);
 	noteclear(&mp->park);
 	acquirep(mp->nextp);

@@ -288,12 +288,18 @@ top:;
 		}
 	}
 
+	// The cap is computed signed, as Go's (its counters are int32): in
+	// uint32 a count of idle Ps above procs would wrap procs - npidle to
+	// 4 billion and let every M spin. It cannot be above: we hold a P,
+	// so npidle <= procs - 1, and procs does not change while we hold it
+	// (TestIdlePsFewerThanProcs); signed, the cap needs no such argument.
+	//
 	// Spin and steal, unless half the busy Ps have a spinner already (the
 	// cap of "Spinning Ms"): hints, acquires that pair with the seq_cst
 	// changes of npidle and nmspinning.
 	int32_t procs = loadgomaxprocs();
-	uint32_t npidle = atomic_load_acq(&sched.npidle);
-	if (mp->spinning || 2 * atomic_load_acq(&sched.nmspinning) < procs - npidle) {
+	int32_t npidle = (int32_t)atomic_load_acq(&sched.npidle);
+	if (mp->spinning || 2 * (int32_t)atomic_load_acq(&sched.nmspinning) < procs - npidle) {
 		if (!mp->spinning) {
 			mp->spinning = true;
 			// Seq_cst: counted before we look, so a readier's wakep
@@ -577,17 +583,31 @@ mget(void)
 // Give pp, which no M holds, to an M if there is work for it; to
 // stopTheWorld if the world stops; else make it idle. Go's handoffp,
 // without GC work and netpoll.
+//
+// The global queue is looked at again under sched.lock, as Go does: a G
+// whose syscall ends while pp is on its way here (retake took it from
+// Psyscall, so exitsyscall's CAS fails) finds pp neither in Psyscall nor
+// in the idle list, and exitsyscall0 queues it globally and wakes nobody.
+// Made idle after that, pp would leave the G queued with no M to run it,
+// for good if nothing else runs (TestBlockingWaitsLoseNoGoroutine).
+// Under the lock, either exitsyscall0 queued the G first and we see it, or
+// we put pp in the idle list first and its pidleget takes pp.
 void
 handoffp(struct p *pp)
 {
 	// Load-acquires: runqsize's pairs with nothing (stored relaxed under
-	// sched.lock; a hint), timer0when's with the store-release in
-	// setwhen0. A P with work, or a timer, gets an M.
+	// sched.lock; a hint, checked again below), timer0when's with the
+	// store-release in setwhen0. A P with work, or a timer, gets an M.
 	if (!runqempty(pp) || atomic_load_acq(&sched.runqsize) > 0 || atomic_load_acq(&pp->timer0when) != 0) {
 		startm(pp, false);
 		return;
 	}
 	spin_lock(&sched.lock);
+	if (!sched.gcwaiting && sched.runqsize > 0) {
+		spin_unlock(&sched.lock);
+		startm(pp, false);
+		return;
+	}
 	if (sched.gcwaiting) {
 		// Store-release; pairs with the load-acquires of the status in
 		// stopTheWorldWithSema's final check.

@@ -49,6 +49,14 @@ checkdead(void)
 // left in a syscall for a sysmon tick when there is work for them, or
 // for 10 ms in any case. sysmon's view of each P: the ticks it last saw,
 // and since when. Go's retake.
+//
+// A P in Psyscall is also taken when its schedtick stood still for
+// ForcePreemptNS, however its syscalltick moved (Go's sysretake, since Go
+// 1.14): goroutines that block in the machine in turn hand the P to each
+// other by exitsyscall's fast path, which runs no schedule, so nobody
+// looks at the P's timers or the global queue while the syscalltick
+// keeps moving (TestSleepNotStarvedByBlockingPingPong). Taken, the P goes
+// through handoffp to an M that runs schedule.
 static struct {
 	uint32_t schedtick;
 	int64_t schedwhen;
@@ -60,45 +68,59 @@ static int
 retake(int64_t now)
 {
 	int n = 0;
-	for (int32_t i = 0; i < loadgomaxprocs(); i++) {
+	// Load-acquire; pairs with procresize's store-release of gomaxprocs,
+	// after the new Ps in allp: we read allp[i] below it (the relaxed
+	// loadgomaxprocs left TSan to see a race with a P's creation).
+	int32_t procs = atomic_load_acq(&gomaxprocs);
+	for (int32_t i = 0; i < procs; i++) {
 		struct p *pp = allp[i];
 		// Load-acquire; pairs with the store-release or seq_cst store of
 		// the status by the P's holder (acquirep, entersyscall).
 		uint32_t s = atomic_load_acq(&pp->status);
-		if (s == Psyscall) {
-			// Relaxed: a counter compared between two looks.
-			uint32_t t = atomic_load_relaxed(&pp->syscalltick);
-			if (pdesc[i].syscalltick != t) {
-				pdesc[i].syscalltick = t;
-				pdesc[i].syscallwhen = now;
-				continue;
-			}
-			// Leave it while nothing waits for it (an idle or spinning
-			// M would take the work), but not past 10 ms. The
-			// load-acquires of nmspinning and npidle pair with their
-			// seq_cst changes (schedule.c); a hint, as Go's retake.
-			if (runqempty(pp) &&
-			    atomic_load_acq(&sched.nmspinning) + atomic_load_acq(&sched.npidle) > 0 &&
-			    now - pdesc[i].syscallwhen < 10 * 1000 * 1000) {
-				continue;
-			}
-			// Acq_rel CAS: pairs with entersyscall's store and
-			// exitsyscall's CAS; whoever wins has the P.
-			if (atomic_cas_acqrel(&pp->status, s, Pidle)) {
-				// Relaxed: only compared between two looks.
-				atomic_store_relaxed(&pp->syscalltick, pp->syscalltick + 1);
-				handoffp(pp);
-				n++;
-			}
-		} else if (s == Prunning) {
-			uint32_t t = atomic_load_relaxed(&pp->schedtick); // relaxed: compared between looks
-			if (pdesc[i].schedtick != t) {
-				pdesc[i].schedtick = t;
-				pdesc[i].schedwhen = now;
-			} else if (now - pdesc[i].schedwhen >= ForcePreemptNS) {
+		if (s != Prunning && s != Psyscall) {
+			continue;
+		}
+		bool sysretake = false;
+		uint32_t t = atomic_load_relaxed(&pp->schedtick); // relaxed: compared between looks
+		if (pdesc[i].schedtick != t) {
+			pdesc[i].schedtick = t;
+			pdesc[i].schedwhen = now;
+		} else if (now - pdesc[i].schedwhen >= ForcePreemptNS) {
+			// In a syscall there is no G to preempt (preemptone finds
+			// no M): take the P instead, below.
+			if (s == Prunning) {
 				n += preemptone(pp);
-				pdesc[i].schedwhen = now;
 			}
+			pdesc[i].schedwhen = now;
+			sysretake = true;
+		}
+		if (s != Psyscall) {
+			continue;
+		}
+		// Relaxed: a counter compared between two looks.
+		t = atomic_load_relaxed(&pp->syscalltick);
+		if (!sysretake && pdesc[i].syscalltick != t) {
+			pdesc[i].syscalltick = t;
+			pdesc[i].syscallwhen = now;
+			continue;
+		}
+		// Leave it while nothing waits for it (an idle or spinning M
+		// would take the work, and an idle M sleeps until the first
+		// timer of every P), but not past 10 ms; as Go, also when
+		// sysretake. The load-acquires of nmspinning and npidle pair
+		// with their seq_cst changes (schedule.c); a hint, as Go's.
+		if (runqempty(pp) &&
+		    atomic_load_acq(&sched.nmspinning) + atomic_load_acq(&sched.npidle) > 0 &&
+		    now - pdesc[i].syscallwhen < 10 * 1000 * 1000) {
+			continue;
+		}
+		// Acq_rel CAS: pairs with entersyscall's store and
+		// exitsyscall's CAS; whoever wins has the P.
+		if (atomic_cas_acqrel(&pp->status, s, Pidle)) {
+			// Relaxed: only compared between two looks.
+			atomic_store_relaxed(&pp->syscalltick, pp->syscalltick + 1);
+			handoffp(pp);
+			n++;
 		}
 	}
 	return n;

@@ -15,6 +15,9 @@
 #include "include/hood.h"
 #include "runtime/runtime.h"
 
+// The latest when (Go's maxWhen): deadlines past it are clamped to it.
+static const int64_t MaxWhen = INT64_MAX;
+
 static void siftup(struct p *pp, int i);
 static void siftdown(struct p *pp, int i);
 
@@ -233,7 +236,12 @@ time_sleep(int64_t ns)
 		gp->timer = persistentalloc(sizeof *gp->timer, 8);
 	}
 	struct timer *t = gp->timer;
-	t->when = nanotime() + ns;
+	// Clamped, as Go's timeSleep clamps to maxWhen: nanotime() + ns
+	// would wrap for ns near INT64_MAX, to a when in the past, and the
+	// sleep "for ever" would end at once (TestSleepForeverDoesNotReturn).
+	// A timer at MaxWhen never fires; the G sleeps for good.
+	int64_t now = nanotime();
+	t->when = ns > MaxWhen - now ? MaxWhen : now + ns;
 	t->f = goroutineReady;
 	t->arg = gp;
 	gopark(resetForSleep, t, waitReasonSleep);
