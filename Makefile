@@ -132,7 +132,9 @@ RUNTIME_TESTS := \
 	tests/runtime/mem_test.o \
 	tests/runtime/handoff_test.o \
 	tests/runtime/sleep_test.o \
-	tests/runtime/lockosthread_test.o
+	tests/runtime/lockosthread_test.o \
+	tests/runtime/errno_test.o \
+	tests/runtime/manyparked_test.o
 
 KERNEL_TESTS := \
 	tests/kernel/libc_test.o \

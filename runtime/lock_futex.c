@@ -278,6 +278,10 @@ mutex_unlock(struct mutex *m)
 
 // Sleep while *addr == val, at most ns nanoseconds (ns < 0: no limit).
 // Returns early on a wakeup, a signal, or a changed word: callers recheck.
+// errno (EAGAIN, ETIMEDOUT, EINTR: all normal here) is the goroutine's
+// that waits, which never asked for the wait (os.h, "the C library's
+// state"): it is put back, as Go's futexsleep returns the error instead
+// of setting one.
 static void
 futexwait(uint32_t *addr, uint32_t val, int64_t ns)
 {
@@ -287,11 +291,15 @@ futexwait(uint32_t *addr, uint32_t val, int64_t ns)
 		ts.tv_nsec = ns % 1000000000;
 		tp = &ts;
 	}
+	int err = errno;
 	syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, tp, NULL, 0);
+	errno = err;
 }
 
 static void
 futexwake(uint32_t *addr, int n)
 {
+	int err = errno;
 	syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
+	errno = err;
 }

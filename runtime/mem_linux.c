@@ -28,6 +28,7 @@
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -258,9 +259,54 @@ writeprotect(uint64_t va, uint64_t n)
 }
 
 // ---- goroutine stacks --------------------------------------------------------
+//
+// A page of the stack region faults until os_mapstack opens it; the guard
+// page of each slot never opens (stack.c). Two ways to do that:
+//
+// Guard markers (Linux 6.13's MADV_GUARD_INSTALL): the slots handed out
+// so far lie in a prefix of the region, [stackregion, stackready), one
+// read-write mapping whose pages all carry guard markers, page-table
+// entries that fault like PROT_NONE without being a mapping of their own;
+// os_mapstack removes the marker of its page (MADV_GUARD_REMOVE; the page
+// reads as zeros), os_unmapstack installs markers again, which drops the
+// pages' memory. The prefix grows by StackChunk (mprotect, then markers)
+// when os_mapstack reaches past it; the rest of the region stays PROT_NONE
+// and reserved. So the region costs two mappings whatever the number of
+// goroutines, and the markers live in page tables that the stacks' top
+// pages need anyway (one page-table page maps 2 MiB: two slots).
+//
+// mprotect, the fallback where the kernel refuses the markers (EINVAL
+// before 6.13): the whole region PROT_NONE, os_mapstack mprotects its page
+// read-write. The open top pages of each stack split the region: two
+// mappings a stack, so vm.max_map_count (65,530 by default) allows about
+// 32,000 live goroutines, and os_mapstack's fatal error says so.
+//
+// Go needs neither: its stacks are heap memory, checked by every
+// function's prologue against g.stackguard0 (morestack), and copied to
+// a larger one when they run out.
+
+// linux/mman-common.h of Linux 6.13; Debian 12's headers are 6.1's.
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102
+#define MADV_GUARD_REMOVE 103
+#endif
+
+enum { StackChunk = 64 << 20 }; // the guarded prefix grows by this much
+
+// Set once by os_stackregion, on the first thread, before any goroutine.
+static bool stackguards;     // guard markers, not mprotect
+static long maxmapcount = -1; // vm.max_map_count, for the fallback's fatal error
+// Atomic: the end of the guarded prefix. Store-release under growlock
+// after the markers of the chunk are in; pairs with the load-acquire in
+// os_mapstack, which then may open a page below it.
+static uint64_t stackready;
+static pthread_mutex_t growlock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool guardsprobe(void);
+static void stackgrowprefix(uint64_t end);
 
 // The goroutine stack region: reserved (no access, no memory committed)
-// at the first call.
+// at the first call; and which way its pages open.
 uint64_t
 os_stackregion(uint64_t *size)
 {
@@ -271,24 +317,96 @@ os_stackregion(uint64_t *size)
 			throw("os_stackregion: cannot reserve the goroutine stack region");
 		}
 		stackregion = (uint64_t)p;
+		stackready = stackregion;
+		stackguards = StackProt == PROT_NONE && guardsprobe();
+		if (!stackguards) {
+			char buf[32] = {0};
+			int fd = open("/proc/sys/vm/max_map_count", O_RDONLY | O_CLOEXEC);
+			if (fd >= 0 && read(fd, buf, sizeof buf - 1) > 0) {
+				maxmapcount = strtol(buf, NULL, 10);
+			}
+			if (fd >= 0) {
+				close(fd);
+			}
+		}
 	}
 	*size = StackRegionSize;
 	return stackregion;
 }
 
-// Make the page at va usable (Linux commits it at the first touch).
+// Whether the kernel takes guard markers: one page of a scratch mapping.
+static bool
+guardsprobe(void)
+{
+	void *p = mmap(NULL, PhysPageSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		return false;
+	}
+	bool ok = madvise(p, PhysPageSize, MADV_GUARD_INSTALL) == 0 && madvise(p, PhysPageSize, MADV_GUARD_REMOVE) == 0;
+	munmap(p, PhysPageSize);
+	return ok;
+}
+
+// Make the page at va usable (Linux commits it at the first touch). With
+// guard markers, called from the fault handler too: errno, which a failed
+// call would set, is the goroutine's, but a failure is fatal anyway.
 void
 os_mapstack(uint64_t va)
 {
-	if (mprotect((void *)va, PhysPageSize, PROT_READ | PROT_WRITE) != 0) {
-		throw("os_mapstack: mprotect failed");
+	if (!stackguards) {
+		if (mprotect((void *)va, PhysPageSize, PROT_READ | PROT_WRITE) != 0) {
+			if (StackProt == PROT_NONE) {
+				fatalf("os_mapstack: mprotect failed: the kernel has no MADV_GUARD_INSTALL (Linux "
+				       "6.13), so each goroutine stack costs two of vm.max_map_count's %ld "
+				       "mappings (about %ld live goroutines)",
+				       maxmapcount, maxmapcount / 2);
+			}
+			throw("os_mapstack: mprotect failed");
+		}
+		return;
+	}
+	// Load-acquire; pairs with the store-release in stackgrowprefix: the
+	// page's marker is in.
+	if (va + PhysPageSize > atomic_load_acq(&stackready)) {
+		stackgrowprefix(va + PhysPageSize); // a new slot's top page, on g0: never the fault handler
+	}
+	if (madvise((void *)va, PhysPageSize, MADV_GUARD_REMOVE) != 0) {
+		throw("os_mapstack: MADV_GUARD_REMOVE failed");
 	}
 }
 
+// Grow the guarded prefix to at least end: read-write, then every page's
+// marker. On g0 (stackalloc), never in a fault handler: it takes a mutex.
+static void
+stackgrowprefix(uint64_t end)
+{
+	pthread_mutex_lock(&growlock);
+	uint64_t ready = atomic_load_relaxed(&stackready); // relaxed: written only under growlock
+	while (ready < end) {
+		uint64_t n = stackregion + StackRegionSize - ready < StackChunk
+				     ? stackregion + StackRegionSize - ready
+				     : StackChunk;
+		if (mprotect((void *)ready, n, PROT_READ | PROT_WRITE) != 0 ||
+		    madvise((void *)ready, n, MADV_GUARD_INSTALL) != 0) {
+			throw("os_mapstack: cannot guard more of the goroutine stack region");
+		}
+		ready += n;
+		atomic_store_rel(&stackready, ready); // pairs with os_mapstack's load-acquire
+	}
+	pthread_mutex_unlock(&growlock);
+}
+
 // Give the pages of [va, va+size) back to Linux and make them fault again.
+// A marker installed over a page drops it, as MADV_DONTNEED does.
 void
 os_unmapstack(uint64_t va, uint64_t size)
 {
+	if (stackguards) {
+		if (madvise((void *)va, size, MADV_GUARD_INSTALL) != 0) {
+			throw("os_unmapstack: MADV_GUARD_INSTALL failed");
+		}
+		return;
+	}
 	madvise((void *)va, size, MADV_DONTNEED);
 	mprotect((void *)va, size, StackProt);
 }

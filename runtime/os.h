@@ -249,14 +249,32 @@ void os_syscallhooks(bool (*enter)(void), void (*exit)(void));
 // Each goroutine may have the C library's per-thread state of its own
 // (errno, strtok's and rand's state): on bare metal newlib's struct _reent,
 // which newlib finds through __getreent (lib/newlib/syscalls.c, over a hook
-// that os_hood.c registers); on Linux glibc keeps it per thread, and the
-// calls give and do nothing. os_libcstate_new makes the state of a new G
-// (malg stores it in gp->libc), or returns NULL; it may allocate
-// persistent memory (os_sysalloc), never frees. os_libcstate_reset readies
-// st for a new goroutine on the G (newproc): errno 0. g0 and threads that
-// are not Ms use the library's global state.
+// that os_hood.c registers); on Linux glibc keeps errno per thread, so the
+// port keeps each G's errno in its state and moves it between the thread
+// and the G at every switch (below). os_libcstate_new makes the state of
+// a new G (malg stores it in gp->libc), or returns NULL; it may allocate
+// persistent memory (persistentalloc), never frees. os_libcstate_reset
+// readies st for a new goroutine on the G (newproc): errno 0. g0 and
+// threads that are not Ms use the library's global (Linux: the
+// thread's) state.
+//
+// os_libcstate_save(st): the running G (whose state st is) leaves the
+// thread for g0: the thread's per-thread library state goes into st.
+// Called by mcall (every park, yield, exit and preemption goes through
+// it) and systemstack, on the G's stack, just before the switch.
+// os_libcstate_load(st): the G whose state st is takes the thread again:
+// st goes back into the thread's state. Called by execute just before
+// gogo, and by systemstack after it switched back. Both accept NULL (g0),
+// run with the M held (mp->locks or the switch itself keeps the G
+// there), take a few instructions and touch nothing else. Bare metal:
+// nothing (newlib asks __getreent for the running G's state at every
+// access). Linux: errno; the port's own waits (lock_futex.c) and signal
+// handlers (signal_linux.c) leave errno as they found it, as the
+// bare-metal kernel never touches a goroutine's.
 void *os_libcstate_new(void);
 void os_libcstate_reset(void *st);
+void os_libcstate_save(void *st);
+void os_libcstate_load(void *st);
 
 // ---- environment and output ----------------------------------------------
 //

@@ -12,6 +12,7 @@
 // as goroutine 1, and its return ends the process with its status.
 
 #define _GNU_SOURCE
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -45,10 +46,13 @@ __wrap_main(int argc, char **argv)
 	rt0_go();
 }
 
+// Go's osinit; and the symbol table, which the fatal report of a fault
+// reads in the signal handler, where it could not be loaded (malloc).
 void
 osinit(void)
 {
 	signalinit();
+	symtabinit();
 }
 
 int
@@ -159,12 +163,17 @@ os_newosproc(struct m *mp, int cpu, void (*fn)(void *mp))
 }
 
 // This thread is mp (Go's minit too): its signal stack, for stack faults
-// and the preemption signal.
+// and the preemption signal. mp->thread is the thread's kernel id, which
+// the preemption signal is sent to (tgkill, as Go's signalM sends to
+// mp.procid), not its pthread_t: that one names freed memory once the
+// thread has ended, and pthread_kill of it is undefined.
 void
 os_setm(struct m *mp)
 {
 	minitsignals();
-	mp->thread = (void *)pthread_self();
+	// Relaxed: an id; os_preemptm's relaxed load may see NULL (nothing
+	// sent) or the id (the thread is there by now).
+	atomic_store_relaxed(&mp->thread, (void *)(intptr_t)gettid());
 	curm = mp;
 }
 
@@ -217,9 +226,18 @@ os_usleep(int64_t us)
 	usleep(us);
 }
 
+// The thread ends (its locked G exited): nothing is signalled to it any
+// more, its signal stack goes back (Go's mexit: unminit, then the
+// gsignal stack freed), and glibc takes its stack. The M record stays.
 void
 os_exitthread(void)
 {
+	struct m *mp = curm;
+	// Relaxed: os_preemptm that loaded the id before this sends to a
+	// thread that ends, or one of ours that reused the id: the signal
+	// handler leaves a goroutine that was not asked to stop alone.
+	atomic_store_relaxed(&mp->thread, NULL);
+	unminitsignals();
 	pthread_exit(NULL);
 }
 
@@ -248,16 +266,44 @@ blockend(bool entered)
 
 // ---- the C library ---------------------------------------------------------------
 
-// glibc keeps errno per thread already; it has no per-goroutine state to
-// give.
+// glibc keeps errno per thread (in the thread's TLS block, where its own
+// functions write it directly), but a goroutine moves between threads
+// and a thread runs many goroutines: so each G keeps its errno here, and
+// the switches move it (os.h): out of the thread when the G leaves it
+// (mcall, systemstack), back in when it runs again (execute). The rest of
+// glibc's per-thread state (strtok's, rand's) stays the thread's: a
+// program that wants it per goroutine uses the _r functions. Go has no
+// errno to keep (its syscalls return it); newlib on bare metal asks the
+// runtime for the running G's state at every access, so needs none of
+// this.
+struct libcstate {
+	int err; // the G's errno while it is off a thread
+};
+
 void *
 os_libcstate_new(void)
 {
-	return NULL;
+	return persistentalloc(sizeof(struct libcstate), _Alignof(struct libcstate));
 }
 
 void
 os_libcstate_reset(void *st)
 {
-	(void)st;
+	((struct libcstate *)st)->err = 0;
+}
+
+void
+os_libcstate_save(void *st)
+{
+	if (st != NULL) {
+		((struct libcstate *)st)->err = errno;
+	}
+}
+
+void
+os_libcstate_load(void *st)
+{
+	if (st != NULL) {
+		errno = ((struct libcstate *)st)->err;
+	}
 }

@@ -49,8 +49,25 @@ bool thread_nopreempt(void);
 bool blockbegin(void);
 void blockend(bool entered);
 
+// Inside the SIGSEGV handler, on this thread (nested faults count up):
+// what runs there must be async-signal-safe, and the port checks that it
+// neither loads the symbol table nor grows the stack region's guarded
+// prefix there (signal_linux.c sets it; symtab_linux.c, mem_linux.c
+// check it).
+extern __thread int insignal;
+
+// symtab_linux.c: read the program's symbol table, once, at osinit: the
+// fatal report of a fault, in the signal handler, only looks it up.
+void symtabinit(void);
+
 // signal_linux.c: once at process start, the size of the FPU state
 // asyncpreempt saves; and for each new M, its alternate signal stack
 // (Go's minitSignalStack).
 void signalinit(void);
 void minitsignals(void);
+// And for an M whose thread ends: the signal stack back (Go's
+// unminitSignals).
+void unminitsignals(void);
+// Atomic (relaxed, a count): the signal stacks mapped now, one per live
+// M; the hosted test program checks that ended Ms give theirs back.
+extern long nsigstacks;

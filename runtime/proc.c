@@ -198,9 +198,11 @@ systemstack(void (*fn)(void *), void *arg)
 	if (mp->cur != mp->curg || mp->curg == NULL) {
 		fn(arg); // on g0 already
 	} else {
+		os_libcstate_save(mp->curg->libc); // errno stays the G's (os.h)
 		mp->cur = mp->g0; // a preemption meanwhile would see g0: none
 		systemstack_switch(fn, arg, mp->g0->stackhi);
 		mp->cur = mp->curg;
+		os_libcstate_load(mp->curg->libc);
 	}
 	releasem(mp);
 }
@@ -445,6 +447,7 @@ mcall(void (*fn)(struct g *gp))
 {
 	struct m *mp = getm();
 	struct g *gp = mp->curg;
+	os_libcstate_save(gp->libc); // errno stays the G's (os.h)
 	mp->cur = mp->g0;
 	mcall_switch(&gp->sched, fn, gp, mp->g0->stackhi);
 }

@@ -176,6 +176,7 @@ execute(struct g *gp, bool inheritTime)
 	// From here until gogo has switched stacks, a preemption would see
 	// gp as running and save g0's context as gp's: interrupts off, and
 	// gogo restores gp's own flags.
+	os_libcstate_load(gp->libc); // the G's errno back in the thread (os.h)
 	os_intr_off();
 	mp->cur = gp;
 	gogo(&gp->sched);

@@ -13,11 +13,13 @@
 // functions that read the M in two steps (section hood_nopreempt).
 
 #define _GNU_SOURCE
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/mman.h>
 #include <ucontext.h>
+#include <unistd.h>
 
 #include "runtime/os_linux.h"
 #include "runtime/runtime.h"
@@ -27,6 +29,8 @@ enum {
 	RedZone = 128, // below rsp, the SysV ABI's leaf scratch
 };
 
+__thread int insignal;
+long nsigstacks;
 static void (*runtimepreempt)(void);
 static bool (*stackfaultfn)(uint64_t addr, bool write);
 
@@ -42,6 +46,7 @@ extern char __start_hood_nopreempt[], __stop_hood_nopreempt[];
 static void sigurg(int sig, siginfo_t *si, void *uc);
 static void sigsegv(int sig, siginfo_t *si, void *uc);
 static void onsignal(int sig, void (*fn)(int, siginfo_t *, void *));
+static bool holdserrno(const ucontext_t *uc);
 
 // ---- set-up ------------------------------------------------------------------
 
@@ -54,15 +59,37 @@ signalinit(void)
 }
 
 // This thread's alternate signal stack: stack faults are handled there,
-// since the faulting stack has no room.
+// since the faulting stack has no room. A thread that has one keeps it
+// (m0 comes here twice, from rt0_go's set-up and from mstart), as Go's
+// minitSignalStack keeps a stack that cgo's thread brought.
 void
 minitsignals(void)
 {
+	stack_t cur;
+	if (sigaltstack(NULL, &cur) == 0 && !(cur.ss_flags & SS_DISABLE)) {
+		return;
+	}
 	stack_t ss = {
 		.ss_sp = mmap(NULL, SigStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
 		.ss_size = SigStackSize};
 	if (ss.ss_sp == MAP_FAILED || sigaltstack(&ss, NULL) != 0) {
 		throw("os_setm: no signal stack");
+	}
+	atomic_xadd_relaxed(&nsigstacks, 1); // relaxed: a count
+}
+
+// The calling thread ends: the signals that still come run on its own
+// stack, and the signal stack goes back.
+void
+unminitsignals(void)
+{
+	stack_t ss = {.ss_flags = SS_DISABLE}, old;
+	if (sigaltstack(&ss, &old) != 0) {
+		throw("os_exitthread: sigaltstack failed");
+	}
+	if (old.ss_sp != NULL && !(old.ss_flags & SS_DISABLE)) {
+		munmap(old.ss_sp, old.ss_size);
+		atomic_xadd_relaxed(&nsigstacks, -1); // relaxed: a count
 	}
 }
 
@@ -92,7 +119,13 @@ os_asyncpreempt(void)
 bool
 os_preemptm(struct m *mp)
 {
-	return os_asyncpreempt() && pthread_kill((pthread_t)mp->thread, SIGURG) == 0;
+	if (!os_asyncpreempt()) {
+		return false;
+	}
+	// Relaxed: see os_setm and os_exitthread. NULL: the thread has not
+	// started or has ended; tgkill fails with ESRCH if it ended since.
+	pid_t tid = (pid_t)(intptr_t)atomic_load_relaxed(&mp->thread);
+	return tid != 0 && tgkill(getpid(), tid, SIGURG) == 0;
 }
 
 // SIGURG: if the goroutine may be preempted here, make it call
@@ -104,6 +137,7 @@ sigurg(int sig, siginfo_t *si, void *ucv)
 {
 	(void)sig;
 	(void)si;
+	int err = errno; // the interrupted goroutine's (os.h); kept however this returns
 	ucontext_t *uc = ucv;
 	struct m *mp = curm;
 	uint64_t pc = uc->uc_mcontext.gregs[REG_RIP];
@@ -112,7 +146,9 @@ sigurg(int sig, siginfo_t *si, void *ucv)
 	if (gp == NULL || mp->cur != gp || mp->locks > 0 || thread_nopreempt() ||
 	    sp - RedZone - 16 < gp->stackmapped || sp > gp->stackhi || pc < (uint64_t)__executable_start ||
 	    pc >= (uint64_t)etext ||
-	    (pc >= (uint64_t)__start_hood_nopreempt && pc < (uint64_t)__stop_hood_nopreempt)) {
+	    (pc >= (uint64_t)__start_hood_nopreempt && pc < (uint64_t)__stop_hood_nopreempt) ||
+	    holdserrno(uc)) {
+		errno = err;
 		return; // not now; sysmon asks again
 	}
 	sp -= RedZone + 16;
@@ -120,6 +156,32 @@ sigurg(int sig, siginfo_t *si, void *ucv)
 	((uint64_t *)sp)[0] = uc->uc_mcontext.gregs[REG_EFL];
 	uc->uc_mcontext.gregs[REG_RSP] = sp;
 	uc->uc_mcontext.gregs[REG_RIP] = (uint64_t)asyncpreempt;
+	errno = err;
+}
+
+// Whether the goroutine holds this thread's errno's address in a register,
+// between glibc's __errno_location and the load or store through it
+// (`call __errno_location; mov %ebx,(%rax)`): preempted there, it could
+// go on on another thread and write the errno of this one, which by then
+// is another goroutine's. Go has no such window (its syscalls return the
+// error); bare metal neither (newlib's address is the G's own). So the
+// signal leaves it alone, a few times in a row at most: a loop that
+// keeps the address in a register for good is preempted all the same
+// (liveness first). An address spilled to the stack across a call into
+// the program is not seen: code that keeps &errno across such calls
+// (GCC may, __errno_location being const) is not preemption-safe.
+static bool
+holdserrno(const ucontext_t *uc)
+{
+	static __thread int deferred; // signals left alone in a row for this reason
+	uint64_t ea = (uint64_t)&errno;
+	for (int r = REG_R8; r <= REG_RCX; r++) { // every general register but rsp
+		if ((uint64_t)uc->uc_mcontext.gregs[r] == ea && ++deferred < 8) {
+			return true;
+		}
+	}
+	deferred = 0;
+	return false;
 }
 
 // Called by asyncpreempt, all the goroutine's registers saved below.
@@ -147,15 +209,23 @@ static void
 sigsegv(int sig, siginfo_t *si, void *ucv)
 {
 	ucontext_t *uc = ucv;
+	int err = errno; // the faulting goroutine's (os.h): a grown stack leaves it alone
 	uint64_t addr = (uint64_t)si->si_addr;
 	bool write = uc->uc_mcontext.gregs[REG_ERR] & 2;
+	insignal++;
 	if (addr >= stackregion && addr < stackregion + StackRegionSize && stackfaultfn != NULL &&
 	    stackfaultfn(addr, write)) {
+		insignal--;
+		errno = err;
 		return;
 	}
 	os_print("unexpected fault address 0x%lx\n", addr);
 	os_print("[signal %s: segmentation violation code=0x%x addr=0x%lx pc=0x%llx]\n",
 		 sig == SIGBUS ? "SIGBUS" : "SIGSEGV", si->si_code, addr, uc->uc_mcontext.gregs[REG_RIP]);
+	// The frames from the faulting instruction up: the goroutine dump
+	// starts at this handler and stops at the signal frame, which has no
+	// frame pointer (Go's dump goes through the sigpanic it injects).
+	os_backtrace(uc->uc_mcontext.gregs[REG_RIP] + 1, uc->uc_mcontext.gregs[REG_RBP], NULL, 0);
 	gothrow("fault");
 }
 

@@ -30,6 +30,7 @@ struct sym {
 static struct sym *syms;
 static size_t nsyms;
 static pthread_once_t symsonce = PTHREAD_ONCE_INIT;
+static bool symsloaded; // set at the end of loadsyms, inside symsonce
 
 static int
 symcmp(const void *a, const void *b)
@@ -78,11 +79,30 @@ loadsyms(void)
 		}
 	}
 	qsort(syms, nsyms, sizeof *syms, symcmp);
+	symsloaded = true;
+}
+
+// At osinit, on the first thread, before any fault can need it.
+void
+symtabinit(void)
+{
+	pthread_once(&symsonce, loadsyms);
 }
 
 static const char *
 symname(uint64_t pc, uint64_t *off)
 {
+	if (insignal > 0 && !symsloaded) {
+		// Loading means malloc and qsort, which a signal handler must
+		// not call (the fault may have come inside malloc): the frames
+		// go unnamed instead.
+		static bool said;
+		if (!said) {
+			said = true;
+			os_print("runtime: symbol table not loaded before the fault: frames unnamed\n");
+		}
+		return NULL;
+	}
 	pthread_once(&symsonce, loadsyms);
 	size_t lo = 0, hi = nsyms;
 	while (lo < hi) {
@@ -101,14 +121,18 @@ symname(uint64_t pc, uint64_t *off)
 }
 
 // Whether fp may be followed: in the goroutine stack region or within
-// this thread's stack (below the frames of its start).
+// this thread's stack (below the frames of its start). Frames go up the
+// stack, except once: from a frame outside the region (the signal stack,
+// which lies above it, where a stack overflow's report runs) down into a
+// goroutine's stack, to the frames that faulted.
 static bool
 goodframe(uint64_t fp, uint64_t prev)
 {
 	uint64_t here = (uint64_t)__builtin_frame_address(0);
 	bool ingstacks = fp >= stackregion && fp + 16 <= stackregion + StackRegionSize;
+	bool previngstacks = prev >= stackregion && prev < stackregion + StackRegionSize;
 	bool onthread = fp >= here && fp - here < (8 << 20);
-	return fp % 8 == 0 && fp > prev && (ingstacks || onthread);
+	return fp % 8 == 0 && (fp > prev || (ingstacks && !previngstacks)) && (ingstacks || onthread);
 }
 
 size_t

@@ -16,6 +16,9 @@
 #include <sys/mman.h>
 
 #include "include/hood.h"
+#include "runtime/os_linux.h"
+#include "runtime/runtime.h"
+#include "tests/wg.h"
 #include "tests/testing.h"
 
 // On Linux a page of a goroutine stack counts as mapped when it is in
@@ -25,6 +28,147 @@ testing_pagemapped(uint64_t va)
 {
 	unsigned char in = 0;
 	return mincore((void *)(va & ~4095ULL), 4096, &in) == 0 && (in & 1);
+}
+
+// The hosted port's fault report, from its SIGSEGV handler, names the
+// frames from the symbol table read at start (runtime/symtab_linux.c):
+// the handler must not read it, with malloc and qsort, which are not
+// async-signal-safe (the fault may come inside malloc). This is the
+// process's first backtrace; the runner checks the fatal error and that
+// the goroutine dump names TestFaultReportIsSymbolised's fault function.
+// On bare metal, the kernel's fault tests (tests/kernel/fault_test.c) do
+// the same.
+static volatile int *faultaddr = (volatile int *)0xdead0000;
+static struct note faultdone;
+
+static void __attribute__((noipa))
+TestFaultReportIsSymbolisedFault(void *arg)
+{
+	(void)arg;
+	*faultaddr = 1;
+	notewakeup(&faultdone);
+}
+
+CRASHTEST(TestFaultReportIsSymbolised, 2, "fatal error: fault")
+{
+	(void)t;
+	go(TestFaultReportIsSymbolisedFault, NULL);
+	notesleep(&faultdone); // never woken: the fault ends the process
+}
+
+// What an M leaves behind when it ends. A goroutine that exits locked to
+// its thread (LockOSThread) takes the thread with it (lockosthread.c's
+// mexit, Go's rule); the M record stays (Ms are never freed). Preempting
+// such an M used to send pthread_kill to a thread that had ended, whose
+// pthread_t then names freed or reused memory (undefined in glibc; it
+// answered "sent" for 23 of 24); the port now sends with tgkill to the
+// thread's id, cleared when the thread ends (Go's signalM). Bare metal
+// does not promise this: kthread_poke of a recycled kernel thread pokes
+// whatever runs there, which the runtime tolerates.
+static struct waitgroup mexitwg;
+
+// Locked to its M, it records the M and exits: the M ends with it.
+static void
+lockedexit(void *arg)
+{
+	runtime_lockosthread();
+	*(struct m **)arg = getm();
+	wg_done(&mexitwg);
+}
+
+// Run n locked goroutines that exit, batch at a time, their Ms in ms (if
+// not NULL), and wait until every one of those Ms has ended.
+static void
+endms(struct m **ms, int n, int batch)
+{
+	struct m *local[64];
+	for (int i = 0; i < n; i += batch) {
+		int k = n - i < batch ? n - i : batch;
+		struct m **out = ms != NULL ? ms + i : local;
+		wg_add(&mexitwg, k);
+		for (int j = 0; j < k; j++) {
+			go(lockedexit, &out[j]);
+		}
+		wg_wait(&mexitwg);
+		for (int j = 0; j < k; j++) {
+			// Load-acquire; pairs with mexit's store-release of exited.
+			while (!atomic_load_acq(&out[j]->exited)) {
+				time_sleep(100 * Microsecond);
+			}
+		}
+	}
+}
+
+// Ms that ended (not m0, which parks for good instead) take no
+// preemption request: os_preemptm says it sent nothing, and nothing
+// crashes. glibc keeps the stacks of 40 MiB of ended threads for reuse
+// and unmaps the others, their pthread_t with them: 24 ended threads of
+// 8 MiB stacks leave most pthread_ts dangling.
+TEST(TestPreemptEndedM)
+{
+	enum { N = 24 };
+	struct m *ms[N];
+	endms(ms, N, 4);
+	time_sleep(20 * Millisecond); // the threads are through pthread_exit
+	int sent = 0;
+	for (int i = 0; i < N; i++) {
+		if (ms[i] != &m0 && os_preemptm(ms[i])) {
+			sent++;
+		}
+	}
+	if (sent != 0) {
+		t_errorf(t, "os_preemptm sent a preemption request to %d of %d Ms that had ended", sent, N);
+	}
+}
+
+// Ms whose thread ended (a goroutine exited locked to it) give back their
+// signal stacks (runtime/signal_linux.c's unminitsignals, as Go's
+// mexit): after 64 of them ended, the signal stacks mapped are at most
+// one for each M not ended (m0, which parks for good, keeps its own;
+// minitsignals maps one a thread, once).
+static struct waitgroup endedwg;
+
+static void
+endlocked(void *arg)
+{
+	(void)arg;
+	runtime_lockosthread();
+	wg_done(&endedwg); // then it exits, locked: its M ends
+}
+
+// The Ms not ended, on g0 (it takes sched.lock, which guards allm).
+static void
+countlivem(void *arg)
+{
+	long *live = arg;
+	spin_lock(&sched.lock);
+	for (struct m *mp = allm; mp != NULL; mp = mp->alllink) {
+		// Load-acquire; pairs with mexit's store-release of exited.
+		*live += mp == &m0 || !atomic_load_acq(&mp->exited);
+	}
+	spin_unlock(&sched.lock);
+}
+
+TEST(TestEndedMsGiveBackSignalStacks)
+{
+	for (int i = 0; i < 64; i += 8) {
+		wg_add(&endedwg, 8);
+		for (int j = 0; j < 8; j++) {
+			go(endlocked, NULL);
+		}
+		wg_wait(&endedwg);
+	}
+	long stacks = 0, live = 0;
+	int64_t deadline = time_nanotime() + 2 * Second;
+	do {
+		time_sleep(10 * Millisecond); // the ended Ms are through os_exitthread
+		stacks = atomic_load_relaxed(&nsigstacks); // relaxed: a count
+		live = 0;
+		systemstack(countlivem, &live);
+	} while (stacks > live && time_nanotime() < deadline);
+	if (stacks > live) {
+		t_errorf(t, "%ld signal stacks mapped after 64 Ms ended, for %ld Ms not ended", stacks, live);
+	}
 }
 
 int
