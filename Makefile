@@ -18,11 +18,18 @@ LD := ld
 # Kernel C: freestanding, no red zone (interrupts push on the current
 # stack), frame pointers everywhere and no sibling calls (backtraces),
 # newlib's headers instead of the host's (TOOLCHAIN.md, "Compiling").
+# Stack-clash protection: a frame larger than a page is allocated and
+# touched a page at a time, so it cannot step over a goroutine stack's
+# guard (docs/scheduler.md, section 9). lib/newlib/include comes before
+# newlib's headers: its stdatomic.h is the compiler's (HOOD_CC_STDATOMIC),
+# since newlib's does not compile with gcc in C11.
+CC_INCLUDE := $(shell $(CC) -print-file-name=include)
 KCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror \
 	-ffreestanding -fno-pic -fno-pie -mno-red-zone -mcmodel=small \
-	-fno-stack-protector -fcf-protection=none \
+	-fno-stack-protector -fstack-clash-protection -fcf-protection=none \
 	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-optimize-sibling-calls \
-	-nostdinc -isystem $(NEWLIB)/include -idirafter $(shell $(CC) -print-file-name=include) \
+	-nostdinc -isystem lib/newlib/include -isystem $(NEWLIB)/include -idirafter $(CC_INCLUDE) \
+	-DHOOD_CC_STDATOMIC='"$(CC_INCLUDE)/stdatomic.h"' \
 	-U__linux__ -U__linux -Ulinux -U__gnu_linux__ -U__unix__ -U__unix -Uunix \
 	-D__DYNAMIC_REENT__ \
 	-I. -Iinclude -MMD -MP
@@ -134,7 +141,9 @@ RUNTIME_TESTS := \
 	tests/runtime/sleep_test.o \
 	tests/runtime/lockosthread_test.o \
 	tests/runtime/errno_test.o \
-	tests/runtime/manyparked_test.o
+	tests/runtime/manyparked_test.o \
+	tests/runtime/stackoverflow_test.o \
+	tests/runtime/stdatomic_test.o
 
 KERNEL_TESTS := \
 	tests/kernel/libc_test.o \
@@ -302,9 +311,12 @@ unit: $(B)/host/unittest
 # and -Wl,--wrap=main (README, "Using hood on Linux"). Three variants, one
 # template: plain (build/host/), AddressSanitizer with UBSan
 # (build/host/asan/) and ThreadSanitizer (build/host/tsan/), each a
-# libhood.a and a test program of the runtime's tests.
+# libhood.a and a test program of the runtime's tests. Stack-clash
+# protection as in KCFLAGS; a program's own code needs it too (the README's
+# compile line has it).
 HOSTED_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -I. -Iinclude -MMD -MP -pthread \
-	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-optimize-sibling-calls
+	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-optimize-sibling-calls \
+	-fstack-clash-protection
 HOSTED_LDFLAGS := -pthread -Wl,--wrap=main
 HOSTED_LIB := $(RUNTIME_OBJS) $(RUNTIME_LINUX_OBJS)
 HOSTED_TESTS := $(TESTING_OBJS) tests/main_hosted.o $(RUNTIME_TESTS)

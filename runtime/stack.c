@@ -1,10 +1,10 @@
 // stack.c: goroutine stacks. They never move (C code keeps pointers into
 // its stack, so Go's copying stacks are not an option); instead each G
 // reserves a slot of the stack region (os_stackregion): stacksize bytes
-// with an unmapped guard page below. Only the top page is mapped at
-// first; a fault on a lower page of the slot maps it (stackfault, called
-// by the machine's page-fault handler), so a stack grows in place as deep
-// as it needs, up to stacksize. A fault in the guard page is Go's stack
+// with an unmapped guard region below (StackGuard). Only the top page is
+// mapped at first; a fault on a lower page of the slot maps it
+// (stackfault, called by the machine's page-fault handler), so a stack
+// grows in place as deep as it needs, up to stacksize. A fault in the guard region is Go's stack
 // overflow. Slots of dead Gs stay with them (a dead G keeps its stack, as
 // in Go), so their pages are reused by the next G; but only the top
 // StackKeep bytes: what a dead G mapped below is given back (stacktrim),
@@ -16,12 +16,25 @@
 // mapped page of the stack lies at or above it (a deep frame may leave
 // unmapped pages in between, which stay unmapped).
 //
-//	slot base   guard page (never mapped)
-//	+ PhysPageSize  stacklo                     a fault here maps the page
+//	slot base   guard region, StackGuard bytes (never mapped)
+//	+ StackGuard  stacklo                   a fault here maps the page
 //	 ...
 //	            mapped                      lowest page mapped so far
 //	 ...
-//	stackhi     = base + PhysPageSize + stacksize
+//	stackhi     = base + StackGuard + stacksize
+//
+// The guard catches an overflow only if no frame steps over it: the first
+// byte a function touches below its caller's must lie at most StackGuard
+// bytes lower. hood's code, its tests and applications are built with
+// -fstack-clash-protection (Makefile), so a frame larger than a page is
+// allocated and touched a page at a time; what is not (newlib, prebuilt
+// by scripts/setup: its largest frame is 2 KiB, printf's under 500 bytes;
+// glibc on the hosted port: fprintf to an unbuffered stream has an 8.5 KB
+// frame) is covered by the guard's size. Go needs no guard: each function
+// prologue compares the stack pointer less its frame with stackguard0
+// before it touches the frame (the morestack check), whatever its size;
+// Linux keeps a gap of 256 pages below a process's main stack for
+// unprobed code (stack_guard_gap). See docs/scheduler.md, section 9.
 //
 // The default stacksize is 1 MiB; HOOD_STACK= (bytes, runtime1.c) sets it.
 
@@ -29,6 +42,11 @@
 
 enum {
 	DefaultStackSize = 1 << 20,
+	// Four pages: one is enough for probed code; four cover glibc's
+	// stdio (above). A million slots of 1 MiB + 16 KiB fit the hosted
+	// port's 1 TiB region; guard pages are never mapped, so they cost
+	// address space only.
+	StackGuard = 4 * PhysPageSize,
 	StackKeep = 2 * PhysPageSize, // mapped bytes a dead G keeps for the next
 };
 
@@ -58,12 +76,12 @@ stackalloc(struct g *gp)
 {
 	// Relaxed: a counter; each caller only needs a slot of its own.
 	uint64_t slot = atomic_xadd_relaxed(&nslots, 1) - 1;
-	uint64_t base = region + slot * (size + PhysPageSize);
-	if (base + size + PhysPageSize > region + regionsize) {
+	uint64_t base = region + slot * (size + StackGuard);
+	if (base + size + StackGuard > region + regionsize) {
 		return false;
 	}
 	gp->stackslot = base;
-	gp->stacklo = base + PhysPageSize;
+	gp->stacklo = base + StackGuard;
 	gp->stackhi = gp->stacklo + size;
 	gp->stackmapped = gp->stackhi - PhysPageSize;
 	os_mapstack(gp->stackmapped);
@@ -104,16 +122,16 @@ shrinkstack(struct g *gp, int64_t parkedby)
 }
 
 // A page fault at addr in the stack region: map the page if it lies in a
-// slot's stack, or report the overflow if it lies in a guard page.
+// slot's stack, or report the overflow if it lies in a guard region.
 static bool
 stackfault(uint64_t addr, bool write)
 {
 	(void)write;
-	if (addr < region || addr >= region + nslots * (size + PhysPageSize)) {
+	if (addr < region || addr >= region + nslots * (size + StackGuard)) {
 		return false;
 	}
-	uint64_t off = (addr - region) % (size + PhysPageSize);
-	if (off < PhysPageSize) {
+	uint64_t off = (addr - region) % (size + StackGuard);
+	if (off < StackGuard) {
 		os_print("runtime: goroutine stack exceeds %lu-byte limit\n", size);
 		gothrow("stack overflow");
 	}
