@@ -17,7 +17,7 @@ LD := ld
 
 # Kernel C: freestanding, no red zone (interrupts push on the current
 # stack), frame pointers everywhere and no sibling calls (backtraces),
-# newlib's headers instead of the host's (TOOLCHAIN.md, "Compiling").
+# newlib's headers instead of the host's.
 # Stack-clash protection: a frame larger than a page is allocated and
 # touched a page at a time, so it cannot step over a goroutine stack's
 # guard (docs/scheduler.md, section 9). lib/newlib/include comes before
@@ -174,6 +174,9 @@ MACHINE_BENCH_OBJS := \
 
 # Every example is built; APP picks the one build/hood.elf holds.
 EXAMPLES := $(sort hello echo spin $(APP))
+ifeq ($(wildcard examples/$(APP)/*.c),)
+$(error APP=$(APP): there is no examples/$(APP)/ with C files; the examples are $(notdir $(wildcard examples/*)))
+endif
 
 HOOD_OBJS := $(addprefix $(B)/,$(BOOT_OBJS) $(KERNEL_OBJS) $(DRIVER_OBJS) $(LIBC_OBJS) \
 	$(RUNTIME_OBJS) $(RUNTIME_HOOD_OBJS))
@@ -282,7 +285,7 @@ qemu-gdb: $(B)/hood.elf
 	@sed "s/@PORT@/$(GDBPORT)/" scripts/gdbinit.in > $(B)/gdbinit
 	@echo "QEMU waits for gdb on 127.0.0.1:$(GDBPORT). In another terminal:"
 	@echo "    gdb -x $(B)/gdbinit"
-	ACCEL=$(ACCEL) scripts/qemu $(QEMUOPTS) -t 100000 --gdb $(GDBPORT) -a "$(CMDLINE)" $<
+	@ACCEL=$(ACCEL) scripts/qemu --report $(QEMUOPTS) -t 100000 --gdb $(GDBPORT) -a "$(CMDLINE)" $<
 
 # --- the host unit tests -------------------------------------------------------
 
