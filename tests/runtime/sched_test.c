@@ -121,15 +121,30 @@ TEST(TestGoschedPingPong)
 }
 
 // A CPU-bound batch started from one goroutine spreads to every P:
-// count which P each worker's chunks ran on (not time: TCG is noisy).
+// count which P each worker's chunks ran on (not time: TCG is noisy). The
+// workers go on, 20 chunks at least, until every P has run one or 5 s
+// have passed, so that a loaded host (a thread descheduled for tens of
+// milliseconds) cannot end the work before a P got its share.
 static int ranonp[MaxGomaxprocs]; // Atomic
 static struct waitgroup spreadwg;
+static uint64_t spreaddeadline;
+
+static bool
+everypran(void)
+{
+	for (int i = 0; i < gomaxprocs; i++) {
+		if (atomic_load_relaxed(&ranonp[i]) == 0) {
+			return false;
+		}
+	}
+	return true;
+}
 
 static void
 cpuwork(void *arg)
 {
 	(void)arg;
-	for (int chunk = 0; chunk < 20; chunk++) {
+	for (int chunk = 0; chunk < 20 || (!everypran() && nanotime() < spreaddeadline); chunk++) {
 		volatile uint64_t x = 0;
 		for (int i = 0; i < 200000; i++) {
 			x += i;
@@ -144,6 +159,7 @@ cpuwork(void *arg)
 TEST(TestCPUBoundSpreads)
 {
 	memset(ranonp, 0, sizeof ranonp);
+	spreaddeadline = nanotime() + 5000000000ULL;
 	wg_add(&spreadwg, 4 * gomaxprocs);
 	for (int i = 0; i < 4 * gomaxprocs; i++) {
 		go(cpuwork, NULL);
@@ -151,7 +167,7 @@ TEST(TestCPUBoundSpreads)
 	wg_wait(&spreadwg);
 	for (int i = 0; i < gomaxprocs; i++) {
 		if (ranonp[i] == 0) {
-			t_errorf(t, "P %d ran none of the work", i);
+			t_errorf(t, "P %d ran none of the work in 5 s", i);
 		}
 	}
 }
