@@ -257,7 +257,19 @@ ap_start64:
 
 ; Turn on SSE (newlib's printf, memcpy and varargs use it: TOOLCHAIN.md)
 ; and, when the CPU has them (CPUID 1 ecx bits 26 and 28), XSAVE and the
-; AVX state in XCR0. Clobbers rax, rcx, rdx, r8; keeps rdi and rsi.
+; AVX state in XCR0. Clobbers rax, rcx, rdx, r8, r9; keeps rdi and rsi.
+;
+; XSAVE is left off, and traps use FXSAVE (kernel/trap.c says why on the
+; fpu: line), unless CPUID leaf 0xD exists and its sub-leaf 1 eax lists at
+; least one extension (XSAVEOPT, XSAVEC, XGETBV1, XSAVES). The SDM (vol.
+; 3A, 2.5) ties CR4.OSXSAVE to CPUID 1 ecx bit 26 alone, but QEMU 7.2's
+; TCG takes CR4.OSXSAVE for a reserved bit when that eax is 0 (its
+; cr4_reserved_bits reads the wrong feature word), and a reserved bit there
+; is not a #GP but a failed SVM consistency check: with no guest to leave,
+; the write restarts forever, silently (Opteron_G4, Opteron_G5,
+; qemu64,+xsave). A real CPU with XSAVE and an empty sub-leaf 1 only loses
+; the AVX state, which nothing in hood is compiled to use. XCR0 takes only
+; components CPUID 0xD sub-leaf 0 eax supports: xsetbv #GPs on any other.
 enable_fpu:
 	mov rax, cr0
 	and eax, ~CR0_EM
@@ -269,10 +281,22 @@ enable_fpu:
 	push rbx                           ; cpuid writes it; callee-saved
 	mov eax, 1
 	cpuid
-	pop rbx
-	test ecx, 1 << 26
+	mov r8d, ecx                       ; r8d = leaf 1 ecx
+	test r8d, 1 << 26
 	jz .done
-	mov r8d, ecx
+	xor eax, eax                       ; leaf 0 eax: the highest basic leaf
+	cpuid
+	cmp eax, 0xD
+	jb .done
+	mov eax, 0xD
+	mov ecx, 1
+	cpuid
+	test eax, eax
+	jz .done                           ; QEMU would hang on CR4.OSXSAVE
+	mov eax, 0xD
+	xor ecx, ecx
+	cpuid
+	mov r9d, eax                       ; r9d = XCR0 bits the CPU supports
 	mov rax, cr4
 	or eax, CR4_OSXSAVE
 	mov cr4, rax
@@ -281,10 +305,13 @@ enable_fpu:
 	jz .noavx
 	or eax, XCR0_AVX
 .noavx:
+	and eax, r9d
+	or eax, XCR0_X87                   ; bit 0 is always 1
 	xor edx, edx
 	xor ecx, ecx
 	xsetbv
 .done:
+	pop rbx
 	ret
 
 ; ---------------------------------------------------------------------------

@@ -1,6 +1,21 @@
 // serial.c: the COM1 16550 UART, hood's main console: 115200 baud, 8 data
 // bits, no parity, 1 stop bit, polled output. Registers and bits are those
 // of the 16550 data sheet (PC16550D), by their usual names.
+//
+// Nothing typed or piped before or during boot is lost, so serial_init
+// leaves the FIFO mode (FCR bit 0) as it finds it. A change of that mode
+// clears what was received (PC16550D, FCR bit 0: "When changing from the
+// FIFO Mode to the 16450 Mode and vice versa, data is automatically
+// cleared from the FIFOs"; QEMU clears the receive buffer too), and
+// enabling the FIFO here threw away the byte QEMU had put in the receive
+// buffer before the first kernel line (TestConsoleInputBeforeBoot:
+// "echo: ello there"). Reading that byte first does not help:
+// the next one can come between the read and the write to FCR. QEMU
+// resets the UART to 16450 mode, and there nothing is lost: while the
+// receive buffer is full QEMU keeps the rest in its character device (the
+// pipe, the file, the terminal) until serial_intr reads it. A real UART
+// has no one to hold bytes back: it keeps one (16 if the firmware turned
+// the FIFO on) until the receive interrupt is enabled, and overruns after.
 
 #include "drivers.h"
 #include "kernel/ioapic.h"
@@ -14,7 +29,6 @@ enum {
 	UART_IER = 1, // interrupt enable
 	UART_DLL = 0, // divisor latch, low byte (with LCR_DLAB)
 	UART_DLM = 1, // divisor latch, high byte (with LCR_DLAB)
-	UART_FCR = 2, // FIFO control
 	UART_LCR = 3, // line control
 	UART_MCR = 4, // modem control
 	UART_RBR = 0, // receive buffer (read)
@@ -23,7 +37,6 @@ enum {
 
 	LCR_8N1 = 0x03,
 	LCR_DLAB = 0x80,
-	FCR_ENABLE = 0x01,
 	MCR_DTR_RTS = 0x03,
 	LSR_THRE = 0x20, // transmit holding register empty
 	LSR_DR = 0x01,   // data ready
@@ -50,7 +63,8 @@ serial_init(void)
 	outb(COM1 + UART_DLL, 1); // 115200 / 1
 	outb(COM1 + UART_DLM, 0);
 	outb(COM1 + UART_LCR, LCR_8N1);
-	outb(COM1 + UART_FCR, FCR_ENABLE); // keep what was typed before boot
+	// No write to FCR: a change of FIFO mode clears what was received
+	// (see the top of this file).
 	outb(COM1 + UART_MCR, MCR_DTR_RTS);
 	console_register(&serialsink);
 }

@@ -17,7 +17,7 @@ struct bootinfo bootinfo;
 
 static void parse_mb2(uint64_t info);
 static void parse_pvh(uint64_t info);
-static void setcmdline(const char *s);
+static void setcmdline(const char *s, size_t max);
 static void addmem(uint64_t base, uint64_t len, uint32_t type);
 static void addmodule(uint64_t base, uint64_t len);
 
@@ -124,7 +124,7 @@ parse_mb2(uint64_t info)
 		}
 		switch (tag->type) {
 		case MB2_TAG_CMDLINE:
-			setcmdline((const char *)body);
+			setcmdline((const char *)body, tag->size - sizeof(*tag));
 			break;
 		case MB2_TAG_LOADER:
 			strlcpy(bootinfo.loader, (const char *)body, sizeof bootinfo.loader);
@@ -187,7 +187,7 @@ parse_pvh(uint64_t info)
 	}
 	strlcpy(bootinfo.loader, "PVH loader", sizeof bootinfo.loader);
 	if (si->cmdline_paddr != 0) {
-		setcmdline(p2v(si->cmdline_paddr));
+		setcmdline(p2v(si->cmdline_paddr), CMDLINE_LOADERMAX);
 	}
 	if (si->rsdp_paddr != 0) {
 		memcpy(bootinfo.rsdp, p2v(si->rsdp_paddr), RSDP_SIZE);
@@ -205,11 +205,18 @@ parse_pvh(uint64_t info)
 	}
 }
 
+// The loader's command line, at most max bytes long (a multiboot2 tag's
+// body; for PVH, whose string has no stated bound, CMDLINE_LOADERMAX).
+// A line longer than bootinfo.cmdline holds is cut here and refused, with
+// its length, by cmdline_init (kernel/main.c): never used cut.
 static void
-setcmdline(const char *s)
+setcmdline(const char *s, size_t max)
 {
-	size_t n = strlcpy(bootinfo.cmdline, s, sizeof bootinfo.cmdline);
-	bootinfo.cmdlinetruncated = n >= sizeof bootinfo.cmdline;
+	size_t n = strnlen(s, max);
+	size_t keep = n < sizeof bootinfo.cmdline ? n : sizeof bootinfo.cmdline - 1;
+	memcpy(bootinfo.cmdline, s, keep);
+	bootinfo.cmdline[keep] = '\0';
+	bootinfo.cmdlinelen = n;
 }
 
 static void

@@ -24,7 +24,8 @@ enum {
 enum {
 	BOOT_MAXMEM = 128,    // memory map entries kept
 	BOOT_MAXMODULES = 16, // boot modules kept
-	CMDLINE_MAX = 1024,   // bytes of command line kept, with its NUL
+	CMDLINE_MAX = 8192,   // bytes of command line kept, with its NUL (cmdline.h: CMDLINE_LINEMAX)
+	CMDLINE_LOADERMAX = 1 << 20, // bytes of a PVH command line measured
 	RSDP_SIZE = 36,       // an ACPI 2.0 RSDP; 1.0 uses the first 20 bytes
 };
 
@@ -55,7 +56,7 @@ struct bootinfo {
 	const char *protoname;
 	char loader[64]; // the loader's name, when it gave one
 	char cmdline[CMDLINE_MAX];
-	bool cmdlinetruncated;
+	size_t cmdlinelen; // the loader's length; at least CMDLINE_MAX: cut, refused
 	struct memrange mem[BOOT_MAXMEM];
 	int nmem;
 	struct memrange modules[BOOT_MAXMODULES];

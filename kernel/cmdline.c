@@ -13,9 +13,15 @@
 
 struct bootargs bootargs;
 
-static bool kernelopt(const char *key, const char *val, struct bootargs *a, char *err, size_t errlen);
+// An error's quotation of a word (quoteword): the quotes, CMDLINE_QUOTEMAX
+// bytes escaped to at most 4 each, "..." and the length.
+enum { QUOTELEN = 4 * CMDLINE_QUOTEMAX + 40 };
+
+static bool kernelopt(const char *key, const char *val, size_t vlen, struct bootargs *a, char *err,
+		      size_t errlen);
 static bool addenv(const char *word, size_t len, struct bootargs *a, char *err, size_t errlen);
-static void checkknown(const char *key, size_t klen, struct bootargs *a);
+static void checkknown(const char *word, size_t klen, struct bootargs *a);
+static const char *quoteword(char *dst, size_t dstlen, const char *s, size_t n);
 
 bool
 cmdline_parse(const char *line, struct bootargs *a, char *err, size_t errlen)
@@ -45,18 +51,14 @@ cmdline_parse(const char *line, struct bootargs *a, char *err, size_t errlen)
 
 		const char *eq = memchr(word, '=', wlen);
 		if (eq == NULL || eq == word) {
-			snprintf(err, errlen, "malformed word \"%.*s\": want key=value", (int)wlen, word);
+			char q[QUOTELEN];
+			snprintf(err, errlen, "malformed word %s: want key=value",
+				 quoteword(q, sizeof q, word, wlen));
 			return false;
 		}
 		size_t klen = eq - word;
 		if (klen == 4 && memcmp(word, "madt", 4) == 0) {
-			char val[8];
-			size_t vlen = wlen - klen - 1;
-			snprintf(val, sizeof val, "%.*s", (int)vlen, eq + 1);
-			if (vlen >= sizeof val) {
-				val[0] = '?'; // too long to be on or off
-			}
-			if (!kernelopt("madt", val, a, err, errlen)) {
+			if (!kernelopt("madt", eq + 1, wlen - klen - 1, a, err, errlen)) {
 				return false;
 			}
 			continue;
@@ -64,19 +66,23 @@ cmdline_parse(const char *line, struct bootargs *a, char *err, size_t errlen)
 		if (!addenv(word, wlen, a, err, errlen)) {
 			return false;
 		}
-		checkknown(word, klen, a);
+		checkknown(a->env[a->nenv - 1], klen, a);
 	}
 }
 
-// The kernel's own options.
+// The kernel's own options. val is the word's rest, vlen bytes, not
+// NUL-terminated.
 static bool
-kernelopt(const char *key, const char *val, struct bootargs *a, char *err, size_t errlen)
+kernelopt(const char *key, const char *val, size_t vlen, struct bootargs *a, char *err, size_t errlen)
 {
-	if (strcmp(val, "off") != 0 && strcmp(val, "on") != 0) {
-		snprintf(err, errlen, "bad value for %s: \"%s\" (want on or off)", key, val);
+	bool off = vlen == 3 && memcmp(val, "off", 3) == 0;
+	if (!off && !(vlen == 2 && memcmp(val, "on", 2) == 0)) {
+		char q[QUOTELEN];
+		snprintf(err, errlen, "bad value for %s: %s (want on or off)", key,
+			 quoteword(q, sizeof q, val, vlen));
 		return false;
 	}
-	a->nomadt = strcmp(val, "off") == 0;
+	a->nomadt = off;
 	return true;
 }
 
@@ -89,9 +95,12 @@ addenv(const char *word, size_t len, struct bootargs *a, char *err, size_t errle
 		const char *last = a->env[a->nenv - 1];
 		used = last - a->buf + strlen(last) + 1;
 	}
+	// A line shorter than CMDLINE_LINEMAX always fits (cmdline.h); a
+	// longer one from a caller other than kernel/main.c may not.
 	if (a->nenv == CMDLINE_MAXENV || used + len + 1 > sizeof a->buf) {
-		snprintf(err, errlen, "word \"%.*s...\" does not fit: more than %d words or %d bytes",
-			 (int)(len < 40 ? len : 40), word, CMDLINE_MAXENV, CMDLINE_BUFLEN);
+		char q[QUOTELEN];
+		snprintf(err, errlen, "word %s does not fit: more than %d words or %d bytes",
+			 quoteword(q, sizeof q, word, len), CMDLINE_MAXENV, CMDLINE_BUFLEN - 1);
 		return false;
 	}
 	memcpy(a->buf + used, word, len);
@@ -103,10 +112,12 @@ addenv(const char *word, size_t len, struct bootargs *a, char *err, size_t errle
 
 // Lowercase keys are boot options; only the images' selectors are known
 // beyond the kernel's own. UPPERCASE keys (and any with a digit or _, as
-// environment variables are) pass without comment.
+// environment variables are) pass without comment. word is the
+// environment's copy, its key klen bytes; a key is remembered once.
 static void
-checkknown(const char *key, size_t klen, struct bootargs *a)
+checkknown(const char *word, size_t klen, struct bootargs *a)
 {
+	const char *key = word;
 	static const char *const selectors[] = {"test", "short", "bench"};
 	for (size_t i = 0; i < klen; i++) {
 		if (key[i] < 'a' || key[i] > 'z') {
@@ -118,9 +129,12 @@ checkknown(const char *key, size_t klen, struct bootargs *a)
 			return;
 		}
 	}
-	if (a->nunknown < CMDLINE_MAXUNKNOWN) {
-		snprintf(a->unknown[a->nunknown++], CMDLINE_NAMELEN, "%.*s", (int)klen, key);
+	for (int i = 0; i < a->nunknown; i++) {
+		if (strncmp(a->unknown[i], key, klen) == 0 && a->unknown[i][klen] == '=') {
+			return;
+		}
 	}
+	a->unknown[a->nunknown++] = word;
 }
 
 const char *
@@ -133,4 +147,55 @@ cmdline_getenv(const struct bootargs *a, const char *name)
 		}
 	}
 	return NULL;
+}
+
+size_t
+cmdline_quote(char *dst, size_t dstlen, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t used = 0, i;
+	for (i = 0; i < n; i++) {
+		unsigned char c = s[i];
+		char e[5];
+		size_t elen = 2;
+		e[0] = '\\';
+		if (c == '\\') {
+			e[1] = '\\';
+		} else if (c == '\t' || c == '\n' || c == '\r') {
+			e[1] = c == '\t' ? 't' : c == '\n' ? 'n' : 'r';
+		} else if (c < 0x20 || c >= 0x7f) {
+			e[1] = 'x';
+			e[2] = hex[c >> 4];
+			e[3] = hex[c & 15];
+			elen = 4;
+		} else {
+			e[0] = c;
+			elen = 1;
+		}
+		if (used + elen >= dstlen) {
+			break; // keep the NUL's byte
+		}
+		memcpy(dst + used, e, elen);
+		used += elen;
+	}
+	dst[used] = '\0';
+	return i;
+}
+
+// An error's quotation of n bytes of s, with its quotes: "abc", or for a
+// word over CMDLINE_QUOTEMAX bytes its first ones escaped and the length,
+// "abc..." (4000 bytes), so an error never shows a fragment as if it were
+// all the user typed. dstlen must be at least QUOTELEN. Returns dst.
+static const char *
+quoteword(char *dst, size_t dstlen, const char *s, size_t n)
+{
+	dst[0] = '"';
+	size_t took = cmdline_quote(dst + 1, dstlen - 32, s, n < CMDLINE_QUOTEMAX ? n : CMDLINE_QUOTEMAX);
+	size_t used = strlen(dst);
+	if (took < n) {
+		snprintf(dst + used, dstlen - used, "...\" (%zu bytes)", n);
+	} else {
+		snprintf(dst + used, dstlen - used, "\"");
+	}
+	return dst;
 }

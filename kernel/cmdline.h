@@ -16,7 +16,13 @@
 // the word. Keys follow the convention of Linux's command line: lowercase
 // words are boot options, UPPERCASE ones environment variables. A
 // lowercase key that is neither the kernel's nor one of the images'
-// selectors is warned about (unknown[]), and still passed on.
+// selectors is warned about (unknown[], once per key), and still passed on.
+//
+// Limits: a line of up to CMDLINE_LINEMAX - 1 bytes is taken whole, however
+// many words it has (CMDLINE_MAXENV is as many as fit); a longer one is
+// refused where it is copied (kernel/main.c), never cut. The messages
+// quote what the user typed with cmdline_quote: unprintable bytes escaped,
+// and a long word's first CMDLINE_QUOTEMAX bytes followed by "...".
 // cmdline_parse is pure (host-tested, fuzzed); kernel/main.c applies it to
 // bootinfo.cmdline.
 #pragma once
@@ -25,17 +31,23 @@
 #include <stddef.h>
 
 enum {
-	CMDLINE_MAXENV = 64,    // environment words kept
-	CMDLINE_MAXUNKNOWN = 8, // unknown keys remembered for warnings
-	CMDLINE_NAMELEN = 32,
-	CMDLINE_BUFLEN = 1024, // bytes of environment, NULs included
+	// Bytes of command line, with its NUL. Neither loader has a small limit
+	// (a multiboot2 tag, QEMU's fw_cfg string for PVH); 8 KiB is four times
+	// Linux's x86 COMMAND_LINE_SIZE and twice QEMU's own buffer for a
+	// Linux kernel's line.
+	CMDLINE_LINEMAX = 8192,
+	// A word is at least "k=" and a blank: every word of a line that fits.
+	CMDLINE_MAXENV = CMDLINE_LINEMAX / 3 + 1,
+	CMDLINE_BUFLEN = CMDLINE_LINEMAX, // bytes of environment, NULs included
+	CMDLINE_QUOTEMAX = 64,            // bytes of a word an error quotes
 };
 
 struct bootargs {
 	bool nomadt;                         // madt=off
 	const char *env[CMDLINE_MAXENV + 1]; // "KEY=VALUE", into buf; NULL-terminated
 	int nenv;
-	char unknown[CMDLINE_MAXUNKNOWN][CMDLINE_NAMELEN];
+	// Words of env whose lowercase key no one knows, the first of each key.
+	const char *unknown[CMDLINE_MAXENV];
 	int nunknown;
 	char buf[CMDLINE_BUFLEN]; // the environment's words
 };
@@ -47,3 +59,8 @@ bool cmdline_parse(const char *line, struct bootargs *a, char *err, size_t errle
 // wins, as a later word on the line overrides an earlier one), or NULL.
 // Allocates nothing, takes no lock: callable from anywhere.
 const char *cmdline_getenv(const struct bootargs *a, const char *name);
+// The first n bytes of s as Go's %q shows them, without the quotes:
+// printable ASCII as it is, \\ for a backslash, \t \n \r, \xNN for any other
+// byte. Writes as much as fits in dst (NUL-terminated, dstlen > 0) and
+// returns how many bytes of s it took.
+size_t cmdline_quote(char *dst, size_t dstlen, const char *s, size_t n);

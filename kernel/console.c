@@ -16,6 +16,17 @@
 // to console_input, which keeps it in a ring until console_read (newlib's
 // read on fd 0) takes it; a reader with nothing to read parks until the
 // next byte comes. Bytes that come when the ring is full are dropped.
+//
+// End of input is Ctrl-D (EOT, 0x04), as a terminal's VEOF in canonical
+// mode (POSIX, General Terminal Interface, "Special Characters"): a serial
+// line has no end of its own, and QEMU's serial console gives the guest
+// no sign that its host side (a pipe, a file) has ended. At the start of
+// a line, Ctrl-D makes the read that meets it return 0, once; later reads
+// wait for input again. After other bytes of a line it only hands those
+// over, which console_read does anyway, so it is dropped, and a second
+// Ctrl-D is the end of input. Which Ctrl-D ends the input depends only on
+// the bytes before it, never on when the reader came. Ctrl-D is not
+// echoed, and a program cannot read it as a byte.
 
 #include <stdio.h>
 
@@ -27,12 +38,17 @@ static struct spinlock conslock = SPINLOCK_INIT("console", LOCK_CONSOLE);
 static struct consink *sinks; // Protected by conslock.
 static bool panicking;
 
-enum { INPUTSIZE = 1024 };
+enum {
+	INPUTSIZE = 1024,
+	EOT = 0x04, // Ctrl-D: the end of input at the start of a line
+};
 
 static struct spinlock inputlock = SPINLOCK_INIT("input", LOCK_INPUT);
-static char input[INPUTSIZE];       // Protected by inputlock
-static uint32_t inputr, inputw;     // Protected by inputlock: read, write counts
-static struct kthread *inputwaiter; // Protected by inputlock: parked reader
+// Protected by inputlock:
+static char input[INPUTSIZE];       // the ring; an EOT in it is an end of input
+static uint32_t inputr, inputw;     // read, write counts
+static bool inputmidline;           // a byte other than \n came since the last \n or end
+static struct kthread *inputwaiter; // the parked reader
 
 void
 console_register(struct consink *k)
@@ -89,18 +105,24 @@ kprintf(const char *fmt, ...)
 }
 
 // A byte of input from a driver; from its interrupt handler. As a
-// terminal would, it turns the Enter key's carriage return into a newline
-// and echoes what is typed.
+// terminal would, it turns the Enter key's carriage return into a newline,
+// echoes what is typed and takes Ctrl-D for the end of input (see the top
+// of this file).
 void
 console_input(char c)
 {
 	if (c == '\r') {
 		c = '\n';
 	}
-	console_write(&c, 1);
+	if (c != EOT) {
+		console_write(&c, 1);
+	}
 	spin_lock(&inputlock);
-	if (inputw - inputr < INPUTSIZE) {
+	if (c == EOT && inputmidline) {
+		inputmidline = false; // hands the line's bytes over: nothing to store
+	} else if (inputw - inputr < INPUTSIZE) {
 		input[inputw++ % INPUTSIZE] = c;
+		inputmidline = c != '\n' && c != EOT;
 	}
 	struct kthread *t = inputwaiter;
 	inputwaiter = NULL;
@@ -110,9 +132,11 @@ console_input(char c)
 	}
 }
 
-// Up to n bytes of input, waiting until there is at least one. One reader
-// at a time. The reader's thread is pinned while it waits, so the wakeup
-// goes to the goroutine that waits (kthread_pin).
+// Up to n bytes of input, waiting until there is at least one; 0 at an
+// end of input, which it takes, so the next read waits again. The bytes
+// stop before an end of input. One reader at a time. The reader's thread
+// is pinned while it waits, so the wakeup goes to the goroutine that waits
+// (kthread_pin).
 size_t
 console_read(char *buf, size_t n)
 {
@@ -121,8 +145,12 @@ console_read(char *buf, size_t n)
 		spin_lock(&inputlock);
 		if (inputw != inputr) {
 			size_t k = 0;
-			while (k < n && inputr != inputw) {
-				buf[k++] = input[inputr++ % INPUTSIZE];
+			if (input[inputr % INPUTSIZE] == EOT) {
+				inputr++; // the end of input: this read returns 0
+			} else {
+				while (k < n && inputr != inputw && input[inputr % INPUTSIZE] != EOT) {
+					buf[k++] = input[inputr++ % INPUTSIZE];
+				}
 			}
 			spin_unlock(&inputlock);
 			kthread_unpin(self);

@@ -13,7 +13,7 @@ struct trapframe;
 void console_panic(void);
 void console_write(const char *s, size_t n);
 void console_input(char c);
-size_t console_read(char *buf, size_t n);
+size_t console_read(char *buf, size_t n); // 0: end of input (Ctrl-D)
 int kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int vkprintf(const char *fmt, va_list ap);
 

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "bootinfo.h"
 #include "cmdline.h"
@@ -63,18 +64,40 @@ kmain_onstack(void)
 }
 // clang-format on
 
+_Static_assert((int)CMDLINE_MAX == (int)CMDLINE_LINEMAX, "bootinfo keeps the line cmdline_parse takes whole");
+
+// Echo the command line, refuse one too long to take whole, and split it
+// (cmdline_parse) into the kernel's options and the runtime's environment.
 static void
 cmdline_init(void)
 {
-	char err[160];
+	char err[400];
 
-	kprintf("cmdline: %s%s\n", bootinfo.cmdline, bootinfo.cmdlinetruncated ? " (truncated)" : "");
+	// The echo goes out in pieces (kprintf's buffer holds 512 bytes), its
+	// unprintable bytes escaped so a control byte cannot garble the console.
+	console_write("cmdline: ", 9);
+	const char *p = bootinfo.cmdline;
+	for (size_t n = strlen(p); n > 0;) {
+		char piece[256];
+		size_t took = cmdline_quote(piece, sizeof piece, p, n);
+		console_write(piece, strlen(piece));
+		p += took;
+		n -= took;
+	}
+	console_write("\n", 1);
+	if (bootinfo.cmdlinelen >= CMDLINE_MAX) {
+		kprintf("cmdline: the command line is %zu bytes long; hood takes at most %d\n",
+			bootinfo.cmdlinelen, CMDLINE_MAX - 1);
+		poweroff(EXIT_USAGE);
+	}
 	if (!cmdline_parse(bootinfo.cmdline, &bootargs, err, sizeof err)) {
 		kprintf("cmdline: %s\n", err);
 		poweroff(EXIT_USAGE);
 	}
+	// Unknown keys are lowercase letters only (checkknown): nothing to escape.
 	for (int i = 0; i < bootargs.nunknown; i++) {
-		kprintf("cmdline: warning: unknown option \"%s\" passed on as environment\n",
-			bootargs.unknown[i]);
+		const char *w = bootargs.unknown[i];
+		kprintf("cmdline: warning: unknown option \"%.*s\" passed on as environment\n",
+			(int)(strchr(w, '=') - w), w);
 	}
 }

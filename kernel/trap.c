@@ -100,6 +100,27 @@ setgate(int v, uint64_t fn, int ist)
 	};
 }
 
+// Why enable_fpu (boot/entry.asm) left XSAVE off, for the fpu: line: ""
+// if the CPU has no XSAVE, else the rule of enable_fpu's that refused it.
+static const char *
+xsave_whynot(void)
+{
+	enum {
+		CPUID1_ECX_XSAVE = 1 << 26,
+	};
+	uint32_t a, b, c, d;
+	cpuid(1, 0, &a, &b, &c, &d);
+	if (!(c & CPUID1_ECX_XSAVE)) {
+		return "";
+	}
+	cpuid(0, 0, &a, &b, &c, &d);
+	if (a < 0xD) {
+		return " (XSAVE not used: no CPUID leaf 0xD)";
+	}
+	// See enable_fpu: QEMU 7.2's TCG hangs on CR4.OSXSAVE then.
+	return " (XSAVE not used: CPUID leaf 0xD.1 is empty, and QEMU hangs on CR4.OSXSAVE then)";
+}
+
 // Caller has run gdt_init: the IST slots name stacks in its TSS.
 void
 trap_init(void)
@@ -113,7 +134,8 @@ trap_init(void)
 		fpusavesize = (b + 63) & ~63u;
 	}
 	kprintf("fpu: %s, %lu bytes of state saved on each trap%s\n", usexsave ? "xsave" : "fxsave",
-		fpusavesize, usexsave && (xgetbv(0) & XCR0_AVX) ? " (with AVX)" : "");
+		fpusavesize,
+		usexsave ? (xgetbv(0) & XCR0_AVX ? " (with AVX)" : "") : xsave_whynot());
 	// Exceptions run on the stack they interrupt, except those that
 	// could find it broken. Interrupts all run on the CPU's interrupt
 	// stack, so they never push onto a thread's or goroutine's stack

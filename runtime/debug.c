@@ -11,17 +11,31 @@
 
 enum { ExitUsage = 64 }; // sysexits.h's EX_USAGE, as a malformed boot line
 
+static void godebugwarn(const char *msg);
+
 // Read the knobs into knobs and debug; a bad value ends the program, with
 // the same line and status on both ports. Called once by schedinit,
 // before the stacks and the Ps, on g0.
 void
 parsedebugvars(void)
 {
-	char err[256];
+	char err[512];
 	if (!parseknobs(os_getenv, &knobs, &debug, err, sizeof err)) {
 		os_print("runtime: %s\n", err);
 		os_exit(ExitUsage);
 	}
+	// The settings that parse but will not act, as docs/boot.md promises a
+	// typo is caught: a warning each, and the program runs.
+	const char *v = os_getenv("GODEBUG");
+	if (v != NULL) {
+		godebug_check(v, godebugwarn);
+	}
+}
+
+static void
+godebugwarn(const char *msg)
+{
+	os_print("runtime: warning: %s\n", msg);
 }
 
 // Go's os.Getenv over the port's environment (include/hood.h).

@@ -477,6 +477,9 @@ extern struct knobs knobs;
 void parsedebugvars(void);
 bool parseknobs(const char *(*getenv)(const char *), struct knobs *k, struct dbgvars *d, char *err,
 		size_t errlen);
+// GODEBUG's settings that will not take effect, one warn(msg) each, once per
+// name: unknown names, Go's names hood does not read, parts without "=".
+void godebug_check(const char *val, void (*warn)(const char *msg));
 
 // proc.c
 void schedinit(void);

@@ -13,7 +13,7 @@
 //	                  (dbgvars[] below) take integers, others are kept
 //	                  in the string for their future readers (gctrace)
 //	HOOD_STACK=bytes  each goroutine's stack reservation, a multiple of
-//	                  4096 from 8192 to 1 GiB (default 1 MiB)
+//	                  4096 from 16384 to 1 GiB (default 1 MiB; MinStackSize)
 //
 // A variable set to "" counts as not set, as in Go. Where Go quietly
 // ignores a bad GOGC or GOMAXPROCS, hood refuses it with the same message
@@ -36,6 +36,19 @@
 
 #include "runtime/runtime.h"
 
+// The least HOOD_STACK: a goroutine's stack must hold runtime_main and
+// newlib's printf called from a goroutine, with, at its deepest point, a
+// preemption's saved state, which asyncpreempt pushes on the goroutine's
+// stack (every register and the XSAVE area: 832 bytes with AVX, 2.7 KiB
+// with AVX-512) below the interrupt's frame. Measured on today's tree (issue 11): hello,
+// spin and echo run at 8192 even with AVX, but 16384 keeps a page and more
+// for that worst case and for newlib's deeper paths (%f's dtoa); at
+// 16384 the test image's tests pass but those that descend their stacks
+// on purpose (TestDeepRecursion, TestKernelWorkAtEveryStackDepth,
+// TestStackFaultNotUnderVMLock, TestDeadGoroutineGivesStackBack).
+enum { MinStackSize = 16384 };
+static const long MaxStackSize = 1L << 30;
+
 struct dbgvars debug;
 struct knobs knobs;
 
@@ -55,14 +68,32 @@ static const char *const tracebacks[] = {
 	[TracebackSystem] = "system", [TracebackCrash] = "crash",
 };
 
+// Go's runtime GODEBUG names that hood accepts and does not read (Go
+// 1.22's dbgvars less the ones above): godebug_check says so, rather than
+// calling them unknown.
+static const char *const goonly[] = {
+	"adaptivestackstart", "asyncpreemptoff", "asynctimerchan", "cgocheck", "clobberfree",
+	"disablethp", "dontfreezetheworld", "efence", "gccheckmark", "gcpacertrace",
+	"gcshrinkstackoff", "gcstoptheworld", "gctrace", "harddecommit", "inittrace",
+	"invalidptr", "madvdontneed", "panicnil", "profstackdepth", "runtimecontentionstacks",
+	"sbrk", "scavtrace", "traceadvanceperiod", "traceallocfree", "tracebackancestors",
+	"tracecheckstackownership", "tracefpunwindoff",
+};
+
+enum { QuoteMax = 64 }; // bytes of a value an error shows
+
 static bool parseint(const char *s, long min, long max, long *out);
+static bool parseintn(const char *s, size_t n, long min, long max, long *out);
 static bool parsegodebug(const char *val, struct dbgvars *d, char *err, size_t errlen);
+static const char *quote(char *dst, size_t dstlen, const char *s, size_t n);
+static bool named(const char *p, size_t nlen, const char *name);
 
 bool
 parseknobs(const char *(*getenv)(const char *), struct knobs *k, struct dbgvars *d, char *err, size_t errlen)
 {
 	const char *v;
 	long n;
+	char q[4 * QuoteMax + 40]; // an error's quotation of v
 
 	memset(k, 0, sizeof *k);
 	memset(d, 0, sizeof *d);
@@ -72,7 +103,7 @@ parseknobs(const char *(*getenv)(const char *), struct knobs *k, struct dbgvars 
 	if ((v = getenv("GOMAXPROCS")) != NULL && v[0] != '\0') {
 		if (!parseint(v, 1, 1024, &n)) {
 			snprintf(err, errlen,
-				 "bad value for GOMAXPROCS: \"%s\" (want an integer from 1 to 1024)", v);
+				 "bad value for GOMAXPROCS: %s (want an integer from 1 to 1024)", quote(q, sizeof q, v, strlen(v)));
 			return false;
 		}
 		k->gomaxprocs = n;
@@ -84,7 +115,7 @@ parseknobs(const char *(*getenv)(const char *), struct knobs *k, struct dbgvars 
 			k->gcpercent = n;
 		} else {
 			snprintf(err, errlen,
-				 "bad value for GOGC: \"%s\" (want off or an integer from 0 to 1000000)", v);
+				 "bad value for GOGC: %s (want off or an integer from 0 to 1000000)", quote(q, sizeof q, v, strlen(v)));
 			return false;
 		}
 	}
@@ -102,19 +133,18 @@ parseknobs(const char *(*getenv)(const char *), struct knobs *k, struct dbgvars 
 		}
 		if (level < 0) {
 			snprintf(err, errlen,
-				 "bad value for GOTRACEBACK: \"%s\" (want none, single, all, system, crash, "
+				 "bad value for GOTRACEBACK: %s (want none, single, all, system, crash, "
 				 "or 0, 1, 2)",
-				 v);
+				 quote(q, sizeof q, v, strlen(v)));
 			return false;
 		}
 		k->traceback = level;
 	}
 	if ((v = getenv("HOOD_STACK")) != NULL && v[0] != '\0') {
-		if (!parseint(v, 8192, 1L << 30, &n) || n % PhysPageSize != 0) {
+		if (!parseint(v, MinStackSize, MaxStackSize, &n) || n % PhysPageSize != 0) {
 			snprintf(err, errlen,
-				 "bad value for HOOD_STACK: \"%s\" (want a multiple of 4096 from 8192 to "
-				 "1073741824)",
-				 v);
+				 "bad value for HOOD_STACK: %s (want a multiple of 4096 from %d to %ld)",
+				 quote(q, sizeof q, v, strlen(v)), MinStackSize, MaxStackSize);
 			return false;
 		}
 		k->stacksize = n;
@@ -138,18 +168,17 @@ parsegodebug(const char *val, struct dbgvars *d, char *err, size_t errlen)
 		const char *eq = memchr(p, '=', len);
 		size_t nlen = eq != NULL ? (size_t)(eq - p) : 0;
 		for (size_t i = 0; eq != NULL && i < sizeof dbgvars / sizeof dbgvars[0]; i++) {
-			if (strlen(dbgvars[i].name) != nlen || memcmp(p, dbgvars[i].name, nlen) != 0) {
+			if (!named(p, nlen, dbgvars[i].name)) {
 				continue;
 			}
-			char num[24];
+			// The value in place: any length of digits is read whole.
 			long n;
-			size_t vlen = len - nlen - 1;
-			snprintf(num, sizeof num, "%.*s", (int)vlen, eq + 1);
-			if (vlen >= sizeof num || !parseint(num, 0, INT32_MAX, &n)) {
+			if (!parseintn(eq + 1, len - nlen - 1, 0, INT32_MAX, &n)) {
+				char q[4 * QuoteMax + 40];
 				snprintf(err, errlen,
-					 "bad value for GODEBUG: \"%s\" (want %s=an integer from 0 to "
+					 "bad value for GODEBUG: %s (want %s=an integer from 0 to "
 					 "2147483647)",
-					 val, dbgvars[i].name);
+					 quote(q, sizeof q, p, len), dbgvars[i].name);
 				return false;
 			}
 			*(int32_t *)((char *)d + dbgvars[i].off) = n;
@@ -178,4 +207,114 @@ parseint(const char *s, long min, long max, long *out)
 	}
 	*out = n;
 	return true;
+}
+
+// A decimal integer in [min, max] in the n bytes at s, nothing else.
+// Leading zeros are allowed, so no length is too long for a valid value.
+static bool
+parseintn(const char *s, size_t n, long min, long max, long *out)
+{
+	if (n == 0) {
+		return false;
+	}
+	long v = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9') {
+			return false;
+		}
+		if (v > (max - (s[i] - '0')) / 10) {
+			return false; // over max, and no overflow on the way
+		}
+		v = v * 10 + (s[i] - '0');
+	}
+	if (v < min) {
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+// An error's quotation of n bytes of s, with its quotes, as
+// kernel/cmdline.c's: printable ASCII as it is, \\ \t \n \r and \xNN for the
+// rest; over QuoteMax bytes, the first ones, "..." and the length, so an
+// error never shows a fragment as if it were all the user typed. dstlen
+// is at least 4 * QuoteMax + 40. Returns dst.
+static const char *
+quote(char *dst, size_t dstlen, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t used = 0;
+	dst[used++] = '"';
+	for (size_t i = 0; i < n && i < QuoteMax; i++) {
+		unsigned char c = s[i];
+		if (c == '\\' || c == '\t' || c == '\n' || c == '\r') {
+			dst[used++] = '\\';
+			dst[used++] = c == '\\' ? '\\' : c == '\t' ? 't' : c == '\n' ? 'n' : 'r';
+		} else if (c < 0x20 || c >= 0x7f) {
+			dst[used++] = '\\';
+			dst[used++] = 'x';
+			dst[used++] = hex[c >> 4];
+			dst[used++] = hex[c & 15];
+		} else {
+			dst[used++] = c;
+		}
+	}
+	if (n > QuoteMax) {
+		snprintf(dst + used, dstlen - used, "...\" (%zu bytes)", n);
+	} else {
+		snprintf(dst + used, dstlen - used, "\"");
+	}
+	return dst;
+}
+
+// Whether the nlen bytes at p are name.
+static bool
+named(const char *p, size_t nlen, const char *name)
+{
+	return strlen(name) == nlen && memcmp(p, name, nlen) == 0;
+}
+
+void
+godebug_check(const char *val, void (*warn)(const char *msg))
+{
+	char msg[4 * QuoteMax + 100];
+	char q[4 * QuoteMax + 40];
+	for (const char *p = val; p != NULL && *p != '\0';) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+		const char *eq = memchr(p, '=', len);
+		size_t nlen = eq != NULL ? (size_t)(eq - p) : len;
+		// Once per name: skip a name an earlier part had.
+		bool seen = false;
+		for (const char *e = val; e < p && !seen;) {
+			size_t elen = strcspn(e, ",");
+			const char *eeq = memchr(e, '=', elen);
+			size_t enlen = eeq != NULL ? (size_t)(eeq - e) : elen;
+			seen = enlen == nlen && memcmp(e, p, nlen) == 0 && (eq != NULL) == (eeq != NULL);
+			e += elen + 1;
+		}
+		bool known = false;
+		for (size_t i = 0; i < sizeof dbgvars / sizeof dbgvars[0]; i++) {
+			known = known || named(p, nlen, dbgvars[i].name);
+		}
+		bool goname = false;
+		for (size_t i = 0; i < sizeof goonly / sizeof goonly[0]; i++) {
+			goname = goname || named(p, nlen, goonly[i]);
+		}
+		if (len == 0 || seen) {
+			// An empty part (a,,b or a trailing comma): Go skips it too.
+		} else if (eq == NULL || nlen == 0) {
+			snprintf(msg, sizeof msg, "malformed GODEBUG setting %s ignored (want name=value)",
+				 quote(q, sizeof q, p, len));
+			warn(msg);
+		} else if (goname) {
+			snprintf(msg, sizeof msg, "GODEBUG setting %s is Go's, but hood does not read it",
+				 quote(q, sizeof q, p, nlen));
+			warn(msg);
+		} else if (!known) {
+			snprintf(msg, sizeof msg, "unknown GODEBUG setting %s", quote(q, sizeof q, p, nlen));
+			warn(msg);
+		}
+		p = comma != NULL ? comma + 1 : NULL;
+	}
 }

@@ -1,7 +1,10 @@
 // echo: reads lines from the console (the serial port) and writes each
-// back, until a line "quit" or the end of input. Shows console input:
+// back, until a line "quit" or the end of input: Ctrl-D at the start of a
+// line, as on a terminal (docs/machine.md, section 11). Shows console
+// input, typed or piped:
 //
 //	make run APP=echo
+//	printf 'hello\n\004' | make run APP=echo
 #include <stdio.h>
 #include <string.h>
 
@@ -10,7 +13,7 @@ main(void)
 {
 	char line[256];
 
-	printf("echo: type lines; \"quit\" ends\n");
+	printf("echo: type lines; \"quit\" or Ctrl-D ends\n");
 	while (fgets(line, sizeof line, stdin) != NULL) {
 		line[strcspn(line, "\r\n")] = '\0';
 		if (strcmp(line, "quit") == 0) {

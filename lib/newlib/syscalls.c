@@ -69,6 +69,9 @@ write(int fd, const void *buf, size_t n)
 	return n;
 }
 
+// fd 0 is the console. read returns 0 at the console's end of input, a
+// Ctrl-D at the start of a line (kernel/console.c), so stdio sees end of
+// file there as on a terminal: fgets returns NULL, feof(stdin) is true.
 _READ_WRITE_RETURN_TYPE
 read(int fd, void *buf, size_t n)
 {

@@ -23,12 +23,21 @@ bootenv(const char *name)
 	return cmdline_getenv(&bootargs, name);
 }
 
+// A warning is one line.
+static void
+checkwarning(const char *msg)
+{
+	if (msg[0] == '\0' || strchr(msg, '\n') != NULL) {
+		abort();
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char line[1024];
+	static char line[CMDLINE_LINEMAX];
 	if (size >= sizeof line) {
 		size = sizeof line - 1;
 	}
@@ -43,7 +52,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	if (bootargs.nenv < 0 || bootargs.nenv > CMDLINE_MAXENV || bootargs.env[bootargs.nenv] != NULL ||
-	    bootargs.nunknown < 0 || bootargs.nunknown > CMDLINE_MAXUNKNOWN) {
+	    bootargs.nunknown < 0 || bootargs.nunknown > bootargs.nenv) {
 		abort();
 	}
 	for (int i = 0; i < bootargs.nenv; i++) {
@@ -61,9 +70,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (k.gomaxprocs < 0 || k.gomaxprocs > 1024 || k.gcpercent < -1 || k.gcpercent > 1000000 ||
 	    k.traceback < TracebackNone || k.traceback > TracebackCrash ||
-	    (k.stacksize != 0 && (k.stacksize < 8192 || k.stacksize % 4096 != 0)) || d.schedtrace < 0 ||
+	    (k.stacksize != 0 && (k.stacksize < 16384 || k.stacksize % 4096 != 0)) || d.schedtrace < 0 ||
 	    d.scheddetail < 0 || d.scavenge < 0) {
 		abort();
+	}
+	const char *godebug = bootenv("GODEBUG");
+	if (godebug != NULL) {
+		godebug_check(godebug, checkwarning);
 	}
 	return 0;
 }

@@ -72,13 +72,15 @@ TEST(TestCmdlineSkipsKernelPath)
 // UPPERCASE ones are environment variables, passed on without comment.
 TEST(TestCmdlineUnknownKeys)
 {
-	if (!cmdline_parse("colour=blue size=9 GOGC=1 MY_VAR=x my_var=y bench=B*", &a, err, sizeof err)) {
+	if (!cmdline_parse("colour=blue size=9 GOGC=1 MY_VAR=x my_var=y bench=B* colour=red", &a, err,
+			   sizeof err)) {
 		t_fatalf(t, "unknown keys rejected: %s", err);
 	}
-	if (a.nunknown != 2 || strcmp(a.unknown[0], "colour") != 0 || strcmp(a.unknown[1], "size") != 0) {
+	// Each key once (the first word that has it), however often it comes.
+	if (a.nunknown != 2 || strcmp(a.unknown[0], "colour=blue") != 0 || strcmp(a.unknown[1], "size=9") != 0) {
 		t_errorf(t, "unknown keys: %d", a.nunknown);
 	}
-	if (a.nenv != 6 || cmdline_getenv(&a, "colour") == NULL) {
+	if (a.nenv != 7 || cmdline_getenv(&a, "colour") == NULL) {
 		t_errorf(t, "unknown keys not passed on: %d words", a.nenv);
 	}
 }
@@ -94,7 +96,7 @@ TEST(TestCmdlineMalformed)
 		{"GOGC=50 verbose", "malformed word \"verbose\""},
 		{"=5", "malformed word \"=5\""},
 		{"madt=maybe", "bad value for madt: \"maybe\" (want on or off)"},
-		{"madt=offoffoffoff", "bad value for madt"},
+		{"madt=offoffoffoff", "bad value for madt: \"offoffoffoff\" (want on or off)"},
 		{"madt=", "bad value for madt"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -108,22 +110,82 @@ TEST(TestCmdlineMalformed)
 	}
 }
 
-TEST(TestCmdlineTooLong)
+// Issue 11: a line over 1023 bytes was cut silently, so an error named a
+// fragment the user never typed. A line that fits CMDLINE_LINEMAX is taken
+// whole, however many words it has.
+TEST(TestCmdlineLongLineTakenWhole)
 {
-	char line[CMDLINE_BUFLEN + 100];
+	static char line[CMDLINE_LINEMAX];
 	memset(line, 'x', sizeof line - 1);
 	line[sizeof line - 1] = '\0';
 	memcpy(line, "test=", 5);
-	if (cmdline_parse(line, &a, err, sizeof err) || strstr(err, "does not fit") == NULL) {
+	if (!cmdline_parse(line, &a, err, sizeof err) || a.nenv != 1 ||
+	    strlen(cmdline_getenv(&a, "test")) != sizeof line - 1 - 5) {
+		t_errorf(t, "a %zu-byte word not taken whole: %s", strlen(line), err);
+	}
+	// As many words as fit: "A=1 " 2048 times.
+	line[0] = '\0';
+	for (int i = 0; i < CMDLINE_LINEMAX / 4 - 1; i++) {
+		strcat(line, "A=1 ");
+	}
+	if (!cmdline_parse(line, &a, err, sizeof err) || a.nenv != CMDLINE_LINEMAX / 4 - 1) {
+		t_errorf(t, "%d words: %d taken: %s", CMDLINE_LINEMAX / 4 - 1, a.nenv, err);
+	}
+	// The shortest words, k=, with one blank each.
+	line[0] = '\0';
+	for (int i = 0; i < (CMDLINE_LINEMAX - 1) / 3; i++) {
+		strcat(line, "A= ");
+	}
+	if (!cmdline_parse(line, &a, err, sizeof err) || a.nenv != (CMDLINE_LINEMAX - 1) / 3) {
+		t_errorf(t, "%d shortest words: %d taken: %s", (CMDLINE_LINEMAX - 1) / 3, a.nenv, err);
+	}
+}
+
+// A longer line than the kernel passes (kernel/main.c refuses it first) is
+// refused with the limits, never cut.
+TEST(TestCmdlineTooLong)
+{
+	static char line[CMDLINE_LINEMAX + 100];
+	memset(line, 'x', sizeof line - 1);
+	line[sizeof line - 1] = '\0';
+	memcpy(line, "test=", 5);
+	if (cmdline_parse(line, &a, err, sizeof err) ||
+	    strstr(err, "does not fit: more than 2731 words or 8191 bytes") == NULL) {
 		t_errorf(t, "a %zu-byte word was accepted: %s", strlen(line), err);
 	}
-	// Many short words: more than CMDLINE_MAXENV.
-	char many[CMDLINE_MAXENV * 4 + 8] = "";
-	for (int i = 0; i <= CMDLINE_MAXENV; i++) {
-		strcat(many, "A=1 ");
+}
+
+// Errors quote what was typed: unprintable bytes escaped, a long word's
+// start with its length, never a fragment passed off as the whole.
+TEST(TestCmdlineErrorsQuote)
+{
+	if (cmdline_parse("GOGC=1 a\x01\x1b[2J\\", &a, err, sizeof err) ||
+	    strcmp(err, "malformed word \"a\\x01\\x1b[2J\\\\\": want key=value") != 0) {
+		t_errorf(t, "control bytes: %s", err);
 	}
-	if (cmdline_parse(many, &a, err, sizeof err) || strstr(err, "does not fit") == NULL) {
-		t_errorf(t, "%d words accepted: %s", CMDLINE_MAXENV + 1, err);
+	static char line[4000];
+	memset(line, 'v', sizeof line - 1);
+	line[sizeof line - 1] = '\0';
+	if (cmdline_parse(line, &a, err, sizeof err) ||
+	    strstr(err, "malformed word \"vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv...\" "
+			"(3999 bytes): want key=value") != err) {
+		t_errorf(t, "a 3999-byte word: %s", err);
+	}
+}
+
+// The echo's escaping (kernel/main.c): as Go's %q, quotes aside; a piece
+// stops where the next escape would not fit.
+TEST(TestCmdlineQuote)
+{
+	char q[16]; // "a=\\t\\r\\n\\x7f" and its NUL are 13 bytes: \\xe9 does not fit
+	size_t took = cmdline_quote(q, sizeof q, "a=\t\r\n\x7f\xe9\"\\", 9);
+	if (took != 6 || strcmp(q, "a=\\t\\r\\n\\x7f") != 0) {
+		t_errorf(t, "took %zu: %s", took, q);
+	}
+	char big[64];
+	took = cmdline_quote(big, sizeof big, "a=\t\r\n\x7f\xe9\"\\", 9);
+	if (took != 9 || strcmp(big, "a=\\t\\r\\n\\x7f\\xe9\"\\\\") != 0) {
+		t_errorf(t, "took %zu: %s", took, big);
 	}
 }
 

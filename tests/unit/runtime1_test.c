@@ -100,10 +100,19 @@ TEST(TestKnobsMalformed)
 		{"GOTRACEBACK=3", "bad value for GOTRACEBACK: \"3\""},
 		{"HOOD_STACK=5000", "bad value for HOOD_STACK: \"5000\" (want a multiple of 4096"},
 		{"HOOD_STACK=4096", "bad value for HOOD_STACK"},
+		// Issue 11: 8192 and 12288 passed the check, then overflowed.
+		{"HOOD_STACK=8192", "bad value for HOOD_STACK: \"8192\" (want a multiple of 4096 from 16384 to "
+				    "1073741824)"},
+		{"HOOD_STACK=12288", "bad value for HOOD_STACK: \"12288\" (want a multiple of 4096 from 16384"},
+		{"HOOD_STACK=1073745920", "bad value for HOOD_STACK: \"1073745920\""},
+		{"GOMAXPROCS=\x01\x1b[2J", "bad value for GOMAXPROCS: \"\\x01\\x1b[2J\" (want"},
 		{"GODEBUG=schedtrace=", "bad value for GODEBUG: \"schedtrace=\""},
 		{"GODEBUG=schedtrace=often",
 		 "bad value for GODEBUG: \"schedtrace=often\" (want schedtrace=an integer"},
 		{"GODEBUG=scavenge=99999999999999999999999999", "bad value for GODEBUG: \"scavenge=9"},
+		// The error names the part that is wrong, not the whole variable.
+		{"GODEBUG=gctrace=1,schedtrace=x,scheddetail=1",
+		 "bad value for GODEBUG: \"schedtrace=x\" (want schedtrace=an integer from 0 to 2147483647)"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		const char *e[] = {cases[i].word, NULL};
@@ -148,5 +157,77 @@ TEST(TestKnobsTracebackLevels)
 		if (!parse(e) || k.traceback != cases[i].level) {
 			t_errorf(t, "%s: level %d, want %d (%s)", cases[i].word, k.traceback, cases[i].level, err);
 		}
+	}
+}
+
+// The range's ends: the least and the greatest stack accepted.
+TEST(TestKnobsStackRange)
+{
+	static const char *const lo[] = {"HOOD_STACK=16384", NULL};
+	if (!parse(lo) || k.stacksize != 16384) {
+		t_errorf(t, "HOOD_STACK=16384: %s", err);
+	}
+	static const char *const hi[] = {"HOOD_STACK=1073741824", NULL};
+	if (!parse(hi) || k.stacksize != 1073741824) {
+		t_errorf(t, "HOOD_STACK=1073741824: %s", err);
+	}
+}
+
+// Issue 11: a GODEBUG part over 32 bytes was called malformed: a value's
+// length is no error, only its number is (leading zeros are digits).
+TEST(TestKnobsLongGodebugValue)
+{
+	static const char *const e[] = {"GODEBUG=schedtrace=0000000000000000000000000000000000000000000250", NULL};
+	if (!parse(e) || d.schedtrace != 250) {
+		t_errorf(t, "schedtrace=0...0250: %d: %s", d.schedtrace, err);
+	}
+	// A long value quoted in an error is its start and its length.
+	static char big[200];
+	snprintf(big, sizeof big, "GOMAXPROCS=%0150d", 7);
+	big[sizeof "GOMAXPROCS=" + 3] = 'x';
+	const char *b[] = {big, NULL};
+	if (parse(b) || strstr(err, "...\" (150 bytes) (want an integer from 1 to 1024)") == NULL) {
+		t_errorf(t, "a 150-byte GOMAXPROCS: %s", err);
+	}
+}
+
+static char warnings[8][200];
+static int nwarnings;
+
+static void
+collect(const char *msg)
+{
+	if (nwarnings < 8) {
+		snprintf(warnings[nwarnings], sizeof warnings[0], "%s", msg);
+	}
+	nwarnings++;
+}
+
+// Settings that parse but will not act get a warning each, once per name
+// (docs/boot.md: a typo is caught); the runtime's own, none.
+TEST(TestGodebugWarnings)
+{
+	static const char *const want[] = {
+		"unknown GODEBUG setting \"schedtrac\"",
+		"GODEBUG setting \"gctrace\" is Go's, but hood does not read it",
+		"malformed GODEBUG setting \"foo\" ignored (want name=value)",
+		"malformed GODEBUG setting \"=1\" ignored (want name=value)",
+		"unknown GODEBUG setting \"a\\x01\"",
+	};
+	nwarnings = 0;
+	godebug_check("schedtrac=1,gctrace=1,schedtrace=5,foo,,=1,schedtrac=2,gctrace=2,a\x01=1,scavenge=1,",
+		      collect);
+	if (nwarnings != 5) {
+		t_errorf(t, "%d warnings, want 5", nwarnings);
+	}
+	for (int i = 0; i < 5 && i < nwarnings; i++) {
+		if (strcmp(warnings[i], want[i]) != 0) {
+			t_errorf(t, "warning %d: %s, want %s", i, warnings[i], want[i]);
+		}
+	}
+	nwarnings = 0;
+	godebug_check("schedtrace=1,scheddetail=1,scavenge=0", collect);
+	if (nwarnings != 0) {
+		t_errorf(t, "the runtime's own settings warned: %s", warnings[0]);
 	}
 }
