@@ -4,7 +4,7 @@
 // input, typed or piped:
 //
 //	make run APP=echo
-//	printf 'hello\n\004' | make run APP=echo
+//	printf 'hello\n' | make run APP=echo
 #include <stdio.h>
 #include <string.h>
 

@@ -28,6 +28,14 @@ restrict=on: the guest reaches nothing outside; the host reaches the guest
 only through the forwards given, each bound to 127.0.0.1 and never to any
 other address.
 
+The serial console's input has no end the guest can see: when QEMU's stdin
+(a pipe, a file) ends, it tells the guest nothing (docs/machine.md, section
+11), and the guest's end of input is a byte, Ctrl-D at the start of a line.
+Feeder stands between input that is not a terminal and QEMU: it copies the
+bytes through a pipe of its own and, once they end, sends end_of_input(),
+then keeps the pipe open until QEMU exits (run(feed=...), as scripts/qemu
+does). The runner's own boots give QEMU their input directly.
+
 Python 3 standard library only.
 """
 
@@ -47,6 +55,7 @@ REAP_BOUND = 10  # seconds a SIGKILLed program may take to be reaped
 # QEMU's own line when it exits 0 after a SIGTERM, SIGINT or SIGHUP.
 TERMINATING = re.compile(r"^qemu-system-\S+: terminating on signal ([0-9]+)")
 OVMF = "/usr/share/ovmf/OVMF.fd"
+EOT = 0x04  # Ctrl-D: the guest's end of input at the start of a line
 
 
 def verdict(code, lines=()):
@@ -188,7 +197,8 @@ def command(o):
                 forwards=forwards)
 
 
-def run(cmd, timeout, stdin=None, env=None, capture=True, typist=(), group=True, live=None):
+def run(cmd, timeout, stdin=None, env=None, capture=True, typist=(), group=True, live=None,
+        feed=None):
     """Run cmd until it exits, or for timeout seconds, then stop it
     (SIGTERM, and SIGKILL KILL_GRACE seconds later).
 
@@ -200,15 +210,25 @@ def run(cmd, timeout, stdin=None, env=None, capture=True, typist=(), group=True,
     signals go to that group only (the runner); else to its PID only, and
     it stays in the terminal's group so that keys reach it (make run).
     live: a set that holds the PID while it runs, so that another thread
-    can stop it (stop()).
+    can stop it (stop()). feed: a Feeder, whose pipe is then the program's
+    stdin (in place of stdin) until it exits.
 
     Returns (code, output bytes, CPU seconds it used). code is its exit
     status, -N if signal N killed it, or TIMEOUT_CODE if the time ran out."""
     deadline = time.monotonic() + timeout
     pipe = subprocess.PIPE if capture else None
-    p = subprocess.Popen(cmd, stdin=subprocess.PIPE if typist else stdin, stdout=pipe,
-                         stderr=subprocess.STDOUT if capture else None,
-                         env=env, start_new_session=group)
+    if feed is not None:
+        stdin = feed.fd
+    try:
+        p = subprocess.Popen(cmd, stdin=subprocess.PIPE if typist else stdin, stdout=pipe,
+                             stderr=subprocess.STDOUT if capture else None,
+                             env=env, start_new_session=group)
+    except BaseException:
+        if feed is not None:
+            feed.close()
+        raise
+    if feed is not None:
+        feed.start()
     if live is not None:
         live.add(p.pid)
     reaped = False
@@ -226,12 +246,78 @@ def run(cmd, timeout, stdin=None, env=None, capture=True, typist=(), group=True,
     finally:
         if live is not None:
             live.discard(p.pid)
+        if feed is not None:
+            feed.close()  # only now that it has exited
         for f in (p.stdin, p.stdout):
             if f:
                 f.close()
     p.returncode = status  # reaped by os.wait4 here, not by Popen
     code = TIMEOUT_CODE if late or stopped else status  # -N for signal N
     return code, bytes(data), rusage.ru_utime + rusage.ru_stime
+
+
+def end_of_input(last):
+    """What the guest must get once its host-side input has ended, after
+    last, the last byte sent (None if none was): Ctrl-D, with a newline
+    before it if last left a line unfinished, as a Ctrl-D in mid-line is
+    dropped. After a newline, a carriage return (the guest's newline) or a
+    Ctrl-D (an end of input, or a dropped one) the guest is at the start of
+    a line, and a newline would be a line of input of its own."""
+    return bytes([EOT]) if last in (None, 0x0a, 0x0d, EOT) else bytes([0x0a, EOT])
+
+
+class Feeder:
+    """A program's stdin through a pipe of our own: copies src (a file
+    descriptor: the input that is not a terminal) into the pipe and, when
+    src ends, end_of_input(), then keeps the pipe open until close(), so
+    that the program (QEMU) never sees its input end. run(feed=...) gives
+    the program fd, start()s the copy once the program has it (closing
+    our copy of fd) and close()s after the program has exited. The copy
+    ends quietly if the program is gone (EPIPE) or src fails."""
+
+    def __init__(self, src):
+        self.fd, self._w = os.pipe()  # both non-inheritable: the program gets fd as its stdin only
+        self._src = src
+        self._lock = threading.Lock()  # held while writing, so that close() never closes under a write
+        self._thread = threading.Thread(target=self._copy, daemon=True)
+
+    def start(self):
+        """The program has fd: close ours, and copy."""
+        os.close(self.fd)
+        self.fd = None
+        self._thread.start()
+
+    def close(self):
+        """The program has exited: close the pipe (and fd, if start() never
+        came). The copy, if it still waits for src, stops at its next byte."""
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+        with self._lock:
+            if self._w is not None:
+                os.close(self._w)
+                self._w = None
+
+    def _copy(self):
+        last = None
+        try:
+            while True:
+                chunk = os.read(self._src, 65536)
+                if not chunk:
+                    break
+                self._send(chunk)
+                last = chunk[-1]
+            self._send(end_of_input(last))
+        except OSError:
+            pass
+
+    def _send(self, data):
+        with self._lock:
+            if self._w is None:
+                raise BrokenPipeError("the program has exited")
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self._w, view):]
 
 
 def stop(pid, group=True):

@@ -13,7 +13,9 @@ must have.
 Python 3 standard library only.
 """
 
+import os
 import socket
+import sys
 import threading
 import time
 
@@ -306,3 +308,45 @@ def refused(port):
         return "127.0.0.1:%d still accepts connections after stop()" % port
     except ConnectionRefusedError:
         return None
+
+
+# Reads N bytes of stdin (argv[1]), then says them (in hex) and whether its
+# stdin is still open a while later: "open", "closed" (end of file) or "more".
+READER = r"""
+import os, select, sys
+n, got = int(sys.argv[1]), b""
+while len(got) < n:
+    chunk = os.read(0, n - len(got))
+    if not chunk:
+        break
+    got += chunk
+state = "open"
+if select.select([0], [], [], 0.3)[0]:
+    state = "more" if os.read(0, 100) else "closed"
+print(got.hex(), state)
+"""
+
+
+def TestRunnerFeederEndOfInput():
+    """scripts/qemu's feed of input that is not a terminal (qemu.Feeder,
+    through run(feed=...)): the bytes, then Ctrl-D, after a newline only if
+    the last line was unfinished, then nothing, with the pipe left open
+    while the program runs (QEMU must not see its input end)."""
+    cases = ((b"", b"\x04"), (b"hello\n", b"hello\n\x04"), (b"hello", b"hello\n\x04"),
+             (b"a\r", b"a\r\x04"), (b"ab\x04", b"ab\x04\x04"), (b"hi\n\x04", b"hi\n\x04\x04"),
+             (bytes(range(256)) * 300, bytes(range(256)) * 300 + b"\n\x04"))
+    for data, want in cases:
+        r, w = os.pipe()
+        feeder = threading.Thread(target=lambda: (os.write(w, data), os.close(w)), daemon=True)
+        feeder.start()
+        try:
+            code, out, _ = qemu.run([sys.executable, "-c", READER, str(len(want))], 10,
+                                    feed=qemu.Feeder(r))
+        finally:
+            feeder.join(5)
+            os.close(r)
+        said = out.decode().split()
+        if code != 0 or said != [want.hex(), "open"]:
+            return "input %r: exit %d, said %r, want %r then open" % (
+                data[:20], code, out[-200:], want[-20:])
+    return None
