@@ -154,7 +154,8 @@ KERNEL_TESTS := \
 	tests/kernel/smp_test.o \
 	tests/kernel/intr_test.o \
 	tests/kernel/kstack_test.o \
-	tests/kernel/parkcost_test.o
+	tests/kernel/parkcost_test.o \
+	tests/kernel/tsc_test.o
 
 # Each unit test file, and the code it tests.
 UNIT_TESTS := \

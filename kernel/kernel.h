@@ -71,6 +71,9 @@ bool kline_lookup(uint64_t pc, const char **file, int *line);
 
 // tsc.c
 void tsc_init(void);
+uint64_t tsc_calibrate(void);
+uint64_t tsc_measure(uint64_t window_us);
+uint64_t tsc_hz(void);
 uint64_t nanotime(void);
 uint64_t tsc_at(uint64_t ns);
 
