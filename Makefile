@@ -143,7 +143,8 @@ RUNTIME_TESTS := \
 	tests/runtime/errno_test.o \
 	tests/runtime/manyparked_test.o \
 	tests/runtime/stackoverflow_test.o \
-	tests/runtime/stdatomic_test.o
+	tests/runtime/stdatomic_test.o \
+	tests/runtime/idletimer_test.o
 
 KERNEL_TESTS := \
 	tests/kernel/libc_test.o \

@@ -126,6 +126,33 @@ retake(int64_t now)
 	return n;
 }
 
+// Is a timer of some P overdue at now? The backstop for a timer whose
+// wakeup nobody holds: an M that parks sleeps until the earliest timer of
+// any P (stopm(until), schedule.c), but startm may hand that M a P before
+// the timer is due, and if the G it runs there never comes back to the
+// scheduler (it cannot be preempted: acquirem, libc, the TSan build) no M
+// wakes for the timer, whose own P is idle: a sleep woke 280 ms late
+// instead of 20 ms (TestIdleTimerFiresWhileItsMRunsAHog). Go 1.14-1.15's
+// sysmon did the same: `if next := timeSleepUntil(); next < now {
+// startm(nil, false) }` ("perhaps because there is an unpreemptible P");
+// newer Go keeps an M blocked in the netpoller until the earliest timer,
+// which startm never takes (it is not on the idle list).
+static bool
+timersoverdue(int64_t now)
+{
+	// Load-acquire of gomaxprocs, as retake's: pairs with procresize's
+	// store-release, after the new Ps in allp, which we read below it.
+	int32_t procs = atomic_load_acq(&gomaxprocs);
+	for (int32_t i = 0; i < procs; i++) {
+		// Load-acquire; pairs with the store-release in setwhen0 (time.c).
+		int64_t w = atomic_load_acq(&allp[i]->timer0when);
+		if (w != 0 && w < now) {
+			return true;
+		}
+	}
+	return false;
+}
+
 // The stack scavenger's schedule, Go's scavenger's: every ScavengePeriod,
 // the Gs parked for ScavengeLimit give back their unused stack pages
 // (shrinkstack). GODEBUG=scavenge=1 makes these 10 ms and 20 ms, as Go's.
@@ -202,6 +229,12 @@ sysmon(void)
 			}
 		}
 		idle = retake(now) > 0 ? 0 : idle + 1;
+		// Overdue timers: an M on an idle P runs them (findrunnable's
+		// runalltimers). Without an idle P every P has an M, and these
+		// run their own timers; startm then does nothing.
+		if (timersoverdue(now)) {
+			startm(NULL, false);
+		}
 		if (now - lastscavenge >= scavengeperiod()) {
 			lastscavenge = now;
 			scavengestacks(now);
