@@ -45,8 +45,8 @@
 //     signals).
 //   - Stacks never move: C keeps pointers into its stack. Each G reserves
 //     a range of virtual memory (1 MiB by default, HOOD_STACK= in the
-//     environment) with an unmapped guard page below; pages are mapped by
-//     the page-fault handler as the stack grows (stack.c).
+//     environment) with an unmapped guard region below (16 KiB); pages
+//     are mapped by the page-fault handler as the stack grows (stack.c).
 //   - Ms are kernel threads, which never leave their CPU; an M is started
 //     (newm) when a P needs one, on the CPU of that P's id.
 //   - What runs now is m->cur: curg, or g0 while the M is in the
@@ -175,7 +175,7 @@ struct g {
 	// Owned by whoever holds the G: the M running it, the P whose free
 	// list it is on, or an M that holds its Gscan bit (shrinkstack). Set
 	// by malg, kept across reuse:
-	uint64_t stacklo, stackhi; // the usable stack [lo, hi); the guard page is below lo
+	uint64_t stacklo, stackhi; // the usable stack [lo, hi); the guard region is below lo
 	uint64_t stackmapped;      // its pages are mapped from here up (or fewer: stack.c)
 	uint64_t stackslot;        // its slot in the stack region (stack.c)
 	void *libc;                // the C library's state for it (os_libcstate_new); NULL on g0
