@@ -10,18 +10,14 @@
 #include <string.h>
 
 #include "cmdline.h"
+#include "lib/quote.h"
 
 struct bootargs bootargs;
-
-// An error's quotation of a word (quoteword): the quotes, CMDLINE_QUOTEMAX
-// bytes escaped to at most 4 each, "..." and the length.
-enum { QUOTELEN = 4 * CMDLINE_QUOTEMAX + 40 };
 
 static bool kernelopt(const char *key, const char *val, size_t vlen, struct bootargs *a, char *err,
 		      size_t errlen);
 static bool addenv(const char *word, size_t len, struct bootargs *a, char *err, size_t errlen);
 static void checkknown(const char *word, size_t klen, struct bootargs *a);
-static const char *quoteword(char *dst, size_t dstlen, const char *s, size_t n);
 
 bool
 cmdline_parse(const char *line, struct bootargs *a, char *err, size_t errlen)
@@ -51,9 +47,9 @@ cmdline_parse(const char *line, struct bootargs *a, char *err, size_t errlen)
 
 		const char *eq = memchr(word, '=', wlen);
 		if (eq == NULL || eq == word) {
-			char q[QUOTELEN];
+			char q[QuoteLen];
 			snprintf(err, errlen, "malformed word %s: want key=value",
-				 quoteword(q, sizeof q, word, wlen));
+				 quote_word(q, sizeof q, word, wlen));
 			return false;
 		}
 		size_t klen = eq - word;
@@ -77,9 +73,9 @@ kernelopt(const char *key, const char *val, size_t vlen, struct bootargs *a, cha
 {
 	bool off = vlen == 3 && memcmp(val, "off", 3) == 0;
 	if (!off && !(vlen == 2 && memcmp(val, "on", 2) == 0)) {
-		char q[QUOTELEN];
+		char q[QuoteLen];
 		snprintf(err, errlen, "bad value for %s: %s (want on or off)", key,
-			 quoteword(q, sizeof q, val, vlen));
+			 quote_word(q, sizeof q, val, vlen));
 		return false;
 	}
 	a->nomadt = off;
@@ -98,9 +94,9 @@ addenv(const char *word, size_t len, struct bootargs *a, char *err, size_t errle
 	// A line shorter than CMDLINE_LINEMAX always fits (cmdline.h); a
 	// longer one from a caller other than kernel/main.c may not.
 	if (a->nenv == CMDLINE_MAXENV || used + len + 1 > sizeof a->buf) {
-		char q[QUOTELEN];
+		char q[QuoteLen];
 		snprintf(err, errlen, "word %s does not fit: more than %d words or %d bytes",
-			 quoteword(q, sizeof q, word, len), CMDLINE_MAXENV, CMDLINE_BUFLEN - 1);
+			 quote_word(q, sizeof q, word, len), CMDLINE_MAXENV, CMDLINE_BUFLEN - 1);
 		return false;
 	}
 	memcpy(a->buf + used, word, len);
@@ -147,55 +143,4 @@ cmdline_getenv(const struct bootargs *a, const char *name)
 		}
 	}
 	return NULL;
-}
-
-size_t
-cmdline_quote(char *dst, size_t dstlen, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t used = 0, i;
-	for (i = 0; i < n; i++) {
-		unsigned char c = s[i];
-		char e[5];
-		size_t elen = 2;
-		e[0] = '\\';
-		if (c == '\\') {
-			e[1] = '\\';
-		} else if (c == '\t' || c == '\n' || c == '\r') {
-			e[1] = c == '\t' ? 't' : c == '\n' ? 'n' : 'r';
-		} else if (c < 0x20 || c >= 0x7f) {
-			e[1] = 'x';
-			e[2] = hex[c >> 4];
-			e[3] = hex[c & 15];
-			elen = 4;
-		} else {
-			e[0] = c;
-			elen = 1;
-		}
-		if (used + elen >= dstlen) {
-			break; // keep the NUL's byte
-		}
-		memcpy(dst + used, e, elen);
-		used += elen;
-	}
-	dst[used] = '\0';
-	return i;
-}
-
-// An error's quotation of n bytes of s, with its quotes: "abc", or for a
-// word over CMDLINE_QUOTEMAX bytes its first ones escaped and the length,
-// "abc..." (4000 bytes), so an error never shows a fragment as if it were
-// all the user typed. dstlen must be at least QUOTELEN. Returns dst.
-static const char *
-quoteword(char *dst, size_t dstlen, const char *s, size_t n)
-{
-	dst[0] = '"';
-	size_t took = cmdline_quote(dst + 1, dstlen - 32, s, n < CMDLINE_QUOTEMAX ? n : CMDLINE_QUOTEMAX);
-	size_t used = strlen(dst);
-	if (took < n) {
-		snprintf(dst + used, dstlen - used, "...\" (%zu bytes)", n);
-	} else {
-		snprintf(dst + used, dstlen - used, "\"");
-	}
-	return dst;
 }

@@ -21,8 +21,8 @@
 // Limits: a line of up to CMDLINE_LINEMAX - 1 bytes is taken whole, however
 // many words it has (CMDLINE_MAXENV is as many as fit); a longer one is
 // refused where it is copied (kernel/main.c), never cut. The messages
-// quote what the user typed with cmdline_quote: unprintable bytes escaped,
-// and a long word's first CMDLINE_QUOTEMAX bytes followed by "...".
+// quote what the user typed as lib/quote.h does: unprintable bytes
+// escaped, and a long word's first QuoteMax bytes followed by "...".
 // cmdline_parse is pure (host-tested, fuzzed); kernel/main.c applies it to
 // bootinfo.cmdline.
 #pragma once
@@ -39,7 +39,6 @@ enum {
 	// A word is at least "k=" and a blank: every word of a line that fits.
 	CMDLINE_MAXENV = CMDLINE_LINEMAX / 3 + 1,
 	CMDLINE_BUFLEN = CMDLINE_LINEMAX, // bytes of environment, NULs included
-	CMDLINE_QUOTEMAX = 64,            // bytes of a word an error quotes
 };
 
 struct bootargs {
@@ -59,8 +58,3 @@ bool cmdline_parse(const char *line, struct bootargs *a, char *err, size_t errle
 // wins, as a later word on the line overrides an earlier one), or NULL.
 // Allocates nothing, takes no lock: callable from anywhere.
 const char *cmdline_getenv(const struct bootargs *a, const char *name);
-// The first n bytes of s as Go's %q shows them, without the quotes:
-// printable ASCII as it is, \\ for a backslash, \t \n \r, \xNN for any other
-// byte. Writes as much as fits in dst (NUL-terminated, dstlen > 0) and
-// returns how many bytes of s it took.
-size_t cmdline_quote(char *dst, size_t dstlen, const char *s, size_t n);

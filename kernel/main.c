@@ -10,6 +10,7 @@
 
 #include "bootinfo.h"
 #include "cmdline.h"
+#include "lib/quote.h"
 #include "cpu.h"
 #include "drivers/drivers.h"
 #include "kernel.h"
@@ -79,7 +80,7 @@ cmdline_init(void)
 	const char *p = bootinfo.cmdline;
 	for (size_t n = strlen(p); n > 0;) {
 		char piece[256];
-		size_t took = cmdline_quote(piece, sizeof piece, p, n);
+		size_t took = quote_escape(piece, sizeof piece, p, n);
 		console_write(piece, strlen(piece));
 		p += took;
 		n -= took;

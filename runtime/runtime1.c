@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/quote.h"
 #include "runtime/runtime.h"
 
 // The least HOOD_STACK: a goroutine's stack must hold runtime_main and
@@ -72,20 +73,38 @@ static const char *const tracebacks[] = {
 // 1.22's dbgvars less the ones above): godebug_check says so, rather than
 // calling them unknown.
 static const char *const goonly[] = {
-	"adaptivestackstart", "asyncpreemptoff", "asynctimerchan", "cgocheck", "clobberfree",
-	"disablethp", "dontfreezetheworld", "efence", "gccheckmark", "gcpacertrace",
-	"gcshrinkstackoff", "gcstoptheworld", "gctrace", "harddecommit", "inittrace",
-	"invalidptr", "madvdontneed", "panicnil", "profstackdepth", "runtimecontentionstacks",
-	"sbrk", "scavtrace", "traceadvanceperiod", "traceallocfree", "tracebackancestors",
-	"tracecheckstackownership", "tracefpunwindoff",
+	"adaptivestackstart",
+	"asyncpreemptoff",
+	"asynctimerchan",
+	"cgocheck",
+	"clobberfree",
+	"disablethp",
+	"dontfreezetheworld",
+	"efence",
+	"gccheckmark",
+	"gcpacertrace",
+	"gcshrinkstackoff",
+	"gcstoptheworld",
+	"gctrace",
+	"harddecommit",
+	"inittrace",
+	"invalidptr",
+	"madvdontneed",
+	"panicnil",
+	"profstackdepth",
+	"runtimecontentionstacks",
+	"sbrk",
+	"scavtrace",
+	"traceadvanceperiod",
+	"traceallocfree",
+	"tracebackancestors",
+	"tracecheckstackownership",
+	"tracefpunwindoff",
 };
-
-enum { QuoteMax = 64 }; // bytes of a value an error shows
 
 static bool parseint(const char *s, long min, long max, long *out);
 static bool parseintn(const char *s, size_t n, long min, long max, long *out);
 static bool parsegodebug(const char *val, struct dbgvars *d, char *err, size_t errlen);
-static const char *quote(char *dst, size_t dstlen, const char *s, size_t n);
 static bool named(const char *p, size_t nlen, const char *name);
 
 bool
@@ -93,7 +112,7 @@ parseknobs(const char *(*getenv)(const char *), struct knobs *k, struct dbgvars 
 {
 	const char *v;
 	long n;
-	char q[4 * QuoteMax + 40]; // an error's quotation of v
+	char q[QuoteLen]; // an error's quotation of v
 
 	memset(k, 0, sizeof *k);
 	memset(d, 0, sizeof *d);
@@ -102,8 +121,8 @@ parseknobs(const char *(*getenv)(const char *), struct knobs *k, struct dbgvars 
 
 	if ((v = getenv("GOMAXPROCS")) != NULL && v[0] != '\0') {
 		if (!parseint(v, 1, 1024, &n)) {
-			snprintf(err, errlen,
-				 "bad value for GOMAXPROCS: %s (want an integer from 1 to 1024)", quote(q, sizeof q, v, strlen(v)));
+			snprintf(err, errlen, "bad value for GOMAXPROCS: %s (want an integer from 1 to 1024)",
+				 quote_word(q, sizeof q, v, strlen(v)));
 			return false;
 		}
 		k->gomaxprocs = n;
@@ -115,7 +134,8 @@ parseknobs(const char *(*getenv)(const char *), struct knobs *k, struct dbgvars 
 			k->gcpercent = n;
 		} else {
 			snprintf(err, errlen,
-				 "bad value for GOGC: %s (want off or an integer from 0 to 1000000)", quote(q, sizeof q, v, strlen(v)));
+				 "bad value for GOGC: %s (want off or an integer from 0 to 1000000)",
+				 quote_word(q, sizeof q, v, strlen(v)));
 			return false;
 		}
 	}
@@ -135,7 +155,7 @@ parseknobs(const char *(*getenv)(const char *), struct knobs *k, struct dbgvars 
 			snprintf(err, errlen,
 				 "bad value for GOTRACEBACK: %s (want none, single, all, system, crash, "
 				 "or 0, 1, 2)",
-				 quote(q, sizeof q, v, strlen(v)));
+				 quote_word(q, sizeof q, v, strlen(v)));
 			return false;
 		}
 		k->traceback = level;
@@ -144,7 +164,7 @@ parseknobs(const char *(*getenv)(const char *), struct knobs *k, struct dbgvars 
 		if (!parseint(v, MinStackSize, MaxStackSize, &n) || n % PhysPageSize != 0) {
 			snprintf(err, errlen,
 				 "bad value for HOOD_STACK: %s (want a multiple of 4096 from %d to %ld)",
-				 quote(q, sizeof q, v, strlen(v)), MinStackSize, MaxStackSize);
+				 quote_word(q, sizeof q, v, strlen(v)), MinStackSize, MaxStackSize);
 			return false;
 		}
 		k->stacksize = n;
@@ -174,11 +194,11 @@ parsegodebug(const char *val, struct dbgvars *d, char *err, size_t errlen)
 			// The value in place: any length of digits is read whole.
 			long n;
 			if (!parseintn(eq + 1, len - nlen - 1, 0, INT32_MAX, &n)) {
-				char q[4 * QuoteMax + 40];
+				char q[QuoteLen];
 				snprintf(err, errlen,
 					 "bad value for GODEBUG: %s (want %s=an integer from 0 to "
 					 "2147483647)",
-					 quote(q, sizeof q, p, len), dbgvars[i].name);
+					 quote_word(q, sizeof q, p, len), dbgvars[i].name);
 				return false;
 			}
 			*(int32_t *)((char *)d + dbgvars[i].off) = n;
@@ -234,39 +254,6 @@ parseintn(const char *s, size_t n, long min, long max, long *out)
 	return true;
 }
 
-// An error's quotation of n bytes of s, with its quotes, as
-// kernel/cmdline.c's: printable ASCII as it is, \\ \t \n \r and \xNN for the
-// rest; over QuoteMax bytes, the first ones, "..." and the length, so an
-// error never shows a fragment as if it were all the user typed. dstlen
-// is at least 4 * QuoteMax + 40. Returns dst.
-static const char *
-quote(char *dst, size_t dstlen, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t used = 0;
-	dst[used++] = '"';
-	for (size_t i = 0; i < n && i < QuoteMax; i++) {
-		unsigned char c = s[i];
-		if (c == '\\' || c == '\t' || c == '\n' || c == '\r') {
-			dst[used++] = '\\';
-			dst[used++] = c == '\\' ? '\\' : c == '\t' ? 't' : c == '\n' ? 'n' : 'r';
-		} else if (c < 0x20 || c >= 0x7f) {
-			dst[used++] = '\\';
-			dst[used++] = 'x';
-			dst[used++] = hex[c >> 4];
-			dst[used++] = hex[c & 15];
-		} else {
-			dst[used++] = c;
-		}
-	}
-	if (n > QuoteMax) {
-		snprintf(dst + used, dstlen - used, "...\" (%zu bytes)", n);
-	} else {
-		snprintf(dst + used, dstlen - used, "\"");
-	}
-	return dst;
-}
-
 // Whether the nlen bytes at p are name.
 static bool
 named(const char *p, size_t nlen, const char *name)
@@ -277,8 +264,8 @@ named(const char *p, size_t nlen, const char *name)
 void
 godebug_check(const char *val, void (*warn)(const char *msg))
 {
-	char msg[4 * QuoteMax + 100];
-	char q[4 * QuoteMax + 40];
+	char msg[QuoteLen + 60];
+	char q[QuoteLen];
 	for (const char *p = val; p != NULL && *p != '\0';) {
 		const char *comma = strchr(p, ',');
 		size_t len = comma != NULL ? (size_t)(comma - p) : strlen(p);
@@ -305,14 +292,15 @@ godebug_check(const char *val, void (*warn)(const char *msg))
 			// An empty part (a,,b or a trailing comma): Go skips it too.
 		} else if (eq == NULL || nlen == 0) {
 			snprintf(msg, sizeof msg, "malformed GODEBUG setting %s ignored (want name=value)",
-				 quote(q, sizeof q, p, len));
+				 quote_word(q, sizeof q, p, len));
 			warn(msg);
 		} else if (goname) {
 			snprintf(msg, sizeof msg, "GODEBUG setting %s is Go's, but hood does not read it",
-				 quote(q, sizeof q, p, nlen));
+				 quote_word(q, sizeof q, p, nlen));
 			warn(msg);
 		} else if (!known) {
-			snprintf(msg, sizeof msg, "unknown GODEBUG setting %s", quote(q, sizeof q, p, nlen));
+			snprintf(msg, sizeof msg, "unknown GODEBUG setting %s",
+				 quote_word(q, sizeof q, p, nlen));
 			warn(msg);
 		}
 		p = comma != NULL ? comma + 1 : NULL;

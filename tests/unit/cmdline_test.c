@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "kernel/cmdline.h"
+#include "lib/quote.h"
 #include "tests/testing.h"
 
 static struct bootargs a;
@@ -178,12 +179,12 @@ TEST(TestCmdlineErrorsQuote)
 TEST(TestCmdlineQuote)
 {
 	char q[16]; // "a=\\t\\r\\n\\x7f" and its NUL are 13 bytes: \\xe9 does not fit
-	size_t took = cmdline_quote(q, sizeof q, "a=\t\r\n\x7f\xe9\"\\", 9);
+	size_t took = quote_escape(q, sizeof q, "a=\t\r\n\x7f\xe9\"\\", 9);
 	if (took != 6 || strcmp(q, "a=\\t\\r\\n\\x7f") != 0) {
 		t_errorf(t, "took %zu: %s", took, q);
 	}
 	char big[64];
-	took = cmdline_quote(big, sizeof big, "a=\t\r\n\x7f\xe9\"\\", 9);
+	took = quote_escape(big, sizeof big, "a=\t\r\n\x7f\xe9\"\\", 9);
 	if (took != 9 || strcmp(big, "a=\\t\\r\\n\\x7f\\xe9\"\\\\") != 0) {
 		t_errorf(t, "took %zu: %s", took, big);
 	}
