@@ -8,12 +8,12 @@
 // happened and powers off with status 2. An interrupt nobody registered is
 // reported the same way.
 //
-// After a handler, if the interrupted code could have been interrupted by
-// choice (interrupts were on, so it held no spinlock) and a preemption is
-// due (the time slice ended, or kthread_poke), trap() makes the
-// interrupted code call asyncpreempt on its own stack (trapasm.asm), which
-// calls preempted() below: that is how kernel threads and goroutines are
-// preempted.
+// After an interrupt's handler, if the interrupted code could have been
+// interrupted by choice (interrupts were on, so it held no spinlock) and a
+// preemption is due (the time slice ended, or kthread_poke), trap() makes
+// the interrupted code call asyncpreempt on its own stack (trapasm.asm),
+// which calls preempted() below: that is how kernel threads and goroutines
+// are preempted.
 
 #include <stdint.h>
 
@@ -233,8 +233,16 @@ trap(struct trapframe *tf)
 	// (trapasm.asm) on its own stack, as if it had called it itself: its
 	// rflags and rip go on that stack (no red zone to skip: everything is
 	// built with -mno-red-zone) and it resumes there with interrupts off.
+	// Only after an interrupt, on the interrupt stack: those pushes may
+	// fault (the next page of a goroutine stack), and the page-fault
+	// handler runs on a stack of its own, so a fault taken in the page-fault
+	// handler would land on that same stack over the frame being handled
+	// (TestStackFaultWithPreemptionPending). A request that finds an
+	// exception is left for the next interrupt, which the timer or
+	// sysmon's next poke brings.
 	struct cpu *c = mycpu();
-	if ((c->needresched || c->poked) && (tf->rflags & FL_IF) && c->ncli == 0) {
+	if (tf->trapno >= IRQ_BASE && (c->needresched || c->poked) && (tf->rflags & FL_IF) &&
+	    c->ncli == 0) {
 		uint64_t *sp = (uint64_t *)tf->rsp;
 		sp[-1] = tf->rip;
 		sp[-2] = tf->rflags;

@@ -5,8 +5,10 @@
 #include <string.h>
 
 #include "include/hood.h"
+#include "kernel/cpu.h"
 #include "kernel/kernel.h"
 #include "kernel/memlayout.h"
+#include "lib/atomic.h"
 #include "tests/testing.h"
 #include "tests/wg.h"
 
@@ -116,6 +118,57 @@ TEST(TestStackFaultNotUnderVMLock)
 	for (uint64_t off = 0; off < 1024; off += 8) {
 		wg_add(&faultwg, 1);
 		go(faultnearlock, (void *)off);
+		wg_wait(&faultwg);
+	}
+}
+
+// A page fault that returns with a preemption pending (trap.c) must not
+// push the preemption's frame onto the faulting stack from the page-fault
+// handler: that push can fault on the next page down, and the second fault
+// then lands on the same IST stack as the first, over its frame (CI saw a
+// general protection fault at the first one's iretq). The goroutine puts
+// its stack pointer at the bottom of an unmapped page, above another, asks
+// for preemption and writes there with interrupts on.
+static void __attribute__((noipa)) faultpoked(struct T *t)
+{
+	uint64_t sp = (uint64_t)__builtin_frame_address(0);
+	uint64_t target = 0;
+	for (uint64_t p = (sp & ~(uint64_t)(PGSIZE - 1)) - 2 * PGSIZE; p > sp - 64 * PGSIZE; p -= PGSIZE) {
+		if (!vm_mapped(p) && !vm_mapped(p - PGSIZE)) {
+			target = p;
+			break;
+		}
+	}
+	if (target == 0) {
+		t_errorf(t, "no two unmapped pages within 64 pages below sp 0x%lx", sp);
+		return;
+	}
+	pushcli();
+	// Relaxed: this CPU's own trap() reads it, as kthread_poke's IPI would.
+	atomic_store_relaxed(&mycpu()->poked, true);
+	popcli();
+	uint64_t saved;
+	__asm__ volatile("mov %%rsp, %0\n\t"
+			 "mov %1, %%rsp\n\t"
+			 "movb $1, (%%rsp)\n\t"
+			 "mov %0, %%rsp"
+			 : "=&r"(saved)
+			 : "r"(target)
+			 : "memory");
+}
+
+static void
+faultpokedg(void *arg)
+{
+	faultpoked(arg);
+	wg_done(&faultwg);
+}
+
+TEST(TestStackFaultWithPreemptionPending)
+{
+	for (int i = 0; i < 64; i++) {
+		wg_add(&faultwg, 1);
+		go(faultpokedg, t);
 		wg_wait(&faultwg);
 	}
 }
