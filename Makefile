@@ -463,7 +463,7 @@ help:
 	@echo "make test           every tier below; last line 'N passed, N failed'"
 	@echo "make test-unit      host unit tests and the fuzz targets for a few seconds"
 	@echo "make test-runtime   the runtime's tests on the hosted port: plain, ASan+UBSan, TSan"
-	@echo "make test-guest     the tests in the guest image at 1, 2, 4 (and 8) CPUs, crash tests"
+	@echo "make test-guest     the tests in the guest image at 1, 2, 4, 8 and 64 CPUs, crash tests"
 	@echo "make test-boot      whole boots from outside: PVH, GRUB BIOS/UEFI, microvm, options"
 	@echo "make test-host, test-asan, test-tsan   one hosted variant of test-runtime"
 	@echo "make host           the hosted library build/host/libhood.a and its programs"
