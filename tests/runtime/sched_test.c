@@ -123,8 +123,9 @@ TEST(TestGoschedPingPong)
 // A CPU-bound batch started from one goroutine spreads to every P:
 // count which P each worker's chunks ran on (not time: TCG is noisy). The
 // workers go on, 20 chunks at least, until every P has run one or 5 s
-// have passed, so that a loaded host (a thread descheduled for tens of
-// milliseconds) cannot end the work before a P got its share.
+// and 100 ms a P have passed, so that a loaded host (a thread descheduled
+// for tens of milliseconds; 64 vCPUs on 2 host cores) cannot end the work
+// before a P got its share.
 static int ranonp[MaxGomaxprocs]; // Atomic
 static struct waitgroup spreadwg;
 static uint64_t spreaddeadline;
@@ -159,7 +160,8 @@ cpuwork(void *arg)
 TEST(TestCPUBoundSpreads)
 {
 	memset(ranonp, 0, sizeof ranonp);
-	spreaddeadline = nanotime() + 5000000000ULL;
+	uint64_t limit = 5000000000ULL + (uint64_t)gomaxprocs * 100000000ULL;
+	spreaddeadline = nanotime() + limit;
 	wg_add(&spreadwg, 4 * gomaxprocs);
 	for (int i = 0; i < 4 * gomaxprocs; i++) {
 		go(cpuwork, NULL);
@@ -167,7 +169,7 @@ TEST(TestCPUBoundSpreads)
 	wg_wait(&spreadwg);
 	for (int i = 0; i < gomaxprocs; i++) {
 		if (ranonp[i] == 0) {
-			t_errorf(t, "P %d ran none of the work in 5 s", i);
+			t_errorf(t, "P %d ran none of the work in %lu ms", i, (unsigned long)(limit / 1000000));
 		}
 	}
 }
