@@ -133,6 +133,9 @@ start32:
 	test edx, 1 << 26
 	jz .nosse
 
+	rdtsc                              ; boot_tsc: the hand-off, for boottime=on
+	mov [boot_tsc], eax                ; (kernel/main.c); long mode implies a TSC
+	mov [boot_tsc + 4], edx
 	call build_early_tables
 
 	LONGMODE_ON 0, early_pml4
@@ -341,3 +344,5 @@ early_pdpt: resb 4096
 early_pd:   resb 4 * 4096
 boot_stack: resb BOOT_STACK_SIZE
 boot_stack_top:
+global boot_tsc
+boot_tsc: resq 1                       ; uint64_t boot_tsc (kernel/main.c)

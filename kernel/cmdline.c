@@ -14,8 +14,7 @@
 
 struct bootargs bootargs;
 
-static bool kernelopt(const char *key, const char *val, size_t vlen, struct bootargs *a, char *err,
-		      size_t errlen);
+static bool kernelopt(const char *key, const char *val, size_t vlen, bool *on, char *err, size_t errlen);
 static bool addenv(const char *word, size_t len, struct bootargs *a, char *err, size_t errlen);
 static void checkknown(const char *word, size_t klen, struct bootargs *a);
 
@@ -54,7 +53,15 @@ cmdline_parse(const char *line, struct bootargs *a, char *err, size_t errlen)
 		}
 		size_t klen = eq - word;
 		if (klen == 4 && memcmp(word, "madt", 4) == 0) {
-			if (!kernelopt("madt", eq + 1, wlen - klen - 1, a, err, errlen)) {
+			bool on;
+			if (!kernelopt("madt", eq + 1, wlen - klen - 1, &on, err, errlen)) {
+				return false;
+			}
+			a->nomadt = !on;
+			continue;
+		}
+		if (klen == 8 && memcmp(word, "boottime", 8) == 0) {
+			if (!kernelopt("boottime", eq + 1, wlen - klen - 1, &a->boottime, err, errlen)) {
 				return false;
 			}
 			continue;
@@ -66,10 +73,10 @@ cmdline_parse(const char *line, struct bootargs *a, char *err, size_t errlen)
 	}
 }
 
-// The kernel's own options. val is the word's rest, vlen bytes, not
-// NUL-terminated.
+// The kernel's own options, on or off, into *on. val is the word's rest,
+// vlen bytes, not NUL-terminated.
 static bool
-kernelopt(const char *key, const char *val, size_t vlen, struct bootargs *a, char *err, size_t errlen)
+kernelopt(const char *key, const char *val, size_t vlen, bool *on, char *err, size_t errlen)
 {
 	bool off = vlen == 3 && memcmp(val, "off", 3) == 0;
 	if (!off && !(vlen == 2 && memcmp(val, "on", 2) == 0)) {
@@ -78,7 +85,7 @@ kernelopt(const char *key, const char *val, size_t vlen, struct bootargs *a, cha
 			 quote_word(q, sizeof q, val, vlen));
 		return false;
 	}
-	a->nomadt = off;
+	*on = !off;
 	return true;
 }
 

@@ -10,6 +10,7 @@
 // The kernel's own options, not passed on:
 //
 //	madt=on|off       off: ignore ACPI's MADT: one CPU, no I/O APIC
+//	boottime=on|off   on: print the time each boot step took (kernel/main.c)
 //
 // A word that is not key=value (or has an empty key), or a bad value of a
 // kernel option, stops the boot with EXIT_USAGE and a message that names
@@ -43,6 +44,7 @@ enum {
 
 struct bootargs {
 	bool nomadt;                         // madt=off
+	bool boottime;                       // boottime=on
 	const char *env[CMDLINE_MAXENV + 1]; // "KEY=VALUE", into buf; NULL-terminated
 	int nenv;
 	// Words of env whose lowercase key no one knows, the first of each key.

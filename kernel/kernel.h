@@ -31,7 +31,7 @@ void console_register(struct consink *k);
 void physmem_init(void);
 uint64_t physmem_alloc(void);
 void physmem_free(uint64_t pa);
-uint64_t physmem_nfree(void); // free frames now: for tests and reports
+uint64_t physmem_nfree(void); // free frames now: for tests, reports and os_sysmap
 
 // vm.c
 enum {
@@ -106,6 +106,10 @@ void stack_switch(uint64_t top, void (*fn)(void)) __attribute__((noreturn));
 
 // The application's entry point, run by the runtime as goroutine 1.
 int main(void);
+
+// main.c: with boottime=on, the table of the boot's steps, before the
+// program's first output (newlib's write calls it each time; cheap after).
+void boottime_output(void);
 
 // The runtime's entry point (runtime/proc.c): the kernel's hand-off.
 void rt0_go(void) __attribute__((noreturn));

@@ -65,6 +65,7 @@ write(int fd, const void *buf, size_t n)
 		errno = EBADF;
 		return -1;
 	}
+	boottime_output(); // boottime=on: the boot's steps, before the first output
 	console_write(buf, n);
 	return n;
 }
