@@ -32,7 +32,7 @@ KCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror \
 	-DHOOD_CC_STDATOMIC='"$(CC_INCLUDE)/stdatomic.h"' \
 	-U__linux__ -U__linux -Ulinux -U__gnu_linux__ -U__unix__ -U__unix -Uunix \
 	-D__DYNAMIC_REENT__ \
-	-I. -Iinclude -MMD -MP
+	-I. -Iinclude -I$(B)/gen -MMD -MP
 NASMFLAGS := -f elf64 -g -F dwarf -I.
 LDFLAGS := -nostdlib -T linker.ld -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments
 LIBS := $(NEWLIB)/lib/libc.a $(NEWLIB)/lib/libm.a
@@ -102,6 +102,13 @@ RUNTIME_OBJS := \
 	runtime/stack.o \
 	runtime/time.o \
 	runtime/malloc.o \
+	runtime/mheap.o \
+	runtime/mcentral.o \
+	runtime/mcache.o \
+	runtime/mbitmap.o \
+	runtime/mfixalloc.o \
+	runtime/mstats.o \
+	runtime/mmanual.o \
 	runtime/debug.o \
 	runtime/runtime1.o \
 	runtime/asm_amd64.o
@@ -144,7 +151,9 @@ RUNTIME_TESTS := \
 	tests/runtime/manyparked_test.o \
 	tests/runtime/stackoverflow_test.o \
 	tests/runtime/stdatomic_test.o \
-	tests/runtime/idletimer_test.o
+	tests/runtime/idletimer_test.o \
+	tests/runtime/malloc_test.o \
+	tests/runtime/mmanual_test.o
 
 KERNEL_TESTS := \
 	tests/kernel/libc_test.o \
@@ -156,14 +165,16 @@ KERNEL_TESTS := \
 	tests/kernel/intr_test.o \
 	tests/kernel/kstack_test.o \
 	tests/kernel/parkcost_test.o \
-	tests/kernel/tsc_test.o
+	tests/kernel/tsc_test.o \
+	tests/kernel/oom_test.o
 
 # Each unit test file, and the code it tests.
 UNIT_TESTS := \
 	tests/unit/cmdline_test.o kernel/cmdline.o \
 	tests/unit/runtime1_test.o runtime/runtime1.o \
 	tests/unit/ksyms_test.o kernel/ksyms.o \
-	tests/unit/frames_test.o kernel/frames.o
+	tests/unit/frames_test.o kernel/frames.o \
+	tests/unit/sizeclasses_test.o
 
 # The benchmarks: the runtime's (in the image and the hosted program,
 # each with a Go twin in bench/go) and the machine's (the image only).
@@ -175,7 +186,7 @@ MACHINE_BENCH_OBJS := \
 	bench/machine_bench.o
 
 # Every example is built; APP picks the one build/hood.elf holds.
-EXAMPLES := $(sort hello echo spin $(APP))
+EXAMPLES := $(sort hello echo spin alloc $(APP))
 ifeq ($(wildcard examples/$(APP)/*.c),)
 $(error APP=$(APP): there is no examples/$(APP)/ with C files; the examples are $(notdir $(wildcard examples/*)))
 endif
@@ -193,7 +204,7 @@ $(NEWLIB)/lib/libc.a:
 # V=1 shows the commands.
 Q := $(if $(V),,@)
 
-$(B)/%.o: %.c $(NEWLIB)/lib/libc.a
+$(B)/%.o: %.c $(NEWLIB)/lib/libc.a | $(B)/gen/sizeclasses.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(KCFLAGS) -c -o $@ $<
@@ -289,16 +300,34 @@ qemu-gdb: $(B)/hood.elf
 	@echo "    gdb -x $(B)/gdbinit"
 	@ACCEL=$(ACCEL) scripts/qemu --report $(QEMUOPTS) -t 100000 --gdb $(GDBPORT) -a "$(CMDLINE)" $<
 
+# --- generated code ------------------------------------------------------------
+
+# The allocator's size classes (runtime/malloc.h), made by
+# tools/mksizeclasses.c as Go's mksizeclasses.go makes sizeclasses.go;
+# never in git. Another table: make clean, then make
+# SIZECLASSES_FLAGS='-pageshift 12' (docs/malloc.md).
+SIZECLASSES_FLAGS ?=
+
+$(B)/tools/mksizeclasses: tools/mksizeclasses.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  HOSTCC  $<")
+	$(Q)$(HOSTCC) -std=gnu11 -O2 -Wall -Wextra -Werror -o $@ $<
+
+$(B)/gen/sizeclasses.h: $(B)/tools/mksizeclasses
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q)$< $(SIZECLASSES_FLAGS) > $@.tmp && mv $@.tmp $@
+
 # --- the host unit tests -------------------------------------------------------
 
 # Pure kernel code built for Linux with AddressSanitizer and UBSan, run by
 # scripts/runtests with the other tiers (make test-unit).
 HOSTCC := gcc
-UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -I. -MMD -MP \
+UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -I. -I$(B)/gen -MMD -MP \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 UNIT_OBJS := $(addprefix $(B)/unit/,tests/testing.o tests/match.o tests/main_unit.o $(UNIT_TESTS))
 
-$(B)/unit/%.o: %.c
+$(B)/unit/%.o: %.c | $(B)/gen/sizeclasses.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  HOSTCC  $<")
 	$(Q)$(HOSTCC) $(UNIT_CFLAGS) -c -o $@ $<
@@ -319,7 +348,7 @@ unit: $(B)/host/unittest
 # libhood.a and a test program of the runtime's tests. Stack-clash
 # protection as in KCFLAGS; a program's own code needs it too (the README's
 # compile line has it).
-HOSTED_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -I. -Iinclude -MMD -MP -pthread \
+HOSTED_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -I. -Iinclude -I$(B)/gen -MMD -MP -pthread \
 	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-optimize-sibling-calls \
 	-fstack-clash-protection
 HOSTED_LDFLAGS := -pthread -Wl,--wrap=main
@@ -337,7 +366,7 @@ TSAN_FLAGS := -O1 -fsanitize=thread --param=tsan-instrument-func-entry-exit=0
 
 # hostvariant OBJDIR OUTDIR CFLAGS LDFLAGS NAME: the rules of one variant.
 define hostvariant
-$(1)/%.o: %.c
+$(1)/%.o: %.c | $(B)/gen/sizeclasses.h
 	@mkdir -p $$(dir $$@)
 	@$$(if $$(Q),echo "  $(5)  $$<")
 	$$(Q)$$(HOSTCC) $$(HOSTED_CFLAGS) $(3) -c -o $$@ $$<

@@ -34,6 +34,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 // ---- go and package runtime --------------------------------------------------
@@ -70,6 +71,87 @@ int runtime_stack(char *buf, int len, bool all);
 // exits while locked takes its thread with it (Go's rule).
 void runtime_lockosthread(void);
 void runtime_unlockosthread(void);
+
+// ---- memory: new and runtime.MemStats -----------------------------------------
+//
+//	struct node *n = new(struct node);            // n := new(node)
+//	int64_t *v = newarray(int64_t, 1000);         // v := make([]int64, 1000)
+//	char *buf = newarraynoscan(char, 1 << 20);    // a buffer that holds no pointers
+//	struct memstats ms;
+//	runtime_readmemstats(&ms);                    // runtime.ReadMemStats(&ms)
+//
+// Memory from new is the runtime's heap (Go's mallocgc): zeroed, aligned
+// for any type its size can hold (16 bytes from 16 up), and never freed
+// by the program. The collector will free what nothing points to; until
+// it lands, nothing is freed. Scan or noscan: memory that holds pointers
+// (to other heap objects) must come from new or newarray, so that the
+// collector looks inside it; memory that holds none (byte buffers,
+// numbers) should come from newnoscan or newarraynoscan, which the
+// collector never reads: cheaper to collect, and a number that looks like
+// an address keeps nothing alive there. Use new, not malloc, for what the
+// collector should manage; malloc and free stay C's.
+void *runtime_new(size_t size, bool noscan);
+void *runtime_newarray(size_t size, size_t n, bool noscan); // Go's panic if size * n overflows
+#define new(T) ((T *)runtime_new(sizeof(T), false))
+#define newnoscan(T) ((T *)runtime_new(sizeof(T), true))
+#define newarray(T, n) ((T *)runtime_newarray(sizeof(T), (n), false))
+#define newarraynoscan(T, n) ((T *)runtime_newarray(sizeof(T), (n), true))
+
+// runtime.MemStats, Go's fields and meanings (bytes unless named a count).
+// The collector's fields stay zero until it lands.
+struct memstats {
+	uint64_t Alloc;      // bytes of heap objects allocated and not yet freed
+	uint64_t TotalAlloc; // bytes of heap objects ever allocated
+	uint64_t Sys;        // bytes obtained from the machine, all below together
+	uint64_t Lookups;
+	uint64_t Mallocs; // heap objects ever allocated (count)
+	uint64_t Frees;   // heap objects freed (count)
+
+	uint64_t HeapAlloc;    // = Alloc
+	uint64_t HeapSys;      // heap memory mapped
+	uint64_t HeapIdle;     // of it, in no span
+	uint64_t HeapInuse;    // of it, in spans
+	uint64_t HeapReleased; // idle memory given back to the machine
+	uint64_t HeapObjects;  // Mallocs - Frees (count)
+
+	uint64_t StackInuse, StackSys;   // goroutine stacks' mapped memory
+	uint64_t MSpanInuse, MSpanSys;   // span structures
+	uint64_t MCacheInuse, MCacheSys; // mcache structures
+	uint64_t BuckHashSys;            // profiling buckets: none
+	uint64_t GCSys;                  // the collector's metadata (span bitmaps)
+	uint64_t OtherSys;               // the rest: arena metadata
+
+	uint64_t NextGC, LastGC, PauseTotalNs;
+	uint64_t PauseNs[256], PauseEnd[256];
+	uint32_t NumGC, NumForcedGC;
+	double GCCPUFraction;
+	bool EnableGC, DebugGC;
+
+	// Per size class: objects of size (BySize[i-1].Size, BySize[i].Size].
+	struct {
+		uint32_t Size;
+		uint64_t Mallocs, Frees;
+	} BySize[61];
+};
+void runtime_readmemstats(struct memstats *ms);
+// debug.FreeOSMemory: the heap's free memory back to the machine now. The
+// scavenger does the same from sysmon for memory free for 5 minutes (Go
+// 1.11's policy; GODEBUG=scavenge=1: 20 ms, with Go's scvg lines).
+void runtime_freeosmemory(void);
+
+// The C library's allocator, served by the runtime: per-P caches, no
+// sleeping lock, so malloc scales across CPUs and is safe from any
+// goroutine. On bare metal newlib's malloc, free, calloc, realloc, memalign
+// and posix_memalign are these; on Linux glibc's stay the process's, and
+// these sit beside them. Never collected; a pointer kept in this memory
+// keeps heap objects (new) alive. A free of a pointer malloc never gave,
+// or a second free, is a fatal error.
+void *runtime_malloc(size_t size);
+void runtime_free(void *p);
+void *runtime_calloc(size_t n, size_t size);
+void *runtime_realloc(void *p, size_t size);
+void *runtime_memalign(size_t align, size_t size); // align a power of two
+size_t runtime_mallocsize(void *p);               // the usable size (malloc_usable_size)
 
 // ---- time ------------------------------------------------------------------------
 //

@@ -8,12 +8,20 @@
 // is, LOCK_MUTEX, and is never held while another lock is taken.
 //
 //	rank            lock                     taken while holding
+//	LOCK_MANUALCACHE  the mcache of Ms with   -
+//	                no P (runtime/mmanual.c)
+//	LOCK_MANUALCENTRAL  a size class's free   manualcache
+//	                list (runtime/mmanual.c)
+//	LOCK_MCENTRAL   an mcentral (runtime/     manualcache
+//	                mcentral.c)
+//	LOCK_MHEAP      the page heap (runtime/   mcentral, manualcache,
+//	                mheap.c)                 manualcentral
 //	LOCK_HEAP       sbrk's heap (lib/newlib/) -
-//	LOCK_PALLOC     the runtime's persistent  -
+//	LOCK_PALLOC     the runtime's persistent  mheap
 //	                memory (runtime/malloc.c)
-//	LOCK_VM         the page tables (vm.c)    heap, palloc
+//	LOCK_VM         the page tables (vm.c)    mheap, heap, palloc
 //	LOCK_THREADS    free kthread structures   -
-//	LOCK_PHYSMEM    the frame allocator       heap, palloc, vm, threads
+//	LOCK_PHYSMEM    the frame allocator       mheap, heap, palloc, vm, threads
 //	LOCK_SCHED      the runtime's sched.lock  -
 //	                (runtime/proc.c)
 //	LOCK_ALLG       the list of all Gs        sched.lock (checkdead)
@@ -30,6 +38,10 @@
 #pragma once
 
 enum lockrank {
+	LOCK_MANUALCACHE = 2,
+	LOCK_MANUALCENTRAL = 3,
+	LOCK_MCENTRAL = 4,
+	LOCK_MHEAP = 6,
 	LOCK_HEAP = 10,
 	LOCK_PALLOC = 15,
 	LOCK_VM = 20,

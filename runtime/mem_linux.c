@@ -103,17 +103,18 @@ os_sysreserve(void *v, uint64_t n)
 }
 
 // Fresh zero pages over the reservation, registered for write tracking.
-void
+bool
 os_sysmap(void *v, uint64_t n)
 {
 	void *p = mmap(v, n, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED) {
-		throw("os_sysmap: out of memory");
+		return false;
 	}
 	pthread_once(&dirtyonce, dirtyinit);
 	if (uffd >= 0 && !trackwrites((uint64_t)v, n)) {
 		throw("os_sysmap: userfaultfd refused a range it accepted before");
 	}
+	return true;
 }
 
 // The pages go back to Linux; a touch would read zeros, but the contract
@@ -129,12 +130,13 @@ os_sysunused(void *v, uint64_t n)
 // Dropped pages are unpopulated, so write-protected already
 // (WP_UNPOPULATED); protecting them again costs little and makes "clean"
 // not depend on it.
-void
+bool
 os_sysused(void *v, uint64_t n)
 {
 	if (uffd >= 0 && !writeprotect((uint64_t)v, n)) {
 		throw("os_sysused: userfaultfd write-protect failed");
 	}
+	return true; // Linux commits the pages at the first touch
 }
 
 void

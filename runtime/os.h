@@ -136,9 +136,11 @@ void os_usleep(int64_t us);
 //
 // os_sysmap maps [v, v+n) of a reservation for use (Go's sysMap): readable,
 // writable, not executable, reading as zeros, and clean for os_dirtyscan
-// (no page dirty until written). Mapping a mapped page is a bug. Throws
-// when the machine has no memory (bare metal maps the frames at once;
-// Linux commits them at the first touch).
+// (no page dirty until written). Mapping a mapped page is a bug. Returns
+// false, with nothing mapped, when the machine has not the memory, so
+// that the heap can say Go's "out of memory" (bare metal maps the frames
+// at once and looks first; Linux refuses a mapping past its overcommit
+// limit and commits the pages at the first touch). os_sysused likewise.
 //
 // os_sysunused tells the machine that the contents of [v, v+n) are no
 // longer needed and their memory can be reused (Go's sysUnused: the
@@ -146,7 +148,8 @@ void os_usleep(int64_t us);
 // os_sysused it must not be touched (bare metal unmaps the pages and frees
 // their frames: a touch is a fatal fault; Linux drops them with
 // MADV_DONTNEED). os_sysused makes it usable again (Go's sysUsed), reading
-// as zeros, clean for os_dirtyscan.
+// as zeros, clean for os_dirtyscan, or returns false with nothing mapped
+// when the machine has not the memory.
 //
 // os_sysfree gives [v, v+n) back entirely (Go's sysFree): memory and
 // address space; the range must not be touched again. On bare metal the
@@ -176,9 +179,9 @@ void os_usleep(int64_t us);
 // page-table lock.
 void *os_sysalloc(uint64_t n);
 void *os_sysreserve(void *v, uint64_t n);
-void os_sysmap(void *v, uint64_t n);
+bool os_sysmap(void *v, uint64_t n);
 void os_sysunused(void *v, uint64_t n);
-void os_sysused(void *v, uint64_t n);
+bool os_sysused(void *v, uint64_t n);
 void os_sysfree(void *v, uint64_t n);
 uint64_t os_dirtyscan(void *v, uint64_t n, uint64_t *bitmap, bool clear);
 bool os_dirtyexact(void);

@@ -9,6 +9,8 @@
 // (lib/newlib/libc.h). This is the only runtime file that includes
 // kernel or C-library-port headers.
 
+#include <errno.h>
+#include <malloc.h>
 #include <reent.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,6 +26,7 @@
 #include "kernel/trap.h"
 #include "kernel/x86.h"
 #include "lib/atomic.h"
+#include "include/hood.h"
 #include "lib/newlib/libc.h"
 #include "runtime/runtime.h"
 
@@ -292,7 +295,9 @@ os_sysalloc(uint64_t n)
 	if (va + n > SYSMEM + SYSMEM_SIZE) {
 		throw("os_sysalloc: SYSMEM region exhausted");
 	}
-	os_sysmap((void *)va, n);
+	if (!os_sysmap((void *)va, n)) {
+		throw("os_sysalloc: out of memory");
+	}
 	return (void *)va;
 }
 
@@ -322,13 +327,21 @@ os_sysreserve(void *v, uint64_t n)
 }
 
 // Zeroed frames, through the direct map: the new mappings' dirty bits
-// stay clear until the program writes.
-void
+// stay clear until the program writes. The frames must be there with some
+// to spare (page-table pages, one per 2 MiB, and a margin for the kernel):
+// a moment's look, so another allocator may still take the last frames
+// meanwhile, which is physmem_alloc's fatal error.
+bool
 os_sysmap(void *v, uint64_t n)
 {
+	uint64_t pages = PGROUNDUP(n) / PGSIZE;
+	if (physmem_nfree() < pages + pages / 512 + 64) {
+		return false;
+	}
 	for (uint64_t off = 0; off < n; off += PGSIZE) {
 		os_mapstack((uint64_t)v + off);
 	}
+	return true;
 }
 
 void
@@ -337,10 +350,10 @@ os_sysunused(void *v, uint64_t n)
 	vm_unmapfree((uint64_t)v, n);
 }
 
-void
+bool
 os_sysused(void *v, uint64_t n)
 {
-	os_sysmap(v, n);
+	return os_sysmap(v, n);
 }
 
 void
@@ -405,4 +418,109 @@ os_setstackfault(bool (*fn)(uint64_t addr, bool write))
 {
 	stackfaultfn = fn;
 	intr_register(T_PF, pagefault, NULL);
+}
+
+// ---- newlib's malloc -------------------------------------------------------
+//
+// newlib's allocator is replaced by the runtime's manual heap (mmanual.c):
+// these definitions come before libc.a in the link, so its malloc.o,
+// mallocr.o and the rest are never pulled in. Each reentrant _r form
+// sets nothing in its struct _reent: out of memory is Go's fatal error, not
+// NULL with ENOMEM (calloc's overflow aside).
+
+void *
+malloc(size_t size)
+{
+	return runtime_malloc(size);
+}
+
+void
+free(void *p)
+{
+	runtime_free(p);
+}
+
+void *
+calloc(size_t n, size_t size)
+{
+	return runtime_calloc(n, size);
+}
+
+void *
+realloc(void *p, size_t size)
+{
+	return runtime_realloc(p, size);
+}
+
+void *
+memalign(size_t align, size_t size)
+{
+	return runtime_memalign(align, size);
+}
+
+void *
+aligned_alloc(size_t align, size_t size)
+{
+	return runtime_memalign(align, size);
+}
+
+int
+posix_memalign(void **res, size_t align, size_t size)
+{
+	if (align < sizeof(void *) || (align & (align - 1)) != 0) {
+		return EINVAL;
+	}
+	*res = runtime_memalign(align, size);
+	return 0;
+}
+
+size_t
+malloc_usable_size(void *p)
+{
+	return runtime_mallocsize(p);
+}
+
+void *
+_malloc_r(struct _reent *r, size_t size)
+{
+	(void)r;
+	return runtime_malloc(size);
+}
+
+void
+_free_r(struct _reent *r, void *p)
+{
+	(void)r;
+	runtime_free(p);
+}
+
+void *
+_calloc_r(struct _reent *r, size_t n, size_t size)
+{
+	void *p = runtime_calloc(n, size);
+	if (p == NULL) {
+		r->_errno = ENOMEM;
+	}
+	return p;
+}
+
+void *
+_realloc_r(struct _reent *r, void *p, size_t size)
+{
+	(void)r;
+	return runtime_realloc(p, size);
+}
+
+void *
+_memalign_r(struct _reent *r, size_t align, size_t size)
+{
+	(void)r;
+	return runtime_memalign(align, size);
+}
+
+size_t
+_malloc_usable_size_r(struct _reent *r, void *p)
+{
+	(void)r;
+	return runtime_mallocsize(p);
 }

@@ -250,6 +250,7 @@ schedinit(void)
 
 	parsedebugvars(); // the knobs (runtime1.c): the stack size first
 	stackinit();
+	mallocinit(); // the heap (malloc.c), as Go's schedinit
 
 	int32_t procs = os_ncpu();
 	int32_t n = knobs.gomaxprocs;

@@ -303,6 +303,7 @@ struct m {
 	// at 0 takes a preemption asked for meanwhile.
 	int locks;
 	const char *preemptoff; // why the world is stopped, by this M
+	bool mallocing;         // in mallocgc (malloc.c): a re-entry is "malloc deadlock"
 	uint64_t fastrand;      // seeded by mcommoninit
 	struct g *lockedg;      // LockOSThread: the only G this M runs
 	// LockOSThread calls not yet undone, and the runtime's own locks of
@@ -354,6 +355,10 @@ struct p {
 	uint32_t runqtail;        // Atomic: store-release by the owner after the slot; thieves load-acquire
 	struct g *runq[RunqSize]; // Atomic, relaxed: published by runqtail, retired by runqhead
 	struct g *runnext;        // Atomic: exchanged and CAS-ed acq_rel by the owner and thieves
+
+	// Owned by the P: its allocation cache (malloc.h), made at its first
+	// mallocgc.
+	struct mcache *mcache;
 
 	// Owned by the P: dead Gs, with their stacks, for reuse.
 	struct gList gfree;
@@ -562,6 +567,7 @@ struct g *globrunqget(struct p *pp, int32_t max);
 
 // malloc.c
 void *persistentalloc(uint64_t size, uint64_t align);
+void mallocinit(void);
 
 // stack.c
 void stackinit(void);

@@ -5,7 +5,7 @@
 
 #include <stdio.h>
 
-#include "runtime/runtime.h"
+#include "runtime/malloc.h"
 
 // checkdead: every P idle, nothing runnable, no timer that could make
 // something runnable, no G in a syscall: no goroutine can ever run again.
@@ -153,9 +153,11 @@ timersoverdue(int64_t now)
 	return false;
 }
 
-// The stack scavenger's schedule, Go's scavenger's: every ScavengePeriod,
-// the Gs parked for ScavengeLimit give back their unused stack pages
-// (shrinkstack). GODEBUG=scavenge=1 makes these 10 ms and 20 ms, as Go's.
+// The scavengers' schedule, Go 1.11's: every ScavengePeriod, the Gs
+// parked for ScavengeLimit give back their unused stack pages
+// (shrinkstack), and the heap the free pages of chunks idle that long
+// (mheap_scavenge). GODEBUG=scavenge=1 makes these 10 ms and 20 ms, as
+// Go's, and prints Go's scvg lines when the heap gave something back.
 enum {
 	ScavengePeriod = 150LL * 1000 * 1000 * 1000, // 2.5 min: Go's scavengelimit / 2
 	ScavengeLimit = 300LL * 1000 * 1000 * 1000,  // 5 min: Go's scavengelimit
@@ -169,9 +171,14 @@ scavengeperiod(void)
 }
 
 static void
-scavengestacks(int64_t now)
+scavenge(int64_t now)
 {
-	int64_t limit = atomic_load_relaxed(&debug.scavenge) > 0 ? 20 * 1000 * 1000 : ScavengeLimit;
+	bool verbose = atomic_load_relaxed(&debug.scavenge) > 0; // relaxed: as in scavengeperiod
+	int64_t limit = verbose ? 20 * 1000 * 1000 : ScavengeLimit;
+	uint64_t given = mheap_scavenge(&mheap_, now, limit);
+	if (verbose && given > 0) {
+		scvgtrace(given);
+	}
 	// Load-acquire; pairs with allgadd's store-release, so each G is seen
 	// whole; Gs are never removed.
 	for (struct g *gp = atomic_load_acq(&allgs); gp != NULL; gp = gp->alllink) {
@@ -237,7 +244,7 @@ sysmon(void)
 		}
 		if (now - lastscavenge >= scavengeperiod()) {
 			lastscavenge = now;
-			scavengestacks(now);
+			scavenge(now);
 		}
 		if (debug.schedtrace > 0 && now - lasttrace >= (int64_t)debug.schedtrace * 1000000) {
 			lasttrace = now;

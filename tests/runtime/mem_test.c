@@ -25,7 +25,9 @@ reservemap(struct T *t, uint64_t n)
 	if ((uint64_t)p % PhysPageSize != 0) {
 		t_fatalf(t, "os_sysreserve gave %p, not page-aligned", (void *)p);
 	}
-	os_sysmap(p, n);
+	if (!os_sysmap(p, n)) {
+		t_fatalf(t, "os_sysmap(%lu) failed", (unsigned long)n);
+	}
 	return p;
 }
 
@@ -103,8 +105,9 @@ TEST(TestSysReserveDisjoint)
 	if (a == NULL || b == NULL || (b < a + RangeSize && a < b + RangeSize)) {
 		t_fatalf(t, "reservations %p and %p overlap", (void *)a, (void *)b);
 	}
-	os_sysmap(a, RangeSize);
-	os_sysmap(b, RangeSize);
+	if (!os_sysmap(a, RangeSize) || !os_sysmap(b, RangeSize)) {
+		t_fatalf(t, "os_sysmap failed");
+	}
 	a[0] = 1;
 	b[0] = 2;
 	if (a[0] != 1 || b[0] != 2) {

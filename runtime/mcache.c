@@ -1,0 +1,68 @@
+// mcache.c: a P's allocation cache (Go's mcache.go): a span of each span
+// class, from which mallocgc takes slots without a lock. See malloc.h for
+// an overview.
+//
+// The mcache belongs to the P, not the M: an M uses its P's while it holds
+// the P (mallocgc runs with the M acquired, so it keeps the P throughout).
+// A P makes its mcache at its first mallocgc; Go makes it in procresize.
+
+#include <string.h>
+
+#include "runtime/malloc.h"
+
+// The span every empty slot of an mcache points to: no free slot, so the
+// fast path falls through to refill without a NULL check (Go's
+// emptymspan).
+struct mspan emptymspan;
+
+// allocmcache: a new mcache, every class empty.
+struct mcache *
+allocmcache(void)
+{
+	spin_lock(&mheap_.lock);
+	struct mcache *c = fixalloc_alloc(&mheap_.cachealloc);
+	spin_unlock(&mheap_.lock);
+	memset(c, 0, sizeof *c);
+	for (int i = 0; i < NumSpanClasses; i++) {
+		c->alloc[i] = &emptymspan;
+	}
+	return c;
+}
+
+// The mcache of the P this M holds; the M is acquired (m.locks > 0).
+struct mcache *
+getmcache(void)
+{
+	struct p *pp = getm()->p;
+	if (pp == NULL) {
+		throw("mallocgc called without a P or outside bootstrapping");
+	}
+	if (pp->mcache == NULL) {
+		pp->mcache = allocmcache();
+	}
+	return pp->mcache;
+}
+
+// mcache_refill: a span with a free slot for class spc in place of the
+// full one (Go's mcache.refill); false if the heap has no more memory.
+// Runs on g0 (systemstack). The slots of the new span count as allocated
+// now; the old span gave all of its out.
+bool
+mcache_refill(struct mcache *c, uint8_t spc)
+{
+	struct mspan *s = c->alloc[spc];
+	if (s != &emptymspan) {
+		if (s->allocCount != s->nelems) {
+			throw("mcache_refill: span has free space remaining");
+		}
+		mcentral_uncachespan(&mheap_.central[spc], s);
+	}
+	s = mcentral_cachespan(&mheap_.central[spc]);
+	if (s == NULL) {
+		c->alloc[spc] = &emptymspan;
+		return false;
+	}
+	c->smallAllocCount[spanclass_sizeclass(spc)] += (uint64_t)(s->nelems - s->allocCount);
+	c->alloc[spc] = s;
+	return true;
+}

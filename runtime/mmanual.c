@@ -1,0 +1,369 @@
+// mmanual.c: the C library's malloc and free, served from the runtime's
+// heap in manual spans (MSpanManual), never collected: runtime_malloc,
+// runtime_free, runtime_calloc, runtime_realloc, runtime_memalign and
+// runtime_mallocsize (hood.h). On bare metal they are newlib's malloc
+// family (os_hood.c); on Linux glibc's malloc stays the process's and these
+// are there beside it, to be measured against it. See malloc.h for the
+// heap.
+//
+// The design is tcmalloc's, which Go's mcache grew from: objects of a size
+// class, free ones on lists linked through their first word, in three
+// tiers. A P's mcache has a bin per class (manual[]): a free list, and the
+// rest of the span it is carving; malloc pops, free pushes, neither takes
+// a lock. A bin that grows past 2 batches gives a batch to the class's
+// manualcentral (a locked list), where a bin with nothing takes a batch
+// before it carves a new span from the heap. A batch is 64 KiB of objects,
+// from 2 to 32 of them (tcmalloc's num_objects_to_move). So a goroutine
+// that frees what another allocated (producer and consumer) moves objects
+// between Ps a batch at a time. An M without a P (a kernel thread, the
+// kernel before the runtime starts, a goroutine in a blocking call) uses
+// one shared mcache under a lock. Objects over MaxSmallSize get a manual
+// span each, and free gives its pages back to the heap.
+//
+// Every object is 16-byte aligned (malloc's promise on x86-64): size
+// classes from 16 up are multiples of 16, and a request of 8 bytes or less
+// still takes class 2 (16 bytes), so a free object has two words: the link
+// and a key. The key is manualkey ^ the object's address, written by free
+// and cleared by malloc: a free of an object whose key is set is a double
+// free (glibc's tcache keeps the same kind of key; a program whose data
+// holds exactly that word where its object begins would be misreported,
+// with odds of 2^-64 a free). A free of a pointer that is not the start of
+// an object in a manual span is "not allocated by malloc". Both are fatal.
+//
+// The collector will treat these spans as roots: every word of a manual
+// span, free objects too, is scanned conservatively, so a pointer kept in
+// malloc'd memory keeps a heap object alive (spanof tells the spans).
+
+#include <string.h>
+
+#include "include/hood.h"
+#include "runtime/malloc.h"
+
+static void *smallalloc(uint64_t size);
+static void smallfree(struct mspan *s, uint64_t p);
+static void *largealloc(uint64_t size, uint64_t align);
+static struct mcache *lockcache(bool *locked);
+static void unlockcache(bool locked);
+static void binrefill(struct mcache *c, int sizeclass);
+static void binflush(struct mcache *c, int sizeclass);
+static int batchsize(int sizeclass);
+static _Noreturn void badfree(const char *what, uint64_t p);
+static void onsystemstack(void (*fn)(void *), void *arg);
+static void allocspan(void *arg);
+static void freespan(void *arg);
+
+// What the heap calls take to the g0 stack.
+struct spanreq {
+	uint64_t npages, alignpages;
+	int sizeclass;
+	struct mspan *s; // the new span
+	bool needzero;
+};
+
+uint64_t manualkey; // set once by mallocinit, odd
+
+// The mcache for this call: the P's, or the shared one, locked (*locked).
+// The M is acquired either way: it keeps its P meanwhile.
+static struct mcache *
+lockcache(bool *locked)
+{
+	struct m *mp = getm();
+	if (mp != NULL && mp->p != NULL && !mp->mallocing) {
+		acquirem();
+		*locked = false;
+		return getmcache();
+	}
+	spin_lock(&mheap_.manuallock);
+	*locked = true;
+	if (mheap_.manualcache == NULL) {
+		mheap_.manualcache = allocmcache();
+	}
+	return mheap_.manualcache;
+}
+
+static void
+unlockcache(bool locked)
+{
+	if (locked) {
+		spin_unlock(&mheap_.manuallock);
+	} else {
+		releasem(getm());
+	}
+}
+
+void *
+runtime_malloc(size_t size)
+{
+	if (manualkey == 0) {
+		mallocinit(); // the C library allocates before schedinit on bare metal: one CPU, no M
+	}
+	if (size > MaxSmallSize) {
+		return largealloc(size, 1);
+	}
+	return smallalloc(size);
+}
+
+static void *
+smallalloc(uint64_t size)
+{
+	int sizeclass = size <= TinySize ? TinySizeClass : sizetoclass(size);
+	bool locked;
+	struct mcache *c = lockcache(&locked);
+	struct manualbin *b = &c->manual[sizeclass];
+	uint64_t *v = b->list;
+	if (v == NULL && b->carve == b->carveend) {
+		binrefill(c, sizeclass);
+		v = b->list;
+	}
+	if (v != NULL) {
+		b->list = (void *)v[0];
+		b->n--;
+	} else {
+		v = (uint64_t *)b->carve; // fresh from the span: never freed, so no key
+		b->carve += class_to_size[sizeclass];
+		unlockcache(locked);
+		return v;
+	}
+	unlockcache(locked);
+	v[1] = 0; // no longer free
+	return v;
+}
+
+// Objects for an empty bin: a batch from the central list, else the rest
+// of a new span to carve. Caller holds the cache.
+static void
+binrefill(struct mcache *c, int sizeclass)
+{
+	struct manualbin *b = &c->manual[sizeclass];
+	struct manualcentral *mc = &mheap_.manualcentral[sizeclass];
+	spin_lock(&mc->lock);
+	if (mc->list != NULL) {
+		int n = batchsize(sizeclass);
+		uint64_t *head = mc->list, *tail = head;
+		int k = 1;
+		while (k < n && tail[0] != 0) {
+			tail = (uint64_t *)tail[0];
+			k++;
+		}
+		mc->list = (void *)tail[0];
+		mc->n -= (uint64_t)k;
+		spin_unlock(&mc->lock);
+		tail[0] = (uint64_t)b->list;
+		b->list = head;
+		b->n += (uint32_t)k;
+		return;
+	}
+	spin_unlock(&mc->lock);
+	struct spanreq r = {class_to_allocnpages[sizeclass], 1, sizeclass, NULL, false};
+	onsystemstack(allocspan, &r);
+	if (r.s == NULL) {
+		throwoom(class_to_size[sizeclass]);
+	}
+	r.s->needzero = r.needzero;
+	b->carve = r.s->startaddr;
+	b->carveend = r.s->limit;
+}
+
+// Give a batch of a bin's objects to the central list. Caller holds the
+// cache.
+static void
+binflush(struct mcache *c, int sizeclass)
+{
+	struct manualbin *b = &c->manual[sizeclass];
+	int n = batchsize(sizeclass);
+	uint64_t *head = b->list, *tail = head;
+	for (int k = 1; k < n; k++) {
+		tail = (uint64_t *)tail[0];
+	}
+	b->list = (void *)tail[0];
+	b->n -= (uint32_t)n;
+	struct manualcentral *mc = &mheap_.manualcentral[sizeclass];
+	spin_lock(&mc->lock);
+	tail[0] = (uint64_t)mc->list;
+	mc->list = head;
+	mc->n += (uint64_t)n;
+	spin_unlock(&mc->lock);
+}
+
+// tcmalloc's num_objects_to_move: 64 KiB of objects, 2 to 32 of them.
+static int
+batchsize(int sizeclass)
+{
+	int n = (64 << 10) / class_to_size[sizeclass];
+	return n < 2 ? 2 : n > 32 ? 32 : n;
+}
+
+void
+runtime_free(void *ptr)
+{
+	if (ptr == NULL) {
+		return;
+	}
+	uint64_t p = (uint64_t)ptr;
+	struct mspan *s = spanof(p);
+	if (s == NULL || s->state != MSpanManual) {
+		badfree("a pointer not allocated by malloc", p);
+	}
+	if (spanclass_sizeclass(s->spanclass) == 0) {
+		if (p != s->startaddr) {
+			badfree("a pointer not allocated by malloc", p);
+		}
+		onsystemstack(freespan, s);
+		return;
+	}
+	smallfree(s, p);
+}
+
+static void
+smallfree(struct mspan *s, uint64_t p)
+{
+	uint64_t off = p - s->startaddr;
+	if (p >= s->limit || ((off * s->divmagic) >> 32) * s->elemsize != off) {
+		badfree("a pointer not allocated by malloc", p);
+	}
+	uint64_t *v = (uint64_t *)p;
+	if (v[1] == (manualkey ^ p)) {
+		badfree("double free", p);
+	}
+	int sizeclass = spanclass_sizeclass(s->spanclass);
+	bool locked;
+	struct mcache *c = lockcache(&locked);
+	struct manualbin *b = &c->manual[sizeclass];
+	v[0] = (uint64_t)b->list;
+	v[1] = manualkey ^ p;
+	b->list = v;
+	if (++b->n > 2 * (uint32_t)batchsize(sizeclass)) {
+		binflush(c, sizeclass);
+	}
+	unlockcache(locked);
+}
+
+// A manual span of its own for an object over MaxSmallSize, or for an
+// alignment over what a size class gives; align is a power of two.
+static void *
+largealloc(uint64_t size, uint64_t align)
+{
+	if (size + PageSize < size || size + align < size) {
+		throwoom(size);
+	}
+	uint64_t npages = (size + PageSize - 1) / PageSize;
+	uint64_t alignpages = align > PageSize ? align / PageSize : 1;
+	struct spanreq r = {npages, alignpages, 0, NULL, false};
+	onsystemstack(allocspan, &r);
+	if (r.s == NULL) {
+		throwoom(size);
+	}
+	r.s->limit = r.s->startaddr + size;
+	if (r.needzero) {
+		memset((void *)r.s->startaddr, 0, size); // calloc relies on fresh zeros
+	}
+	return (void *)r.s->startaddr;
+}
+
+void *
+runtime_calloc(size_t n, size_t size)
+{
+	if (size != 0 && n > UINT64_MAX / size) {
+		return NULL; // C's answer to an overflow (errno ENOMEM is the caller's)
+	}
+	void *p = runtime_malloc(n * size);
+	if (n * size <= MaxSmallSize) {
+		memset(p, 0, n * size); // a reused object holds old data
+	}
+	return p;
+}
+
+// The usable size of an object from runtime_malloc (glibc's
+// malloc_usable_size).
+size_t
+runtime_mallocsize(void *ptr)
+{
+	struct mspan *s = spanof((uint64_t)ptr);
+	if (s == NULL || s->state != MSpanManual) {
+		badfree("a pointer not allocated by malloc", (uint64_t)ptr);
+	}
+	if (spanclass_sizeclass(s->spanclass) == 0) {
+		return s->npages * PageSize;
+	}
+	return s->elemsize;
+}
+
+void *
+runtime_realloc(void *ptr, size_t size)
+{
+	if (ptr == NULL) {
+		return runtime_malloc(size);
+	}
+	if (size == 0) {
+		runtime_free(ptr);
+		return NULL;
+	}
+	size_t have = runtime_mallocsize(ptr);
+	if (size <= have && (have <= MaxSmallSize ? size > have / 2 : size > have - have / 4)) {
+		return ptr; // fits, and not much too big
+	}
+	void *p = runtime_malloc(size);
+	memcpy(p, ptr, size < have ? size : have);
+	runtime_free(ptr);
+	return p;
+}
+
+// size bytes at a multiple of align, a power of two (C's aligned_alloc,
+// newlib's memalign). A class whose objects are multiples of align gives
+// aligned objects, since spans start on pages; bigger alignments get a
+// span of their own.
+void *
+runtime_memalign(size_t align, size_t size)
+{
+	if (align == 0 || (align & (align - 1)) != 0) {
+		return NULL;
+	}
+	if (align <= 16) {
+		return runtime_malloc(size);
+	}
+	if (align <= PageSize && size <= MaxSmallSize) {
+		for (int c = size <= TinySize ? TinySizeClass : sizetoclass(size); c < NumSizeClasses; c++) {
+			if (class_to_size[c] % align == 0) {
+				return smallalloc(class_to_size[c]);
+			}
+		}
+	}
+	if (manualkey == 0) {
+		mallocinit();
+	}
+	return largealloc(size, align);
+}
+
+// The heap's calls run on g0, as mallocgc's (they hold the heap's lock
+// while the machine maps memory); without an M (the kernel before the
+// runtime starts) the caller's stack is the kernel's already.
+static void
+onsystemstack(void (*fn)(void *), void *arg)
+{
+	if (getm() == NULL) {
+		fn(arg);
+	} else {
+		systemstack(fn, arg);
+	}
+}
+
+static void
+allocspan(void *arg)
+{
+	struct spanreq *r = arg;
+	r->s = mheap_allocaligned(&mheap_, r->npages, r->alignpages, makespanclass(r->sizeclass, false),
+				  MSpanManual, &r->needzero);
+}
+
+static void
+freespan(void *arg)
+{
+	mheap_freemanual(&mheap_, arg);
+}
+
+static _Noreturn void
+badfree(const char *what, uint64_t p)
+{
+	os_print("runtime: free of %#lx: %s\n", p, what);
+	throw(strcmp(what, "double free") == 0 ? "free: double free" : "free: invalid pointer");
+}

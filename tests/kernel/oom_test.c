@@ -1,0 +1,45 @@
+// oom_test.c: the heap at the machine's limits (guest only: on Linux the
+// same loops would take the host's memory): objects past 4 GiB of heap on
+// a large guest, and running the machine out of memory.
+
+#include <stdint.h>
+
+#include "include/hood.h"
+#include "kernel/kernel.h"
+#include "tests/testing.h"
+
+// With more than 5 GiB of memory (boot.tsv's TestBootHeapAbove4GiB boots
+// 6 GiB): 80 objects of 64 MiB, the last ones above 4 GiB from the heap's
+// start, each written at both ends. On a smaller guest it says so and
+// passes.
+TEST(TestHeapAbove4GiB)
+{
+	if (physmem_nfree() * 4096 < (5ULL << 30) + (512ULL << 20)) {
+		t_logf(t, "needs more than 5.5 GiB free; %lu MiB here", (unsigned long)(physmem_nfree() * 4096 >> 20));
+		return;
+	}
+	uint64_t first = 0, last = 0;
+	for (int i = 0; i < 80; i++) {
+		char *p = runtime_new(64ULL << 20, true);
+		p[0] = 1;
+		p[(64 << 20) - 1] = 2;
+		first = i == 0 ? (uint64_t)p : first;
+		last = (uint64_t)p;
+	}
+	if (last - first < (4ULL << 30)) {
+		t_errorf(t, "5 GiB of objects span only %#lx to %#lx", (unsigned long)first, (unsigned long)last);
+	}
+	t_logf(t, "heap objects from %#lx to %#lx", (unsigned long)first, (unsigned long)last);
+}
+
+// 1 MiB objects until the guest's frames run out: Go's report, "runtime:
+// out of memory: cannot allocate 1048576-byte block (N in use)", then the
+// fatal error, never a page-fault report or a hang.
+CRASHTEST(TestOutOfMemoryFillsTheMachine, 2, "fatal error: out of memory")
+{
+	(void)t;
+	for (;;) {
+		char *p = runtime_new(1 << 20, true);
+		p[0] = 1;
+	}
+}
