@@ -313,8 +313,15 @@ backtrace_walk(uint64_t pc, uint64_t ret, uint64_t fp, void (*emit)(const char *
 		}
 		frameline(line, sizeof line, pc, false);
 		emit(line, arg);
-		if (next != 0 && next <= fp) {
-			return; // frames go up the stack; anything else is not a chain
+		// Frames go up the stack; anything else is not a chain, except
+		// the one step from a kernel stack (an M's g0) down to the
+		// goroutine stack it was entered from (the runtime's
+		// systemstack_switch links its frame to the goroutine's, as Go's
+		// tracebacks run from the system stack into the goroutine's).
+		bool tog = fp >= KSTACKS && fp < KSTACKS + KSTACKS_SIZE && next >= GSTACKS &&
+			   next < GSTACKS + GSTACKS_SIZE;
+		if (next != 0 && next <= fp && !tog) {
+			return;
 		}
 		fp = next;
 	}

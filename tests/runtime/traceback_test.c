@@ -105,3 +105,21 @@ TEST(TestRuntimeStack)
 	wg_wait(&stackwg);
 	free(dump);
 }
+
+// A fatal error on the system stack (systemstack, as the heap's slow paths
+// run) traces back through it into the goroutine that called it, as Go's
+// does: the runner checks that the backtrace names this test. Bare metal
+// stopped at systemstack, its walk refusing the step from the kernel
+// stack down to the goroutine's.
+static void
+throwonsystemstack(void *arg)
+{
+	(void)arg;
+	throw("test: thrown on the system stack");
+}
+
+CRASHTEST(TestThrowOnSystemstackTracesTheCaller, 2, "fatal error: test: thrown on the system stack")
+{
+	(void)t;
+	systemstack(throwonsystemstack, NULL);
+}
