@@ -180,7 +180,8 @@ UNIT_TESTS := \
 # each with a Go twin in bench/go) and the machine's (the image only).
 BENCH_OBJS := \
 	bench/bench.o \
-	bench/sched_bench.o
+	bench/sched_bench.o \
+	bench/malloc_bench.o
 
 MACHINE_BENCH_OBJS := \
 	bench/machine_bench.o

@@ -38,13 +38,14 @@
 // of free pages.
 //
 // The page allocator: a bitmap per arena, one bit a page, searched first
-// fit from searchaddr, the lowest address that may be free. Go 1.14's
-// allocator keeps the same bitmaps with radix-tree summaries over them, so
-// that a search skips full regions in O(log n); here, with no collector
-// yet to free spans, the heap only grows and the search from searchaddr
-// finds a fit at once, so the summaries would be unused weight. They are
-// the next step when freeing makes the bitmap fragmented (docs/malloc.md
-// measures the search).
+// fit from searchaddr, the lowest address that may be free, a word at a
+// time, with summaries per 4 MiB chunk and per arena (free pages at the
+// start and the end, the longest run) so that the search passes over
+// arenas without a run long enough. That is Go 1.14's page allocator with
+// two levels of its tree of summaries (Go's has five, over the whole
+// address space): enough for heaps of some hundred arenas, and simpler to
+// read; docs/malloc.md gives its cost. More levels are the step for heaps
+// far larger.
 //
 // Until the collector lands nothing in this heap is freed. Every
 // structure is laid out for it: spans have gcmarkBits beside allocBits and
@@ -220,6 +221,12 @@ struct fixalloc {
 	uint64_t sys;    // bytes obtained
 };
 
+// The summary of a stretch of the page bitmap (Go's pallocSum): free
+// pages at its start, its longest free run, free pages at its end.
+struct pagesum {
+	uint32_t start, max, end;
+};
+
 // struct heapArena: one arena's metadata (Go's heapArena). spans[i] is the
 // span of page i, for every page of an in-use span (Go sets them all for
 // small spans so that a pointer anywhere in one finds it, and so does
@@ -235,6 +242,10 @@ struct heapArena {
 	uint64_t free[PagesPerArena / 64];         // Protected by mheap.lock
 	uint64_t scav[PagesPerArena / 64];         // Protected by mheap.lock
 	int64_t freedat[PagesPerArena / ChunkPages]; // Protected by mheap.lock
+	// Protected by mheap.lock: summaries of the free bitmap (mheap.c's
+	// summarize), the arena's and each chunk's.
+	struct pagesum sum;
+	struct pagesum chunksum[PagesPerArena / ChunkPages];
 	uint64_t zeroedbase;                       // Protected by mheap.lock: pages from here on were never used
 	uint64_t base;                             // the arena's first byte
 };
@@ -297,7 +308,6 @@ struct mspan *mheap_allocaligned(struct mheap *h, uint64_t npages, uint64_t alig
 void mheap_freemanual(struct mheap *h, struct mspan *s);
 uint64_t mheap_scavenge(struct mheap *h, int64_t now, int64_t limit);
 void scvgtrace(uint64_t given);
-struct mspan *spanof(uint64_t p);
 struct mcache *allocmcache(void);
 
 void mcentral_init(struct mcentral *c, uint8_t spanclass);
@@ -311,6 +321,43 @@ void mspan_init(struct mspan *s, uint64_t base, uint64_t npages, uint8_t spancla
 uint16_t mspan_nextfreeindex(struct mspan *s);
 void mspan_refillalloccache(struct mspan *s, uint16_t whichbyte);
 uint8_t *newallocbits(uint16_t nelems);
+
+// The arena holding p, or NULL. Lock-free: see struct mheap.
+static inline struct heapArena *
+arenaof(uint64_t p)
+{
+	uint64_t ai = p >> LogHeapArenaBytes;
+	if (ai >> (ArenaL1Bits + ArenaL2Bits) != 0) {
+		return NULL;
+	}
+	// Load-acquires; pair with the store-releases in addarena: the L2
+	// map and the arena's metadata are initialised before they are seen.
+	struct heapArena **l2 = atomic_load_acq(&mheap_.arenas[ai >> ArenaL2Bits]);
+	if (l2 == NULL) {
+		return NULL;
+	}
+	return atomic_load_acq(&l2[ai & ((1 << ArenaL2Bits) - 1)]);
+}
+
+// spanof: the in-use or manual span holding p, or NULL if p is not in one
+// (Go's spanOf). Safe without the lock on any address: a span being made
+// meanwhile may be missed, never one that is not there. Arenas are
+// aligned, so p's page in its arena is p's page number modulo the arena's.
+static inline struct mspan *
+spanof(uint64_t p)
+{
+	struct heapArena *ha = arenaof(p);
+	if (ha == NULL) {
+		return NULL;
+	}
+	// Relaxed: written under mheap_.lock before the span is handed out;
+	// whoever holds a pointer into it got that pointer after.
+	struct mspan *s = atomic_load_relaxed(&ha->spans[p / PageSize % PagesPerArena]);
+	if (s == NULL || s->state == MSpanDead || p < s->startaddr || p >= s->startaddr + s->npages * PageSize) {
+		return NULL;
+	}
+	return s;
+}
 
 // nextFreeFast: the next free slot of s from allocCache, or 0 if the cache
 // has none left (mcache_nextfree takes over). Go's nextFreeFast.

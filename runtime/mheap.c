@@ -27,11 +27,12 @@ struct mheap mheap_;
 
 static uint64_t pagefind(struct mheap *h, uint64_t npages, uint64_t align);
 static void pagesetfree(struct mheap *h, uint64_t base, uint64_t npages, bool free);
+static struct pagesum sumwords(const uint64_t *words, int nwords);
+static void summarize(struct heapArena *ha, uint64_t first, uint64_t last);
 static bool allocneedszero(struct mheap *h, uint64_t base, uint64_t npages);
 static bool mheap_grow(struct mheap *h, uint64_t npages);
 static uint64_t mheap_sysalloc(struct mheap *h, uint64_t n, uint64_t *size);
 static void addarena(struct mheap *h, uint64_t base);
-static struct heapArena *arenaof(uint64_t p);
 static void pagesused(struct mheap *h, uint64_t base, uint64_t npages);
 static uint64_t scavengefind(struct mheap *h, int64_t now, int64_t limit, uint64_t *from, uint64_t *npages);
 
@@ -61,42 +62,6 @@ mheap_init(struct mheap *h)
 		h->arenahints = hint;
 	}
 	spin_unlock(&h->lock);
-}
-
-// The arena holding p, or NULL. Lock-free: see struct mheap.
-static struct heapArena *
-arenaof(uint64_t p)
-{
-	uint64_t ai = p >> LogHeapArenaBytes;
-	if (ai >> (ArenaL1Bits + ArenaL2Bits) != 0) {
-		return NULL;
-	}
-	// Load-acquires; pair with the store-releases in addarena: the L2
-	// map and the arena's metadata are initialised before they are seen.
-	struct heapArena **l2 = atomic_load_acq(&mheap_.arenas[ai >> ArenaL2Bits]);
-	if (l2 == NULL) {
-		return NULL;
-	}
-	return atomic_load_acq(&l2[ai & (L2Entries - 1)]);
-}
-
-// spanof: the in-use span holding p, or NULL if p is not in one (Go's
-// spanOf). Safe without the lock on any address: a span being made
-// meanwhile may be missed, never one that is not there.
-struct mspan *
-spanof(uint64_t p)
-{
-	struct heapArena *ha = arenaof(p);
-	if (ha == NULL) {
-		return NULL;
-	}
-	// Relaxed: written under mheap_.lock before the span is handed out;
-	// whoever holds a pointer into it got that pointer after.
-	struct mspan *s = atomic_load_relaxed(&ha->spans[(p - ha->base) / PageSize]);
-	if (s == NULL || s->state == MSpanDead || p < s->startaddr || p >= s->startaddr + s->npages * PageSize) {
-		return NULL;
-	}
-	return s;
 }
 
 // mheap_alloc: a span of npages pages of spanclass, or NULL if the machine
@@ -169,80 +134,193 @@ mheap_freemanual(struct mheap *h, struct mspan *s)
 
 // The first run of npages free pages at or above searchaddr whose base is
 // a multiple of align pages, or 0. Runs continue across contiguous
-// arenas. searchaddr moves up to the first free page seen (past the run,
-// if that is where the run begins).
+// arenas. An arena's summary (summarize) lets the search pass over one
+// that holds no run long enough, or take a run that ends in its free
+// start, without reading its bitmap, as Go 1.14's summaries do at every
+// level of their tree; inside an arena the bitmap is read a word at a
+// time. searchaddr moves up to the first free page seen (past the run, if
+// that is where the run begins).
 static uint64_t
 pagefind(struct mheap *h, uint64_t npages, uint64_t align)
 {
+	uint64_t alignbytes = align * PageSize;
 	uint64_t runbase = 0, runlen = 0, firstfree = 0, prevend = 0;
 	for (int a = 0; a < h->nallarenas; a++) {
 		struct heapArena *ha = h->allarenas[a];
-		if (ha->base + HeapArenaBytes <= h->searchaddr) {
+		uint64_t arenaend = ha->base + HeapArenaBytes;
+		if (arenaend <= h->searchaddr) {
 			continue;
 		}
 		if (ha->base != prevend) {
 			runlen = 0; // not contiguous with the arena before
 		}
-		prevend = ha->base + HeapArenaBytes;
+		prevend = arenaend;
 		uint64_t i = h->searchaddr > ha->base ? (h->searchaddr - ha->base) / PageSize : 0;
+		if (i == 0) {
+			if (ha->sum.max == 0) {
+				runlen = 0;
+				continue;
+			}
+			if (firstfree == 0) {
+				uint64_t k = 0;
+				while (ha->free[k] == 0) {
+					k++; // there is a free page: sum.max > 0
+				}
+				firstfree = ha->base + (k * 64 + (uint64_t)__builtin_ctzll(ha->free[k])) * PageSize;
+			}
+			if (runlen > 0 && runlen + ha->sum.start >= npages) {
+				goto found;
+			}
+			if (ha->sum.max < npages) {
+				// No run inside: only the one its free end begins.
+				if (ha->sum.start == PagesPerArena && runlen > 0) {
+					runlen += PagesPerArena;
+					continue;
+				}
+				uint64_t b = ha->base + (PagesPerArena - (uint64_t)ha->sum.end) * PageSize;
+				b = (b + alignbytes - 1) / alignbytes * alignbytes;
+				runbase = b;
+				runlen = b < arenaend ? (arenaend - b) / PageSize : 0;
+				continue;
+			}
+		}
 		while (i < PagesPerArena) {
-			uint64_t word = ha->free[i / 64] >> (i % 64);
-			if (word == 0) { // nothing free in the rest of this word
+			uint64_t w = ha->free[i / 64] >> (i % 64);
+			unsigned left = 64 - (unsigned)(i % 64); // the word's bits from i on
+			if (w == 0) {
 				runlen = 0;
-				i = (i | 63) + 1;
+				i += left;
 				continue;
 			}
+			unsigned zeros = (unsigned)__builtin_ctzll(w);
+			if (zeros > 0) {
+				runlen = 0;
+				i += zeros;
+				continue;
+			}
+			unsigned ones = ~w == 0 ? left : (unsigned)__builtin_ctzll(~w);
 			uint64_t here = ha->base + i * PageSize;
-			if (runlen == 0 && (here / PageSize) % align != 0) {
-				firstfree = firstfree || !(word & 1) ? firstfree : here;
-				i++; // a run may not begin here
-				continue;
-			}
-			if (i % 64 == 0 && word == ~0ULL && runlen + 64 < npages) {
-				if (runlen == 0) {
-					runbase = ha->base + i * PageSize;
+			firstfree = firstfree ? firstfree : here;
+			if (runlen == 0) {
+				uint64_t b = (here + alignbytes - 1) / alignbytes * alignbytes;
+				if (b >= here + (uint64_t)ones * PageSize) {
+					i += ones; // no aligned page in these
+					continue;
 				}
-				firstfree = firstfree ? firstfree : runbase;
-				runlen += 64; // a whole word free, and the run goes on past it
-				i += 64;
-				continue;
-			}
-			if (word & 1) {
-				if (runlen == 0) {
-					runbase = ha->base + i * PageSize;
-				}
-				firstfree = firstfree ? firstfree : ha->base + i * PageSize;
-				if (++runlen == npages) {
-					h->searchaddr = firstfree == runbase ? runbase + npages * PageSize : firstfree;
-					return runbase;
-				}
+				runbase = b;
+				runlen = ones - (b - here) / PageSize;
 			} else {
-				runlen = 0;
+				runlen += ones;
 			}
-			i++;
+			if (runlen >= npages) {
+				goto found;
+			}
+			i += ones;
 		}
 	}
 	if (firstfree != 0) {
 		h->searchaddr = firstfree;
 	}
 	return 0;
+found:
+	h->searchaddr = firstfree == runbase ? runbase + npages * PageSize : firstfree;
+	return runbase;
 }
 
-// Mark [base, base + npages pages) free or in use in their arenas' bitmaps.
+// Mark [base, base + npages pages) free or in use in their arenas'
+// bitmaps, and summarize each arena again.
 static void
 pagesetfree(struct mheap *h, uint64_t base, uint64_t npages, bool free)
 {
 	(void)h;
-	for (uint64_t p = base; p < base + npages * PageSize; p += PageSize) {
+	uint64_t end = base + npages * PageSize;
+	int64_t now = free ? nanotime() : 0;
+	for (uint64_t p = base; p < end;) {
 		struct heapArena *ha = arenaof(p);
-		uint64_t i = (p - ha->base) / PageSize;
-		if (free) {
-			ha->free[i / 64] |= 1ULL << (i % 64);
-			ha->freedat[i / ChunkPages] = nanotime();
-		} else {
-			ha->free[i / 64] &= ~(1ULL << (i % 64));
+		uint64_t arenaend = ha->base + HeapArenaBytes;
+		uint64_t upto = end < arenaend ? end : arenaend;
+		uint64_t i = (p - ha->base) / PageSize, last = (upto - ha->base) / PageSize;
+		while (i < last) {
+			// The bits of [i, last) in word i / 64, at once.
+			uint64_t n = last - i < 64 - i % 64 ? last - i : 64 - i % 64;
+			uint64_t mask = (n == 64 ? ~0ULL : ((1ULL << n) - 1)) << (i % 64);
+			if (free) {
+				ha->free[i / 64] |= mask;
+			} else {
+				ha->free[i / 64] &= ~mask;
+			}
+			i += n;
 		}
+		if (free) {
+			uint64_t first = (p - ha->base) / PageSize;
+			for (uint64_t c = first / ChunkPages; c <= (last - 1) / ChunkPages; c++) {
+				ha->freedat[c] = now;
+			}
+		}
+		summarize(ha, (p - ha->base) / PageSize, last);
+		p = upto;
 	}
+}
+
+// The summary of n pages' free bits, words[0..n/64) (Go's pallocSum):
+// the free pages they start with, the longest free run, the free pages
+// they end with.
+static struct pagesum
+sumwords(const uint64_t *words, int nwords)
+{
+	uint32_t start = 0, max = 0, cur = 0;
+	bool instart = true;
+	for (int k = 0; k < nwords; k++) {
+		uint64_t w = words[k];
+		if (w == ~0ULL) {
+			cur += 64;
+			continue;
+		}
+		cur += (uint32_t)__builtin_ctzll(~w); // the run goes on into this word's low pages
+		if (instart) {
+			start = cur;
+			instart = false;
+		}
+		max = cur > max ? cur : max;
+		// The longest run inside the word: a run of n ones survives n-1
+		// rounds of x &= x >> 1.
+		uint32_t inner = 0;
+		for (uint64_t x = w; x != 0; x &= x >> 1) {
+			inner++;
+		}
+		max = inner > max ? inner : max;
+		cur = (uint32_t)__builtin_clzll(~w); // and the run its high pages begin
+	}
+	if (instart) {
+		start = cur; // all free
+	}
+	max = cur > max ? cur : max;
+	return (struct pagesum){start, max, cur};
+}
+
+// Summarize the chunks of [first, last) pages of ha again, then the arena
+// from its chunks: two levels of Go 1.14's tree of summaries.
+static void
+summarize(struct heapArena *ha, uint64_t first, uint64_t last)
+{
+	enum { ChunkWords = ChunkPages / 64, Chunks = PagesPerArena / ChunkPages };
+	for (uint64_t c = first / ChunkPages; c <= (last - 1) / ChunkPages; c++) {
+		ha->chunksum[c] = sumwords(&ha->free[c * ChunkWords], ChunkWords);
+	}
+	// Merge left to right: sum covers n pages, each chunk ChunkPages.
+	struct pagesum sum = ha->chunksum[0];
+	uint32_t n = ChunkPages;
+	for (int c = 1; c < Chunks; c++) {
+		struct pagesum next = ha->chunksum[c];
+		struct pagesum m;
+		m.start = sum.start == n ? n + next.start : sum.start;
+		m.end = next.end == ChunkPages ? ChunkPages + sum.end : next.end;
+		m.max = sum.max > next.max ? sum.max : next.max;
+		m.max = sum.end + next.start > m.max ? sum.end + next.start : m.max;
+		sum = m;
+		n += ChunkPages;
+	}
+	ha->sum = sum;
 }
 
 // Whether [base, base + npages pages) may hold old data, and record that

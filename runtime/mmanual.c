@@ -41,9 +41,9 @@
 
 static void *smallalloc(uint64_t size);
 static void smallfree(struct mspan *s, uint64_t p);
-static void *largealloc(uint64_t size, uint64_t align);
-static struct mcache *lockcache(bool *locked);
-static void unlockcache(bool locked);
+static void *largealloc(uint64_t size, uint64_t align, bool zero);
+static struct mcache *lockcache(struct m **mpp);
+static void unlockcache(struct m *mp);
 static void binrefill(struct mcache *c, int sizeclass);
 static void binflush(struct mcache *c, int sizeclass);
 static int batchsize(int sizeclass);
@@ -62,19 +62,24 @@ struct spanreq {
 
 uint64_t manualkey; // set once by mallocinit, odd
 
-// The mcache for this call: the P's, or the shared one, locked (*locked).
-// The M is acquired either way: it keeps its P meanwhile.
+// The mcache for this call: the P's, with the M acquired (*mpp), or the
+// shared one, locked (*mpp is NULL). The M is acquired before its P is
+// looked at, so the P is the one the call keeps, and unlockcache releases
+// that M without looking it up again.
 static struct mcache *
-lockcache(bool *locked)
+lockcache(struct m **mpp)
 {
-	struct m *mp = getm();
-	if (mp != NULL && mp->p != NULL && !mp->mallocing) {
-		acquirem();
-		*locked = false;
-		return getmcache();
+	if (getm() != NULL) {
+		struct m *mp = acquirem();
+		struct p *pp = mp->p;
+		if (pp != NULL && !mp->mallocing) {
+			*mpp = mp;
+			return pp->mcache != NULL ? pp->mcache : getmcache();
+		}
+		releasem(mp);
 	}
 	spin_lock(&mheap_.manuallock);
-	*locked = true;
+	*mpp = NULL;
 	if (mheap_.manualcache == NULL) {
 		mheap_.manualcache = allocmcache();
 	}
@@ -82,12 +87,12 @@ lockcache(bool *locked)
 }
 
 static void
-unlockcache(bool locked)
+unlockcache(struct m *mp)
 {
-	if (locked) {
+	if (mp == NULL) {
 		spin_unlock(&mheap_.manuallock);
 	} else {
-		releasem(getm());
+		releasem(mp);
 	}
 }
 
@@ -98,7 +103,7 @@ runtime_malloc(size_t size)
 		mallocinit(); // the C library allocates before schedinit on bare metal: one CPU, no M
 	}
 	if (size > MaxSmallSize) {
-		return largealloc(size, 1);
+		return largealloc(size, 1, false);
 	}
 	return smallalloc(size);
 }
@@ -107,8 +112,8 @@ static void *
 smallalloc(uint64_t size)
 {
 	int sizeclass = size <= TinySize ? TinySizeClass : sizetoclass(size);
-	bool locked;
-	struct mcache *c = lockcache(&locked);
+	struct m *mp;
+	struct mcache *c = lockcache(&mp);
 	struct manualbin *b = &c->manual[sizeclass];
 	uint64_t *v = b->list;
 	if (v == NULL && b->carve == b->carveend) {
@@ -121,10 +126,10 @@ smallalloc(uint64_t size)
 	} else {
 		v = (uint64_t *)b->carve; // fresh from the span: never freed, so no key
 		b->carve += class_to_size[sizeclass];
-		unlockcache(locked);
+		unlockcache(mp);
 		return v;
 	}
-	unlockcache(locked);
+	unlockcache(mp);
 	v[1] = 0; // no longer free
 	return v;
 }
@@ -189,6 +194,9 @@ binflush(struct mcache *c, int sizeclass)
 static int
 batchsize(int sizeclass)
 {
+	if (class_to_size[sizeclass] <= (64 << 10) / 32) {
+		return 32; // no division on free's path for the classes up to 2 KiB
+	}
 	int n = (64 << 10) / class_to_size[sizeclass];
 	return n < 2 ? 2 : n > 32 ? 32 : n;
 }
@@ -226,8 +234,8 @@ smallfree(struct mspan *s, uint64_t p)
 		badfree("double free", p);
 	}
 	int sizeclass = spanclass_sizeclass(s->spanclass);
-	bool locked;
-	struct mcache *c = lockcache(&locked);
+	struct m *mp;
+	struct mcache *c = lockcache(&mp);
 	struct manualbin *b = &c->manual[sizeclass];
 	v[0] = (uint64_t)b->list;
 	v[1] = manualkey ^ p;
@@ -235,13 +243,14 @@ smallfree(struct mspan *s, uint64_t p)
 	if (++b->n > 2 * (uint32_t)batchsize(sizeclass)) {
 		binflush(c, sizeclass);
 	}
-	unlockcache(locked);
+	unlockcache(mp);
 }
 
 // A manual span of its own for an object over MaxSmallSize, or for an
-// alignment over what a size class gives; align is a power of two.
+// alignment over what a size class gives; align is a power of two. zero:
+// calloc's, which must read zeros (pages used before may not).
 static void *
-largealloc(uint64_t size, uint64_t align)
+largealloc(uint64_t size, uint64_t align, bool zero)
 {
 	if (size + PageSize < size || size + align < size) {
 		throwoom(size);
@@ -254,8 +263,8 @@ largealloc(uint64_t size, uint64_t align)
 		throwoom(size);
 	}
 	r.s->limit = r.s->startaddr + size;
-	if (r.needzero) {
-		memset((void *)r.s->startaddr, 0, size); // calloc relies on fresh zeros
+	if (zero && r.needzero) {
+		memset((void *)r.s->startaddr, 0, size);
 	}
 	return (void *)r.s->startaddr;
 }
@@ -266,10 +275,14 @@ runtime_calloc(size_t n, size_t size)
 	if (size != 0 && n > UINT64_MAX / size) {
 		return NULL; // C's answer to an overflow (errno ENOMEM is the caller's)
 	}
-	void *p = runtime_malloc(n * size);
-	if (n * size <= MaxSmallSize) {
-		memset(p, 0, n * size); // a reused object holds old data
+	if (n * size > MaxSmallSize) {
+		if (manualkey == 0) {
+			mallocinit();
+		}
+		return largealloc(n * size, 1, true);
 	}
+	void *p = runtime_malloc(n * size);
+	memset(p, 0, n * size); // a reused object holds old data
 	return p;
 }
 
@@ -321,6 +334,9 @@ runtime_memalign(size_t align, size_t size)
 	if (align <= 16) {
 		return runtime_malloc(size);
 	}
+	if (manualkey == 0) {
+		mallocinit();
+	}
 	if (align <= PageSize && size <= MaxSmallSize) {
 		for (int c = size <= TinySize ? TinySizeClass : sizetoclass(size); c < NumSizeClasses; c++) {
 			if (class_to_size[c] % align == 0) {
@@ -328,10 +344,7 @@ runtime_memalign(size_t align, size_t size)
 			}
 		}
 	}
-	if (manualkey == 0) {
-		mallocinit();
-	}
-	return largealloc(size, align);
+	return largealloc(size, align, false);
 }
 
 // The heap's calls run on g0, as mallocgc's (they hold the heap's lock
