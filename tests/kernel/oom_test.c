@@ -1,8 +1,10 @@
 // oom_test.c: the heap at the machine's limits (guest only: on Linux the
 // same loops would take the host's memory): objects past 4 GiB of heap on
-// a large guest, and running the machine out of memory.
+// a large guest, the scavenger's frames coming back, and running the
+// machine out of memory.
 
 #include <stdint.h>
+#include <string.h>
 
 #include "include/hood.h"
 #include "kernel/kernel.h"
@@ -41,5 +43,22 @@ CRASHTEST(TestOutOfMemoryFillsTheMachine, 2, "fatal error: out of memory")
 	for (;;) {
 		char *p = runtime_new(1 << 20, true);
 		p[0] = 1;
+	}
+}
+
+// The scavenger's give-back is real on bare metal: the frames of 8 MiB
+// malloc'd, written and freed are free frames again after
+// runtime_freeosmemory (and not before: free keeps them in the heap).
+TEST(TestScavengerFreesFrames)
+{
+	char *p = runtime_malloc(8 << 20);
+	memset(p, 1, 8 << 20);
+	runtime_free(p);
+	uint64_t before = physmem_nfree();
+	runtime_freeosmemory();
+	uint64_t after = physmem_nfree();
+	if (after < before + (8 << 20) / 4096 - 64) {
+		t_errorf(t, "%lu free frames before runtime_freeosmemory, %lu after; want about 2048 more",
+			 (unsigned long)before, (unsigned long)after);
 	}
 }
