@@ -85,9 +85,19 @@ BENCH(BenchmarkGosched)
 	wg_wait(&yieldwg);
 }
 
-// Two goroutines park and ready each other: an op is a round trip.
+// Two goroutines park and ready each other: an op is a round trip. Each
+// side's word is NULL (running), the G parked as that side, or Woken (a
+// wakeup came before the park, which then returns at once): a wakeup
+// never busy-waits for the other side to park. The Go twin's channel
+// send to a goroutine not yet receiving parks the sender; here the waker
+// goes on to its own park, which comes next anyway. A wake that spun on
+// Gosched until the other side parked measured Gosched, the global queue
+// and sched.lock whenever the two ran on different Ps, which the twin
+// never does.
+#define Woken ((struct g *)1)
+
 struct parkpong {
-	struct g *parked[2]; // Atomic
+	struct g *side[2]; // Atomic
 	long n;
 	struct waitgroup wg;
 };
@@ -97,23 +107,38 @@ static struct parkpong pp;
 static bool
 parkas(struct g *gp, void *arg)
 {
-	// Store-release: publishes the parked G (this runs on g0, with the G
-	// off its stack); pairs with the exchange in wake, which takes it.
-	atomic_store_rel(&pp.parked[(long)arg], gp);
-	return true;
+	long who = (long)arg;
+	// CAS acq_rel from NULL (this runs on g0, with the G off its stack).
+	// Release: publishes the parked G; pairs with the CAS in wake, which
+	// takes it. Failing, wake left Woken first; its acquire pairs with
+	// that CAS: run on at once.
+	if (atomic_cas_acqrel(&pp.side[who], NULL, gp)) {
+		return true;
+	}
+	// Relaxed: the next wake of this side comes after this side's own
+	// wake of the other, whose CAS orders it.
+	atomic_store_relaxed(&pp.side[who], NULL);
+	return false;
 }
 
-// Wait until side `who` is parked, then ready it.
+// Ready side `who` if it is parked, else leave it the wakeup.
 static void
 wake(long who)
 {
-	struct g *gp;
-	// Acq_rel exchange; its acquire pairs with parkas's store-release: a
-	// G seen here is parked, and readying it is safe.
-	while ((gp = atomic_xchg_acqrel(&pp.parked[who], NULL)) == NULL) {
-		runtime_gosched();
+	for (;;) {
+		// Load-acquire, then CAS acq_rel: pairs with parkas's CAS; a G
+		// seen here is parked, and readying it is safe.
+		struct g *gp = atomic_load_acq(&pp.side[who]);
+		if (gp == Woken) {
+			throw("wake: a second wakeup before the park");
+		}
+		if (atomic_cas_acqrel(&pp.side[who], gp, gp == NULL ? Woken : NULL)) {
+			if (gp != NULL) {
+				goready(gp);
+			}
+			return;
+		}
 	}
-	goready(gp);
 }
 
 static void
@@ -130,7 +155,7 @@ ponger(void *arg)
 BENCH(BenchmarkParkReadyPingPong)
 {
 	pp.n = b->n;
-	pp.parked[0] = pp.parked[1] = NULL;
+	pp.side[0] = pp.side[1] = NULL;
 	wg_add(&pp.wg, 1);
 	go(ponger, NULL);
 	for (long i = 0; i < b->n; i++) {

@@ -169,9 +169,14 @@ notetsleep(struct note *n, int64_t ns)
 	pin();
 	bool syscall = blockbegin();
 	// Saturated: now + ns overflows for ns near INT64_MAX (stopm's
-	// until - now for a timer at MaxWhen; TestNoteSleepLongTimeout).
-	int64_t now = nanotime();
-	int64_t deadline = ns < 0 ? 0 : ns > INT64_MAX - now ? INT64_MAX : now + ns;
+	// until - now for a timer at MaxWhen; TestNoteSleepLongTimeout). The
+	// clock is read only for a timed sleep: a goroutine's blocking wait
+	// (ns < 0) needs no deadline.
+	int64_t deadline = 0;
+	if (ns >= 0) {
+		int64_t now = nanotime();
+		deadline = ns > INT64_MAX - now ? INT64_MAX : now + ns;
+	}
 	while (atomic_load_acq(&n->key) != NOTE_WOKEN) { // pairs with notewakeup's exchange
 		int64_t left = -1;
 		if (ns >= 0 && (left = deadline - (int64_t)nanotime()) <= 0) {

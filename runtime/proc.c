@@ -92,11 +92,32 @@ casgstatus(struct g *gp, uint32_t from, uint32_t to)
 		fatalf("casgstatus: bad transition %s -> %s for goroutine %ld", gstatusnames[from],
 		       gstatusnames[to], gp->goid);
 	}
-	// CAS acq_rel: a G's status publishes the rest of its state (a G
-	// made runnable is seen whole by the M that runs it). Its release
-	// pairs with the acquire of the next casgstatus or readgstatus on
-	// gp; its acquire with the release of the last one (or of
-	// casfrom_Gscanstatus).
+	// Only a scanner (castogscanstatus) ever writes the status of a G it
+	// does not own, and only of a Gwaiting one. From any other status
+	// the owner is the only writer, so a checked load and a store do what
+	// the CAS would, without its LOCK prefix: that drains the store
+	// buffer, where a new G's first frame (newproc1) or the switch's
+	// pushes still wait for their cache lines, and it was the hottest
+	// instruction of spawn and park/ready. Go CASes every time.
+	if (from != Gwaiting) {
+		// Load-acquire; pairs with the store-release (or CAS) of the
+		// status's last change, as readgstatus's.
+		uint32_t old = atomic_load_acq(&gp->atomicstatus);
+		if (old != from) {
+			fatalf("casgstatus: goroutine %ld is %s, not %s", gp->goid,
+			       old <= Gdead ? gstatusnames[old] : "?", gstatusnames[from]);
+		}
+		// Store-release: a G's status publishes the rest of its state
+		// (a G made runnable is seen whole by the M that runs it);
+		// pairs with the acquire of the next casgstatus, readgstatus or
+		// castogscanstatus on gp.
+		atomic_store_rel(&gp->atomicstatus, to);
+		return;
+	}
+	// From Gwaiting a scanner may hold the scan bit: CAS acq_rel. Its
+	// release pairs with the acquire of the next casgstatus or
+	// readgstatus on gp; its acquire with the release of the last one (or
+	// of casfrom_Gscanstatus).
 	for (;;) {
 		uint32_t old = atomic_casv_acqrel(&gp->atomicstatus, from, to);
 		if (old == from) {
@@ -328,7 +349,11 @@ allgadd(struct g *gp)
 static struct g *
 malg(void)
 {
-	struct g *gp = persistentalloc(sizeof *gp, 16);
+	// Cache-line aligned: two Gs never share a line, so Gs that run on
+	// different CPUs do not steal each other's status and links (a G was
+	// 160 bytes apart from the next, across three lines). The C
+	// library's state, allocated next, lands in the G's last line.
+	struct g *gp = persistentalloc(sizeof *gp, 64);
 	gp->libc = os_libcstate_new();
 	if (!stackalloc(gp)) {
 		// More live goroutines than the stack region holds: the
@@ -358,6 +383,14 @@ gfget(struct p *pp)
 	struct g *gp = gList_pop(&pp->gfree);
 	if (gp != NULL) {
 		pp->gfreecnt--;
+		// The next newproc's G: often last run, and freed, by another
+		// CPU. Ask for its lines now, while this one is set up, instead
+		// of stalling on them then. Only a hint; it reads nothing.
+		struct g *next = pp->gfree.head;
+		if (next != NULL) {
+			__builtin_prefetch(next, 1);
+			__builtin_prefetch(&next->schedlink, 1);
+		}
 	}
 	return gp;
 }
@@ -411,16 +444,13 @@ newproc1(void *argp)
 	if (newg == NULL) {
 		newg = malg();
 	}
-	// The frame gogo pops (struct gogoframe): the control words at their
-	// defaults, r12 = fn and r13 = arg for gostart, the other registers
-	// zero, rflags with interrupts on, then the return into gostart.
-	// After gogo's ret, rsp is stackhi (16-byte aligned), so gostart's
-	// calls enter fn with the ABI's alignment.
-	struct gogoframe *f = (struct gogoframe *)newg->stackhi - 1;
-	*f = (struct gogoframe){.regs = switchframe_new(), .rflags = GoRflagsInit, .pc = (uint64_t)gostart};
-	f->regs.r12 = (uint64_t)fn;
-	f->regs.r13 = (uint64_t)arg;
-	newg->sched.sp = (uint64_t)f;
+	// The two lines of its stack that the frame below fills were last
+	// written by the G's previous life, often on another CPU: start
+	// fetching them before the other fields are set, so that the frame's
+	// stores, and the locked instructions after them (runqput), do not
+	// wait the whole miss. The frame is written last for the same reason.
+	__builtin_prefetch((char *)newg->stackhi - 64, 1);
+	__builtin_prefetch((char *)newg->stackhi - 128, 1);
 	os_libcstate_reset(newg->libc);
 	atomic_store_relaxed(&newg->preempt, false); // relaxed: nobody sees newg before runqput
 	newg->waitreason = waitReasonZero;
@@ -431,6 +461,17 @@ newproc1(void *argp)
 		pp->goidcacheend = pp->goidcache + GoidCacheBatch;
 	}
 	newg->goid = pp->goidcache++;
+
+	// The frame gogo pops (struct gogoframe): the control words at their
+	// defaults, r12 = fn and r13 = arg for gostart, the other registers
+	// zero, rflags with interrupts on, then the return into gostart.
+	// After gogo's ret, rsp is stackhi (16-byte aligned), so gostart's
+	// calls enter fn with the ABI's alignment.
+	struct gogoframe *f = (struct gogoframe *)newg->stackhi - 1;
+	*f = (struct gogoframe){.regs = switchframe_new(), .rflags = GoRflagsInit, .pc = (uint64_t)gostart};
+	f->regs.r12 = (uint64_t)fn;
+	f->regs.r13 = (uint64_t)arg;
+	newg->sched.sp = (uint64_t)f;
 	casgstatus(newg, Gdead, Grunnable);
 	runqput(pp, newg, true);
 	// Load-acquire; pairs with the store-release in runtime_main.
@@ -490,7 +531,10 @@ gopark(bool (*unlockf)(struct g *gp, void *arg), void *arg, enum waitreason reas
 		throw("gopark: bad g status");
 	}
 	gp->waitreason = reason;
-	gp->waitsince = nanotime();
+	// Unknown yet: the stack scavenger stamps it when it first sees gp
+	// parked (shrinkstack), as Go's GC stamps waitsince with its start
+	// (markroot) instead of reading the clock at every park.
+	gp->waitsince = 0;
 	gp->waitunlockf = unlockf;
 	gp->waitlock = arg;
 	mcall(park_m);

@@ -188,7 +188,7 @@ struct g {
 	struct m *m;        // the M running it, or NULL (execute, dropg)
 	struct m *lockedm;  // LockOSThread: the only M that may run this G
 	enum waitreason waitreason;
-	int64_t waitsince;                            // nanotime when it parked
+	int64_t waitsince;                            // parked by then; 0 until shrinkstack stamps it
 	bool (*waitunlockf)(struct g *gp, void *arg); // gopark's, for park_m
 	void *waitlock;
 	uint64_t syscallpc, syscallbp; // where it entered its syscall, for tracebacks

@@ -113,6 +113,11 @@ shrinkstack(struct g *gp, int64_t parkedby)
 	if (!castogscanstatus(gp, Gwaiting)) {
 		return;
 	}
+	if (gp->waitsince == 0) {
+		// First seen parked: gopark leaves the time to us (it reads no
+		// clock). Parked since now at the latest; trimmed on a later pass.
+		gp->waitsince = nanotime();
+	}
 	uint64_t keep = (gp->sched.sp & ~(uint64_t)(PhysPageSize - 1)) - PhysPageSize;
 	if (gp->waitsince <= parkedby && keep > gp->stacklo && gp->stackmapped < keep) {
 		os_unmapstack(gp->stackmapped, keep - gp->stackmapped);
