@@ -221,3 +221,64 @@ TEST(TestIdlePsFewerThanProcs)
 		t_errorf(t, "%ld samples saw npidle >= gomaxprocs from a running goroutine", idlebad);
 	}
 }
+
+// ---- a woken goroutine waits for sysmon -------------------------------------
+
+// Two goroutines wake each other through notes at GOMAXPROCS=1, each
+// waiting in the machine. The woken one's M often comes back before its
+// waker has given up the P (exitsyscall finds it running, no P is idle),
+// so it queues itself; its waker then blocks and leaves the P in Psyscall.
+// Nothing ran the queued one until sysmon's retake (130 to 220 us a round
+// trip on Linux, where GOMAXPROCS=2 takes 10 and Go 4): entersyscall
+// hands the P off at once when a goroutine waits for one, as Go's
+// entersyscallblock always does, and exitsyscall0 takes a P its holder
+// left in Psyscall. The measure is against the same ping-pong at
+// GOMAXPROCS=2, on whatever machine runs it.
+static struct note quickping, quickpong;
+static struct waitgroup quickwg;
+
+enum { QuickRounds = 4000 };
+
+static void
+quickponger(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < QuickRounds; i++) {
+		notesleep(&quickping);
+		noteclear(&quickping);
+		notewakeup(&quickpong);
+	}
+	wg_done(&quickwg);
+}
+
+// ns a round trip at procs Ps.
+static int64_t
+quickpingpong(int procs)
+{
+	int old = runtime_gomaxprocs(procs);
+	noteclear(&quickping);
+	noteclear(&quickpong);
+	wg_add(&quickwg, 1);
+	go(quickponger, NULL);
+	int64_t start = time_nanotime();
+	for (int i = 0; i < QuickRounds; i++) {
+		notewakeup(&quickping);
+		notesleep(&quickpong);
+		noteclear(&quickpong);
+	}
+	wg_wait(&quickwg);
+	int64_t per = (time_nanotime() - start) / QuickRounds;
+	runtime_gomaxprocs(old);
+	return per;
+}
+
+TEST(TestBlockingPingPongAtOneProcIsQuick)
+{
+	int64_t two = quickpingpong(2), one = quickpingpong(1);
+	t_logf(t, "a round trip: %ld ns at GOMAXPROCS=2, %ld at 1", (long)two, (long)one);
+	if (one > 4 * two + 20 * 1000) {
+		t_errorf(t, "a round trip took %ld us at GOMAXPROCS=1, %ld at 2: the woken goroutine waited "
+			    "for sysmon",
+			 (long)(one / 1000), (long)(two / 1000));
+	}
+}
