@@ -32,9 +32,10 @@
 //
 // The heap's address space comes in arenas of HeapArenaBytes (64 MiB),
 // reserved upward from 0xc000000000 as Go's arena hints do, and mapped in
-// HeapChunkBytes steps as the heap grows. Each arena has its metadata
-// (struct heapArena): the span of each of its pages, which is how a
-// pointer finds its span in O(1) (spanof), and the page allocator's bitmap
+// HeapChunkBytes steps as the heap grows (HeapSmallStep while it is
+// small). Each arena has its metadata (struct heapArena): the span of
+// each of its pages, which is how a pointer finds its span in O(1)
+// (spanof), and the page allocator's bitmap
 // of free pages.
 //
 // The page allocator: a bitmap per arena, one bit a page, searched first
@@ -76,6 +77,7 @@ enum {
 	ArenaL2Bits = HeapAddrBits - LogHeapArenaBytes - ArenaL1Bits,
 	HeapChunkBytes = 4 << 20, // the heap maps memory in steps of this (Go's pallocChunkBytes)
 	ChunkPages = HeapChunkBytes / PageSize,
+	HeapSmallStep = 256 << 10, // how a heap smaller than a chunk grows (mheap_grow)
 
 	FixAllocChunk = 16 << 10, // Go's _FixAllocChunk
 };

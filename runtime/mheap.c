@@ -353,7 +353,11 @@ allocneedszero(struct mheap *h, uint64_t base, uint64_t npages)
 static bool
 mheap_grow(struct mheap *h, uint64_t npages)
 {
-	uint64_t ask = (npages * PageSize + HeapChunkBytes - 1) & ~(uint64_t)(HeapChunkBytes - 1);
+	// A small heap grows in small steps: bare metal maps and zeroes the
+	// frames at once, and 4 MiB of them cost a boot under TCG about 12 ms
+	// before the first malloc (newlib's, in libc_init) returned.
+	uint64_t step = h->heapsys < HeapChunkBytes ? HeapSmallStep : HeapChunkBytes;
+	uint64_t ask = (npages * PageSize + step - 1) & ~(step - 1);
 	if (ask < npages * PageSize) {
 		return false; // overflow: more than the address space
 	}
