@@ -317,6 +317,8 @@ struct mspan *mcentral_cachespan(struct mcentral *c);
 void mcentral_uncachespan(struct mcentral *c, struct mspan *s);
 
 bool mcache_refill(struct mcache *c, uint8_t spc);
+void mcache_releaseall(struct mcache *c);
+void manual_releasebins(struct mcache *c);
 struct mcache *getmcache(void);
 
 void mspan_init(struct mspan *s, uint64_t base, uint64_t npages, uint8_t spanclass);

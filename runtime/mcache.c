@@ -4,7 +4,9 @@
 //
 // The mcache belongs to the P, not the M: an M uses its P's while it holds
 // the P (mallocgc runs with the M acquired, so it keeps the P throughout).
-// A P makes its mcache at its first mallocgc; Go makes it in procresize.
+// procresize makes it with the P and empties it when the P goes (Go's
+// freemcache; hood keeps the struct for the P's return, as it keeps the P).
+// getmcache makes one if the heap is used before the Ps exist.
 
 #include <string.h>
 
@@ -41,6 +43,30 @@ getmcache(void)
 		pp->mcache = allocmcache();
 	}
 	return pp->mcache;
+}
+
+// mcache_releaseall: every span c holds back to its mcentral, the tiny
+// block dropped, the free objects of its malloc bins to the central lists
+// (Go's mcache.releaseAll). The slots those spans still had free no longer
+// count as allocated. The world is stopped (procresize).
+void
+mcache_releaseall(struct mcache *c)
+{
+	if (c == NULL) {
+		return;
+	}
+	for (int spc = 0; spc < NumSpanClasses; spc++) {
+		struct mspan *s = c->alloc[spc];
+		if (s == &emptymspan) {
+			continue;
+		}
+		c->smallAllocCount[spanclass_sizeclass((uint8_t)spc)] -= (uint64_t)(s->nelems - s->allocCount);
+		mcentral_uncachespan(&mheap_.central[spc], s);
+		c->alloc[spc] = &emptymspan;
+	}
+	c->tiny = 0;
+	c->tinyoffset = 0;
+	manual_releasebins(c);
 }
 
 // mcache_refill: a span with a free slot for class spc in place of the

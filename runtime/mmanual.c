@@ -190,6 +190,32 @@ binflush(struct mcache *c, int sizeclass)
 	spin_unlock(&mc->lock);
 }
 
+// Every free object of c's bins to its class's central list (an mcache
+// given up: mcache_releaseall). What is left to carve stays with c, for
+// its P's return.
+void
+manual_releasebins(struct mcache *c)
+{
+	for (int k = 1; k < NumSizeClasses; k++) {
+		struct manualbin *b = &c->manual[k];
+		if (b->list == NULL) {
+			continue;
+		}
+		uint64_t *tail = b->list;
+		while (tail[0] != 0) {
+			tail = (uint64_t *)tail[0];
+		}
+		struct manualcentral *mc = &mheap_.manualcentral[k];
+		spin_lock(&mc->lock);
+		tail[0] = (uint64_t)mc->list;
+		mc->list = b->list;
+		mc->n += b->n;
+		spin_unlock(&mc->lock);
+		b->list = NULL;
+		b->n = 0;
+	}
+}
+
 // tcmalloc's num_objects_to_move: 64 KiB of objects, 2 to 32 of them.
 static int
 batchsize(int sizeclass)

@@ -3,7 +3,7 @@
 // still: changing GOMAXPROCS (procresize), a goroutine dump, and, later,
 // the garbage collector. See runtime.h for the overview.
 
-#include "runtime/runtime.h"
+#include "runtime/malloc.h"
 
 static void preemptall(void);
 static void stopTheWorldWithSema(void *arg);
@@ -221,6 +221,9 @@ procresize(int32_t nprocs)
 			spin_init(&pp->timerslock, "timers", LOCK_TIMERS);
 			allp[i] = pp;
 		}
+		if (allp[i]->mcache == NULL) {
+			allp[i]->mcache = allocmcache(); // Go's p.init
+		}
 		// Store-release, the world stopped; pairs with the load-acquires
 		// of the status by sysmon and stopTheWorldWithSema.
 		atomic_store_rel(&allp[i]->status, Pgcstop);
@@ -250,6 +253,7 @@ procresize(int32_t nprocs)
 		atomic_store_rel(&pp->status, Pdead); // release; pairs with sysmon's load-acquire
 		spin_unlock(&sched.lock);
 		movetimers(keep, pp);
+		mcache_releaseall(pp->mcache); // its spans to the mcentrals, as Go's freemcache
 	}
 	// Store-release: a reader that sees the new count sees the new allp
 	// entries; pairs with the load-acquire in gomaxprocs_set (and meets

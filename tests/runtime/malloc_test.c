@@ -265,3 +265,55 @@ CRASHTEST(TestOutOfMemory, 2, "fatal error: out of memory")
 	(void)t;
 	runtime_new(1ULL << 46, true); // 64 TiB
 }
+
+// procresize makes each P's mcache and empties it when the P goes (Go's
+// p.init and freemcache): after goroutines on 4 Ps allocated, a shrink to
+// 1 leaves the others holding no span, the statistics still exact, and a
+// grow gives every P an mcache again.
+static struct waitgroup resizewg;
+
+static void
+resizeallocator(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 200; i++) {
+		runtime_new(100, i % 2);
+		runtime_new(3000, false);
+		if (i % 50 == 0) {
+			runtime_gosched();
+		}
+	}
+	wg_done(&resizewg);
+}
+
+TEST(TestProcresizeFlushesMcaches)
+{
+	int old = runtime_gomaxprocs(4);
+	for (int i = 0; i < 4; i++) {
+		if (allp[i]->mcache == NULL) {
+			t_errorf(t, "P %d has no mcache after procresize", i);
+		}
+	}
+	wg_add(&resizewg, 16);
+	for (int i = 0; i < 16; i++) {
+		go(resizeallocator, NULL);
+	}
+	wg_wait(&resizewg);
+	struct memstats before, after;
+	runtime_readmemstats(&before);
+	runtime_gomaxprocs(1);
+	for (int i = 1; i < 4; i++) {
+		for (int spc = 0; spc < NumSpanClasses; spc++) {
+			if (allp[i]->mcache->alloc[spc] != &emptymspan) {
+				t_fatalf(t, "P %d still holds a span of class %d after it went", i, spc);
+			}
+		}
+	}
+	runtime_readmemstats(&after);
+	if (after.Mallocs != before.Mallocs || after.HeapAlloc != before.HeapAlloc) {
+		t_errorf(t, "flushing changed the statistics: Mallocs %lu -> %lu, HeapAlloc %lu -> %lu",
+			 (unsigned long)before.Mallocs, (unsigned long)after.Mallocs, (unsigned long)before.HeapAlloc,
+			 (unsigned long)after.HeapAlloc);
+	}
+	runtime_gomaxprocs(old);
+}
