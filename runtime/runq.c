@@ -229,11 +229,7 @@ void
 globrunqput(struct g *gp)
 {
 	gQueue_pushBack(&sched.runq, gp);
-	// Seq_cst store: pairs with entersyscall's seq_cst store of Psyscall
-	// and load of runqsize (syscall.c, a Dekker pair with takepsyscall's
-	// loads of the statuses after this): a G queued by exitsyscall0 is
-	// seen by a P's holder entering a syscall, or its P by the queuer.
-	atomic_store(&sched.runqsize, sched.runqsize + 1);
+	atomic_store_relaxed(&sched.runqsize, sched.runqsize + 1);
 }
 
 // Put gp at the head of the global queue: a G that was next in line on a

@@ -6,8 +6,6 @@
 #include "runtime/runtime.h"
 
 static void exitsyscall0(struct g *gp);
-static void handoffwaiting(void *arg);
-static bool takepsyscall(void);
 
 // entersyscall: the running G is about to block in the machine (the
 // kernel's hook, kernel/kthread.h: a note, a mutex, console input). Its P
@@ -51,37 +49,8 @@ entersyscall(void)
 		}
 		spin_unlock(&sched.lock);
 	}
-	// A goroutine waits for a P right now (one this G just readied, whose
-	// M came back from its wait before we got here and queued it): hand
-	// the P off at once, as Go's entersyscallblock always does, and not
-	// when sysmon retakes it (up to 10 ms; two goroutines waking each
-	// other at GOMAXPROCS=1 took about 260 us a round trip,
-	// TestBlockingPingPongAtOneProcIsQuick). Else the P waits in Psyscall
-	// for exitsyscall's fast path. Seq_cst load of runqsize, after the
-	// seq_cst store of Psyscall above: pairs with globrunqput's seq_cst
-	// store of it and takepsyscall's loads of the statuses after it
-	// (Dekker): either we see the queued G or exitsyscall0 sees our P in
-	// Psyscall.
-	if (!runqempty(pp) || atomic_load(&sched.runqsize) > 0) {
-		systemstack(handoffwaiting, pp);
-	}
 	mp->locks--;
 	return true;
-}
-
-// entersyscall's hand-off, on g0: take pp back from Psyscall unless
-// another took it first (retake, stopTheWorld), and give it to handoffp.
-static void
-handoffwaiting(void *arg)
-{
-	struct p *pp = arg;
-	// Acq_rel CAS, as retake's: pairs with exitsyscall's CAS and
-	// stopTheWorldWithSema's; whoever wins has the P.
-	if (atomic_cas_acqrel(&pp->status, Psyscall, Pidle)) {
-		// Relaxed: only compared between two looks (sysmon).
-		atomic_store_relaxed(&pp->syscalltick, pp->syscalltick + 1);
-		handoffp(pp);
-	}
 }
 
 // exitsyscall: the G's wait in the machine is over. Take back its P if
@@ -139,40 +108,6 @@ exitsyscall0(struct g *gp)
 		acquirep(pp);
 		execute(gp, false);
 	}
-	// Queued with no P: a P that its holder left in Psyscall after we
-	// found it running (entersyscall's check may have come before our
-	// queueing) goes to handoffp now, as retake would, so that we do not
-	// wait for sysmon.
-	takepsyscall();
 	stoplockedm();
 	execute(gp, false);
-}
-
-// Retake one P in Psyscall for handoffp, if there is one and nobody waits
-// to spin for the work; true if one was taken. On g0.
-static bool
-takepsyscall(void)
-{
-	// The Dekker pair with entersyscall: globrunqput's seq_cst store of
-	// runqsize came first, then the seq_cst loads of the statuses below,
-	// against entersyscall's seq_cst store of Psyscall and load of
-	// runqsize. If its load did not see our G, it came first in the one
-	// order of seq_cst operations, and so did its store of Psyscall,
-	// which our loads then see.
-	if (atomic_load_acq(&sched.nmspinning) > 0) {
-		return false; // a spinning M will find the queued G; pairs with its seq_cst change
-	}
-	for (int32_t i = 0; i < loadgomaxprocs(); i++) {
-		struct p *pp = allp[i];
-		// Seq_cst load: see above. Acq_rel CAS, as retake's: pairs with
-		// entersyscall's store and exitsyscall's CAS; whoever wins has
-		// the P.
-		if (atomic_load(&pp->status) == Psyscall && atomic_cas_acqrel(&pp->status, Psyscall, Pidle)) {
-			// Relaxed: only compared between two looks (sysmon).
-			atomic_store_relaxed(&pp->syscalltick, pp->syscalltick + 1);
-			handoffp(pp);
-			return true;
-		}
-	}
-	return false;
 }
