@@ -339,14 +339,23 @@ starttimers(void *arg)
 		ktimer_start(&timerrun.timers[i], timerrun.when[i], timerfired, (void *)(intptr_t)i);
 	}
 	// Wait on this CPU until its timers have fired: they belong to it.
+	// Interrupts off between the look and the halt (sti; hlt turns them
+	// on only as the CPU halts): a timer that fired between a look with
+	// interrupts on and a plain hlt left the CPU halted for good, with no
+	// interrupt to come (CI saw the test time out after 60 s).
 	for (int i = me; i < NTIMERS; i += ncpu) {
-		// Acquire only for simplicity; nothing pairs: pending is a plain
-		// field that this CPU's own timer interrupt clears
-		// (kernel/timer.c), and an interrupt is ordered with the code it
-		// interrupts on the same CPU without any barrier.
-		while (atomic_load_acq(&timerrun.timers[i].pending)) {
+		for (;;) {
 			kthread_yield();
-			hlt();
+			cli();
+			// Acquire only for simplicity; nothing pairs: pending is a
+			// plain field that this CPU's own timer interrupt clears
+			// (kernel/timer.c), and an interrupt is ordered with the
+			// code it interrupts on the same CPU without any barrier.
+			if (!atomic_load_acq(&timerrun.timers[i].pending)) {
+				sti();
+				break;
+			}
+			sti_hlt();
 		}
 	}
 }
