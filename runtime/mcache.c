@@ -6,7 +6,8 @@
 // the P (mallocgc runs with the M acquired, so it keeps the P throughout).
 // procresize makes it with the P and empties it when the P goes (Go's
 // freemcache; hood keeps the struct for the P's return, as it keeps the P).
-// getmcache makes one if the heap is used before the Ps exist.
+// Before the Ps exist there is no P to ask: mmanual.c's shared cache
+// serves the C library then.
 
 #include <string.h>
 
@@ -39,10 +40,7 @@ getmcache(void)
 	if (pp == NULL) {
 		throw("mallocgc called without a P or outside bootstrapping");
 	}
-	if (pp->mcache == NULL) {
-		pp->mcache = allocmcache();
-	}
-	return pp->mcache;
+	return pp->mcache; // made by procresize with the P
 }
 
 // mcache_releaseall: every span c holds back to its mcentral, the tiny

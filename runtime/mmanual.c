@@ -74,7 +74,7 @@ lockcache(struct m **mpp)
 		struct p *pp = mp->p;
 		if (pp != NULL && !mp->mallocing) {
 			*mpp = mp;
-			return pp->mcache != NULL ? pp->mcache : getmcache();
+			return pp->mcache;
 		}
 		releasem(mp);
 	}
@@ -96,12 +96,28 @@ unlockcache(struct m *mp)
 	}
 }
 
+// The heap, made by the first call if it comes before schedinit's
+// mallocinit (the C library on bare metal: one CPU, no M). smallalloc and
+// largealloc, the two ways into the heap, look.
+static inline void
+manualinit(void)
+{
+	if (manualkey == 0) {
+		mallocinit();
+	}
+}
+
+// The size class of a block of size bytes: never class 1 (8 bytes), so
+// every block is 16-byte aligned and has room for the free key.
+static inline int
+manualclass(uint64_t size)
+{
+	return size <= TinySize ? TinySizeClass : sizetoclass(size);
+}
+
 void *
 runtime_malloc(size_t size)
 {
-	if (manualkey == 0) {
-		mallocinit(); // the C library allocates before schedinit on bare metal: one CPU, no M
-	}
 	if (size > MaxSmallSize) {
 		return largealloc(size, 1, false);
 	}
@@ -111,7 +127,8 @@ runtime_malloc(size_t size)
 static void *
 smallalloc(uint64_t size)
 {
-	int sizeclass = size <= TinySize ? TinySizeClass : sizetoclass(size);
+	manualinit();
+	int sizeclass = manualclass(size);
 	struct m *mp;
 	struct mcache *c = lockcache(&mp);
 	struct manualbin *b = &c->manual[sizeclass];
@@ -278,6 +295,7 @@ smallfree(struct mspan *s, uint64_t p)
 static void *
 largealloc(uint64_t size, uint64_t align, bool zero)
 {
+	manualinit();
 	if (size + PageSize < size || size + align < size) {
 		throwoom(size);
 	}
@@ -302,9 +320,6 @@ runtime_calloc(size_t n, size_t size)
 		return NULL; // C's answer to an overflow (errno ENOMEM is the caller's)
 	}
 	if (n * size > MaxSmallSize) {
-		if (manualkey == 0) {
-			mallocinit();
-		}
 		return largealloc(n * size, 1, true);
 	}
 	void *p = runtime_malloc(n * size);
@@ -360,11 +375,8 @@ runtime_memalign(size_t align, size_t size)
 	if (align <= 16) {
 		return runtime_malloc(size);
 	}
-	if (manualkey == 0) {
-		mallocinit();
-	}
 	if (align <= PageSize && size <= MaxSmallSize) {
-		for (int c = size <= TinySize ? TinySizeClass : sizetoclass(size); c < NumSizeClasses; c++) {
+		for (int c = manualclass(size); c < NumSizeClasses; c++) {
 			if (class_to_size[c] % align == 0) {
 				return smallalloc(class_to_size[c]);
 			}
