@@ -43,6 +43,10 @@ void vm_map(uint64_t va, uint64_t pa, int flags);
 void *vm_mapmmio(uint64_t pa, uint64_t size);
 void vm_unmap(uint64_t va);
 void vm_unmapfree(uint64_t va, uint64_t size);
+struct vmrange {
+	uint64_t va, size;
+};
+void vm_unmapfreev(int n, const struct vmrange *r);
 bool vm_mapped(uint64_t va);
 uint64_t vm_dirtyscan(uint64_t va, uint64_t size, uint64_t *bitmap, bool clear);
 uint64_t kstack_alloc(void);

@@ -209,33 +209,57 @@ vm_unmap(uint64_t va)
 }
 
 // Unmap whatever is mapped of [va, va+size) (4 KiB pages, not huge ones),
-// drop it from every CPU's TLB and free the frames: a batch of pages, one
-// shootdown, then their frames. The caller owns the range: nobody uses it
-// meanwhile. Holds no spinlock.
+// drop it from every CPU's TLB and free the frames. The caller owns the
+// range: nobody uses it meanwhile. Holds no spinlock.
 void
 vm_unmapfree(uint64_t va, uint64_t size)
 {
-	enum { BATCH = 64 };
-	uint64_t frames[BATCH];
-	for (uint64_t start = va; start < va + size; start += BATCH * PGSIZE) {
-		uint64_t end = start + BATCH * PGSIZE < va + size ? start + BATCH * PGSIZE : va + size;
-		int n = 0;
-		spin_lock(&vmlock);
-		for (uint64_t a = start; a < end; a += PGSIZE) {
-			uint64_t *pte = walk(a, 0, false);
-			if (pte != NULL && (*pte & PTE_P)) {
-				frames[n++] = *pte & PTE_ADDR;
-				*pte = 0;
+	struct vmrange r = {va, size};
+	vm_unmapfreev(1, &r);
+}
+
+// vm_unmapfree of n ranges at once: one pass over the tables, one round
+// of shootdown IPIs for all of them (the span from the lowest range to the
+// highest: past 32 pages each CPU forgets its whole TLB), then the frames.
+// Until the shootdown another CPU may still hold a translation of a
+// range, so the frames wait, linked through their first word, written by
+// the direct map: no stale translation is used meanwhile, since the caller
+// owns the ranges. Holds vmlock a page table's worth at a time (it keeps
+// interrupts off), none while it shoots down.
+void
+vm_unmapfreev(int n, const struct vmrange *r)
+{
+	uint64_t freed = 0; // the first frame to free; each holds the next's address
+	uint64_t lo = UINT64_MAX, hi = 0;
+	int walked = 0;
+	spin_lock(&vmlock);
+	for (int i = 0; i < n; i++) {
+		for (uint64_t a = r[i].va; a < r[i].va + r[i].size; a += PGSIZE) {
+			if (++walked % 512 == 0) {
+				spin_unlock(&vmlock);
+				spin_lock(&vmlock);
 			}
+			uint64_t *pte = walk(a, 0, false);
+			if (pte == NULL || !(*pte & PTE_P)) {
+				continue;
+			}
+			uint64_t pa = *pte & PTE_ADDR;
+			*pte = 0;
+			*(uint64_t *)p2v(pa) = freed;
+			freed = pa;
+			lo = a < lo ? a : lo;
+			hi = a + PGSIZE > hi ? a + PGSIZE : hi;
 		}
-		spin_unlock(&vmlock);
-		if (n == 0) {
-			continue;
-		}
-		smp_tlbshootdown_range(start, end - start);
-		for (int i = 0; i < n; i++) {
-			physmem_free(frames[i]);
-		}
+	}
+	spin_unlock(&vmlock);
+	if (freed == 0) {
+		return;
+	}
+	smp_tlbshootdown_range(lo, hi - lo);
+	while (freed != 0) {
+		uint64_t next = *(uint64_t *)p2v(freed);
+		physmem_free(freed);
+		freed = next;
 	}
 }
 

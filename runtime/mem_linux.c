@@ -413,6 +413,15 @@ os_unmapstack(uint64_t va, uint64_t size)
 	mprotect((void *)va, size, StackProt);
 }
 
+// Linux keeps the TLBs itself: no batch to gain.
+void
+os_unmapstacks(int n, const struct osrange *r)
+{
+	for (int i = 0; i < n; i++) {
+		os_unmapstack(r[i].va, r[i].size);
+	}
+}
+
 bool
 os_faultstacks(void)
 {

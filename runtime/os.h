@@ -197,6 +197,10 @@ bool os_dirtyexact(void);
 // and makes it fault again. Both are called from the stack-fault callback
 // (os_mapstack) or on g0 (os_unmapstack, for a dead G's stack): they may
 // take the machine's memory locks, never the runtime's, and never sleep.
+// os_unmapstacks is os_unmapstack of n ranges at once, for a batch of
+// dead Gs (proc.c's gfreestacks), on g0, holding no lock: bare metal
+// shoots the TLBs down once for all of them, where each os_unmapstack
+// costs a round of IPIs to every CPU.
 //
 // os_setstackfault registers fn, called from the fault handler for a
 // fault at addr in the stack region (write: the access was a write); fn
@@ -211,6 +215,10 @@ bool os_dirtyexact(void);
 uint64_t os_stackregion(uint64_t *size);
 void os_mapstack(uint64_t va);
 void os_unmapstack(uint64_t va, uint64_t size);
+struct osrange {
+	uint64_t va, size;
+};
+void os_unmapstacks(int n, const struct osrange *r);
 void os_setstackfault(bool (*fn)(uint64_t addr, bool write));
 bool os_faultstacks(void);
 

@@ -13,6 +13,7 @@
 #include <malloc.h>
 #include <reent.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,6 +267,15 @@ os_unmapstack(uint64_t va, uint64_t size)
 	vm_unmapfree(va, size);
 }
 
+_Static_assert(sizeof(struct osrange) == sizeof(struct vmrange), "osrange is vmrange");
+_Static_assert(offsetof(struct osrange, size) == offsetof(struct vmrange, size), "osrange is vmrange");
+
+void
+os_unmapstacks(int n, const struct osrange *r)
+{
+	vm_unmapfreev(n, (const struct vmrange *)r);
+}
+
 uint64_t
 os_stackregion(uint64_t *size)
 {
@@ -282,8 +292,8 @@ os_mapstack(uint64_t va)
 	vm_map(va, pa, VM_WRITE);
 }
 
-static uint64_t sysnext = SYSMEM;    // Atomic: the next page os_sysalloc hands out
-static uint64_t arenanext = ARENAS;  // Atomic: the lowest address ARENAS may still reserve
+static uint64_t sysnext = SYSMEM;   // Atomic: the next page os_sysalloc hands out
+static uint64_t arenanext = ARENAS; // Atomic: the lowest address ARENAS may still reserve
 
 void *
 os_sysalloc(uint64_t n)

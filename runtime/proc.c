@@ -220,7 +220,7 @@ systemstack(void (*fn)(void *), void *arg)
 		fn(arg); // on g0 already
 	} else {
 		os_libcstate_save(mp->curg->libc); // errno stays the G's (os.h)
-		mp->cur = mp->g0; // a preemption meanwhile would see g0: none
+		mp->cur = mp->g0;                  // a preemption meanwhile would see g0: none
 		systemstack_switch(fn, arg, mp->g0->stackhi);
 		mp->cur = mp->curg;
 		os_libcstate_load(mp->curg->libc);
@@ -366,15 +366,23 @@ malg(void)
 	return gp;
 }
 
-// A dead G from the P's free list, or the global one. Its stack comes with it.
+// A dead G from the P's free list, or the global one (those with stacks
+// first, as Go's gfget). Its stack comes with it: the pages it kept, or
+// its top page mapped again.
 static struct g *
 gfget(struct p *pp)
 {
 	// A peek without the lock (relaxed): worth taking it?
 	if (gList_empty(&pp->gfree) && atomic_load_relaxed(&sched.ngfree) > 0) {
 		spin_lock(&sched.lock);
-		while (pp->gfreecnt < 32 && !gList_empty(&sched.gfree)) {
-			gList_push(&pp->gfree, gList_pop(&sched.gfree));
+		while (pp->gfreecnt < 32 && sched.ngfree > 0) {
+			struct g *gp = gList_pop(&sched.gfree);
+			if (gp != NULL) {
+				atomic_store_relaxed(&sched.ngfreestack, sched.ngfreestack - 1);
+			} else {
+				gp = gList_pop(&sched.gfreenostack);
+			}
+			gList_push(&pp->gfree, gp);
 			atomic_store_relaxed(&sched.ngfree, sched.ngfree - 1);
 			pp->gfreecnt++;
 		}
@@ -383,6 +391,7 @@ gfget(struct p *pp)
 	struct g *gp = gList_pop(&pp->gfree);
 	if (gp != NULL) {
 		pp->gfreecnt--;
+		stackmaptop(gp); // if gfreestacks gave its stack back
 		// The next newproc's G: often last run, and freed, by another
 		// CPU. Ask for its lines now, while this one is set up, instead
 		// of stalling on them then. Only a hint; it reads nothing.
@@ -402,14 +411,84 @@ gfput(struct p *pp, struct g *gp)
 	gList_push(&pp->gfree, gp);
 	pp->gfreecnt++;
 	if (pp->gfreecnt >= 64) {
+		gfpurge(pp, 32);
+	}
+}
+
+static void gfreestacks(void);
+
+// Move the P's dead Gs to the global free list until keep are left (Go's
+// gfpurge, with gfput's move of half), then let gfreestacks give back the
+// stacks of those past GfreeStackKeep. Runs on g0, holding no lock.
+void
+gfpurge(struct p *pp, int32_t keep)
+{
+	if (pp->gfreecnt <= keep) {
+		return;
+	}
+	spin_lock(&sched.lock);
+	while (pp->gfreecnt > keep) {
+		gList_push(&sched.gfree, gList_pop(&pp->gfree));
+		pp->gfreecnt--;
+		atomic_store_relaxed(&sched.ngfreestack, sched.ngfreestack + 1);
+		atomic_store_relaxed(&sched.ngfree, sched.ngfree + 1);
+	}
+	spin_unlock(&sched.lock);
+	gfreestacks();
+}
+
+// Atomic: an M is in gfreestacks (and owns stack.c's batch of ranges).
+static bool stackfreeing;
+
+// Past GfreeStackKeep + GfreeStackBatch dead Gs with stacks on the global
+// list, give back the stacks of all but GfreeStackKeep, GfreeStackBatch
+// at a time (stackfreebatch: one TLB shootdown for the batch), and put
+// them on the list of Gs without stacks, whose top page gfget maps again. So a
+// burst of goroutines does not keep its stacks for good once it is over:
+// 10,000 dead Gs would hold 40 to 80 MiB. Go keeps them until its next
+// collection frees them (markrootFreeGStacks, sched.gFree.noStack); hood
+// has no collector yet, and its stacks are 4 KiB pages to Go's 2 KiB. One
+// M at a time; the others leave the excess to it, and it looks again
+// after each batch (Gs freed after its last look wait for the next
+// gfpurge). Runs on g0, holding no lock: the shootdown may hold none.
+static void
+gfreestacks(void)
+{
+	// Relaxed: a hint, checked again under the lock.
+	if (atomic_load_relaxed(&sched.ngfreestack) < GfreeStackKeep + GfreeStackBatch) {
+		return;
+	}
+	// Acquire; pairs with the store-release below: the previous batch is
+	// done with stack.c's ranges.
+	if (!atomic_cas_acq(&stackfreeing, false, true)) {
+		return;
+	}
+	for (;;) {
+		struct gList batch = {NULL};
+		int32_t n = 0;
 		spin_lock(&sched.lock);
-		while (pp->gfreecnt >= 32) {
-			gList_push(&sched.gfree, gList_pop(&pp->gfree));
-			pp->gfreecnt--;
-			atomic_store_relaxed(&sched.ngfree, sched.ngfree + 1);
+		while (n < GfreeStackBatch && sched.ngfreestack > GfreeStackKeep) {
+			gList_push(&batch, gList_pop(&sched.gfree));
+			atomic_store_relaxed(&sched.ngfreestack, sched.ngfreestack - 1);
+			atomic_store_relaxed(&sched.ngfree, sched.ngfree - 1);
+			n++;
 		}
 		spin_unlock(&sched.lock);
+		if (n == 0) {
+			break;
+		}
+		stackfreebatch(&batch);
+		spin_lock(&sched.lock);
+		struct g *gp;
+		while ((gp = gList_pop(&batch)) != NULL) {
+			gList_push(&sched.gfreenostack, gp);
+		}
+		atomic_store_relaxed(&sched.ngfree, sched.ngfree + n);
+		spin_unlock(&sched.lock);
 	}
+	// Store-release: done with stack.c's ranges; pairs with the next
+	// M's CAS-acquire above.
+	atomic_store_rel(&stackfreeing, false);
 }
 
 static void newproc1(void *argp);

@@ -136,6 +136,8 @@ enum {
 	RunqSize = 256,            // a P's local run queue
 	GlobalRunqPeriod = 61,     // schedticks between looks at the global queue
 	GoidCacheBatch = 16,       // goids a P takes at a time
+	GfreeStackKeep = 1024,     // dead Gs on sched.gfree that keep their stacks (proc.c's gfreestacks)
+	GfreeStackBatch = 1024,    // dead Gs whose stacks gfreestacks gives back at a time
 	ForcePreemptNS = 10000000, // sysmon preempts a G running this long (10 ms)
 	StealTries = 4,            // rounds of stealing in findrunnable
 	MaxGomaxprocs = 256,
@@ -390,8 +392,14 @@ struct schedt {
 	// findrunnable, handoffp, sysmon); the lock's release publishes the
 	// queue itself.
 	int32_t runqsize;
-	struct gList gfree; // dead Gs from Ps with too many
-	int32_t ngfree;     // Gs in gfree; and Atomic, relaxed: gfget peeks at it without the lock (a hint)
+	// Dead Gs from Ps with too many (Go's sched.gFree): the first
+	// GfreeStackKeep or so keep the pages of their stacks, the others
+	// gave them back (gfreestacks).
+	struct gList gfree;        // with their stacks
+	struct gList gfreenostack; // with none of their stack mapped
+	int32_t ngfreestack;       // Gs in gfree; and Atomic, relaxed, as ngfree (gfreestacks peeks)
+	// Gs in both; and Atomic, relaxed: gfget peeks at it without the lock (a hint).
+	int32_t ngfree;
 	// And Atomic: sysmon sleeps on sysmonnote until a P runs. Stored
 	// relaxed under lock (sysmon, acquirep, startTheWorld); acquirep's
 	// peek without the lock is re-checked under it.
@@ -490,6 +498,7 @@ void godebug_check(const char *val, void (*warn)(const char *msg));
 void schedinit(void);
 void mcommoninit(struct m *mp);
 void newproc(void (*fn)(void *), void *arg);
+void gfpurge(struct p *pp, int32_t keep);
 void gopark(bool (*unlockf)(struct g *gp, void *arg), void *arg, enum waitreason reason);
 void goready(struct g *gp);
 void gosched(void);
@@ -573,6 +582,8 @@ void mallocinit(void);
 void stackinit(void);
 bool stackalloc(struct g *gp);
 void stacktrim(struct g *gp);
+void stackfreebatch(struct gList *l);
+void stackmaptop(struct g *gp);
 void shrinkstack(struct g *gp, int64_t parkedby);
 uint64_t stacksize(void);
 

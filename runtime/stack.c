@@ -8,7 +8,11 @@
 // overflow. Slots of dead Gs stay with them (a dead G keeps its stack, as
 // in Go), so their pages are reused by the next G; but only the top
 // StackKeep bytes: what a dead G mapped below is given back (stacktrim),
-// as Go frees a dead G's stack that grew beyond the standard size. A G
+// as Go frees a dead G's stack that grew beyond the standard size. Dead
+// Gs beyond the first GfreeStackKeep on the global free list give back
+// even that (stackfreebatch, from proc.c's gfreestacks) and map their top page
+// again when reused (stackmaptop), as Go's collector frees the stacks of
+// the dead Gs on sched.gFree (markrootFreeGStacks). A G
 // parked for long gives back the pages below its stack pointer but one
 // (shrinkstack, from sysmon's scavenger), as Go shrinks stacks at GC.
 //
@@ -97,6 +101,37 @@ stacktrim(struct g *gp)
 	if (gp->stackmapped < keep) {
 		os_unmapstack(gp->stackmapped, keep - gp->stackmapped);
 		gp->stackmapped = keep;
+	}
+}
+
+// The ranges of stackfreebatch's Gs. Owned by the M in proc.c's
+// gfreestacks (one at a time).
+static struct osrange batchranges[GfreeStackBatch];
+
+// Give back every page of the stacks of the dead Gs on l, at most
+// GfreeStackBatch, in one os_unmapstacks; their slots stay theirs. Called
+// only by gfreestacks, on g0, holding no lock.
+void
+stackfreebatch(struct gList *l)
+{
+	int n = 0;
+	for (struct g *gp = l->head; gp != NULL; gp = gp->schedlink) {
+		if (gp->stackmapped < gp->stackhi) {
+			batchranges[n++] = (struct osrange){gp->stackmapped, gp->stackhi - gp->stackmapped};
+			gp->stackmapped = gp->stackhi;
+		}
+	}
+	os_unmapstacks(n, batchranges);
+}
+
+// A dead G taken from the free list: map its top page again if
+// stackfreebatch gave it back. Runs on g0.
+void
+stackmaptop(struct g *gp)
+{
+	if (gp->stackmapped == gp->stackhi) {
+		gp->stackmapped = gp->stackhi - PhysPageSize;
+		os_mapstack(gp->stackmapped);
 	}
 }
 

@@ -241,15 +241,11 @@ procresize(int32_t nprocs)
 		while (!runqempty(pp)) {
 			batch[n++] = runqget(pp, &inherit);
 		}
+		gfpurge(pp, 0); // its dead Gs to the global list
 		spin_lock(&sched.lock);
 		while (n > 0) {
 			globrunqputhead(batch[--n]);
 		}
-		while (!gList_empty(&pp->gfree)) {
-			gList_push(&sched.gfree, gList_pop(&pp->gfree));
-			atomic_store_relaxed(&sched.ngfree, sched.ngfree + 1);
-		}
-		pp->gfreecnt = 0;
 		atomic_store_rel(&pp->status, Pdead); // release; pairs with sysmon's load-acquire
 		spin_unlock(&sched.lock);
 		movetimers(keep, pp);

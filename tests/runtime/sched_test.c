@@ -169,7 +169,8 @@ TEST(TestCPUBoundSpreads)
 	wg_wait(&spreadwg);
 	for (int i = 0; i < gomaxprocs; i++) {
 		if (ranonp[i] == 0) {
-			t_errorf(t, "P %d ran none of the work in %lu ms", i, (unsigned long)(limit / 1000000));
+			t_errorf(t, "P %d ran none of the work in %lu ms", i,
+				 (unsigned long)(limit / 1000000));
 		}
 	}
 }
@@ -298,6 +299,84 @@ TEST(TestDeadGoroutineGivesStackBack)
 	}
 	if (mapped > 2) {
 		t_errorf(t, "%lu pages of a dead G's stack are still mapped, want at most 2", mapped);
+	}
+}
+
+// A burst of goroutines does not keep its stacks once it is over: past
+// GfreeStackKeep + GfreeStackBatch dead Gs on the global free list (and
+// 64 a P), dead Gs give back every page of their stacks (gfreestacks),
+// and map their top page again when reused. Once, 10,000 dead Gs of TestGoroutineSpawn100000
+// kept 40 to 80 MiB of a 128 MiB guest, and the next burst ran it out of
+// memory (CI, cpus=4: "fatal error: os_sysalloc: out of memory").
+enum { BurstGs = 4000 }; // more than the Gs that may keep stacks, at up to 8 CPUs
+static struct g *burst[BurstGs];
+static struct waitgroup burstup, burstgo[BurstGs], burstdone; // wg.h: one waiter each
+
+static void
+burster(void *arg)
+{
+	intptr_t i = (intptr_t)arg;
+	burst[i] = getg();
+	wg_done(&burstup);
+	wg_wait(&burstgo[i]); // all BurstGs alive at once
+	deep(2);              // a second page (not a third: stacktrim would give it back)
+	wg_done(&burstdone);
+}
+
+static int
+burstwithstacks(void)
+{
+	int n = 0;
+	for (int i = 0; i < BurstGs; i++) {
+		n += testing_pagemapped(burst[i]->stackhi - PhysPageSize);
+	}
+	return n;
+}
+
+TEST(TestDeadGoroutinesGiveStacksBack)
+{
+	for (int round = 0; round < 2; round++) {
+		wg_add(&burstup, BurstGs);
+		wg_add(&burstdone, BurstGs);
+		for (intptr_t i = 0; i < BurstGs; i++) {
+			wg_add(&burstgo[i], 1);
+			go(burster, (void *)i);
+		}
+		wg_wait(&burstup);
+		if (round == 0 && burstwithstacks() != BurstGs) {
+			t_errorf(t, "%d of %d live goroutines have their stack's top page", burstwithstacks(),
+				 BurstGs);
+		}
+		for (int i = 0; i < BurstGs; i++) {
+			wg_done(&burstgo[i]);
+		}
+		wg_wait(&burstdone);
+		int64_t deadline = time_nanotime() + 5 * Second;
+		int dead = 0;
+		while (time_nanotime() < deadline) {
+			dead = 0;
+			for (int i = 0; i < BurstGs; i++) {
+				dead += readgstatus(burst[i]) == Gdead;
+			}
+			if (dead == BurstGs) {
+				break;
+			}
+			time_sleep(Millisecond);
+		}
+		if (dead != BurstGs) {
+			t_fatalf(t, "round %d: %d of %d goroutines dead after 5 s", round, dead, BurstGs);
+		}
+		// The last exits' M may still be giving stacks back (a TLB
+		// shootdown at 8 vCPUs under TCG takes milliseconds): wait for it.
+		int most = GfreeStackKeep + GfreeStackBatch + 64 * gomaxprocs, kept;
+		deadline = time_nanotime() + 5 * Second;
+		while ((kept = burstwithstacks()) > most && time_nanotime() < deadline) {
+			time_sleep(Millisecond);
+		}
+		if (kept > most) {
+			t_errorf(t, "round %d: %d dead goroutines keep stack pages, want at most %d", round,
+				 kept, most);
+		}
 	}
 }
 
@@ -566,15 +645,13 @@ TEST(TestParkReadyStress)
 	// holding a token a second later lost its wakeup.
 	// Load-acquire; pairs with the decrement-release in wg_done (a peek:
 	// wg_wait below is what waits).
-	while (atomic_load_acq(&stresswg.left) > 0 &&
-	       (int64_t)nanotime() < stressend + Second) {
+	while (atomic_load_acq(&stresswg.left) > 0 && (int64_t)nanotime() < stressend + Second) {
 		time_sleep(10 * Millisecond);
 	}
 	for (int i = 0; i < NSTRESS; i++) {
 		// Load-acquires: done's pairs with stresser's store-release,
 		// tokens' with givetoken's add.
-		if (!atomic_load_acq(&stress[i].done) &&
-		    atomic_load_acq(&stress[i].tokens) > 0) {
+		if (!atomic_load_acq(&stress[i].done) && atomic_load_acq(&stress[i].tokens) > 0) {
 			t_errorf(t, "goroutine %d sleeps holding %d tokens: a lost wakeup", i,
 				 stress[i].tokens);
 		}
