@@ -39,10 +39,13 @@ enum {
 #define PTE_ADDR 0x000FFFFFFFFFF000ULL
 
 static struct spinlock vmlock = SPINLOCK_INIT("vm", LOCK_VM);
-static uint64_t *pml4;            // Protected by vmlock (the entries, not the pointer).
-static uint64_t nkstacks;         // Protected by vmlock: kernel stack slots used.
-static uint64_t freestacks;       // Protected by vmlock: top of a freed stack, or 0;
-				  // each keeps the next one's top in its last word
+static uint64_t *pml4;    // Protected by vmlock (the entries, not the pointer).
+static uint64_t nkstacks; // Protected by vmlock: kernel stack slots used.
+// Freed kernel stacks, for kstack_alloc to hand out again, each keeping
+// the next one's top in its last word. Protected by vmlock:
+static uint64_t freestacks;       // top of a freed stack with all its pages, or 0
+static int nfreestacks;           // stacks on freestacks
+static uint64_t trimstacks;       // top of a freed stack with only its top page, or 0
 static uint64_t mmionext = KMMIO; // Protected by vmlock: next free KMMIO address.
 
 static uint64_t *walk(uint64_t va, int level, bool create);
@@ -333,6 +336,25 @@ vm_mapped(uint64_t va)
 	return false;
 }
 
+enum {
+	// Freed kernel stacks kept whole: past KStackKeep + KStackBatch,
+	// kstack_free gives back all but the top page of KStackBatch of them
+	// in one shootdown (a thousand exited kernel threads kept 32 MiB).
+	KStackKeep = 64,
+	KStackBatch = 64,
+};
+
+// Map the pages of a kernel stack slot from va up to top, zeroed.
+static void
+kstack_map(uint64_t va, uint64_t top)
+{
+	for (; va < top; va += PGSIZE) {
+		uint64_t pa = physmem_alloc();
+		memset(p2v(pa), 0, PGSIZE);
+		vm_map(va, pa, VM_WRITE);
+	}
+}
+
 // A new kernel stack: KSTACKSIZE bytes mapped, with the page below them left
 // unmapped, so running off the bottom faults (and panic.c says "kernel stack
 // overflow"). Returns the top, 16-byte aligned.
@@ -343,7 +365,15 @@ kstack_alloc(void)
 	uint64_t top = freestacks;
 	if (top != 0) {
 		freestacks = ((uint64_t *)top)[-1];
+		nfreestacks--;
 		spin_unlock(&vmlock);
+		return top;
+	}
+	top = trimstacks;
+	if (top != 0) {
+		trimstacks = ((uint64_t *)top)[-1];
+		spin_unlock(&vmlock);
+		kstack_map(top - KSTACKSIZE, top - PGSIZE); // all but the top page, which it kept
 		return top;
 	}
 	uint64_t slot = nkstacks++;
@@ -352,22 +382,42 @@ kstack_alloc(void)
 		throw("kstack_alloc: kernel stack region exhausted");
 	}
 	uint64_t base = KSTACKS + slot * KSTACKSLOT + PGSIZE; // above the guard
-	for (uint64_t va = base; va < base + KSTACKSIZE; va += PGSIZE) {
-		uint64_t pa = physmem_alloc();
-		memset(p2v(pa), 0, PGSIZE);
-		vm_map(va, pa, VM_WRITE);
-	}
+	kstack_map(base, base + KSTACKSIZE);
 	return base + KSTACKSIZE;
 }
 
 // Give back a stack from kstack_alloc. Its pages stay mapped, for the next
-// kstack_alloc.
+// kstack_alloc, up to KStackKeep stacks and a batch; then a batch of them
+// keeps only its top page (which holds the link). The caller holds no
+// spinlock (the batch's shootdown may not).
 void
 kstack_free(uint64_t top)
 {
+	struct vmrange batch[KStackBatch];
+	int n = 0;
 	spin_lock(&vmlock);
 	((uint64_t *)top)[-1] = freestacks;
 	freestacks = top;
+	nfreestacks++;
+	if (nfreestacks > KStackKeep + KStackBatch) {
+		for (; n < KStackBatch; n++) {
+			uint64_t t = freestacks;
+			freestacks = ((uint64_t *)t)[-1];
+			batch[n] = (struct vmrange){t - KSTACKSIZE, KSTACKSIZE - PGSIZE};
+		}
+		nfreestacks -= n;
+	}
+	spin_unlock(&vmlock);
+	if (n == 0) {
+		return;
+	}
+	vm_unmapfreev(n, batch);
+	spin_lock(&vmlock);
+	for (int i = 0; i < n; i++) {
+		uint64_t t = batch[i].va + KSTACKSIZE;
+		((uint64_t *)t)[-1] = trimstacks;
+		trimstacks = t;
+	}
 	spin_unlock(&vmlock);
 }
 

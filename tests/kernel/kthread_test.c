@@ -134,6 +134,62 @@ TEST(TestKthreadTokenRing)
 	}
 }
 
+// A thousand kernel threads that have exited do not keep their stacks:
+// past 128 freed stacks, the freed ones keep only their top page
+// (kstack_free). They once kept all 32 KiB each: 32 MiB of a 128 MiB guest.
+enum { NEXITERS = 1000 };
+static struct kthread *exiters[NEXITERS];
+static int nstarted, nexited; // Atomic
+static bool exitgate;         // Atomic
+
+static void
+exiter(void *arg)
+{
+	(void)arg;
+	atomic_xadd_relaxed(&nstarted, 1); // relaxed: a count the test polls
+	// Load-acquire, though nothing is published: pairs with the test's
+	// store-release of the gate. All NEXITERS are alive before any exits.
+	while (!atomic_load_acq(&exitgate)) {
+		kthread_park();
+	}
+	atomic_xadd_relaxed(&nexited, 1);
+}
+
+TEST(TestExitedThreadsGiveStacksBack)
+{
+	uint64_t before = physmem_nfree();
+	atomic_store_relaxed(&nstarted, 0);
+	atomic_store_relaxed(&nexited, 0);
+	atomic_store_relaxed(&exitgate, false);
+	for (int i = 0; i < NEXITERS; i++) {
+		exiters[i] = kthread_create(exiter, NULL, "exiter", -1);
+	}
+	while (atomic_load_relaxed(&nstarted) < NEXITERS) {
+		kthread_yield();
+	}
+	// Store-release; pairs with the exiters' load-acquire of the gate.
+	atomic_store_rel(&exitgate, true);
+	for (int i = 0; i < NEXITERS; i++) {
+		kthread_unpark(exiters[i]);
+	}
+	// Each kept stack whole (32 KiB), or its top page; a little more for
+	// page tables and whatever else the machine does meanwhile.
+	uint64_t most = (128 * 32 + NEXITERS * 4 + 1024) / 4;
+	uint64_t deadline = nanotime() + 10ULL * 1000 * 1000 * 1000;
+	uint64_t lost;
+	do {
+		kthread_yield();
+		uint64_t now = physmem_nfree();
+		lost = now < before ? before - now : 0;
+	} while ((atomic_load_relaxed(&nexited) < NEXITERS || lost > most) && nanotime() < deadline);
+	if (atomic_load_relaxed(&nexited) < NEXITERS) {
+		t_fatalf(t, "%d of %d threads ran in 10 s", nexited, NEXITERS);
+	}
+	if (lost > most) {
+		t_errorf(t, "%d exited threads keep %lu KiB, want at most %lu", NEXITERS, lost * 4, most * 4);
+	}
+}
+
 // A thread that never yields shares its CPU anyway: the timer ends its
 // slice.
 static volatile bool spinstop;
