@@ -81,6 +81,7 @@ readmemstats_m(struct memstats *ms)
 	ms->MCacheSys = mheap_.cachealloc.sys;
 	ms->GCSys = mheap_.gcsys;
 	ms->OtherSys = mheap_.othersys + mheap_.hintalloc.sys;
+	ms->HeapReleased = mheap_.released; // the scavenger, in sysmon, runs on with the world stopped
 	spin_unlock(&mheap_.lock);
 
 	ms->TotalAlloc = totalalloc;
@@ -89,7 +90,6 @@ readmemstats_m(struct memstats *ms)
 	ms->Frees = nfree;
 	ms->HeapObjects = nmalloc - nfree;
 	ms->HeapIdle = ms->HeapSys - ms->HeapInuse;
-	ms->HeapReleased = mheap_.released;
 	ms->StackInuse = ms->StackSys = stackinuse;
 	ms->Sys = ms->HeapSys + ms->StackSys + ms->MSpanSys + ms->MCacheSys + ms->GCSys + ms->OtherSys;
 	ms->EnableGC = false; // the collector's issue
@@ -123,6 +123,6 @@ scvgtrace(uint64_t given)
 	uint64_t released = mheap_.released;
 	spin_unlock(&mheap_.lock);
 	os_print("scvg%lu: %lu MB released\n", n, given >> 20);
-	os_print("scvg%lu: inuse: %lu, idle: %lu, sys: %lu, released: %lu, consumed: %lu (MB)\n", n, inuse >> 20,
-		 (sys - inuse) >> 20, sys >> 20, released >> 20, (sys - released) >> 20);
+	os_print("scvg%lu: inuse: %lu, idle: %lu, sys: %lu, released: %lu, consumed: %lu (MB)\n", n,
+		 inuse >> 20, (sys - inuse) >> 20, sys >> 20, released >> 20, (sys - released) >> 20);
 }
