@@ -26,10 +26,12 @@ checkobject(struct T *t, const uint8_t *p, uint64_t size, bool noscan)
 	if (noscan && size < TinySize) {
 		want = TinySize;
 	}
-	if (s->elemsize < want || (size <= MaxSmallSize && !(noscan && size < TinySize) && s->elemsize != want) ||
+	if (s->elemsize < want ||
+	    (size <= MaxSmallSize && !(noscan && size < TinySize) && s->elemsize != want) ||
 	    a + size > s->limit) {
-		t_errorf(t, "size %lu: span elemsize %lu (want %lu), limit %#lx, object %#lx", (unsigned long)size,
-			 (unsigned long)s->elemsize, (unsigned long)want, (unsigned long)s->limit, (unsigned long)a);
+		t_errorf(t, "size %lu: span elemsize %lu (want %lu), limit %#lx, object %#lx",
+			 (unsigned long)size, (unsigned long)s->elemsize, (unsigned long)want,
+			 (unsigned long)s->limit, (unsigned long)a);
 		return false;
 	}
 	uint64_t align = size >= 16 ? 16 : size >= 8 ? 8 : 1;
@@ -144,9 +146,10 @@ TEST(TestMallocLarge)
 		uint64_t size = i == 0 ? 2 << 20 : MaxSmallSize + 1 + (x >> 33) % (96 << 10);
 		uint8_t *p = runtime_new(size, i % 2);
 		struct mspan *s = spanof((uint64_t)p);
-		if (s == NULL || (uint64_t)p != s->startaddr || s->npages != (size + PageSize - 1) / PageSize ||
-		    spanclass_sizeclass(s->spanclass) != 0) {
-			t_fatalf(t, "a %lu-byte object at %p: span %p", (unsigned long)size, (void *)p, (void *)s);
+		if (s == NULL || (uint64_t)p != s->startaddr ||
+		    s->npages != (size + PageSize - 1) / PageSize || spanclass_sizeclass(s->spanclass) != 0) {
+			t_fatalf(t, "a %lu-byte object at %p: span %p", (unsigned long)size, (void *)p,
+				 (void *)s);
 		}
 		if (p[0] != 0 || p[size - 1] != 0 || spanof((uint64_t)p + size - 1) != s) {
 			t_fatalf(t, "a %lu-byte object is not zeroed or not one span", (unsigned long)size);
@@ -189,10 +192,12 @@ TEST(TestMemStatsExact)
 	int c = sizetoclass(100);
 	uint64_t large = 10 * (((100 << 10) + PageSize - 1) / PageSize * (uint64_t)PageSize);
 	if (after.Mallocs - before.Mallocs != 1010) {
-		t_errorf(t, "Mallocs moved by %lu, want 1010", (unsigned long)(after.Mallocs - before.Mallocs));
+		t_errorf(t, "Mallocs moved by %lu, want 1010",
+			 (unsigned long)(after.Mallocs - before.Mallocs));
 	}
 	if (after.HeapAlloc - before.HeapAlloc != 1000 * class_to_size[c] + large) {
-		t_errorf(t, "HeapAlloc moved by %lu, want %lu", (unsigned long)(after.HeapAlloc - before.HeapAlloc),
+		t_errorf(t, "HeapAlloc moved by %lu, want %lu",
+			 (unsigned long)(after.HeapAlloc - before.HeapAlloc),
 			 (unsigned long)(1000 * class_to_size[c] + large));
 	}
 	if (after.BySize[c].Mallocs - before.BySize[c].Mallocs != 1000 || after.BySize[c].Size != 112) {
@@ -204,7 +209,8 @@ TEST(TestMemStatsExact)
 	    after.Sys < after.HeapSys + after.StackSys) {
 		t_errorf(t, "MemStats disagree: objects %lu mallocs %lu frees %lu inuse %lu sys %lu",
 			 (unsigned long)after.HeapObjects, (unsigned long)after.Mallocs,
-			 (unsigned long)after.Frees, (unsigned long)after.HeapInuse, (unsigned long)after.HeapSys);
+			 (unsigned long)after.Frees, (unsigned long)after.HeapInuse,
+			 (unsigned long)after.HeapSys);
 	}
 }
 
@@ -266,6 +272,20 @@ CRASHTEST(TestOutOfMemory, 2, "fatal error: out of memory")
 	runtime_new(1ULL << 46, true); // 64 TiB
 }
 
+// An allocation that starts while its M is inside mallocgc (as one from
+// a fault or signal handler that came in the middle of one would) is
+// Go's "malloc deadlock", not a second walk over the same mcache. The test
+// puts its M in that state by hand: nothing in the runtime allocates from
+// such a handler, and none should.
+CRASHTEST(TestMallocReentryIsMallocDeadlock, 2, "fatal error: malloc deadlock")
+{
+	(void)t;
+	struct m *mp = acquirem();
+	mp->mallocing = true;
+	runtime_new(64, false);
+	releasem(mp);
+}
+
 // procresize makes each P's mcache and empties it when the P goes (Go's
 // p.init and freemcache): after goroutines on 4 Ps allocated, a shrink to
 // 1 leaves the others holding no span, the statistics still exact, and a
@@ -312,8 +332,8 @@ TEST(TestProcresizeFlushesMcaches)
 	runtime_readmemstats(&after);
 	if (after.Mallocs != before.Mallocs || after.HeapAlloc != before.HeapAlloc) {
 		t_errorf(t, "flushing changed the statistics: Mallocs %lu -> %lu, HeapAlloc %lu -> %lu",
-			 (unsigned long)before.Mallocs, (unsigned long)after.Mallocs, (unsigned long)before.HeapAlloc,
-			 (unsigned long)after.HeapAlloc);
+			 (unsigned long)before.Mallocs, (unsigned long)after.Mallocs,
+			 (unsigned long)before.HeapAlloc, (unsigned long)after.HeapAlloc);
 	}
 	runtime_gomaxprocs(old);
 }
