@@ -148,6 +148,7 @@ RUNTIME_TESTS := \
 	tests/runtime/sleep_test.o \
 	tests/runtime/lockosthread_test.o \
 	tests/runtime/errno_test.o \
+	tests/runtime/libccallback_test.o \
 	tests/runtime/manyparked_test.o \
 	tests/runtime/stackoverflow_test.o \
 	tests/runtime/stdatomic_test.o \

@@ -58,7 +58,10 @@ extern __thread int insignal;
 
 // symtab_linux.c: read the program's symbol table, once, at osinit: the
 // fatal report of a fault, in the signal handler, only looks it up.
+// symname: the name of the function of the program that holds pc, and
+// *off, pc's offset in it; NULL for an address outside them.
 void symtabinit(void);
+const char *symname(uint64_t pc, uint64_t *off);
 
 // signal_linux.c: once at process start, the size of the FPU state
 // asyncpreempt saves; and for each new M, its alternate signal stack

@@ -89,7 +89,7 @@ symtabinit(void)
 	pthread_once(&symsonce, loadsyms);
 }
 
-static const char *
+const char *
 symname(uint64_t pc, uint64_t *off)
 {
 	if (insignal > 0 && !symsloaded) {
