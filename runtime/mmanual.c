@@ -69,8 +69,8 @@ uint64_t manualkey; // set once by mallocinit, odd
 static struct mcache *
 lockcache(struct m **mpp)
 {
-	if (getm() != NULL) {
-		struct m *mp = acquirem();
+	struct m *mp = acquirem();
+	if (mp != NULL) {
 		struct p *pp = mp->p;
 		if (pp != NULL && !mp->mallocing) {
 			*mpp = mp;

@@ -78,7 +78,8 @@ void os_exit(int status) __attribute__((noreturn));
 // gives the thread its signal stack here). os_getm: the M of the calling
 // thread, NULL on a thread that is not an M. os_acquirem: the M and
 // mp->locks++ in one step, so that no preemption moves the goroutine
-// between the read and the increment (Go's acquirem). os_getg: the M's
+// between the read and the increment (Go's acquirem); NULL, with nothing
+// counted, on a thread that is not an M. os_getg: the M's
 // running G (mp->cur), read as one step for the same reason. All four are
 // callable from any context of the thread, interrupts off too.
 //

@@ -101,7 +101,9 @@ os_acquirem(void)
 {
 	pushcli();
 	struct m *mp = mycpu()->current->rt;
-	mp->locks++;
+	if (mp != NULL) {
+		mp->locks++;
+	}
 	popcli();
 	return mp;
 }

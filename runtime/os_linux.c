@@ -184,7 +184,9 @@ __attribute__((section("hood_nopreempt"), noinline)) struct m *
 os_acquirem(void)
 {
 	struct m *mp = curm;
-	mp->locks++;
+	if (mp != NULL) {
+		mp->locks++;
+	}
 	return mp;
 }
 

@@ -31,7 +31,6 @@ const char *const waitReasonStrings[waitReasonCount] = {
 	[waitReasonSemacquire] = "semacquire",
 };
 
-static void preempthook(void);
 static void runtime_main(void *arg);
 
 // ---- G status ---------------------------------------------------------
@@ -170,42 +169,6 @@ gstatusstring(struct g *gp)
 	return s <= Gdead ? gstatusnames[s] : "?";
 }
 
-// ---- M and G of the running code -----------------------------------------
-
-struct m *
-getm(void)
-{
-	return os_getm();
-}
-
-struct g *
-getg(void)
-{
-	return os_getg();
-}
-
-// acquirem: pin the running G to its M (no preemption) and return the M.
-// The M is read and its count raised as one step, so a preemption cannot
-// move the G between the two. Go's acquirem.
-struct m *
-acquirem(void)
-{
-	return os_acquirem();
-}
-
-// releasem: undo acquirem; if a preemption was asked for meanwhile, take it
-// now.
-void
-releasem(struct m *mp)
-{
-	// Load-acquire of preempt; pairs with the store-release in
-	// preemptone (stw.c), as preempthook's does.
-	if (--mp->locks == 0 && mp->curg != NULL && mp->cur == mp->curg &&
-	    atomic_load_acq(&mp->curg->preempt)) {
-		preempthook();
-	}
-}
-
 // systemstack: run fn(arg) on this M's g0 stack (Go's systemstack).
 // Runtime code that holds spinlocks runs there: a goroutine's stack may
 // still have to grow by a page fault, and the fault handler takes the vm
@@ -266,7 +229,7 @@ schedinit(void)
 	mp->cur = mp->g0;
 	mcommoninit(mp);
 	os_setm(mp);
-	os_preempthook(preempthook);
+	os_preempthook(gopreempt);
 	os_syscallhooks(entersyscall, exitsyscall);
 
 	parsedebugvars(); // the knobs (runtime1.c): the stack size first
@@ -660,9 +623,10 @@ gosched(void)
 
 // Preemption (sysmon's, through the kernel's asyncpreempt), in the G
 // itself, on its stack, all its registers saved below. Like Go's
-// gopreempt_m, the G goes to the global queue.
-static void
-preempthook(void)
+// gopreempt_m, the G goes to the global queue. Also releasem's, for a
+// request that came while the M was acquired.
+void
+gopreempt(void)
 {
 	struct m *mp = acquirem();
 	struct g *gp = mp->curg;

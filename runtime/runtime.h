@@ -40,7 +40,7 @@
 //   - Preemption is asynchronous, at any instruction: sysmon pokes the
 //     M's CPU, whose interrupt makes the G call asyncpreempt
 //     (kernel/trapasm.asm), which saves all its registers and the FPU
-//     state and calls preempthook here. So `for (;;) {}` does
+//     state and calls gopreempt here. So `for (;;) {}` does
 //     not starve others (go1.11.4 could not do this; Go 1.14 does it with
 //     signals).
 //   - Stacks never move: C keeps pointers into its stack. Each G reserves
@@ -82,7 +82,7 @@
 //	every status change goes through casgstatus, which checks the table
 //	in proc.c;
 //	runtime code that must not be preempted runs with m->locks > 0
-//	(acquirem): preempthook then leaves the G alone; so does the kernel
+//	(acquirem): gopreempt then leaves the G alone; so does the kernel
 //	while the G's thread is pinned (a newlib lock held, a note slept on).
 #pragma once
 
@@ -295,7 +295,7 @@ struct m {
 	void *thread;           // the machine's thread that is this M (the port's)
 	void (*mstartfn)(void); // run instead of schedule (sysmon)
 
-	// Owned by this M; no lock. (Its preemption, preempthook, runs on
+	// Owned by this M; no lock. (Its preemption, gopreempt, runs on
 	// the M itself and reads them too.)
 	struct g *cur;  // what runs now: curg, or g0 in the scheduler (see the overview)
 	struct p *p;    // the P held, or NULL
@@ -509,15 +509,50 @@ uint32_t readgstatus(struct g *gp);
 bool castogscanstatus(struct g *gp, uint32_t from);
 void casfrom_Gscanstatus(struct g *gp, uint32_t from, uint32_t to);
 const char *gstatusstring(struct g *gp);
-struct g *getg(void);
-struct m *getm(void);
 void rt0_go(void) __attribute__((noreturn));
-struct m *acquirem(void);
 void systemstack(void (*fn)(void *), void *arg);
-void releasem(struct m *mp);
 void mcall(void (*fn)(struct g *gp));
 void dropg(struct m *mp);
 uint32_t fastrandn(uint32_t n);
+
+// The M and G of the running code, Go's getg and acquirem, inline: they
+// are on every allocation's path (malloc and free took four calls each
+// for them). getm: NULL on a thread that is not an M. acquirem: pin the
+// running G to its M (no preemption) and return the M; the port reads the
+// M and raises its count as one step, so a preemption cannot move the G
+// between the two (os.h); NULL, with nothing raised, on a thread that is
+// not an M. releasem: undo acquirem; if a preemption was asked for
+// meanwhile, take it now.
+void gopreempt(void);
+
+static inline struct m *
+getm(void)
+{
+	return os_getm();
+}
+
+static inline struct g *
+getg(void)
+{
+	return os_getg();
+}
+
+static inline struct m *
+acquirem(void)
+{
+	return os_acquirem();
+}
+
+static inline void
+releasem(struct m *mp)
+{
+	// Load-acquire of preempt; pairs with the store-release in
+	// preemptone (stw.c), as gopreempt's does.
+	if (--mp->locks == 0 && mp->curg != NULL && mp->cur == mp->curg &&
+	    atomic_load_acq(&mp->curg->preempt)) {
+		gopreempt();
+	}
+}
 
 // schedule.c
 void mstart(struct m *mp) __attribute__((noreturn));
