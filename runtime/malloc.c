@@ -108,7 +108,7 @@ mallocgc(uint64_t size, int flags)
 		throw("malloc deadlock");
 	}
 	mp->mallocing = true;
-	struct mcache *c = getmcache();
+	struct mcache *c = getmcache(mp);
 	bool noscan = flags & FlagNoScan;
 	bool needzero = !(flags & FlagNoZero);
 	uint64_t x;

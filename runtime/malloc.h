@@ -319,7 +319,7 @@ void mcentral_uncachespan(struct mcentral *c, struct mspan *s);
 bool mcache_refill(struct mcache *c, uint8_t spc);
 void mcache_releaseall(struct mcache *c);
 void manual_releasebins(struct mcache *c);
-struct mcache *getmcache(void);
+struct mcache *getmcache(struct m *mp);
 
 void mspan_init(struct mspan *s, uint64_t base, uint64_t npages, uint8_t spanclass);
 uint16_t mspan_nextfreeindex(struct mspan *s);

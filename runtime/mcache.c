@@ -32,11 +32,12 @@ allocmcache(void)
 	return c;
 }
 
-// The mcache of the P this M holds; the M is acquired (m.locks > 0).
+// The mcache of the P that mp holds; mp is acquired (m.locks > 0), so
+// that the P stays its own.
 struct mcache *
-getmcache(void)
+getmcache(struct m *mp)
 {
-	struct p *pp = getm()->p;
+	struct p *pp = mp->p;
 	if (pp == NULL) {
 		throw("mallocgc called without a P or outside bootstrapping");
 	}
