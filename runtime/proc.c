@@ -329,9 +329,9 @@ malg(void)
 	return gp;
 }
 
-// A dead G from the P's free list, or the global one (those with stacks
-// first, as Go's gfget). Its stack comes with it: the pages it kept, or
-// its top page mapped again.
+// A dead G from the P's free list, or the global ones (those with stacks
+// first, the most recently dead first, as Go's gfget). Its stack comes
+// with it: the pages it kept, or its top page mapped again.
 static struct g *
 gfget(struct p *pp)
 {
@@ -340,9 +340,10 @@ gfget(struct p *pp)
 		spin_lock(&sched.lock);
 		while (pp->gfreecnt < 32 && sched.ngfree > 0) {
 			struct g *gp = gList_pop(&sched.gfree);
-			if (gp != NULL) {
-				atomic_store_relaxed(&sched.ngfreestack, sched.ngfreestack - 1);
-			} else {
+			if (gp == NULL) {
+				gp = gList_pop(&sched.gfreeold);
+			}
+			if (gp == NULL) {
 				gp = gList_pop(&sched.gfreenostack);
 			}
 			gList_push(&pp->gfree, gp);
@@ -378,11 +379,8 @@ gfput(struct p *pp, struct g *gp)
 	}
 }
 
-static void gfreestacks(void);
-
 // Move the P's dead Gs to the global free list until keep are left (Go's
-// gfpurge, with gfput's move of half), then let gfreestacks give back the
-// stacks of those past GfreeStackKeep. Runs on g0, holding no lock.
+// gfpurge, with gfput's move of half). Runs on g0.
 void
 gfpurge(struct p *pp, int32_t keep)
 {
@@ -393,65 +391,54 @@ gfpurge(struct p *pp, int32_t keep)
 	while (pp->gfreecnt > keep) {
 		gList_push(&sched.gfree, gList_pop(&pp->gfree));
 		pp->gfreecnt--;
-		atomic_store_relaxed(&sched.ngfreestack, sched.ngfreestack + 1);
 		atomic_store_relaxed(&sched.ngfree, sched.ngfree + 1);
 	}
 	spin_unlock(&sched.lock);
-	gfreestacks();
 }
 
-// Atomic: an M is in gfreestacks (and owns stack.c's batch of ranges).
-static bool stackfreeing;
-
-// Past GfreeStackKeep + GfreeStackBatch dead Gs with stacks on the global
-// list, give back the stacks of all but GfreeStackKeep, GfreeStackBatch
-// at a time (stackfreebatch: one TLB shootdown for the batch), and put
-// them on the list of Gs without stacks, whose top page gfget maps again. So a
-// burst of goroutines does not keep its stacks for good once it is over:
-// 10,000 dead Gs would hold 40 to 80 MiB. Go keeps them until its next
-// collection frees them (markrootFreeGStacks, sched.gFree.noStack); hood
-// has no collector yet, and its stacks are 4 KiB pages to Go's 2 KiB. One
-// M at a time; the others leave the excess to it, and it looks again
-// after each batch (Gs freed after its last look wait for the next
-// gfpurge). Runs on g0, holding no lock: the shootdown may hold none.
-static void
+// gfreestacks, sysmon's every GfreeStackPeriod: the dead Gs on the global
+// list that stayed there unused for a whole period give back every page
+// of their stacks, GfreeStackBatch at a time (stackfreebatch: one TLB
+// shootdown a batch), and go on the list of Gs without stacks, whose top
+// page gfget maps again. The list of the period before (sched.gfreeold)
+// is what is left of the Gs on sched.gfree at the last pass: gfget takes
+// the younger ones first. So a burst of goroutines does not keep its
+// stacks for good once it is over (10,000 dead Gs held 40 to 80 MiB of a
+// 128 MiB guest, and CI ran out of memory in the next test that spawned),
+// while a program that spawns again and again reuses them without a page
+// fault. Go frees the stacks of the Gs on sched.gFree at every collection
+// (markrootFreeGStacks, sched.gFree.noStack); hood has no collector yet.
+// Runs on sysmon's M, holding no lock: the shootdown may hold none.
+void
 gfreestacks(void)
 {
-	// Relaxed: a hint, checked again under the lock.
-	if (atomic_load_relaxed(&sched.ngfreestack) < GfreeStackKeep + GfreeStackBatch) {
-		return;
-	}
-	// Acquire; pairs with the store-release below: the previous batch is
-	// done with stack.c's ranges.
-	if (!atomic_cas_acq(&stackfreeing, false, true)) {
-		return;
-	}
 	for (;;) {
 		struct gList batch = {NULL};
 		int32_t n = 0;
 		spin_lock(&sched.lock);
-		while (n < GfreeStackBatch && sched.ngfreestack > GfreeStackKeep) {
-			gList_push(&batch, gList_pop(&sched.gfree));
-			atomic_store_relaxed(&sched.ngfreestack, sched.ngfreestack - 1);
+		struct g *gp;
+		while (n < GfreeStackBatch && (gp = gList_pop(&sched.gfreeold)) != NULL) {
+			gList_push(&batch, gp);
 			atomic_store_relaxed(&sched.ngfree, sched.ngfree - 1);
 			n++;
 		}
-		spin_unlock(&sched.lock);
 		if (n == 0) {
-			break;
+			// The old list is empty: this period's Gs are the next one's
+			// old ones.
+			sched.gfreeold = sched.gfree;
+			sched.gfree.head = NULL;
+			spin_unlock(&sched.lock);
+			return;
 		}
+		spin_unlock(&sched.lock);
 		stackfreebatch(&batch);
 		spin_lock(&sched.lock);
-		struct g *gp;
 		while ((gp = gList_pop(&batch)) != NULL) {
 			gList_push(&sched.gfreenostack, gp);
 		}
 		atomic_store_relaxed(&sched.ngfree, sched.ngfree + n);
 		spin_unlock(&sched.lock);
 	}
-	// Store-release: done with stack.c's ranges; pairs with the next
-	// M's CAS-acquire above.
-	atomic_store_rel(&stackfreeing, false);
 }
 
 static void newproc1(void *argp);

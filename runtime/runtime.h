@@ -136,7 +136,6 @@ enum {
 	RunqSize = 256,            // a P's local run queue
 	GlobalRunqPeriod = 61,     // schedticks between looks at the global queue
 	GoidCacheBatch = 16,       // goids a P takes at a time
-	GfreeStackKeep = 1024,     // dead Gs on sched.gfree that keep their stacks (proc.c's gfreestacks)
 	GfreeStackBatch = 1024,    // dead Gs whose stacks gfreestacks gives back at a time
 	ForcePreemptNS = 10000000, // sysmon preempts a G running this long (10 ms)
 	StealTries = 4,            // rounds of stealing in findrunnable
@@ -392,13 +391,13 @@ struct schedt {
 	// findrunnable, handoffp, sysmon); the lock's release publishes the
 	// queue itself.
 	int32_t runqsize;
-	// Dead Gs from Ps with too many (Go's sched.gFree): the first
-	// GfreeStackKeep or so keep the pages of their stacks, the others
-	// gave them back (gfreestacks).
-	struct gList gfree;        // with their stacks
+	// Dead Gs from Ps with too many (Go's sched.gFree), by how long they
+	// have been there (proc.c's gfreestacks):
+	struct gList gfree;        // since sysmon's last pass, with their stacks
+	struct gList gfreeold;     // since the pass before, with their stacks
 	struct gList gfreenostack; // with none of their stack mapped
-	int32_t ngfreestack;       // Gs in gfree; and Atomic, relaxed, as ngfree (gfreestacks peeks)
-	// Gs in both; and Atomic, relaxed: gfget peeks at it without the lock (a hint).
+	// Gs in the three; and Atomic, relaxed: gfget peeks at it without the
+	// lock (a hint).
 	int32_t ngfree;
 	// And Atomic: sysmon sleeps on sysmonnote until a P runs. Stored
 	// relaxed under lock (sysmon, acquirep, startTheWorld); acquirep's
@@ -499,6 +498,7 @@ void schedinit(void);
 void mcommoninit(struct m *mp);
 void newproc(void (*fn)(void *), void *arg);
 void gfpurge(struct p *pp, int32_t keep);
+void gfreestacks(void);
 void gopark(bool (*unlockf)(struct g *gp, void *arg), void *arg, enum waitreason reason);
 void goready(struct g *gp);
 void gosched(void);

@@ -9,10 +9,10 @@
 // in Go), so their pages are reused by the next G; but only the top
 // StackKeep bytes: what a dead G mapped below is given back (stacktrim),
 // as Go frees a dead G's stack that grew beyond the standard size. Dead
-// Gs beyond the first GfreeStackKeep on the global free list give back
-// even that (stackfreebatch, from proc.c's gfreestacks) and map their top page
-// again when reused (stackmaptop), as Go's collector frees the stacks of
-// the dead Gs on sched.gFree (markrootFreeGStacks). A G
+// Gs that stay unused on the global free list for a while give back even
+// that (stackfreebatch, from proc.c's gfreestacks, sysmon's) and map their
+// top page again when reused (stackmaptop), as Go's collector frees the
+// stacks of the dead Gs on sched.gFree (markrootFreeGStacks). A G
 // parked for long gives back the pages below its stack pointer but one
 // (shrinkstack, from sysmon's scavenger), as Go shrinks stacks at GC.
 //
@@ -104,13 +104,13 @@ stacktrim(struct g *gp)
 	}
 }
 
-// The ranges of stackfreebatch's Gs. Owned by the M in proc.c's
-// gfreestacks (one at a time).
+// The ranges of stackfreebatch's Gs. Owned by sysmon (proc.c's
+// gfreestacks).
 static struct osrange batchranges[GfreeStackBatch];
 
 // Give back every page of the stacks of the dead Gs on l, at most
 // GfreeStackBatch, in one os_unmapstacks; their slots stay theirs. Called
-// only by gfreestacks, on g0, holding no lock.
+// only by gfreestacks, on sysmon's M, holding no lock.
 void
 stackfreebatch(struct gList *l)
 {

@@ -161,6 +161,9 @@ timersoverdue(int64_t now)
 enum {
 	ScavengePeriod = 150LL * 1000 * 1000 * 1000, // 2.5 min: Go's scavengelimit / 2
 	ScavengeLimit = 300LL * 1000 * 1000 * 1000,  // 5 min: Go's scavengelimit
+	// Dead Gs unused this long (one to two periods) give back their
+	// stacks (proc.c's gfreestacks), where Go's collector would.
+	GfreeStackPeriod = 100LL * 1000 * 1000,
 };
 
 static int64_t
@@ -198,7 +201,7 @@ sysmon(void)
 	int64_t delay = 0;
 	int idle = 0;
 	int64_t lasttrace = nanotime();
-	int64_t lastscavenge = lasttrace;
+	int64_t lastscavenge = lasttrace, lastgfree = lasttrace;
 	for (;;) {
 		if (idle == 0) {
 			delay = 20 * 1000;
@@ -241,6 +244,10 @@ sysmon(void)
 		// run their own timers; startm then does nothing.
 		if (timersoverdue(now)) {
 			startm(NULL, false);
+		}
+		if (now - lastgfree >= GfreeStackPeriod) {
+			lastgfree = now;
+			gfreestacks();
 		}
 		if (now - lastscavenge >= scavengeperiod()) {
 			lastscavenge = now;

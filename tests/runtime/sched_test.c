@@ -302,13 +302,13 @@ TEST(TestDeadGoroutineGivesStackBack)
 	}
 }
 
-// A burst of goroutines does not keep its stacks once it is over: past
-// GfreeStackKeep + GfreeStackBatch dead Gs on the global free list (and
-// 64 a P), dead Gs give back every page of their stacks (gfreestacks),
-// and map their top page again when reused. Once, 10,000 dead Gs of TestGoroutineSpawn100000
+// A burst of goroutines does not keep its stacks once it is over: dead
+// Gs that stay unused on the global free list for sysmon's period give
+// back every page of their stacks (gfreestacks), and map their top page
+// again when reused. Once, 10,000 dead Gs of TestGoroutineSpawn100000
 // kept 40 to 80 MiB of a 128 MiB guest, and the next burst ran it out of
 // memory (CI, cpus=4: "fatal error: os_sysalloc: out of memory").
-enum { BurstGs = 4000 }; // more than the Gs that may keep stacks, at up to 8 CPUs
+enum { BurstGs = 4000 };
 static struct g *burst[BurstGs];
 static struct waitgroup burstup, burstgo[BurstGs], burstdone; // wg.h: one waiter each
 
@@ -366,9 +366,9 @@ TEST(TestDeadGoroutinesGiveStacksBack)
 		if (dead != BurstGs) {
 			t_fatalf(t, "round %d: %d of %d goroutines dead after 5 s", round, dead, BurstGs);
 		}
-		// The last exits' M may still be giving stacks back (a TLB
-		// shootdown at 8 vCPUs under TCG takes milliseconds): wait for it.
-		int most = GfreeStackKeep + GfreeStackBatch + 64 * gomaxprocs, kept;
+		// Sysmon frees them one to two periods (100 ms) after: wait
+		// for it. What may keep a stack: the Ps' own lists (63 each).
+		int most = 64 * gomaxprocs, kept;
 		deadline = time_nanotime() + 5 * Second;
 		while ((kept = burstwithstacks()) > most && time_nanotime() < deadline) {
 			time_sleep(Millisecond);
