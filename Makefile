@@ -182,7 +182,8 @@ UNIT_TESTS := \
 BENCH_OBJS := \
 	bench/bench.o \
 	bench/sched_bench.o \
-	bench/malloc_bench.o
+	bench/malloc_bench.o \
+	bench/alloc_bench.o
 
 MACHINE_BENCH_OBJS := \
 	bench/machine_bench.o

@@ -62,6 +62,12 @@ b_skip(struct B *b, const char *why)
 	b->skipped = true;
 }
 
+void
+b_setmaxn(struct B *b, long n)
+{
+	b->maxn = n > 0 ? n : 1;
+}
+
 static void
 runonce(const struct benchmark *bm, struct B *b, long n)
 {
@@ -97,7 +103,7 @@ run(const struct benchmark *bm)
 	struct B b = {.name = bm->name};
 	long n = 1;
 	runonce(bm, &b, n);
-	while (!b.skipped && b.elapsed < BENCHTIME && n < MAXN) {
+	while (!b.skipped && b.elapsed < BENCHTIME && n < MAXN && (b.maxn == 0 || n < b.maxn)) {
 		uint64_t per = b.elapsed / n;
 		long next = per == 0 ? n * 100 : (long)((double)BENCHTIME * 1.2 / per);
 		if (next > n * 100) {
@@ -107,6 +113,9 @@ run(const struct benchmark *bm)
 			next = n + 1;
 		}
 		n = roundup(next);
+		if (b.maxn != 0 && n > b.maxn) {
+			n = b.maxn;
+		}
 		runonce(bm, &b, n);
 	}
 	if (b.skipped) {

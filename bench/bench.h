@@ -14,7 +14,10 @@
 //	BenchmarkNanotime-2   	 5000000	       48.1 ns/op
 //
 // where -2 is the number of CPUs. b_reportmetric adds a column, like Go's
-// b.ReportMetric ("250 p50-us"). The boot option bench= picks which run
+// b.ReportMetric ("250 p50-us"). b_setmaxn caps n for a benchmark whose
+// work keeps memory that nothing gives back (the heap, until its
+// collector): the runner then stops at that n, even short of BENCHTIME
+// (Go has it for all benchmarks at once: -benchtime=Nx). The boot option bench= picks which run
 // (bench=all, names, or Prefix*, as test=); make bench boots them.
 #pragma once
 
@@ -29,6 +32,7 @@ struct B {
 	uint64_t start;   // nanotime when the timer (re)started
 	uint64_t elapsed; // ns accumulated while the timer ran
 	bool skipped;
+	long maxn; // 0, or the largest n the benchmark may be run with (b_setmaxn)
 	int nmetrics;
 	struct {
 		double value;
@@ -55,4 +59,5 @@ void b_stoptimer(struct B *b);
 void b_starttimer(struct B *b);
 void b_reportmetric(struct B *b, double value, const char *unit);
 void b_skip(struct B *b, const char *why);
+void b_setmaxn(struct B *b, long n);
 int bench_main(const char *sel);

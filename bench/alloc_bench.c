@@ -1,0 +1,99 @@
+// alloc_bench.c: the garbage-collected heap's allocation path (mallocgc,
+// runtime/malloc.c; see docs/malloc.md), beside Go's in bench/go:
+//
+//	AllocSize/N    new of an N-byte object that holds no pointers, kept
+//	               in a global sink (Go: sink = new([N]byte))
+//	TinyAlloc      8 bytes, noscan: the tiny allocator's 16-byte blocks
+//	AllocParallel  every P's goroutine allocating 64 bytes (Go's
+//	               b.RunParallel)
+//
+// Until the collector exists nothing given out is ever freed, so each
+// benchmark caps its n by a byte budget (b_setmaxn): AllocBudget bytes of
+// objects in its last run, which then may end before BENCHTIME. Go's twins
+// run with Go's collector, which reuses swept spans while hood's heap
+// always takes fresh pages (on Linux each new page's first touch is a
+// fault); a ratio that counts the collector in waits for it.
+
+#include <stdint.h>
+
+#include "bench/bench.h"
+#include "include/hood.h"
+#include "tests/wg.h"
+
+#ifdef __linux__
+enum { AllocBudget = 128 << 20 };
+#else
+enum { AllocBudget = 4 << 20 }; // of the guest's 128 MiB, for all of them
+#endif
+
+// Where each object goes, so that none is dead code; a cache line of its own.
+void *volatile allocsink __attribute__((aligned(64)));
+
+static void
+allocsize(struct B *b, long size)
+{
+	b_setmaxn(b, AllocBudget / size);
+	for (long i = 0; i < b->n; i++) {
+		allocsink = runtime_new(size, true);
+	}
+}
+
+#define ALLOCSIZE(size, label)                                                                               \
+	static void allocsize_##size(struct B *b)                                                            \
+	{                                                                                                    \
+		allocsize(b, size);                                                                          \
+	}                                                                                                    \
+	static const struct benchmark allocsize_##size##_bench                                               \
+		__attribute__((section("hood_benchmarks"), used, aligned(8))) = {                            \
+			"BenchmarkAllocSize/" label, __FILE__, __LINE__, allocsize_##size};
+
+ALLOCSIZE(8, "8")
+ALLOCSIZE(16, "16")
+ALLOCSIZE(32, "32")
+ALLOCSIZE(64, "64")
+ALLOCSIZE(128, "128")
+ALLOCSIZE(512, "512")
+ALLOCSIZE(1024, "1K")
+ALLOCSIZE(4096, "4K")
+ALLOCSIZE(32768, "32K")
+ALLOCSIZE(1048576, "1M")
+
+BENCH(BenchmarkTinyAlloc)
+{
+	allocsize(b, 8);
+}
+
+// Each P's goroutine allocates its share of n, into a sink of its own (a
+// cache line apart: the sinks must not be what the Ps share).
+enum { MaxProcs = 64 };
+static struct {
+	void *volatile p;
+	char pad[56];
+} parsinks[MaxProcs] __attribute__((aligned(64)));
+static struct waitgroup parwg;
+static long parn;
+
+static void
+parallocator(void *arg)
+{
+	long me = (long)(intptr_t)arg;
+	for (long i = 0; i < parn; i++) {
+		parsinks[me].p = runtime_new(64, true);
+	}
+	wg_done(&parwg);
+}
+
+BENCH(BenchmarkAllocParallel)
+{
+	b_setmaxn(b, AllocBudget / 64);
+	int procs = runtime_gomaxprocs(0);
+	if (procs > MaxProcs) {
+		procs = MaxProcs;
+	}
+	parn = (b->n + procs - 1) / procs;
+	wg_add(&parwg, procs);
+	for (int i = 0; i < procs; i++) {
+		go(parallocator, (void *)(intptr_t)i);
+	}
+	wg_wait(&parwg);
+}
