@@ -67,8 +67,9 @@ startlockedm(struct g *gp)
 }
 
 // The end of an M whose locked G exited: its P to another M, then the
-// kernel thread ends. m0 is the boot flow and cannot end: it parks for
-// good instead, as Go's m0 does.
+// kernel thread ends, and the M goes on sched.freem for newm to reuse
+// once the thread is done with it (Go's mexit). m0 is the boot flow and
+// cannot end: it parks for good instead, as Go's m0 does.
 void
 mexit(void)
 {
@@ -79,7 +80,12 @@ mexit(void)
 	// TestExitLockedEndsItsM).
 	atomic_store_rel(&mp->exited, true);
 	if (mp != &m0) {
-		os_exitthread();
+		spin_lock(&sched.lock);
+		atomic_store_relaxed(&mp->freewait, 1); // under the lock, which publishes it
+		mp->schedlink = sched.freem;
+		sched.freem = mp;
+		spin_unlock(&sched.lock);
+		os_exitthread(&mp->freewait);
 	}
 	struct note never = {0};
 	notesleep(&never);

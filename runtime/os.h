@@ -86,7 +86,10 @@ void os_exit(int status) __attribute__((noreturn));
 // os_threadstacktop: the top of the calling thread's stack, less a little
 // for the frames above the caller: where g0's stack ends. Called once per
 // M, at its start. os_exitthread ends the calling thread, which must hold
-// no lock (an M whose locked G exited); never returns.
+// no lock (an M whose locked G exited); never returns. Once the thread
+// will touch nothing of its M again (no signal or interrupt finds the M
+// from it) it stores 0 to *freewait with release, and the runtime may
+// give the M to a new thread (Go's m.freeWait).
 void osinit(void);
 int os_main(void);
 int32_t os_ncpu(void);
@@ -96,7 +99,7 @@ struct m *os_getm(void);
 struct m *os_acquirem(void);
 struct g *os_getg(void);
 uint64_t os_threadstacktop(void);
-void os_exitthread(void) __attribute__((noreturn));
+void os_exitthread(uint32_t *freewait) __attribute__((noreturn));
 
 // ---- time -------------------------------------------------------------------
 //

@@ -157,8 +157,18 @@ os_usleep(int64_t us)
 
 // The running M's kernel thread ends (an M whose locked G exited).
 void
-os_exitthread(void)
+os_exitthread(uint32_t *freewait)
 {
+	// The kernel thread forgets its M first, so that an interrupt from now
+	// on (preempthook) finds none; kthread_exit touches only the thread,
+	// which the kernel frees after it: the M forgets it too (relaxed, as
+	// on Linux: nobody pokes an M that holds no P).
+	struct kthread *t = kthread_current();
+	atomic_store_relaxed(&((struct m *)t->rt)->thread, NULL);
+	t->rt = NULL;
+	// Store-release: done with the M; pairs with the load-acquire in
+	// newm, which may hand it to a new thread.
+	atomic_store_rel(freewait, 0);
 	kthread_exit();
 }
 
@@ -177,7 +187,9 @@ os_faultstacks(void)
 bool
 os_preemptm(struct m *mp)
 {
-	return kthread_poke((struct kthread *)mp->thread);
+	// Relaxed: NULL once the M's thread ended (os_exitthread).
+	struct kthread *t = atomic_load_relaxed(&mp->thread);
+	return t != NULL && kthread_poke(t);
 }
 
 static void (*runtimepreempt)(void);

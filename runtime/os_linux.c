@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,16 +231,25 @@ os_usleep(int64_t us)
 
 // The thread ends (its locked G exited): nothing is signalled to it any
 // more, its signal stack goes back (Go's mexit: unminit, then the
-// gsignal stack freed), and glibc takes its stack. The M record stays.
+// gsignal stack freed), and glibc takes its stack. The M record goes back
+// to the runtime (*freewait) once no signal handler can find it from here:
+// signals are blocked and curm is cleared first.
 void
-os_exitthread(void)
+os_exitthread(uint32_t *freewait)
 {
 	struct m *mp = curm;
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	// Relaxed: os_preemptm that loaded the id before this sends to a
 	// thread that ends, or one of ours that reused the id: the signal
 	// handler leaves a goroutine that was not asked to stop alone.
 	atomic_store_relaxed(&mp->thread, NULL);
 	unminitsignals();
+	curm = NULL;
+	// Store-release: done with the M; pairs with the load-acquire in
+	// newm, which may hand it to a new thread.
+	atomic_store_rel(freewait, 0);
 	pthread_exit(NULL);
 }
 

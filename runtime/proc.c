@@ -249,12 +249,20 @@ schedinit(void)
 	}
 }
 
+// A new M's id and random seed. Caller holds sched.lock.
+void
+mseed(struct m *mp)
+{
+	mp->id = sched.mnext++;
+	mp->fastrand = 1597334677ULL * (mp->id + 1) + (uint64_t)nanotime();
+}
+
+// A new M's id and seed, and its place in allm.
 void
 mcommoninit(struct m *mp)
 {
 	spin_lock(&sched.lock);
-	mp->id = sched.mnext++;
-	mp->fastrand = 1597334677ULL * (mp->id + 1) + (uint64_t)nanotime();
+	mseed(mp);
 	mp->alllink = allm;
 	allm = mp;
 	spin_unlock(&sched.lock);

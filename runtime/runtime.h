@@ -320,12 +320,16 @@ struct m {
 	struct note park; // parked on when idle (stopm)
 
 	// Protected by sched.lock:
-	struct m *schedlink; // sched.midle
+	struct m *schedlink; // sched.midle, sched.freem
 	struct m *alllink;   // allm; set before the M is put in allm, never changed
 
 	// Atomic:
 	struct g *curg; // relaxed: sysmon peeks; the G running on this M, or NULL
 	bool exited;    // its locked G exited: its thread ended, or (m0) parks for good
+	// 1 from mexit until the ending thread no longer uses the M
+	// (os_exitthread stores 0, release); newm reuses it only then (Go's
+	// freeWait).
+	uint32_t freewait;
 };
 
 struct p {
@@ -382,6 +386,7 @@ struct schedt {
 
 	// Protected by lock:
 	struct m *midle;    // idle Ms
+	struct m *freem;    // Ms whose threads ended, for newm to reuse (Go's sched.freem)
 	int32_t nmidle;     // Ms in midle; whoever increases it calls checkdead (Go's rule; stopm)
 	int64_t mnext;      // next M id
 	struct p *pidle;    // idle Ps
@@ -496,6 +501,7 @@ void godebug_check(const char *val, void (*warn)(const char *msg));
 // proc.c
 void schedinit(void);
 void mcommoninit(struct m *mp);
+void mseed(struct m *mp);
 void newproc(void (*fn)(void *), void *arg);
 void gfpurge(struct p *pp, int32_t keep);
 void gfreestacks(void);

@@ -72,6 +72,8 @@
 // npidle (a race lets one M too many or too few spin), and sched.runqsize
 // outside sched.lock (read again under the lock).
 
+#include <string.h>
+
 #include "runtime/runtime.h"
 
 static struct g *stealWork(struct p *pp, bool *inheritTime);
@@ -86,7 +88,11 @@ mstart(struct m *mp)
 {
 	os_setm(mp);
 	if (mp != &m0) {
-		mp->g0 = persistentalloc(sizeof *mp->g0, 16);
+		if (mp->g0 == NULL) {
+			mp->g0 = persistentalloc(sizeof *mp->g0, 16);
+		} else {
+			memset(mp->g0, 0, sizeof *mp->g0); // a reused M's (mreuse)
+		}
 		mp->g0->stackhi = os_threadstacktop();
 		mp->cur = mp->g0;
 	}
@@ -470,6 +476,41 @@ resetspinning(void)
 	}
 }
 
+// An M from sched.freem whose thread has ended, made as new, or NULL.
+// It keeps its place in allm and its g0 record (mstart sets that up
+// again); its id is a new one, as Go's allocm gives. Go frees the M's g0
+// stack here and lets the collector take the M; hood's g0 stack is the
+// thread's, gone with it, and its Ms are not collected, so it reuses them:
+// a program that ends locked goroutines over and over would otherwise
+// leave an M record (and its g0) behind for each.
+static struct m *
+mreuse(void)
+{
+	spin_lock(&sched.lock);
+	struct m **link = &sched.freem;
+	struct m *mp;
+	// Load-acquire; pairs with the store-release in os_exitthread: the
+	// ended thread is done with the M.
+	while ((mp = *link) != NULL && atomic_load_acq(&mp->freewait) != 0) {
+		link = &mp->schedlink;
+	}
+	if (mp == NULL) {
+		spin_unlock(&sched.lock);
+		return NULL;
+	}
+	*link = mp->schedlink;
+	// Made as new under the lock: allm's walkers (sysmon's schedtrace,
+	// tests) take it to read an M that may be reused.
+	struct m *alllink = mp->alllink;
+	struct g *g0 = mp->g0;
+	memset(mp, 0, sizeof *mp);
+	mp->alllink = alllink;
+	mp->g0 = g0;
+	mseed(mp);
+	spin_unlock(&sched.lock);
+	return mp;
+}
+
 static void
 mstart_thread(void *arg)
 {
@@ -483,8 +524,11 @@ mstart_thread(void *arg)
 void
 newm(struct p *pp, bool spinning, void (*fn)(void))
 {
-	struct m *mp = persistentalloc(sizeof *mp, 16);
-	mcommoninit(mp);
+	struct m *mp = mreuse();
+	if (mp == NULL) {
+		mp = persistentalloc(sizeof *mp, 16);
+		mcommoninit(mp);
+	}
 	mp->nextp = pp;
 	mp->spinning = spinning;
 	mp->mstartfn = fn;

@@ -18,8 +18,9 @@
 #include "include/hood.h"
 #include "runtime/os_linux.h"
 #include "runtime/runtime.h"
-#include "tests/wg.h"
+#include "tests/mended.h"
 #include "tests/testing.h"
+#include "tests/wg.h"
 
 // On Linux a page of a goroutine stack counts as mapped when it is in
 // memory (mincore).
@@ -58,41 +59,46 @@ CRASHTEST(TestFaultReportIsSymbolised, 2, "fatal error: fault")
 
 // What an M leaves behind when it ends. A goroutine that exits locked to
 // its thread (LockOSThread) takes the thread with it (lockosthread.c's
-// mexit, Go's rule); the M record stays (Ms are never freed). Preempting
+// mexit, Go's rule); the M record goes on sched.freem, for newm to give
+// to a new thread (mreuse). Preempting
 // such an M used to send pthread_kill to a thread that had ended, whose
 // pthread_t then names freed or reused memory (undefined in glibc; it
 // answered "sent" for 23 of 24); the port now sends with tgkill to the
-// thread's id, cleared when the thread ends (Go's signalM). Bare metal
-// does not promise this: kthread_poke of a recycled kernel thread pokes
-// whatever runs there, which the runtime tolerates.
+// thread's id, cleared when the thread ends (Go's signalM), as bare
+// metal clears its kernel thread.
 static struct waitgroup mexitwg;
+
+struct endedm {
+	struct m *mp;
+	int64_t id;
+};
 
 // Locked to its M, it records the M and exits: the M ends with it.
 static void
 lockedexit(void *arg)
 {
+	struct endedm *e = arg;
 	runtime_lockosthread();
-	*(struct m **)arg = getm();
+	e->mp = getm();
+	e->id = e->mp->id;
 	wg_done(&mexitwg);
 }
 
-// Run n locked goroutines that exit, batch at a time, their Ms in ms (if
-// not NULL), and wait until every one of those Ms has ended.
+// Run n locked goroutines that exit, batch at a time, their Ms in ms,
+// and wait until every one of those Ms has ended (tests/mended.h).
 static void
-endms(struct m **ms, int n, int batch)
+endms(struct endedm *ms, int n, int batch)
 {
-	struct m *local[64];
 	for (int i = 0; i < n; i += batch) {
 		int k = n - i < batch ? n - i : batch;
-		struct m **out = ms != NULL ? ms + i : local;
+		struct endedm *out = ms + i;
 		wg_add(&mexitwg, k);
 		for (int j = 0; j < k; j++) {
 			go(lockedexit, &out[j]);
 		}
 		wg_wait(&mexitwg);
 		for (int j = 0; j < k; j++) {
-			// Load-acquire; pairs with mexit's store-release of exited.
-			while (!atomic_load_acq(&out[j]->exited)) {
+			while (!mended(out[j].mp, out[j].id)) {
 				time_sleep(100 * Microsecond);
 			}
 		}
@@ -103,18 +109,29 @@ endms(struct m **ms, int n, int batch)
 // preemption request: os_preemptm says it sent nothing, and nothing
 // crashes. glibc keeps the stacks of 40 MiB of ended threads for reuse
 // and unmaps the others, their pthread_t with them: 24 ended threads of
-// 8 MiB stacks leave most pthread_ts dangling.
+// 8 MiB stacks leave most pthread_ts dangling. An M that a new thread
+// reuses already (newm's mreuse) is not ended any more: it is left out.
+static void
+preemptended(void *arg)
+{
+	struct endedm *e = arg;
+	spin_lock(&sched.lock); // no reuse meanwhile
+	if (e->mp != &m0 && e->mp->id == e->id && os_preemptm(e->mp)) {
+		e->mp = NULL; // sent
+	}
+	spin_unlock(&sched.lock);
+}
+
 TEST(TestPreemptEndedM)
 {
 	enum { N = 24 };
-	struct m *ms[N];
+	struct endedm ms[N];
 	endms(ms, N, 4);
 	time_sleep(20 * Millisecond); // the threads are through pthread_exit
 	int sent = 0;
 	for (int i = 0; i < N; i++) {
-		if (ms[i] != &m0 && os_preemptm(ms[i])) {
-			sent++;
-		}
+		systemstack(preemptended, &ms[i]);
+		sent += ms[i].mp == NULL;
 	}
 	if (sent != 0) {
 		t_errorf(t, "os_preemptm sent a preemption request to %d of %d Ms that had ended", sent, N);

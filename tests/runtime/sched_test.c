@@ -10,6 +10,7 @@
 #include "include/hood.h"
 #include "runtime/runtime.h"
 #include "tests/testing.h"
+#include "tests/mended.h"
 #include "tests/wg.h"
 
 static struct waitgroup spawnwg;
@@ -733,25 +734,29 @@ lockdone(void *arg)
 }
 
 // A goroutine that exits locked takes its M with it; the program goes on.
+struct exitlocked {
+	struct m *mp;
+	int64_t id;
+};
+
 static void
 exitlocked(void *arg)
 {
-	struct m **mp = arg;
+	struct exitlocked *e = arg;
 	runtime_lockosthread();
-	*mp = getm();
+	e->mp = getm();
+	e->id = e->mp->id;
 	wg_done(&lockwg);
 }
 
 TEST(TestExitLockedEndsItsM)
 {
-	struct m *gone = NULL;
+	struct exitlocked gone = {NULL, 0};
 	wg_add(&lockwg, 1);
 	go(exitlocked, &gone);
 	wg_wait(&lockwg);
 	time_sleep(5 * Millisecond);
-	// Load-acquire; pairs with the store-release in mexit
-	// (runtime/lockosthread.c): the M is done with its P and G.
-	if (gone == NULL || !atomic_load_acq(&gone->exited)) {
+	if (gone.mp == NULL || !mended(gone.mp, gone.id)) {
 		t_errorf(t, "the M of the goroutine that exited locked did not end");
 	}
 	// The scheduler still works: a few more goroutines run.
@@ -760,4 +765,39 @@ TEST(TestExitLockedEndsItsM)
 		go(lockdone, NULL);
 	}
 	wg_wait(&lockwg);
+}
+
+// Ms whose threads ended are reused (newm's mreuse, Go's sched.freem):
+// 300 goroutines that exit locked, one after the other, end 300 threads,
+// and the Ms made for the Ps they hand off are the records of the ended
+// ones, not 300 new ones in allm (each one an M and its g0 kept for
+// good, reported by review as a leak of the hosted port).
+enum { LockedExits = 300 };
+
+static int
+countms(void)
+{
+	int n = 0;
+	spin_lock(&sched.lock);
+	for (struct m *mp = allm; mp != NULL; mp = mp->alllink) {
+		n++;
+	}
+	spin_unlock(&sched.lock);
+	return n;
+}
+
+TEST(TestEndedMsAreReused)
+{
+	int before = countms();
+	for (int i = 0; i < LockedExits; i++) {
+		struct exitlocked gone = {NULL, 0};
+		wg_add(&lockwg, 1);
+		go(exitlocked, &gone);
+		wg_wait(&lockwg);
+	}
+	int grown = countms() - before;
+	if (grown > LockedExits / 10) {
+		t_errorf(t, "allm grew by %d Ms for %d ended threads, want at most %d", grown, LockedExits,
+			 LockedExits / 10);
+	}
 }
