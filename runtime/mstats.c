@@ -66,8 +66,11 @@ readmemstats_m(struct memstats *ms)
 	uint64_t stackinuse = 0;
 	spin_lock(&allglock);
 	for (struct g *gp = allgs; gp != NULL; gp = gp->alllink) {
-		if (gp->stackhi > gp->stackmapped && gp->stackmapped != 0) {
-			stackinuse += gp->stackhi - gp->stackmapped;
+		// Relaxed: sysmon, which runs on with the world stopped, may
+		// give pages back meanwhile (stackfreebatch, shrinkstack).
+		uint64_t mapped = atomic_load_relaxed(&gp->stackmapped);
+		if (gp->stackhi > mapped && mapped != 0) {
+			stackinuse += gp->stackhi - mapped;
 		}
 	}
 	spin_unlock(&allglock);

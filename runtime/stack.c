@@ -118,7 +118,9 @@ stackfreebatch(struct gList *l)
 	for (struct g *gp = l->head; gp != NULL; gp = gp->schedlink) {
 		if (gp->stackmapped < gp->stackhi) {
 			batchranges[n++] = (struct osrange){gp->stackmapped, gp->stackhi - gp->stackmapped};
-			gp->stackmapped = gp->stackhi;
+			// Relaxed: readmemstats may read it meanwhile (sysmon runs
+			// on with the world stopped); it counts, nothing more.
+			atomic_store_relaxed(&gp->stackmapped, gp->stackhi);
 		}
 	}
 	os_unmapstacks(n, batchranges);
@@ -156,7 +158,7 @@ shrinkstack(struct g *gp, int64_t parkedby)
 	uint64_t keep = (gp->sched.sp & ~(uint64_t)(PhysPageSize - 1)) - PhysPageSize;
 	if (gp->waitsince <= parkedby && keep > gp->stacklo && gp->stackmapped < keep) {
 		os_unmapstack(gp->stackmapped, keep - gp->stackmapped);
-		gp->stackmapped = keep;
+		atomic_store_relaxed(&gp->stackmapped, keep); // relaxed: as in stackfreebatch
 	}
 	casfrom_Gscanstatus(gp, Gscanwaiting, Gwaiting);
 }
