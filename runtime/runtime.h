@@ -194,6 +194,10 @@ struct g {
 	void *waitlock;
 	uint64_t syscallpc, syscallbp; // where it entered its syscall, for tracebacks
 	struct timer *timer;           // cached for time_sleep (time.c)
+	// Owned by the G's own thread, its signal handler included: the port
+	// made it call asyncpreempt, which has not reached gopreempt yet (it
+	// clears this); the port injects no second call meanwhile.
+	bool asyncpreempt;
 
 	// Atomic:
 	uint32_t atomicstatus; // G status; changed only through casgstatus (the table in proc.c)
