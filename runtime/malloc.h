@@ -110,15 +110,6 @@ spanclass_noscan(uint8_t spc)
 	return spc & 1;
 }
 
-// The size class of a small size (Go's size_to_class8/size_to_class128).
-static inline int
-sizetoclass(uint64_t size)
-{
-	if (size <= SmallSizeMax - 8) {
-		return size_to_class8[(size + SmallSizeDiv - 1) / SmallSizeDiv];
-	}
-	return size_to_class128[(size - SmallSizeMax + LargeSizeDiv - 1) / LargeSizeDiv];
-}
 
 // A span's state (Go's mSpanState).
 enum {

@@ -243,5 +243,12 @@ print(void)
 	for (int i = 1; i < n128; i++) {
 		printf(",%s%d", i % 16 == 0 ? "\n\t" : " ", classof(SmallSizeMax + i * LargeSizeDiv));
 	}
-	printf("};\n");
+	printf("};\n\n");
+	// The lookup goes with the tables, so that the allocator and the
+	// tables' test use the one (Go's is in malloc.go).
+	printf("// The size class of a small size (Go's size_to_class8/size_to_class128).\n");
+	printf("static inline int\nsizetoclass(uint64_t size)\n{\n");
+	printf("\tif (size <= SmallSizeMax - 8) {\n");
+	printf("\t\treturn size_to_class8[(size + SmallSizeDiv - 1) / SmallSizeDiv];\n\t}\n");
+	printf("\treturn size_to_class128[(size - SmallSizeMax + LargeSizeDiv - 1) / LargeSizeDiv];\n}\n");
 }

@@ -15,15 +15,6 @@ static const uint16_t gosizes[] = {0, 8, 16, 32, 48, 64, 80, 96, 112, 128, 144, 
 				   5376, 6144, 6528, 6784, 6912, 8192, 9472, 9728, 10240, 10880, 12288, 13568,
 				   14336, 16384, 18432, 19072, 20480, 21760, 24576, 27264, 28672, 32768};
 
-static int
-lookup(uint64_t size)
-{
-	if (size <= SmallSizeMax - 8) {
-		return size_to_class8[(size + SmallSizeDiv - 1) / SmallSizeDiv];
-	}
-	return size_to_class128[(size - SmallSizeMax + LargeSizeDiv - 1) / LargeSizeDiv];
-}
-
 TEST(TestSizeClassesAreGos)
 {
 	if (PageSize != 8192 || MaxSmallSize != 32768) {
@@ -50,7 +41,7 @@ TEST(TestSizeClassesAreGos)
 TEST(TestSizeToClassSmallest)
 {
 	for (uint64_t size = 1; size <= MaxSmallSize; size++) {
-		int c = lookup(size);
+		int c = sizetoclass(size);
 		if (c <= 0 || c >= NumSizeClasses || class_to_size[c] < size ||
 		    (c > 1 && class_to_size[c - 1] >= size)) {
 			t_fatalf(t, "size %lu: class %d (%d bytes)", (unsigned long)size, c,
