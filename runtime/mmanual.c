@@ -151,6 +151,22 @@ smallalloc(uint64_t size)
 	return v;
 }
 
+// The last of the first n objects of the free list at head, or of all of
+// them if the list is shorter; *got is how many that is. Free lists link
+// through each object's first word.
+static uint64_t *
+listtail(uint64_t *head, uint64_t n, uint64_t *got)
+{
+	uint64_t *tail = head;
+	uint64_t k = 1;
+	while (k < n && tail[0] != 0) {
+		tail = (uint64_t *)tail[0];
+		k++;
+	}
+	*got = k;
+	return tail;
+}
+
 // Objects for an empty bin: a batch from the central list, else the rest
 // of a new span to carve. Caller holds the cache.
 static void
@@ -160,15 +176,10 @@ binrefill(struct mcache *c, int sizeclass)
 	struct manualcentral *mc = &mheap_.manualcentral[sizeclass];
 	spin_lock(&mc->lock);
 	if (mc->list != NULL) {
-		int n = batchsize(sizeclass);
-		uint64_t *head = mc->list, *tail = head;
-		int k = 1;
-		while (k < n && tail[0] != 0) {
-			tail = (uint64_t *)tail[0];
-			k++;
-		}
+		uint64_t k;
+		uint64_t *head = mc->list, *tail = listtail(head, (uint64_t)batchsize(sizeclass), &k);
 		mc->list = (void *)tail[0];
-		mc->n -= (uint64_t)k;
+		mc->n -= k;
 		spin_unlock(&mc->lock);
 		tail[0] = (uint64_t)b->list;
 		b->list = head;
@@ -192,18 +203,15 @@ static void
 binflush(struct mcache *c, int sizeclass)
 {
 	struct manualbin *b = &c->manual[sizeclass];
-	int n = batchsize(sizeclass);
-	uint64_t *head = b->list, *tail = head;
-	for (int k = 1; k < n; k++) {
-		tail = (uint64_t *)tail[0];
-	}
+	uint64_t n;
+	uint64_t *head = b->list, *tail = listtail(head, (uint64_t)batchsize(sizeclass), &n); // the bin holds more
 	b->list = (void *)tail[0];
 	b->n -= (uint32_t)n;
 	struct manualcentral *mc = &mheap_.manualcentral[sizeclass];
 	spin_lock(&mc->lock);
 	tail[0] = (uint64_t)mc->list;
 	mc->list = head;
-	mc->n += (uint64_t)n;
+	mc->n += n;
 	spin_unlock(&mc->lock);
 }
 
@@ -218,15 +226,13 @@ manual_releasebins(struct mcache *c)
 		if (b->list == NULL) {
 			continue;
 		}
-		uint64_t *tail = b->list;
-		while (tail[0] != 0) {
-			tail = (uint64_t *)tail[0];
-		}
+		uint64_t n;
+		uint64_t *tail = listtail(b->list, UINT64_MAX, &n);
 		struct manualcentral *mc = &mheap_.manualcentral[k];
 		spin_lock(&mc->lock);
 		tail[0] = (uint64_t)mc->list;
 		mc->list = b->list;
-		mc->n += b->n;
+		mc->n += n;
 		spin_unlock(&mc->lock);
 		b->list = NULL;
 		b->n = 0;
