@@ -416,11 +416,14 @@ gfpurge(struct p *pp, int32_t keep)
 // while a program that spawns again and again reuses them without a page
 // fault. Go frees the stacks of the Gs on sched.gFree at every collection
 // (markrootFreeGStacks, sched.gFree.noStack); hood has no collector yet.
-// Runs on sysmon's M, holding no lock: the shootdown may hold none.
+// At most GfreeStackBatches batches a pass: sysmon does nothing else
+// meanwhile (a million dead Gs are a second of madvise on Linux), so the
+// rest waits for its next pass, the old list kept. Runs on sysmon's M,
+// holding no lock: the shootdown may hold none.
 void
 gfreestacks(void)
 {
-	for (;;) {
+	for (int batches = 0; batches < GfreeStackBatches; batches++) {
 		struct gList batch = {NULL};
 		int32_t n = 0;
 		spin_lock(&sched.lock);

@@ -137,6 +137,7 @@ enum {
 	GlobalRunqPeriod = 61,     // schedticks between looks at the global queue
 	GoidCacheBatch = 16,       // goids a P takes at a time
 	GfreeStackBatch = 1024,    // dead Gs whose stacks gfreestacks gives back at a time
+	GfreeStackBatches = 4,     // batches a gfreestacks pass gives back at most
 	ForcePreemptNS = 10000000, // sysmon preempts a G running this long (10 ms)
 	StealTries = 4,            // rounds of stealing in findrunnable
 	MaxGomaxprocs = 256,
