@@ -43,9 +43,7 @@ allocsize(struct B *b, long size)
 	{                                                                                                    \
 		allocsize(b, size);                                                                          \
 	}                                                                                                    \
-	static const struct benchmark allocsize_##size##_bench                                               \
-		__attribute__((section("hood_benchmarks"), used, aligned(8))) = {                            \
-			"BenchmarkAllocSize/" label, __FILE__, __LINE__, allocsize_##size};
+	BENCH_REGISTER(allocsize_##size, "BenchmarkAllocSize/" label);
 
 ALLOCSIZE(8, "8")
 ALLOCSIZE(16, "16")

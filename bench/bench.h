@@ -17,8 +17,9 @@
 // b.ReportMetric ("250 p50-us"). b_setmaxn caps n for a benchmark whose
 // work keeps memory that nothing gives back (the heap, until its
 // collector): the runner then stops at that n, even short of BENCHTIME
-// (Go has it for all benchmarks at once: -benchtime=Nx). The boot option bench= picks which run
-// (bench=all, names, or Prefix*, as test=); make bench boots them.
+// (Go has it for all benchmarks at once: -benchtime=Nx). The boot option
+// bench= picks which run (bench=all, names, or Prefix*, as test=); make
+// bench boots them.
 #pragma once
 
 #include <stdbool.h>
@@ -47,11 +48,15 @@ struct benchmark {
 	void (*fn)(struct B *b);
 };
 
+// BENCH_REGISTER puts fn in the runner's list under the name label (a
+// string: sub-benchmarks' names have slashes), at this line.
+#define BENCH_REGISTER(fn, label)                                                                            \
+	static const struct benchmark fn##_bench                                                             \
+		__attribute__((section("hood_benchmarks"), used, aligned(8))) = {label, __FILE__, __LINE__, fn}
+
 #define BENCH(name)                                                                                          \
 	static void name(struct B *b);                                                                       \
-	static const struct benchmark name##_bench                                                           \
-		__attribute__((section("hood_benchmarks"), used, aligned(8))) = {#name, __FILE__, __LINE__,  \
-										 name};                      \
+	BENCH_REGISTER(name, #name);                                                                         \
 	static void name(struct B *b)
 
 void b_resettimer(struct B *b);

@@ -326,9 +326,7 @@ scratcher(void *arg)
 	{                                                                                                    \
 		fn(b, &alloc_##who, arg);                                                                    \
 	}                                                                                                    \
-	static const struct benchmark fn##_##arg##_##who##_bench                                             \
-		__attribute__((section("hood_benchmarks"), used, aligned(8))) = {                            \
-			"Benchmark" label "/" #who, __FILE__, __LINE__, fn##_##arg##_##who};
+	BENCH_REGISTER(fn##_##arg##_##who, "Benchmark" label "/" #who);
 
 // The allocators only the Linux port has.
 #ifdef __linux__
