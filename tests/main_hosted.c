@@ -72,37 +72,30 @@ CRASHTEST(TestFaultReportIsSymbolised, 2, "fatal error: fault")
 // metal clears its kernel thread.
 static struct waitgroup mexitwg;
 
-struct endedm {
-	struct m *mp;
-	int64_t id;
-};
-
 // Locked to its M, it records the M and exits: the M ends with it.
 static void
 lockedexit(void *arg)
 {
-	struct endedm *e = arg;
 	runtime_lockosthread();
-	e->mp = getm();
-	e->id = e->mp->id;
+	seenm_here(arg);
 	wg_done(&mexitwg);
 }
 
 // Run n locked goroutines that exit, batch at a time, their Ms in ms,
 // and wait until every one of those Ms has ended (tests/mended.h).
 static void
-endms(struct endedm *ms, int n, int batch)
+endms(struct seenm *ms, int n, int batch)
 {
 	for (int i = 0; i < n; i += batch) {
 		int k = n - i < batch ? n - i : batch;
-		struct endedm *out = ms + i;
+		struct seenm *out = ms + i;
 		wg_add(&mexitwg, k);
 		for (int j = 0; j < k; j++) {
 			go(lockedexit, &out[j]);
 		}
 		wg_wait(&mexitwg);
 		for (int j = 0; j < k; j++) {
-			while (!mended(out[j].mp, out[j].id)) {
+			while (!mended(&out[j])) {
 				time_sleep(100 * Microsecond);
 			}
 		}
@@ -118,7 +111,7 @@ endms(struct endedm *ms, int n, int batch)
 static void
 preemptended(void *arg)
 {
-	struct endedm *e = arg;
+	struct seenm *e = arg;
 	spin_lock(&sched.lock); // no reuse meanwhile
 	if (e->mp != &m0 && e->mp->id == e->id && os_preemptm(e->mp)) {
 		e->mp = NULL; // sent
@@ -129,7 +122,7 @@ preemptended(void *arg)
 TEST(TestPreemptEndedM)
 {
 	enum { N = 24 };
-	struct endedm ms[N];
+	struct seenm ms[N];
 	endms(ms, N, 4);
 	time_sleep(20 * Millisecond); // the threads are through pthread_exit
 	int sent = 0;

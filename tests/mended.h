@@ -7,9 +7,22 @@
 
 #include "runtime/runtime.h"
 
-struct mended {
+// An M as a test saw it: the M and its id then.
+struct seenm {
 	struct m *mp;
-	int64_t id; // mp->id when the test saw it
+	int64_t id;
+};
+
+// The calling goroutine's M, which it is locked to (LockOSThread).
+static inline void
+seenm_here(struct seenm *s)
+{
+	s->mp = getm();
+	s->id = s->mp->id;
+}
+
+struct mended {
+	const struct seenm *s;
 	bool ended;
 };
 
@@ -19,14 +32,14 @@ mended_g0(void *arg)
 	struct mended *e = arg;
 	spin_lock(&sched.lock);
 	// Load-acquire; pairs with mexit's store-release of exited.
-	e->ended = atomic_load_acq(&e->mp->exited) || e->mp->id != e->id;
+	e->ended = atomic_load_acq(&e->s->mp->exited) || e->s->mp->id != e->s->id;
 	spin_unlock(&sched.lock);
 }
 
 static inline bool
-mended(struct m *mp, int64_t id)
+mended(const struct seenm *s)
 {
-	struct mended e = {mp, id, false};
+	struct mended e = {s, false};
 	systemstack(mended_g0, &e);
 	return e.ended;
 }

@@ -9,8 +9,8 @@
 
 #include "include/hood.h"
 #include "runtime/runtime.h"
-#include "tests/testing.h"
 #include "tests/mended.h"
+#include "tests/testing.h"
 #include "tests/wg.h"
 
 static struct waitgroup spawnwg;
@@ -734,29 +734,22 @@ lockdone(void *arg)
 }
 
 // A goroutine that exits locked takes its M with it; the program goes on.
-struct exitlocked {
-	struct m *mp;
-	int64_t id;
-};
-
 static void
 exitlocked(void *arg)
 {
-	struct exitlocked *e = arg;
 	runtime_lockosthread();
-	e->mp = getm();
-	e->id = e->mp->id;
+	seenm_here(arg);
 	wg_done(&lockwg);
 }
 
 TEST(TestExitLockedEndsItsM)
 {
-	struct exitlocked gone = {NULL, 0};
+	struct seenm gone = {NULL, 0};
 	wg_add(&lockwg, 1);
 	go(exitlocked, &gone);
 	wg_wait(&lockwg);
 	time_sleep(5 * Millisecond);
-	if (gone.mp == NULL || !mended(gone.mp, gone.id)) {
+	if (gone.mp == NULL || !mended(&gone)) {
 		t_errorf(t, "the M of the goroutine that exited locked did not end");
 	}
 	// The scheduler still works: a few more goroutines run.
@@ -790,7 +783,7 @@ TEST(TestEndedMsAreReused)
 {
 	int before = countms();
 	for (int i = 0; i < LockedExits; i++) {
-		struct exitlocked gone = {NULL, 0};
+		struct seenm gone = {NULL, 0};
 		wg_add(&lockwg, 1);
 		go(exitlocked, &gone);
 		wg_wait(&lockwg);
