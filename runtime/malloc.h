@@ -110,7 +110,6 @@ spanclass_noscan(uint8_t spc)
 	return spc & 1;
 }
 
-
 // A span's state (Go's mSpanState).
 enum {
 	MSpanDead,   // on no list: its struct is free

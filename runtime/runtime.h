@@ -513,6 +513,7 @@ void gfreestacks(void);
 void gopark(bool (*unlockf)(struct g *gp, void *arg), void *arg, enum waitreason reason);
 void goready(struct g *gp);
 void gosched(void);
+void gopreempt(void);
 int numgoroutine(void);
 void goexit1(void) __attribute__((noreturn));
 void casgstatus(struct g *gp, uint32_t from, uint32_t to);
@@ -534,8 +535,6 @@ uint32_t fastrandn(uint32_t n);
 // between the two (os.h); NULL, with nothing raised, on a thread that is
 // not an M. releasem: undo acquirem; if a preemption was asked for
 // meanwhile, take it now.
-void gopreempt(void);
-
 static inline struct m *
 getm(void)
 {

@@ -49,6 +49,7 @@ static void sigsegv(int sig, siginfo_t *si, void *uc);
 static void onsignal(int sig, void (*fn)(int, siginfo_t *, void *));
 static bool holdserrno(const ucontext_t *uc);
 static bool incallback(const ucontext_t *uc, const struct g *gp);
+static bool intext(uint64_t pc);
 
 // ---- set-up ------------------------------------------------------------------
 
@@ -149,8 +150,7 @@ sigurg(int sig, siginfo_t *si, void *ucv)
 	// see every signal (holdserrno).
 	bool errnoheld = holdserrno(uc);
 	if (gp == NULL || mp->cur != gp || mp->locks > 0 || thread_nopreempt() ||
-	    sp - RedZone - 16 < gp->stackmapped || sp > gp->stackhi || pc < (uint64_t)__executable_start ||
-	    pc >= (uint64_t)etext ||
+	    sp - RedZone - 16 < gp->stackmapped || sp > gp->stackhi || !intext(pc) ||
 	    (pc >= (uint64_t)__start_hood_nopreempt && pc < (uint64_t)__stop_hood_nopreempt) ||
 	    errnoheld || gp->asyncpreempt || incallback(uc, gp)) {
 		errno = err;
@@ -171,6 +171,7 @@ sigurg(int sig, siginfo_t *si, void *ucv)
 	errno = err;
 }
 
+// Whether pc lies in the program's own text.
 static bool
 intext(uint64_t pc)
 {
@@ -237,9 +238,10 @@ incallback(const ucontext_t *uc, const struct g *gp)
 // reach it, the deferrals added up over a loop that spends its time in
 // the C library (refused there) and in such windows, and the eighth
 // preempted one inside a window (TestErrnoPerGoroutineAcrossPreemption,
-// about once in three runs of make test). An address spilled to the stack across a call into
-// the program is not seen: code that keeps &errno across such calls
-// (GCC may, __errno_location being const) is not preemption-safe.
+// about once in three runs of make test). An address spilled to the
+// stack across a call into the program is not seen: code that keeps
+// &errno across such calls (GCC may, __errno_location being const) is not
+// preemption-safe.
 static bool
 holdserrno(const ucontext_t *uc)
 {
