@@ -211,6 +211,14 @@ kthread_yield(void)
 // Set by the runtime: called in a preempted thread (trap.c's preempted).
 void (*kthread_preempthook)(void);
 
+// Set by the runtime: asked by trap() before it makes the interrupted
+// thread call asyncpreempt on the stack at sp (the interrupted one), on
+// the interrupt stack, interrupts off; false leaves the thread alone until
+// a later interrupt. The runtime says no while an earlier call is still on
+// that stack (runtime/os_hood.c), so that pokes never nest. Must not block
+// or take a lock.
+bool (*kthread_preemptok)(uint64_t sp);
+
 // Make t, if it is running now, go through the preemption path (trap.c's
 // preempted: the time slice, then kthread_preempthook) at once: an IPI to its CPU,
 // whose handler finds the poke and makes the running thread call

@@ -62,6 +62,7 @@ void kthread_unpark(struct kthread *t);
 void kthread_exit(void) __attribute__((noreturn));
 bool kthread_poke(struct kthread *t);
 extern void (*kthread_preempthook)(void);
+extern bool (*kthread_preemptok)(uint64_t sp);
 
 // Blocking on behalf of Go code. The kernel's waits (notes, mutexes, the
 // console) bracket the sleep with kthread_blockbegin and kthread_blockend;

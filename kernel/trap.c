@@ -239,10 +239,17 @@ trap(struct trapframe *tf)
 	// handler would land on that same stack over the frame being handled
 	// (TestStackFaultWithPreemptionPending). A request that finds an
 	// exception is left for the next interrupt, which the timer or
-	// sysmon's next poke brings.
+	// sysmon's next poke brings, as is one the runtime refuses
+	// (kthread_preemptok: an earlier call still on the goroutine's stack).
+	// The runtime is asked last: a yes is a promise it keeps. Nor inside
+	// asyncpreempt, as Go never preempts asyncPreempt: the pokes that came
+	// while the last call ran with interrupts off are taken right after its
+	// popfq, at its ret, and each would nest a new call there, over the last
+	// one's return address (TestPreemptPokesDoNotNest).
 	struct cpu *c = mycpu();
 	if (tf->trapno >= IRQ_BASE && (c->needresched || c->poked) && (tf->rflags & FL_IF) &&
-	    c->ncli == 0) {
+	    c->ncli == 0 && (tf->rip < (uint64_t)asyncpreempt || tf->rip >= (uint64_t)asyncpreempt_end) &&
+	    (kthread_preemptok == NULL || kthread_preemptok(tf->rsp))) {
 		uint64_t *sp = (uint64_t *)tf->rsp;
 		sp[-1] = tf->rip;
 		sp[-2] = tf->rflags;

@@ -86,6 +86,8 @@ int vector_alloc(void (*fn)(struct trapframe *tf, void *arg), void *arg);
 void vector_free(int vector);
 void idt_load(void);
 
-// trapasm.asm, trap.c: preemption by an injected call.
+// trapasm.asm, trap.c: preemption by an injected call; asyncpreempt_end
+// is the first byte past asyncpreempt's code.
 void asyncpreempt(void);
+extern char asyncpreempt_end[];
 void preempted(void);

@@ -83,6 +83,8 @@ asyncpreempt:
 	POPREGS
 	popfq                             ; the interrupted flags: interrupts on
 	ret                               ; to the interrupted rip
+global asyncpreempt_end
+asyncpreempt_end:                         ; trap() injects nothing before here
 
 section .rodata
 align 8

@@ -16,7 +16,10 @@
 bits 64
 default rel
 %include "lib/regs.inc"
-section .text
+; With preempted, in the text sigurg never interrupts (signal_linux.c):
+; once preempted has cleared the G's mark, the rest of the call must not
+; take a second one.
+section hood_nopreempt progbits alloc exec nowrite align=16
 
 extern preempted
 extern fpusavesize

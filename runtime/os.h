@@ -233,8 +233,14 @@ bool os_faultstacks(void);
 // arbitrary instruction (bare metal: the timer interrupt or kthread_poke's
 // IPI, then the kernel's asyncpreempt; Linux: SIGURG, then
 // asyncpreempt_linux.asm): Go's asyncPreempt. The machine never calls it
-// while the M holds runtime locks (mp->locks), a spinlock, or runs on g0.
-// Registered once, by schedinit.
+// while a spinlock is held, nor while an earlier call is still on the
+// goroutine's stack: it marks the G (g.asyncpreempt) when it makes it
+// call, and clears the mark as the call's last step, with preemption off
+// (Go needs no mark: asyncPreempt is runtime code, never a safe point).
+// It may call it while the M holds runtime locks (mp->locks) or runs on
+// g0 (bare metal, where the kernel's own time slice takes the same path;
+// Linux does not); fn then returns at once. Registered once, by
+// schedinit.
 //
 // os_preemptm asks the machine to stop mp's running goroutine that way
 // soon (Go's preemptM); returns whether the request was sent. Called by

@@ -194,12 +194,58 @@ os_preemptm(struct m *mp)
 
 static void (*runtimepreempt)(void);
 
-// Only kernel threads that are Ms run Go code to preempt.
+// The G's asyncpreempt flag (runtime.h) on bare metal: trap() asks
+// preemptok before it injects a call, with interrupts off, and preemptok
+// marks the G whose stack the call goes on (g0 for the thread's own) if
+// the call will reach the runtime; the call clears the mark in
+// preempthook, as its last step with interrupts on, and turns them off
+// first, so no poke can nest a second call below the first between the
+// two (from preempted's sti to here interrupts are on;
+// TestPreemptPokesDoNotNest flooded a goroutine's stack into its guard
+// before). The stack, not mp->cur: mcall and systemstack set cur to g0
+// just before they switch. Only kernel threads that are Ms run Go code to
+// preempt, and preempted() calls the hook only for a thread not pinned
+// (nopreempt), which cannot change between the injection and the call:
+// the thread itself changes it.
+static struct g *
+stackg(struct m *mp, uint64_t sp)
+{
+	struct g *gp = mp->curg;
+	if (gp != NULL && sp > gp->stacklo && sp <= gp->stackhi) {
+		return gp;
+	}
+	return mp->g0;
+}
+
+static bool
+preemptok(uint64_t sp)
+{
+	struct kthread *t = kthread_current();
+	struct m *mp = t->rt;
+	if (mp == NULL || mp->g0 == NULL || t->nopreempt != 0) {
+		return true; // the kernel's time slice only: preempthook will not run
+	}
+	struct g *gp = stackg(mp, sp);
+	if (gp->asyncpreempt) {
+		return false;
+	}
+	gp->asyncpreempt = true;
+	return true;
+}
+
 static void
 preempthook(void)
 {
-	if (kthread_current()->rt != NULL) {
-		runtimepreempt();
+	if (kthread_current()->rt == NULL) {
+		return;
+	}
+	runtimepreempt();
+	// The G may have come back on another M: the mark is on the G. No g0
+	// yet (an M starting): preemptok marked nothing.
+	cli(); // preempted's own, early
+	struct g *gp = stackg(kthread_current()->rt, (uint64_t)__builtin_frame_address(0));
+	if (gp != NULL) {
+		gp->asyncpreempt = false;
 	}
 }
 
@@ -207,6 +253,7 @@ void
 os_preempthook(void (*fn)(void))
 {
 	runtimepreempt = fn;
+	kthread_preemptok = preemptok;
 	kthread_preempthook = preempthook;
 }
 

@@ -628,9 +628,6 @@ gopreempt(void)
 {
 	struct m *mp = acquirem();
 	struct g *gp = mp->curg;
-	if (gp != NULL) {
-		gp->asyncpreempt = false; // the port's call, if this is one, arrived
-	}
 	// Load-acquire of preempt; pairs with the store-release in preemptone
 	// (stw.c): the request is sysmon's or stopTheWorld's.
 	if (mp->locks > 1 || gp == NULL || mp->cur != gp || !atomic_load_acq(&gp->preempt)) {

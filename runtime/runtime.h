@@ -195,9 +195,10 @@ struct g {
 	void *waitlock;
 	uint64_t syscallpc, syscallbp; // where it entered its syscall, for tracebacks
 	struct timer *timer;           // cached for time_sleep (time.c)
-	// Owned by the G's own thread, its signal handler included: the port
-	// made it call asyncpreempt, which has not reached gopreempt yet (it
-	// clears this); the port injects no second call meanwhile.
+	// Owned by the G's own thread, its interrupt or signal handler
+	// included: the port made it call asyncpreempt, whose frame is still
+	// on the G's stack (the port clears this as the call's last step); the
+	// port injects no second call meanwhile, so calls never nest (os.h).
 	bool asyncpreempt;
 
 	// Atomic:

@@ -270,13 +270,19 @@ holdserrno(const ucontext_t *uc)
 	return false;
 }
 
-// Called by asyncpreempt, all the goroutine's registers saved below.
+// Called by asyncpreempt, all the goroutine's registers saved below. The
+// G's mark (sigurg's) goes as the call's last step: this and asyncpreempt
+// are in hood_nopreempt, so a signal at any instruction after it is
+// refused by its pc, and none nests a second call below the first
+// (TestPreemptPokesDoNotNest: cleared in gopreempt, a flood of signals
+// stacked calls 18 KiB deep). The G may come back on another M.
 void preempted(void);
 
-void
+__attribute__((section("hood_nopreempt"))) void
 preempted(void)
 {
 	runtimepreempt();
+	os_getg()->asyncpreempt = false;
 }
 
 // ---- stack faults ---------------------------------------------------------------

@@ -204,6 +204,121 @@ TEST(TestLoopWithoutCallsIsPreempted)
 	t_logf(t, "main woke after %lu ms with %d spinners", (nanotime() - start) / 1000000, gomaxprocs);
 }
 
+// Pokes without pause (os_preemptm, no preemption asked for) put one
+// injected asyncpreempt call at a time on a goroutine's stack: a poke that
+// lands while the last call is still on the stack is refused, as Go never
+// takes an async safe point in asyncPreempt itself. Before the bare-metal
+// port refused them, every poke in the window where interrupts are on
+// (from preempted's sti to its return) nested a call below the last, and
+// a flood ran the stack into its guard; on Linux, with the mark cleared in
+// gopreempt instead of at the call's end, calls nested two deep.
+//
+// The victim paints PokePaint bytes below its spinning frame and, after
+// the flood, looks there for asyncpreempt's frames. Both ports' entry
+// (named asyncpreempt) pushes the interrupted pc, then the interrupted
+// frame pointer, then calls preempted: a word holding a return address
+// into asyncpreempt, with the interrupted frame pointer and pc just above
+// it. A call injected into the victim's own code has the victim's frame
+// pointer there, or one of its small callees' (within PokeMargin below
+// it); a call injected into an earlier call has a frame pointer inside the
+// paint, or, in asyncpreempt's last instructions, where the registers are
+// the victim's again, a pc in asyncpreempt. The paint begins PokeMargin
+// below the victim's frame, clear of its callees.
+void asyncpreempt(void);
+enum { PokePaint = 128 << 10, PokeMargin = 256, AsyncPreemptSize = 256 };
+static const uint64_t pokepattern = 0x706f6b6564656570ULL;
+static struct m *pokedm; // Atomic; the victim's M, for the poker
+static bool pokestop;    // Atomic
+static int pokecalls;    // the victim's count of asyncpreempt frames
+static int pokenested;   // of them, injected into an earlier one
+static uint64_t pokedepth; // how far below the paint's top the deepest frame wrote
+static long pokesent;      // the poker's pokes that os_preemptm sent
+static struct waitgroup pokewg;
+
+static void __attribute__((noipa)) pokepaint(volatile uint64_t *lo)
+{
+	for (size_t i = 0; i < PokePaint / 8; i++) {
+		lo[i] = pokepattern;
+	}
+}
+
+static void __attribute__((noipa)) pokescan(volatile uint64_t *lo)
+{
+	uint64_t entry = (uint64_t)asyncpreempt, plo = (uint64_t)lo, phi = plo + PokePaint;
+	pokecalls = pokenested = 0;
+	pokedepth = 0;
+	for (size_t i = 0; i < PokePaint / 8; i++) {
+		uint64_t w = lo[i];
+		if (w != pokepattern && pokedepth == 0) {
+			pokedepth = PokePaint - i * 8;
+		}
+		if (w > entry && w < entry + AsyncPreemptSize && i + 2 < PokePaint / 8) {
+			uint64_t fp = lo[i + 1], pc = lo[i + 2];
+			pokecalls++;
+			pokenested += (fp >= plo && fp < phi) || (pc >= entry && pc < entry + AsyncPreemptSize);
+		}
+	}
+}
+
+static void
+pokevictim(void *arg)
+{
+	(void)arg;
+	uint64_t fp = (uint64_t)__builtin_frame_address(0);
+	volatile uint64_t *lo = (volatile uint64_t *)((fp - PokeMargin - PokePaint) & ~7ULL);
+	pokepaint(lo);
+	// Store-release; pairs with the poker's load-acquire: the M is this
+	// goroutine's when the first poke comes.
+	atomic_store_rel(&pokedm, getm());
+	// Relaxed: only the loop's end waits for it.
+	while (!atomic_load_relaxed(&pokestop)) {
+	}
+	pokescan(lo);
+	wg_done(&pokewg); // publishes what pokescan found to the test
+}
+
+// Pokes for arg nanoseconds from the moment the victim spins.
+static void
+poker(void *arg)
+{
+	struct m *mp;
+	// Load-acquire; pairs with the victim's store-release.
+	while ((mp = atomic_load_acq(&pokedm)) == NULL) {
+	}
+	int64_t end = time_nanotime() + (int64_t)(intptr_t)arg;
+	pokesent = 0;
+	while (time_nanotime() < end) {
+		// Relaxed: the victim may move to another M (sysmon's own
+		// preemption); a poke of the old one is lost, harmless.
+		pokesent += os_preemptm(atomic_load_relaxed(&pokedm));
+	}
+	atomic_store_relaxed(&pokestop, true);
+	wg_done(&pokewg);
+}
+
+TEST(TestPreemptPokesDoNotNest)
+{
+	if (!os_asyncpreempt() || gomaxprocs < 2) {
+		t_logf(t, "needs preemption at any instruction and two Ps");
+		return;
+	}
+	atomic_store_relaxed(&pokedm, NULL);
+	atomic_store_relaxed(&pokestop, false);
+	wg_add(&pokewg, 2);
+	go(pokevictim, NULL);
+	go(poker, (void *)(intptr_t)((testing_short ? 300 : 1000) * Millisecond));
+	wg_wait(&pokewg);
+	t_logf(t, "%ld pokes sent; %d asyncpreempt frames found below the victim, %d of them nested; the deepest frame reached %lu bytes below the paint's top",
+	       pokesent, pokecalls, pokenested, (unsigned long)pokedepth);
+	if (pokecalls == 0) {
+		t_errorf(t, "no poke reached the victim: the test measured nothing");
+	}
+	if (pokenested > 0) {
+		t_errorf(t, "%d injected calls nested in earlier ones (%lu bytes deep)", pokenested,
+			 (unsigned long)pokedepth);
+	}
+}
+
 // time_sleep: never early, lateness logged; <= 0 returns at once.
 TEST(TestSleep)
 {
