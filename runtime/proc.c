@@ -347,7 +347,7 @@ gfget(struct p *pp)
 	if (gList_empty(&pp->gfree) && atomic_load_relaxed(&sched.ngfree) > 0) {
 		spin_lock(&sched.lock);
 		while (pp->gfreecnt < 32 && sched.ngfree > 0) {
-			struct g *gp = gList_pop(&sched.gfree);
+			struct g *gp = gQueue_pop(&sched.gfree);
 			if (gp == NULL) {
 				gp = gList_pop(&sched.gfreeold);
 			}
@@ -397,7 +397,7 @@ gfpurge(struct p *pp, int32_t keep)
 	}
 	spin_lock(&sched.lock);
 	while (pp->gfreecnt > keep) {
-		gList_push(&sched.gfree, gList_pop(&pp->gfree));
+		gQueue_push(&sched.gfree, gList_pop(&pp->gfree));
 		pp->gfreecnt--;
 		atomic_store_relaxed(&sched.ngfree, sched.ngfree + 1);
 	}
@@ -408,18 +408,23 @@ gfpurge(struct p *pp, int32_t keep)
 // list that stayed there unused for a whole period give back every page
 // of their stacks, GfreeStackBatch at a time (stackfreebatch: one TLB
 // shootdown a batch), and go on the list of Gs without stacks, whose top
-// page gfget maps again. The list of the period before (sched.gfreeold)
-// is what is left of the Gs on sched.gfree at the last pass: gfget takes
-// the younger ones first. So a burst of goroutines does not keep its
-// stacks for good once it is over (10,000 dead Gs held 40 to 80 MiB of a
-// 128 MiB guest, and CI ran out of memory in the next test that spawned),
-// while a program that spawns again and again reuses them without a page
-// fault. Go frees the stacks of the Gs on sched.gFree at every collection
+// page gfget maps again. The old list (sched.gfreeold) holds the Gs that
+// were on sched.gfree at an earlier pass: gfget takes the younger ones
+// first. So a burst of goroutines does not keep its stacks for good once
+// it is over (10,000 dead Gs held 40 to 80 MiB of a 128 MiB guest, and CI
+// ran out of memory in the next test that spawned), while a program that
+// spawns again and again reuses them without a page fault. Go frees the
+// stacks of the Gs on sched.gFree at every collection
 // (markrootFreeGStacks, sched.gFree.noStack); hood has no collector yet.
 // At most GfreeStackBatches batches a pass: sysmon does nothing else
 // meanwhile (a million dead Gs are a second of madvise on Linux), so the
-// rest waits for its next pass, the old list kept. Runs on sysmon's M,
-// holding no lock: the shootdown may hold none.
+// rest waits on the old list for later passes, behind each period's Gs,
+// which join it at its head: a backlog (the million Gs of
+// TestMillionParkedGoroutines take 25 s of passes) never keeps a later
+// burst's stacks (TestDeadGoroutinesGiveStacksBack waited for them in
+// vain after it, when a period's Gs joined the old list only once it was
+// empty). Runs on sysmon's M, holding no lock: the shootdown may hold
+// none.
 void
 gfreestacks(void)
 {
@@ -433,15 +438,10 @@ gfreestacks(void)
 			atomic_store_relaxed(&sched.ngfree, sched.ngfree - 1);
 			n++;
 		}
-		if (n == 0) {
-			// The old list is empty: this period's Gs are the next one's
-			// old ones.
-			sched.gfreeold = sched.gfree;
-			sched.gfree.head = NULL;
-			spin_unlock(&sched.lock);
-			return;
-		}
 		spin_unlock(&sched.lock);
+		if (n == 0) {
+			break;
+		}
 		stackfreebatch(&batch);
 		spin_lock(&sched.lock);
 		while ((gp = gList_pop(&batch)) != NULL) {
@@ -450,6 +450,10 @@ gfreestacks(void)
 		atomic_store_relaxed(&sched.ngfree, sched.ngfree + n);
 		spin_unlock(&sched.lock);
 	}
+	// This period's Gs are old from now on, first in line.
+	spin_lock(&sched.lock);
+	gList_pushAll(&sched.gfreeold, &sched.gfree);
+	spin_unlock(&sched.lock);
 }
 
 static void newproc1(void *argp);

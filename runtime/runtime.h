@@ -220,7 +220,7 @@ struct g {
 // the list (sched.runqsize, sched.ngfree, pp->gfreecnt), since some are
 // peeked at without the lock. The list itself is guarded by whatever
 // guards the struct that holds it. Only the operations in use are here;
-// Go's gList_pushAll and gQueue_popList come with their first users.
+// Go's gQueue_popList comes with its first user.
 struct gList {
 	struct g *head;
 };
@@ -252,6 +252,17 @@ gList_pop(struct gList *l)
 		l->head = gp->schedlink;
 	}
 	return gp;
+}
+
+// Put every G of q at the head of l, in q's order, and empty q.
+static inline void
+gList_pushAll(struct gList *l, struct gQueue *q)
+{
+	if (q->tail != NULL) {
+		q->tail->schedlink = l->head;
+		l->head = q->head;
+		q->head = q->tail = NULL;
+	}
 }
 
 // Put gp at the head of q.
@@ -404,8 +415,8 @@ struct schedt {
 	int32_t runqsize;
 	// Dead Gs from Ps with too many (Go's sched.gFree), by how long they
 	// have been there (proc.c's gfreestacks):
-	struct gList gfree;        // since sysmon's last pass, with their stacks
-	struct gList gfreeold;     // since the pass before, with their stacks
+	struct gQueue gfree;       // since sysmon's last pass, with their stacks
+	struct gList gfreeold;     // since a pass before, with their stacks: the latest pass's first
 	struct gList gfreenostack; // with none of their stack mapped
 	// Gs in the three; and Atomic, relaxed: gfget peeks at it without the
 	// lock (a hint).

@@ -258,3 +258,62 @@ TEST(TestPreemptSignalAtGoroutineStart)
 	pthread_join(th, NULL);
 	t_logf(t, "%ld goroutines started under a flood of preemption signals", n);
 }
+
+// Sysmon gives back the stacks of dead Gs a few batches a pass
+// (proc.c's gfreestacks): the 200,000 goroutines below leave over 100,000
+// dead Gs, about 30 passes of them, and a burst that ends meanwhile must
+// not wait behind them (before, it did in about one run in two: 2 s). Each period's dead
+// Gs join the old list at its head; when they joined only once it was
+// empty, a burst after TestMillionParkedGoroutines kept its 4,000 stacks
+// through the 5 s TestDeadGoroutinesGiveStacksBack waited. Linux only: a
+// backlog that size does not fit the guests' memory.
+enum { BacklogGs = 200000, LateBurstGs = 4000 };
+static struct waitgroup backlogwg;
+static struct g *lateburst[LateBurstGs];
+
+static void
+backlogger(void *arg)
+{
+	intptr_t i = (intptr_t)arg;
+	if (i >= 0) {
+		lateburst[i] = getg();
+	}
+	time_sleep(i >= 0 ? 50 * Millisecond : 300 * Millisecond); // all alive at once
+	wg_done(&backlogwg);
+}
+
+static int
+lateburstwithstacks(void)
+{
+	int n = 0;
+	for (int i = 0; i < LateBurstGs; i++) {
+		n += readgstatus(lateburst[i]) == Gdead && testing_pagemapped(lateburst[i]->stackhi - 4096);
+	}
+	return n;
+}
+
+TEST(TestStackBacklogKeepsNoLaterBurst)
+{
+	wg_add(&backlogwg, BacklogGs);
+	for (int i = 0; i < BacklogGs; i++) {
+		go(backlogger, (void *)(intptr_t)-1);
+	}
+	wg_wait(&backlogwg);
+	time_sleep(250 * Millisecond); // two of sysmon's periods: the backlog is old, its give-back begun
+	wg_add(&backlogwg, LateBurstGs);
+	for (int i = 0; i < LateBurstGs; i++) {
+		go(backlogger, (void *)(intptr_t)i);
+	}
+	wg_wait(&backlogwg);
+	int64_t start = time_nanotime(), deadline = start + 2 * Second;
+	int most = 64 * gomaxprocs, kept; // the Ps' own lists keep theirs
+	while ((kept = lateburstwithstacks()) > most && time_nanotime() < deadline) {
+		time_sleep(10 * Millisecond);
+	}
+	int64_t took = time_nanotime() - start;
+	t_logf(t, "the burst's stacks went back %ld ms after it ended", (long)(took / Millisecond));
+	if (kept > most || took > Second) {
+		t_errorf(t, "%d of %d dead goroutines kept their stacks for %ld ms behind a backlog of %d",
+			 kept, LateBurstGs, (long)(took / Millisecond), BacklogGs);
+	}
+}
