@@ -42,8 +42,9 @@
 static void *smallalloc(uint64_t size);
 static void smallfree(struct mspan *s, uint64_t p);
 static void *largealloc(uint64_t size, uint64_t align, bool zero);
-static struct mcache *lockcache(struct m **mpp);
-static void unlockcache(struct m *mp);
+static inline struct mcache *lockcache(struct m **mpp);
+static struct mcache *lockshared(struct m *mp, struct m **mpp);
+static inline void unlockcache(struct m *mp);
 static void binrefill(struct mcache *c, int sizeclass);
 static void binflush(struct mcache *c, int sizeclass);
 static int batchsize(int sizeclass);
@@ -65,17 +66,24 @@ uint64_t manualkey; // set once by mallocinit, odd
 // The mcache for this call: the P's, with the M acquired (*mpp), or the
 // shared one, locked (*mpp is NULL). The M is acquired before its P is
 // looked at, so the P is the one the call keeps, and unlockcache releases
-// that M without looking it up again.
-static struct mcache *
+// that M without looking it up again. Inline, on malloc's and free's
+// fast paths (two calls each were a fifth of a malloc-free pair); the
+// shared cache is out of line.
+static inline struct mcache *
 lockcache(struct m **mpp)
 {
 	struct m *mp = acquirem();
+	if (mp != NULL && mp->p != NULL && !mp->mallocing) {
+		*mpp = mp;
+		return mp->p->mcache;
+	}
+	return lockshared(mp, mpp);
+}
+
+static struct mcache *
+lockshared(struct m *mp, struct m **mpp)
+{
 	if (mp != NULL) {
-		struct p *pp = mp->p;
-		if (pp != NULL && !mp->mallocing) {
-			*mpp = mp;
-			return pp->mcache;
-		}
 		releasem(mp);
 	}
 	spin_lock(&mheap_.manuallock);
@@ -86,7 +94,7 @@ lockcache(struct m **mpp)
 	return mheap_.manualcache;
 }
 
-static void
+static inline void
 unlockcache(struct m *mp)
 {
 	if (mp == NULL) {
