@@ -109,6 +109,9 @@ RUNTIME_OBJS := \
 	runtime/mfixalloc.o \
 	runtime/mstats.o \
 	runtime/mmanual.o \
+	runtime/chan.o \
+	runtime/select.o \
+	runtime/panic.o \
 	runtime/debug.o \
 	runtime/runtime1.o \
 	runtime/asm_amd64.o
@@ -148,6 +151,7 @@ RUNTIME_TESTS := \
 	tests/runtime/sleep_test.o \
 	tests/runtime/lockosthread_test.o \
 	tests/runtime/errno_test.o \
+	tests/runtime/chan_test.o \
 	tests/runtime/libccallback_test.o \
 	tests/runtime/manyparked_test.o \
 	tests/runtime/stackoverflow_test.o \
@@ -183,13 +187,14 @@ BENCH_OBJS := \
 	bench/bench.o \
 	bench/sched_bench.o \
 	bench/malloc_bench.o \
-	bench/alloc_bench.o
+	bench/alloc_bench.o \
+	bench/chan_bench.o
 
 MACHINE_BENCH_OBJS := \
 	bench/machine_bench.o
 
 # Every example is built; APP picks the one build/hood.elf holds.
-EXAMPLES := $(sort hello echo spin alloc $(APP))
+EXAMPLES := $(sort hello echo spin alloc sieve $(APP))
 ifeq ($(wildcard examples/$(APP)/*.c),)
 $(error APP=$(APP): there is no examples/$(APP)/ with C files; the examples are $(notdir $(wildcard examples/*)))
 endif

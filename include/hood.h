@@ -24,8 +24,8 @@
 // call from any goroutine. A goroutine that waits in a C library call
 // (newlib's locks, reading the console) lends its P to the others
 // meanwhile, as a Go goroutine in a system call does; errno is each
-// goroutine's own. Channels, select, sync, maps and the rest arrive with
-// the issues that build them.
+// goroutine's own. Channels and select are here; defer and recover, sync,
+// maps and the rest arrive with the issues that build them.
 //
 // The sections follow Go's packages, in the order a Go program meets them:
 // the go statement and package runtime, then time; channels and select,
@@ -172,3 +172,78 @@ void time_sleep(int64_t ns);
 // The monotonic clock in nanoseconds: since boot on bare metal, Linux's
 // CLOCK_MONOTONIC in the hosted port. Only differences mean anything.
 int64_t time_nanotime(void);
+
+// ---- channels and select ------------------------------------------------------------
+//
+//	struct hchan *c = make_chan(int64_t, 10);       // c := make(chan int64, 10)
+//	chan_sendv(c, int64_t, 42);                      // c <- 42
+//	int64_t v = chan_recvv(c, int64_t);              // v := <-c
+//	while (chan_recv2(c, &v)) { ... }                // for v := range c
+//	chan_close(c);                                   // close(c)
+//
+//	struct selectcase cases[] = {                    // select {
+//		select_recv(in, &v),                     // case v = <-in:
+//		select_send(out, &w),                    // case out <- w:
+//	};
+//	switch (chan_select(cases, 2, false)) {          // (true: with a default)
+//	case 0: ...                                      // cases[0].ok: v, ok = <-in
+//	case 1: ...
+//	case -1: ...                                     // default: (only with true)
+//	}
+//
+// Go's channels: unbuffered (size 0) or buffered, FIFO, safe between any
+// goroutines. Elements are copied by size through pointers: chan_send
+// copies elemsize bytes from elem, a receive copies them to elem (NULL:
+// drop the value). A send on a closed channel, a close of a closed or
+// nil channel and a size below 0 panic with Go's messages; a receive from
+// a closed channel, once its buffer is drained, gives the zero value and
+// ok false. A nil channel (NULL) blocks for ever, in select too: its cases
+// are never chosen. docs/chan.md has the whole table of Go and hood.
+struct hchan;
+struct hchan *chan_make(size_t elemsize, long size);
+void chan_send(struct hchan *c, const void *elem);
+void chan_recv(struct hchan *c, void *elem);
+bool chan_recv2(struct hchan *c, void *elem); // v, ok := <-c: false once closed and drained
+void chan_close(struct hchan *c);
+long chan_len(struct hchan *c);
+long chan_cap(struct hchan *c);
+// A select of one case and a default (Go's selectnbsend, selectnbrecv):
+// false if the operation would block. chan_tryrecv's *ok (may be NULL) is
+// the receive's ok.
+bool chan_trysend(struct hchan *c, const void *elem);
+bool chan_tryrecv(struct hchan *c, void *elem, bool *ok);
+
+// Typed helpers; T is the element type. chan_sendv and chan_recvv are
+// GNU C statement expressions (gcc and clang); each evaluates its
+// arguments once.
+#define make_chan(T, n) chan_make(sizeof(T), (n))
+#define chan_sendv(c, T, v)                                                                                  \
+	do {                                                                                                 \
+		T chan_sendv_v_ = (v);                                                                       \
+		chan_send((c), &chan_sendv_v_);                                                              \
+	} while (0)
+#define chan_recvv(c, T)                                                                                     \
+	({                                                                                                   \
+		T chan_recvv_v_;                                                                             \
+		chan_recv((c), &chan_recvv_v_);                                                              \
+		chan_recvv_v_;                                                                               \
+	})
+
+// select: cases in an array, each a send or a receive on a channel (NULL:
+// never chosen) with its element's address. chan_select returns the index
+// of the case that went (chosen at random among those ready, as Go's), or
+// -1 when hasdefault and none was ready; a receive case's ok says whether
+// it got a value (false: closed). At most 64 cases (hood's limit; Go's is
+// 65536). No cases and no default blocks for ever, as Go's select {}.
+enum { SelectSend = 1, SelectRecv = 2 };
+
+struct selectcase {
+	struct hchan *c;
+	void *elem;
+	int dir;  // SelectSend or SelectRecv
+	bool ok; // set by chan_select for a receive
+};
+
+#define select_send(ch, p) ((struct selectcase){.c = (ch), .elem = (void *)(p), .dir = SelectSend})
+#define select_recv(ch, p) ((struct selectcase){.c = (ch), .elem = (p), .dir = SelectRecv})
+int chan_select(struct selectcase *cases, int ncases, bool hasdefault);

@@ -4,10 +4,14 @@
 // spin_lock checks this on every acquisition (always, not only in debug
 // builds: the check is a compare), and throws with both locks' names when
 // it is broken. Locks of equal rank (the per-CPU run lists) are never held
-// together. A sleeping mutex (lock.h) is not ranked; its inner spinlock
+// together, but for channels': select holds all of its cases' at once,
+// taken in increasing address order (Go's lockorder), which spin_lock
+// checks instead. A sleeping mutex (lock.h) is not ranked; its inner spinlock
 // is, LOCK_MUTEX, and is never held while another lock is taken.
 //
 //	rank            lock                     taken while holding
+//	LOCK_HCHAN      a channel (runtime/      hchan: select takes several,
+//	                chan.c)                  in increasing address order
 //	LOCK_MANUALCACHE  the mcache of Ms with   -
 //	                no P (runtime/mmanual.c)
 //	LOCK_MANUALCENTRAL  a size class's free   manualcache
@@ -22,6 +26,8 @@
 //	LOCK_VM         the page tables (vm.c)    mheap, heap, palloc
 //	LOCK_THREADS    free kthread structures   -
 //	LOCK_PHYSMEM    the frame allocator       mheap, heap, palloc, vm, threads
+//	LOCK_SUDOG      the central sudog cache   hchan
+//	                (runtime/chan.c)
 //	LOCK_SCHED      the runtime's sched.lock  -
 //	                (runtime/proc.c)
 //	LOCK_ALLG       the list of all Gs        sched.lock (checkdead)
@@ -38,6 +44,7 @@
 #pragma once
 
 enum lockrank {
+	LOCK_HCHAN = 1,
 	LOCK_MANUALCACHE = 2,
 	LOCK_MANUALCENTRAL = 3,
 	LOCK_MCENTRAL = 4,
@@ -47,6 +54,7 @@ enum lockrank {
 	LOCK_VM = 20,
 	LOCK_THREADS = 25,
 	LOCK_PHYSMEM = 30,
+	LOCK_SUDOG = 40,
 	LOCK_SCHED = 44,
 	LOCK_ALLG = 45,
 	LOCK_TIMERS = 46,

@@ -241,16 +241,12 @@ runtime_new(size_t size, bool noscan)
 }
 
 // hood.h's newarray (Go's makeslice): n elements of size bytes. An n that
-// overflows is Go's panic message, then the traceback and status 2 (Go's
-// panic, until panics arrive with their issue).
+// overflows is Go's panic.
 void *
 runtime_newarray(size_t size, size_t n, bool noscan)
 {
 	if (size != 0 && n > UINT64_MAX / size) {
-		getm()->locks++;
-		os_print("panic: runtime error: makeslice: len out of range\n\n");
-		tracebackothers(getm()->curg);
-		os_exit(2);
+		gopanic("runtime error: makeslice: len out of range");
 	}
 	return mallocgc(size * n, noscan ? FlagNoScan : 0);
 }

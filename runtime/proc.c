@@ -24,6 +24,8 @@ const char *const waitReasonStrings[waitReasonCount] = {
 	[waitReasonZero] = "",
 	[waitReasonGoroutineParked] = "park",
 	[waitReasonSleep] = "sleep",
+	[waitReasonChanReceiveNilChan] = "chan receive (nil chan)",
+	[waitReasonChanSendNilChan] = "chan send (nil chan)",
 	[waitReasonChanReceive] = "chan receive",
 	[waitReasonChanSend] = "chan send",
 	[waitReasonSelect] = "select",
@@ -223,6 +225,7 @@ void
 schedinit(void)
 {
 	spin_init(&sched.lock, "sched", LOCK_SCHED);
+	spin_init(&sched.sudoglock, "sudog", LOCK_SUDOG);
 	struct m *mp = &m0;
 	mp->g0 = &m0g0;
 	m0g0.stackhi = os_threadstacktop();
@@ -551,6 +554,13 @@ static void
 park_m(struct g *gp)
 {
 	struct m *mp = getm();
+	// A G parks with the lock unlockf releases held, hchan's say, and so,
+	// on bare metal, with interrupts off in the frame mcall saved; it
+	// must come back with them on, as it is once unlockf has run (a
+	// channel's waiter ran on with interrupts off, unpreemptible, on
+	// whatever CPU woke it). On Linux popfq leaves IF alone. Before the
+	// G is Gwaiting: from then on a goready may run it elsewhere.
+	((struct gogoframe *)gp->sched.sp)->rflags |= GoRflagsIF;
 	casgstatus(gp, Grunning, Gwaiting);
 	dropg(mp);
 	mp->locks--;

@@ -122,6 +122,8 @@ enum waitreason {
 	waitReasonZero,
 	waitReasonGoroutineParked, // "park" (test parks)
 	waitReasonSleep,
+	waitReasonChanReceiveNilChan,
+	waitReasonChanSendNilChan,
 	waitReasonChanReceive,
 	waitReasonChanSend,
 	waitReasonSelect,
@@ -141,10 +143,12 @@ enum {
 	ForcePreemptNS = 10000000, // sysmon preempts a G running this long (10 ms)
 	StealTries = 4,            // rounds of stealing in findrunnable
 	MaxGomaxprocs = 256,
+	SudogCacheSize = 128, // a P's sudog cache (Go's p.sudogcache), half moved at a time
 };
 
 struct m;
 struct p;
+struct sudog;
 
 // A G's saved context while it is not running: its stack pointer. The
 // registers gogo restores (callee-saved, rflags, MXCSR and the x87
@@ -171,6 +175,7 @@ enum {
 	// always set (SDM vol. 1, 3.4.3). On the hosted port popfq leaves IF
 	// alone.
 	GoRflagsInit = 0x202,
+	GoRflagsIF = 0x200,
 };
 
 struct g {
@@ -195,6 +200,8 @@ struct g {
 	void *waitlock;
 	uint64_t syscallpc, syscallbp; // where it entered its syscall, for tracebacks
 	struct timer *timer;           // cached for time_sleep (time.c)
+	struct sudog *waiting;         // the sudogs it waits with (chan.h; a select's, in lock order)
+	void *param;                   // set by its waker before goready: the sudog that woke it
 	// Owned by the G's own thread, its interrupt or signal handler
 	// included: the port made it call asyncpreempt, whose frame is still
 	// on the G's stack (the port clears this as the call's last step); the
@@ -204,6 +211,7 @@ struct g {
 	// Atomic:
 	uint32_t atomicstatus; // G status; changed only through casgstatus (the table in proc.c)
 	bool preempt;          // sysmon asks it to yield (preemptone)
+	uint32_t selectDone;   // a select's wakers CAS it 0 -> 1; the first wins (chan.c's waitq_dequeue)
 
 	// Protected by the guard of the list it is on: sched.lock for
 	// sched.runq and sched.gfree, the P's owner for pp->gfree:
@@ -387,6 +395,11 @@ struct p {
 	int32_t gfreecnt; // Gs in gfree
 	int64_t goidcache, goidcacheend;
 
+	// Owned by the P: free sudogs (chan.c's acquireSudog, Go's
+	// p.sudogcache), half of them to or from sched.sudogcache at a time.
+	struct sudog *sudogcache[SudogCacheSize];
+	int32_t nsudog;
+
 	// Timers (time.c): a 4-ary heap ordered by when.
 	struct spinlock timerslock;
 	struct timer **timers;  // Protected by timerslock
@@ -400,6 +413,10 @@ struct p {
 
 struct schedt {
 	struct spinlock lock;
+
+	// Free sudogs beyond the Ps' caches, linked through next.
+	struct spinlock sudoglock;
+	struct sudog *sudogcache; // Protected by sudoglock
 
 	// Protected by lock:
 	struct m *midle;    // idle Ms
@@ -618,6 +635,9 @@ void schedtrace(bool detailed);
 
 // traceback.c
 void tracebackothers(struct g *me);
+
+// panic.c
+void gopanic(const char *msg) __attribute__((noreturn));
 int goroutinestack(char *buf, int len, bool all);
 void gothrow(const char *msg) __attribute__((noreturn));
 
