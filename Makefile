@@ -152,6 +152,7 @@ RUNTIME_TESTS := \
 	tests/runtime/lockosthread_test.o \
 	tests/runtime/errno_test.o \
 	tests/runtime/chan_test.o \
+	tests/runtime/panic_test.o \
 	tests/runtime/libccallback_test.o \
 	tests/runtime/manyparked_test.o \
 	tests/runtime/stackoverflow_test.o \

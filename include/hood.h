@@ -24,7 +24,7 @@
 // call from any goroutine. A goroutine that waits in a C library call
 // (newlib's locks, reading the console) lends its P to the others
 // meanwhile, as a Go goroutine in a system call does; errno is each
-// goroutine's own. Channels and select are here; defer and recover, sync,
+// goroutine's own. Channels, select, defer, panic and recover are here; sync,
 // maps and the rest arrive with the issues that build them.
 //
 // The sections follow Go's packages, in the order a Go program meets them:
@@ -247,3 +247,61 @@ struct selectcase {
 #define select_send(ch, p) ((struct selectcase){.c = (ch), .elem = (void *)(p), .dir = SelectSend})
 #define select_recv(ch, p) ((struct selectcase){.c = (ch), .elem = (p), .dir = SelectRecv})
 int chan_select(struct selectcase *cases, int ncases, bool hasdefault);
+
+// ---- defer, panic and recover ----------------------------------------------------------
+//
+//	static void
+//	report(void *arg)
+//	{
+//		const char *e = runtime_recover();          // if e := recover(); e != nil {
+//		if (e != NULL) {
+//			printf("%s: recovered: %s\n", (char *)arg, e);
+//		}
+//	}
+//
+//	static void
+//	work(struct job *j)
+//	{
+//		deferscope {                                 // func work(j *job) {
+//			defer(report, "work");               //         defer report("work")
+//			if (j == NULL) {
+//				runtime_panic("no job");     //         panic("no job")
+//			}
+//			...                                  //         (return works too)
+//		}                                            // }: deferred calls run here
+//	}
+//
+// A function that defers puts its body in a deferscope block; defer(fn,
+// arg) runs fn(arg) when the block ends, however it ends (falling out,
+// return, break), the latest deferred first, as Go runs them at the
+// function's return. runtime_panic runs the goroutine's deferred calls,
+// newest first, across the blocks of every function it is in; a deferred
+// call that calls runtime_recover stops the panic and gets its message,
+// and its function goes on after its deferscope block (the block's older
+// deferred calls run first). Nobody recovering ends the program with Go's
+// report (the panic, every goroutine, status 2). Channel errors (send on
+// closed channel, ...) are panics too, recovered the same way; recover
+// returns NULL when no panic runs the call. runtime_goexit runs the
+// deferred calls before the goroutine ends. As with setjmp, a local
+// variable changed in the block and read after a recovered panic must be
+// volatile.
+struct deferframe {
+	uint64_t jb[8];           // where a recovered panic comes back: the block's end
+	struct deferframe *link;  // the enclosing open frame
+	bool open;
+};
+bool deferframe_begin(struct deferframe *f);
+int deferframe_setjmp(struct deferframe *f) __attribute__((returns_twice)); // setjmp on jb
+void deferreturn(struct deferframe *f);
+void deferproc(void (*fn)(void *), void *arg);
+void runtime_panic(const char *msg) __attribute__((noreturn));
+const char *runtime_recover(void);
+
+// The block's frame lives in the for statement; its cleanup (GCC and
+// clang's cleanup attribute) is Go's deferreturn. deferframe_setjmp
+// returns again, with 1, when a panic recovers in the block: the loop
+// ends, the cleanup runs.
+#define deferscope                                                                                           \
+	for (struct deferframe hood_deferframe_ __attribute__((cleanup(deferreturn))) = {.open = false};      \
+	     deferframe_begin(&hood_deferframe_) && deferframe_setjmp(&hood_deferframe_) == 0;)
+#define defer(fn, arg) deferproc((fn), (arg))

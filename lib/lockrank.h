@@ -28,6 +28,8 @@
 //	LOCK_PHYSMEM    the frame allocator       mheap, heap, palloc, vm, threads
 //	LOCK_SUDOG      the central sudog cache   hchan
 //	                (runtime/chan.c)
+//	LOCK_DEFER      the central defer pool    -
+//	                (runtime/panic.c)
 //	LOCK_SCHED      the runtime's sched.lock  -
 //	                (runtime/proc.c)
 //	LOCK_ALLG       the list of all Gs        sched.lock (checkdead)
@@ -55,6 +57,7 @@ enum lockrank {
 	LOCK_THREADS = 25,
 	LOCK_PHYSMEM = 30,
 	LOCK_SUDOG = 40,
+	LOCK_DEFER = 41,
 	LOCK_SCHED = 44,
 	LOCK_ALLG = 45,
 	LOCK_TIMERS = 46,

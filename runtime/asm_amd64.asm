@@ -119,4 +119,43 @@ systemstack_switch:
 	pop rbx
 	pop rbp
 	ret
+
+;   int deferframe_setjmp(struct deferframe *f);    // hood.h; returns_twice
+;   void deferframe_longjmp(struct deferframe *f);  // never returns
+;
+; A recovered panic's way back to its deferscope block (panic.c): setjmp
+; and longjmp, hood's own, on f->jb (at offset 0, asserted in panic.c):
+; rbx, rbp, r12-r15, the stack pointer after the return and the return
+; address. setjmp returns 0; longjmp makes it return again, with 1, on
+; the same goroutine's stack, frames below dropped. The C library's pair
+; would do, but the sanitizers intercept it and keep per-thread records of
+; setjmp calls, which a goroutine that moved to another thread meanwhile
+; does not find (ThreadSanitizer's check fails); panic.c tells the port
+; about the dropped frames instead (os_stackunwound).
+global deferframe_setjmp
+deferframe_setjmp:
+	mov [rdi], rbx
+	mov [rdi + 8], rbp
+	mov [rdi + 16], r12
+	mov [rdi + 24], r13
+	mov [rdi + 32], r14
+	mov [rdi + 40], r15
+	lea rdx, [rsp + 8]
+	mov [rdi + 48], rdx               ; the caller's stack pointer after our ret
+	mov rdx, [rsp]
+	mov [rdi + 56], rdx               ; where our ret goes
+	xor eax, eax
+	ret
+
+global deferframe_longjmp
+deferframe_longjmp:
+	mov rbx, [rdi]
+	mov rbp, [rdi + 8]
+	mov r12, [rdi + 16]
+	mov r13, [rdi + 24]
+	mov r14, [rdi + 32]
+	mov r15, [rdi + 40]
+	mov rsp, [rdi + 48]
+	mov eax, 1
+	jmp [rdi + 56]
 section .note.GNU-stack noalloc noexec nowrite progbits

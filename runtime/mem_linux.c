@@ -34,6 +34,9 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/asan_interface.h>
+#endif
 
 #include "runtime/os_linux.h"
 #include "runtime/runtime.h"
@@ -426,4 +429,18 @@ bool
 os_faultstacks(void)
 {
 	return StackProt == PROT_NONE;
+}
+
+// ASan poisons a frame's red zones on entry and clears them at return:
+// frames dropped by a jump would leave theirs, and a later frame there
+// would be reported as overflowing into them.
+void
+os_stackunwound(uint64_t lo, uint64_t hi)
+{
+#ifdef __SANITIZE_ADDRESS__
+	__asan_unpoison_memory_region((void *)lo, hi - lo);
+#else
+	(void)lo;
+	(void)hi;
+#endif
 }

@@ -226,6 +226,13 @@ void os_unmapstacks(int n, const struct osrange *r);
 void os_setstackfault(bool (*fn)(uint64_t addr, bool write));
 bool os_faultstacks(void);
 
+// os_stackunwound: the frames in [lo, hi) of the running goroutine's
+// stack are gone without returning (a recovered panic's jump, panic.c),
+// for a port that keeps marks on stack memory (the hosted ASan build's
+// poisoned red zones, which a return would have cleared). Nothing on bare
+// metal.
+void os_stackunwound(uint64_t lo, uint64_t hi);
+
 // ---- preemption and syscall hooks ---------------------------------------
 //
 // os_preempthook registers fn, which the machine calls on a goroutine's

@@ -178,6 +178,13 @@ os_asyncpreempt(void)
 	return true;
 }
 
+void
+os_stackunwound(uint64_t lo, uint64_t hi)
+{
+	(void)lo;
+	(void)hi;
+}
+
 bool
 os_faultstacks(void)
 {

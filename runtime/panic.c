@@ -1,19 +1,288 @@
-// panic.c: Go's panics (panic.go): gopanic, STYLE.md's second level of
-// error, for what a Go program could recover from: a send on a closed
-// channel, a close of a nil one, a size out of range. Until defer and
-// recover arrive (the rest of their issue) nothing can recover, so a panic
-// is what Go makes of one that nobody recovers (fatalpanic): "panic: "
-// and the message, a blank line, every goroutine's traceback, status 2.
-// See runtime.h for the three levels of error.
+// panic.c: defer, panic and recover (Go's panic.go), and the report of
+// a panic nobody recovered; docs/panic.md is the user's side. STYLE.md's second level of error: what a Go
+// program can recover from (a send on a closed channel, a close of a nil
+// one, a size out of range, a program's own panic). See runtime.h for the
+// three levels.
+//
+// C has no function epilogue the runtime can hook, so a function that
+// defers opens a deferscope block (hood.h): a struct deferframe on its
+// stack, on the G's list of open frames (gp->deferframe), with a jump
+// buffer at the block's start (asm_amd64.asm's deferframe_setjmp) and a cleanup (GCC's cleanup attribute) that runs
+// at the block's end however it is left, return and break included: that
+// cleanup is Go's deferreturn. defer(fn, arg) is Go's deferproc: a record
+// on the G's defer list (gp->defers, newest first) naming the frame open
+// at the time. So, as in Go:
+//
+//	frame end or return   deferreturn: the frame's records, newest first
+//	runtime_panic(msg)    gopanic: every record of the G, newest first,
+//	                      across frames, each popped before it runs
+//	recover() in a record gorecover: the panic stops; gopanic longjmps to
+//	run by the panic      the record's frame, whose block ends there
+//	                      (its cleanup runs the frame's older records),
+//	                      and the function goes on after the block
+//	nobody recovers       fatalpanic: "panic: msg" (the chain of panics
+//	                      as Go prints it), every goroutine, status 2
+//	runtime_goexit        every record runs, then the G ends (Go's Goexit)
+//
+// Records come from a per-P pool (Go's pp.deferpool, 32 of them, half
+// moved to and from sched.deferpool), since nothing is collected yet.
+// Invariants: the records of a frame are contiguous at the head of
+// gp->defers while it is the innermost open frame; a record is run by at
+// most one of deferreturn, gopanic and Goexit, having been popped first.
 
+#include <stddef.h>
+
+#include "include/hood.h"
+#include "runtime/malloc.h"
 #include "runtime/runtime.h"
 
+// A deferred call (Go's _defer).
+struct defer {
+	void (*fn)(void *arg);
+	void *arg;
+	struct deferframe *frame; // the frame open when defer ran
+	struct defer *link;       // the G's next older record
+};
+
+// A panic in progress (Go's _panic), on the panicking G's stack.
+struct panic {
+	const char *msg;
+	struct panic *link;   // the panic it interrupted (a deferred call panicked)
+	struct defer *running; // the record it is running now
+	bool recovered;
+	bool aborted; // a later panic took over its deferred calls
+};
+
+_Static_assert(offsetof(struct deferframe, jb) == 0, "asm_amd64.asm: deferframe_setjmp's jb at f");
+void deferframe_longjmp(struct deferframe *f) __attribute__((noreturn));
+
+static struct defer *newdefer(void);
+static void freedefer(struct defer *d);
+static void rundefer(struct defer *d);
+static _Noreturn void fatalpanic(struct panic *p);
+static void printpanics(struct panic *p);
+
+
+// ---- records ------------------------------------------------------------------------
+
+// A record from the P's pool, refilled by half from the central one, or
+// a new one (Go's newdefer).
+static struct defer *
+newdefer(void)
+{
+	struct m *mp = acquirem();
+	struct p *pp = mp->p;
+	if (pp->ndeferpool == 0) {
+		spin_lock(&sched.deferlock);
+		while (pp->ndeferpool < DeferPoolSize / 2 && sched.deferpool != NULL) {
+			struct defer *d = sched.deferpool;
+			sched.deferpool = d->link;
+			pp->deferpool[pp->ndeferpool++] = d;
+		}
+		spin_unlock(&sched.deferlock);
+	}
+	struct defer *d = pp->ndeferpool > 0 ? pp->deferpool[--pp->ndeferpool] : NULL;
+	releasem(mp);
+	if (d == NULL) {
+		d = mallocgc(sizeof *d, 0);
+	}
+	return d;
+}
+
+// Give d back to the P's pool; a full pool gives half to the central one
+// (Go's freedefer).
+static void
+freedefer(struct defer *d)
+{
+	*d = (struct defer){0};
+	struct m *mp = acquirem();
+	struct p *pp = mp->p;
+	if (pp->ndeferpool == DeferPoolSize) {
+		struct defer *first = NULL, *last = NULL;
+		while (pp->ndeferpool > DeferPoolSize / 2) {
+			struct defer *t = pp->deferpool[--pp->ndeferpool];
+			t->link = first;
+			first = t;
+			if (last == NULL) {
+				last = t;
+			}
+		}
+		spin_lock(&sched.deferlock);
+		last->link = sched.deferpool;
+		sched.deferpool = first;
+		spin_unlock(&sched.deferlock);
+	}
+	pp->deferpool[pp->ndeferpool++] = d;
+	releasem(mp);
+}
+
+// ---- frames and defer ----------------------------------------------------------------
+
+// The deferscope block's first test: open f on the G's list, once; the
+// second time round the loop (the block's end) says stop.
+bool
+deferframe_begin(struct deferframe *f)
+{
+	if (f->open) {
+		return false;
+	}
+	struct g *gp = getg();
+	f->open = true;
+	f->link = gp->deferframe;
+	gp->deferframe = f;
+	return true;
+}
+
+// deferproc: defer fn(arg) to the end of the innermost open frame.
+void
+deferproc(void (*fn)(void *), void *arg)
+{
+	struct g *gp = getg();
+	if (gp->deferframe == NULL) {
+		gothrow("defer outside a deferscope block");
+	}
+	if (fn == NULL) {
+		gothrow("defer of nil func value");
+	}
+	struct defer *d = newdefer();
+	*d = (struct defer){fn, arg, gp->deferframe, gp->defers};
+	gp->defers = d;
+}
+
+// Pop d (the G's newest record) and run it, with the G's record of what
+// runs restored after (gorecover's test). d is freed once the call is
+// back, so that no record the call makes can take its address meanwhile
+// (and pass gorecover's test); a call that panics for good keeps it.
+static void
+rundefer(struct defer *d)
+{
+	struct g *gp = getg();
+	gp->defers = d->link;
+	struct defer *saved = gp->deferrunning;
+	gp->deferrunning = d;
+	d->fn(d->arg);
+	gp->deferrunning = saved;
+	freedefer(d);
+}
+
+// deferreturn: the end of f's block, however it was left (the cleanup
+// hood.h's deferscope gives f): f's records, newest first, then f is
+// closed. A block left by a recovered panic's longjmp ends here too.
+void
+deferreturn(struct deferframe *f)
+{
+	struct g *gp = getg();
+	while (gp->defers != NULL && gp->defers->frame == f) {
+		rundefer(gp->defers);
+	}
+	gp->deferframe = f->link;
+}
+
+// ---- panic and recover ------------------------------------------------------------------
+
+// gopanic: Go's panic with a message: run the G's deferred calls, newest
+// first; if one recovers, the function that deferred it goes on after its
+// deferscope block; if none does, the program ends (fatalpanic).
 void
 gopanic(const char *msg)
 {
-	struct m *mp = getm();
-	mp->locks++; // not preempted while it reports
-	os_print("panic: %s\n\n", msg);
+	// The M and its G read as one step (acquirem): a goroutine preempted
+	// between a getg and a getm would compare itself with the curg of the
+	// M it left (TestPanicRecoverInEveryGoroutine, 4 CPUs: "panic: loop"
+	// unrecovered).
+	struct m *mp = acquirem();
+	struct g *gp = mp->curg;
+	bool nodefer = gp == NULL || mp->cur != gp || mp->locks > 1;
+	releasem(mp);
+	if (nodefer) {
+		// On g0, or with the M acquired: no deferred calls can run here
+		// (Go throws "panic on system stack", "panic holding locks").
+		struct panic p = {msg, NULL, NULL, false, false};
+		fatalpanic(&p);
+	}
+	struct panic p = {msg, gp->panics, NULL, false, false};
+	gp->panics = &p;
+	if (p.link != NULL) {
+		p.link->aborted = true; // its deferred call panicked: we run the rest
+	}
+	struct defer *d;
+	while ((d = gp->defers) != NULL) {
+		struct deferframe *f = d->frame;
+		p.running = d;
+		rundefer(d);
+		p.running = NULL;
+		if (p.recovered) {
+			// Done with this panic and the ones it interrupted whose
+			// frames are gone with the longjmp (Go removes aborted ones).
+			struct panic *q = p.link;
+			while (q != NULL && q->aborted) {
+				q = q->link;
+			}
+			gp->panics = q;
+			gp->deferframe = f; // the frames inside f are gone
+			// So are the stack's frames below f's block (ASan's marks).
+			// From a page below this frame: its own red zones too.
+			os_stackunwound((uint64_t)__builtin_frame_address(0) - 4096, f->jb[6]);
+			deferframe_longjmp(f);
+		}
+	}
+	fatalpanic(gp->panics);
+}
+
+// gorecover: in a deferred call that a panic runs, stop the panic and
+// return its message; NULL otherwise (not panicking, or a call the panic
+// does not run directly: one deferred by a function the deferred call
+// called), as Go's.
+const char *
+runtime_recover(void)
+{
+	struct g *gp = getg();
+	struct panic *p = gp->panics;
+	if (p == NULL || p->recovered || p->running == NULL || gp->deferrunning != p->running) {
+		return NULL;
+	}
+	p->recovered = true;
+	return p->msg;
+}
+
+void
+runtime_panic(const char *msg)
+{
+	gopanic(msg);
+}
+
+// Go's Goexit: every deferred call runs (recover returns NULL there: no
+// panic), then the G ends. Frames are not closed: the G is.
+void
+rundefers(void)
+{
+	struct g *gp = getg();
+	while (gp->defers != NULL) {
+		rundefer(gp->defers);
+	}
+	gp->deferframe = NULL;
+}
+
+// ---- the report -----------------------------------------------------------------------
+
+// Go's printpanics: the oldest first, each later one indented under it.
+static void
+printpanics(struct panic *p)
+{
+	if (p->link != NULL) {
+		printpanics(p->link);
+		os_print("\t");
+	}
+	os_print("panic: %s%s\n", p->msg, p->recovered ? " [recovered]" : "");
+}
+
+// Go's fatalpanic: the panics, a blank line, every goroutine, status 2.
+static _Noreturn void
+fatalpanic(struct panic *p)
+{
+	struct m *mp = acquirem(); // not preempted while it reports
+	printpanics(p);
+	os_print("\n");
 	tracebackothers(mp->curg);
 	os_exit(2);
 }

@@ -226,6 +226,7 @@ schedinit(void)
 {
 	spin_init(&sched.lock, "sched", LOCK_SCHED);
 	spin_init(&sched.sudoglock, "sudog", LOCK_SUDOG);
+	spin_init(&sched.deferlock, "defer", LOCK_DEFER);
 	struct m *mp = &m0;
 	mp->g0 = &m0g0;
 	m0g0.stackhi = os_threadstacktop();
@@ -703,5 +704,10 @@ runtime_gosched(void)
 void
 runtime_goexit(void)
 {
+	rundefers(); // Go's Goexit runs the deferred calls first
+	// The frames above are gone without returning: the port's marks on
+	// them go too (ASan's red zones; the G's next life would write its
+	// first frame into them: TestGoexitRunsDeferredCalls, then newproc1).
+	os_stackunwound((uint64_t)__builtin_frame_address(0) - 4096, getg()->stackhi);
 	goexit1();
 }

@@ -144,11 +144,15 @@ enum {
 	StealTries = 4,            // rounds of stealing in findrunnable
 	MaxGomaxprocs = 256,
 	SudogCacheSize = 128, // a P's sudog cache (Go's p.sudogcache), half moved at a time
+	DeferPoolSize = 32,   // a P's defer records (Go's pp.deferpool), half moved at a time
 };
 
 struct m;
 struct p;
 struct sudog;
+struct defer;
+struct panic;
+struct deferframe;
 
 // A G's saved context while it is not running: its stack pointer. The
 // registers gogo restores (callee-saved, rflags, MXCSR and the x87
@@ -201,6 +205,11 @@ struct g {
 	uint64_t syscallpc, syscallbp; // where it entered its syscall, for tracebacks
 	struct timer *timer;           // cached for time_sleep (time.c)
 	struct sudog *waiting;         // the sudogs it waits with (chan.h; a select's, in lock order)
+	// defer, panic and recover (panic.c), the G's own:
+	struct deferframe *deferframe; // the innermost open deferscope block
+	struct defer *defers;          // deferred calls, newest first
+	struct panic *panics;          // panics in progress, newest first
+	struct defer *deferrunning;    // the deferred call running now
 	void *param;                   // set by its waker before goready: the sudog that woke it
 	// Owned by the G's own thread, its interrupt or signal handler
 	// included: the port made it call asyncpreempt, whose frame is still
@@ -399,6 +408,9 @@ struct p {
 	// p.sudogcache), half of them to or from sched.sudogcache at a time.
 	struct sudog *sudogcache[SudogCacheSize];
 	int32_t nsudog;
+	// Owned by the P: free defer records (panic.c, Go's pp.deferpool).
+	struct defer *deferpool[DeferPoolSize];
+	int32_t ndeferpool;
 
 	// Timers (time.c): a 4-ary heap ordered by when.
 	struct spinlock timerslock;
@@ -417,6 +429,9 @@ struct schedt {
 	// Free sudogs beyond the Ps' caches, linked through next.
 	struct spinlock sudoglock;
 	struct sudog *sudogcache; // Protected by sudoglock
+	// Free defer records beyond the Ps' pools, linked through link.
+	struct spinlock deferlock;
+	struct defer *deferpool; // Protected by deferlock
 
 	// Protected by lock:
 	struct m *midle;    // idle Ms
@@ -638,6 +653,7 @@ void tracebackothers(struct g *me);
 
 // panic.c
 void gopanic(const char *msg) __attribute__((noreturn));
+void rundefers(void);
 int goroutinestack(char *buf, int len, bool all);
 void gothrow(const char *msg) __attribute__((noreturn));
 

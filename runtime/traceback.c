@@ -108,8 +108,7 @@ goroutinestack(char *buf, int len, bool all)
 void
 gothrow(const char *msg)
 {
-	struct m *mp = getm();
-	mp->locks++;
+	struct m *mp = acquirem(); // not preempted while it reports (one step: os.h)
 	os_print("fatal error: %s\n", msg);
 	// The running G: even if the M is switching to or from g0 (a stack
 	// overflow in mcall_switch, say), its frames are the current ones.
