@@ -8,7 +8,7 @@
 //	               b.RunParallel)
 //
 // Until the collector exists nothing given out is ever freed, so each
-// benchmark caps its n by a byte budget (b_setmaxn): AllocBudget bytes of
+// benchmark caps its n by a byte budget (b_setmaxn): BenchHeapBudget bytes of
 // objects in its last run, which then may end before BENCHTIME. Go's twins
 // run with Go's collector, which reuses swept spans while hood's heap
 // always takes fresh pages (on Linux each new page's first touch is a
@@ -20,11 +20,6 @@
 #include "include/hood.h"
 #include "tests/wg.h"
 
-#ifdef __linux__
-enum { AllocBudget = 128 << 20 };
-#else
-enum { AllocBudget = 4 << 20 }; // of the guest's 128 MiB, for all of them
-#endif
 
 // Where each object goes, so that none is dead code; a cache line of its own.
 void *volatile allocsink __attribute__((aligned(64)));
@@ -32,7 +27,7 @@ void *volatile allocsink __attribute__((aligned(64)));
 static void
 allocsize(struct B *b, long size)
 {
-	b_setmaxn(b, AllocBudget / size);
+	b_setmaxn(b, BenchHeapBudget / size);
 	for (long i = 0; i < b->n; i++) {
 		allocsink = runtime_new(size, true);
 	}
@@ -83,7 +78,7 @@ parallocator(void *arg)
 
 BENCH(BenchmarkAllocParallel)
 {
-	b_setmaxn(b, AllocBudget / 64);
+	b_setmaxn(b, BenchHeapBudget / 64);
 	int procs = runtime_gomaxprocs(0);
 	if (procs > MaxProcs) {
 		procs = MaxProcs;

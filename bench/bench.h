@@ -65,4 +65,13 @@ void b_starttimer(struct B *b);
 void b_reportmetric(struct B *b, double value, const char *unit);
 void b_skip(struct B *b, const char *why);
 void b_setmaxn(struct B *b, long n);
+
+// The heap a benchmark that keeps what it allocates may take (nothing is
+// freed until the collector; b_setmaxn caps its n by it): a hosted
+// process's 128 MiB, 4 MiB of the guest's 128 for all of them.
+#ifdef __linux__
+enum { BenchHeapBudget = 128 << 20 };
+#else
+enum { BenchHeapBudget = 4 << 20 };
+#endif
 int bench_main(const char *sel);

@@ -9,6 +9,10 @@
 //	                   takes it back: the buffered paths, uncontended
 //	SelectNonblock     a select of a receive and a default on an empty
 //	                   channel, Go's BenchmarkSelectNonblock's first half
+//	PrimeSieve         Go's concurrent prime sieve up to 1000: a generator,
+//	                   a filter goroutine per prime (168 of them), each
+//	                   closing its output when its input closes; an op is
+//	                   the whole sieve
 
 #include "bench/bench.h"
 #include "include/hood.h"
@@ -94,6 +98,65 @@ BENCH(BenchmarkSelectNonblock)
 	for (long i = 0; i < b->n; i++) {
 		if (chan_select(cases, 1, true) != -1) {
 			b_skip(b, "a receive from an empty channel went");
+			return;
+		}
+	}
+}
+
+// The sieve's stages: each takes the numbers on in, keeps those its
+// prime does not divide, and closes out when in is closed.
+struct sievestage {
+	struct hchan *in, *out;
+	long prime;
+};
+
+static void
+sievegenerate(void *arg)
+{
+	struct hchan *out = arg;
+	for (long i = 2; i <= 1000; i++) {
+		chan_send(out, &i);
+	}
+	chan_close(out);
+}
+
+static void
+sievefilter(void *arg)
+{
+	struct sievestage *st = arg;
+	long v;
+	while (chan_recv2(st->in, &v)) {
+		if (v % st->prime != 0) {
+			chan_send(st->out, &v);
+		}
+	}
+	chan_close(st->out);
+}
+
+enum { SieveChans = 169, SieveChanBytes = 128 }; // about what an unbuffered channel takes
+
+BENCH(BenchmarkPrimeSieve)
+{
+	// 169 new channels an op, as Go's twin makes them; the heap frees
+	// nothing yet, so n is capped by the budget (Go's collector takes its
+	// back). The stages' records are reused.
+	static struct sievestage stages[SieveChans - 1];
+	static struct hchan *chans[SieveChans];
+	b_setmaxn(b, BenchHeapBudget / (SieveChans * SieveChanBytes));
+	for (long n = 0; n < b->n; n++) {
+		for (int i = 0; i < SieveChans; i++) {
+			chans[i] = make_chan(long, 0);
+		}
+		go(sievegenerate, chans[0]);
+		int k = 0;
+		long prime;
+		while (chan_recv2(chans[k], &prime)) {
+			stages[k] = (struct sievestage){chans[k], chans[k + 1], prime};
+			go(sievefilter, &stages[k]);
+			k++;
+		}
+		if (k != 168) {
+			b_skip(b, "the sieve found the wrong number of primes");
 			return;
 		}
 	}

@@ -59,3 +59,38 @@ func BenchmarkSelectNonblock(b *testing.B) {
 		}
 	}
 }
+
+// Go's concurrent prime sieve up to 1000, each stage closing its output
+// when its input closes; an op is the whole sieve (168 primes).
+func BenchmarkPrimeSieve(b *testing.B) {
+	for n := 0; n < b.N; n++ {
+		ch := make(chan int)
+		go func(out chan<- int) {
+			for i := 2; i <= 1000; i++ {
+				out <- i
+			}
+			close(out)
+		}(ch)
+		k := 0
+		for {
+			prime, ok := <-ch
+			if !ok {
+				break
+			}
+			out := make(chan int)
+			go func(in <-chan int, out chan<- int, prime int) {
+				for v := range in {
+					if v%prime != 0 {
+						out <- v
+					}
+				}
+				close(out)
+			}(ch, out, prime)
+			ch = out
+			k++
+		}
+		if k != 168 {
+			b.Fatal("the sieve found the wrong number of primes")
+		}
+	}
+}
