@@ -12,6 +12,8 @@
 
 static void chanpark(struct hchan *c, void *ep, struct waitq *q, enum waitreason reason, bool *success);
 static bool chanempty(struct hchan *c);
+static void *chanbuf(struct hchan *c, uint64_t i);
+static void typedmemmove(struct hchan *c, void *dst, const void *src);
 
 // makechan: a channel of size elements of elemsize bytes (Go's makechan:
 // one allocation for the hchan and its buffer). Go throws for an element
@@ -36,7 +38,7 @@ makechan(uint64_t elemsize, int64_t size)
 }
 
 // The address of slot i of c's buffer.
-void *
+static void *
 chanbuf(struct hchan *c, uint64_t i)
 {
 	return (char *)c->buf + i * c->elemsize;
@@ -61,9 +63,37 @@ unlockchan(struct hchan *c)
 	releasem(getm());
 }
 
+// The buffer's two steps, for chansend, chanrecv and selectgo. Put the
+// element at ep at the tail; caller holds c->lock, and qcount < dataqsiz.
+void
+chanbufput(struct hchan *c, const void *ep)
+{
+	typedmemmove(c, chanbuf(c, c->sendx), ep);
+	if (++c->sendx == c->dataqsiz) {
+		c->sendx = 0;
+	}
+	atomic_store_relaxed(&c->qcount, c->qcount + 1);
+}
+
+// Take the head into ep (NULL: drop it) and clear its slot, which keeps
+// nothing alive; caller holds c->lock, and qcount > 0.
+void
+chanbuftake(struct hchan *c, void *ep)
+{
+	void *qp = chanbuf(c, c->recvx);
+	if (ep != NULL) {
+		typedmemmove(c, ep, qp);
+	}
+	memset(qp, 0, c->elemsize);
+	if (++c->recvx == c->dataqsiz) {
+		c->recvx = 0;
+	}
+	atomic_store_relaxed(&c->qcount, c->qcount - 1);
+}
+
 // Copy one element (Go's typedmemmove): nothing for a size of 0, whose
 // pointers may be NULL (chan_send(c, NULL) on a channel of nothing).
-void
+static void
 typedmemmove(struct hchan *c, void *dst, const void *src)
 {
 	if (c->elemsize != 0) {
@@ -262,11 +292,7 @@ chansend(struct hchan *c, const void *ep, bool block)
 		return true;
 	}
 	if (c->qcount < c->dataqsiz) {
-		typedmemmove(c, chanbuf(c, c->sendx), ep);
-		if (++c->sendx == c->dataqsiz) {
-			c->sendx = 0;
-		}
-		atomic_store_relaxed(&c->qcount, c->qcount + 1);
+		chanbufput(c, ep);
 		unlockchan(c);
 		return true;
 	}
@@ -351,15 +377,7 @@ chanrecv(struct hchan *c, void *ep, bool block, bool *received)
 		return true;
 	}
 	if (c->qcount > 0) {
-		void *qp = chanbuf(c, c->recvx);
-		if (ep != NULL) {
-			typedmemmove(c, ep, qp);
-		}
-		memset(qp, 0, c->elemsize); // the slot keeps nothing alive
-		if (++c->recvx == c->dataqsiz) {
-			c->recvx = 0;
-		}
-		atomic_store_relaxed(&c->qcount, c->qcount - 1);
+		chanbuftake(c, ep);
 		unlockchan(c);
 		*received = true;
 		return true;

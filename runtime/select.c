@@ -148,11 +148,7 @@ selectgo(struct selectcase *cases, int ncases, bool block)
 				return casi;
 			}
 			if (c->qcount < c->dataqsiz) {
-				typedmemmove(c, chanbuf(c, c->sendx), cas->elem);
-				if (++c->sendx == c->dataqsiz) {
-					c->sendx = 0;
-				}
-				atomic_store_relaxed(&c->qcount, c->qcount + 1);
+				chanbufput(c, cas->elem);
 				selunlock(cases, lockorder, n);
 				return casi;
 			}
@@ -166,15 +162,7 @@ selectgo(struct selectcase *cases, int ncases, bool block)
 				return casi;
 			}
 			if (c->qcount > 0) {
-				void *qp = chanbuf(c, c->recvx);
-				if (cas->elem != NULL) {
-					typedmemmove(c, cas->elem, qp);
-				}
-				memset(qp, 0, c->elemsize);
-				if (++c->recvx == c->dataqsiz) {
-					c->recvx = 0;
-				}
-				atomic_store_relaxed(&c->qcount, c->qcount - 1);
+				chanbuftake(c, cas->elem);
 				selunlock(cases, lockorder, n);
 				cas->ok = true;
 				return casi;
