@@ -9,6 +9,7 @@ QEMU ?= qemu-system-x86_64
 TIMEOUT ?= 60
 
 NEWLIB := .deps/newlib/x86_64-elf
+# linker.ld names B's folders (the kernel's text comes first in the image).
 B := build
 
 CC := gcc
@@ -153,6 +154,7 @@ RUNTIME_TESTS := \
 	tests/runtime/errno_test.o \
 	tests/runtime/chan_test.o \
 	tests/runtime/panic_test.o \
+	tests/runtime/sigpanic_test.o \
 	tests/runtime/libccallback_test.o \
 	tests/runtime/manyparked_test.o \
 	tests/runtime/stackoverflow_test.o \

@@ -305,3 +305,48 @@ const char *runtime_recover(void);
 	for (struct deferframe hood_deferframe_ __attribute__((cleanup(deferreturn))) = {.open = false};      \
 	     deferframe_begin(&hood_deferframe_) && deferframe_setjmp(&hood_deferframe_) == 0;)
 #define defer(fn, arg) deferproc((fn), (arg))
+
+// ---- runtime errors --------------------------------------------------------------------
+//
+// Go's run-time panics, recovered like any other (runtime_recover returns
+// their message): a goroutine that dereferences nil, calls through a nil
+// function pointer or divides an integer by zero panics with "runtime
+// error: invalid memory address or nil pointer dereference" or "runtime
+// error: integer divide by zero"; unrecovered, the report has Go's
+// "[signal SIGSEGV: segmentation violation code=... addr=0x0 pc=...]" line
+// under the panic. A fault at another address, and any fault in the
+// runtime's or the kernel's critical parts (holding a lock, in malloc, on
+// the scheduler's stack) or in the hosted port's C library, stays a fatal
+// error, as in Go (docs/panic.md).
+//
+// C has no bounds checks; these are Go's, for code that wants them:
+//
+//	int v = a[bounds_index(i, n)];          // v := a[i], len(a) == n
+//	int w = bounds_at(arr, i);              // w := arr[i], arr a C array
+//	bounds_slice(lo, hi, cap);              // s[lo:hi], cap(s) == cap
+//
+// bounds_index returns i if 0 <= i < n, else panics "runtime error: index
+// out of range [i] with length n"; bounds_slice panics as Go's a[lo:hi]
+// ("slice bounds out of range [:hi] with capacity cap", "... [lo:hi]").
+// bounds_at evaluates a twice (in sizeof only: once at run time).
+void runtime_panicindex(int64_t i, int64_t n) __attribute__((noreturn));
+void runtime_panicslice(int64_t lo, int64_t hi, int64_t cap) __attribute__((noreturn));
+
+static inline int64_t
+bounds_index(int64_t i, int64_t n)
+{
+	if (__builtin_expect((uint64_t)i >= (uint64_t)n, 0)) {
+		runtime_panicindex(i, n);
+	}
+	return i;
+}
+
+static inline void
+bounds_slice(int64_t lo, int64_t hi, int64_t cap)
+{
+	if (__builtin_expect((uint64_t)hi > (uint64_t)cap || (uint64_t)lo > (uint64_t)hi, 0)) {
+		runtime_panicslice(lo, hi, cap);
+	}
+}
+
+#define bounds_at(a, i) ((a)[bounds_index((i), (int64_t)(sizeof(a) / sizeof((a)[0])))])

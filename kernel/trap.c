@@ -3,10 +3,11 @@
 // A vector with a registered handler runs it: device interrupts, the
 // local APIC timer, IPIs, and the NMI that stops CPUs for a fatal report.
 // Any other CPU exception is fatal: the kernel and the runtime run in ring
-// 0, and a fault is a bug or, later, a goroutine's nil dereference that the
-// runtime turns into a panic. fatal_trap (panic.c) says in words what
-// happened and powers off with status 2. An interrupt nobody registered is
-// reported the same way.
+// 0, and a fault is a bug, unless it is a goroutine's nil dereference or
+// division by zero, which the runtime's handlers for those vectors turn
+// into a panic (runtime/os_hood.c). fatal_trap (panic.c) says in words
+// what happened and powers off with status 2. An interrupt nobody
+// registered is reported the same way.
 //
 // After an interrupt's handler, if the interrupted code could have been
 // interrupted by choice (interrupts were on, so it held no spinlock) and a

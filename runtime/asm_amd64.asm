@@ -158,4 +158,23 @@ deferframe_longjmp:
 	mov rsp, [rdi + 48]
 	mov eax, 1
 	jmp [rdi + 56]
+;   void sigpanic0(void);    // rdi: the faulting pc, or 0; never returns
+;
+; Where a goroutine that faulted goes on (os.h, "faults that become
+; panics"): the port's fault handler resumed it here on its own stack. A
+; faulting pc (rdi) becomes the return address of a call to sigpanic, so
+; tracebacks show the faulting function as sigpanic's caller; with rdi 0
+; (a call through nil) the caller's return address is on top already, and
+; the stack is as at a call. The faulting frame is dead: sigpanic never
+; returns, so the stack may be realigned as a call wants it.
+extern sigpanic
+global sigpanic0
+sigpanic0:
+	test rdi, rdi
+	jz .call
+	and rsp, -16
+	push rdi                          ; as a call would: rsp is 8 mod 16 now
+.call:
+	jmp sigpanic wrt ..plt            ; PLT-relative: the hosted port is PIE
+
 section .note.GNU-stack noalloc noexec nowrite progbits

@@ -226,6 +226,47 @@ void os_unmapstacks(int n, const struct osrange *r);
 void os_setstackfault(bool (*fn)(uint64_t addr, bool write));
 bool os_faultstacks(void);
 
+// ---- faults that become panics ----------------------------------------------
+//
+// A goroutine that dereferences nil or divides by zero panics, as in Go
+// (panic.c's sigpanic). The machine's fault handler describes such a
+// fault in Linux's words whatever the port (struct sigfault: Go's g.sig,
+// sigcode0, sigcode1 and sigpc) and asks fn, registered once by schedinit
+// with os_setsigpanic, whether it becomes a panic: a memory fault
+// (SigSEGV: SegvMaperr for a page not present, SegvAccerr for one
+// protected, SiKernel with addr 0 for a general-protection fault) or a
+// divide error (SigFPE, FpeIntdiv, addr = pc). It asks only where its own
+// code holds nothing that the panic would leave held: bare metal, for a
+// fault with interrupts on, no kernel mutex held (kthread nopreempt), in
+// the image's text outside the kernel's (boot/, kernel/, drivers/,
+// lib/newlib/: the linker's __kernel_text_start.._end); Linux, for code
+// in the program's text, outside the C library (whose locks are the
+// thread's) and not in a callback from it, on the goroutine's stack. Everything else, and whatever fn refuses, is the
+// machine's fatal report, as any other fault. fn runs in the fault
+// handler: it must not block, allocate or take a lock.
+//
+// When fn says yes, the machine resumes the goroutine at sigpanic0
+// (asm_amd64.asm), on the faulting stack, with rdi = the faulting pc, or
+// 0 for a pc in the first page (a call through nil, whose caller is the
+// code that faulted: its return address is on the stack already), which
+// makes it look as if the faulting instruction had called sigpanic (Go's
+// preparePanic and shouldPushSigpanic). The faulting frame is never
+// returned to: the panic unwinds past it or ends the program.
+enum {
+	SigBUS = 7,
+	SigFPE = 8,
+	SigSEGV = 11,
+	SegvMaperr = 1,
+	SegvAccerr = 2,
+	FpeIntdiv = 1,
+	SiKernel = 0x80,
+};
+struct sigfault {
+	uint32_t sig;
+	uint64_t code, addr, pc;
+};
+void os_setsigpanic(bool (*fn)(const struct sigfault *f));
+
 // os_stackunwound: the frames in [lo, hi) of the running goroutine's
 // stack are gone without returning (a recovered panic's jump, panic.c),
 // for a port that keeps marks on stack memory (the hosted ASan build's

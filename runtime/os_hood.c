@@ -32,7 +32,10 @@
 #include "runtime/runtime.h"
 
 static bool (*stackfaultfn)(uint64_t addr, bool write);
+static bool (*sigpanicfn)(const struct sigfault *f);
 static struct _reent *libcstate(void);
+static bool sigpanictrap(struct trapframe *tf);
+static void faulttrap(struct trapframe *tf, void *arg);
 
 // newlib asks libcstate for the running goroutine's state from now on;
 // before, every thread used the global structure anyway.
@@ -488,7 +491,80 @@ pagefault(struct trapframe *tf, void *arg)
 			return;
 		}
 	}
+	if (sigpanictrap(tf)) {
+		return;
+	}
 	fatal_trap(tf);
+}
+
+// ---- faults that become panics ---------------------------------------------
+//
+// The linker puts the kernel's text (boot/, kernel/, drivers/ and
+// lib/newlib/'s port) first, between these (linker.ld).
+extern char __kernel_text_start[], __kernel_text_end[], __text_start[], __text_end[];
+
+void
+os_setsigpanic(bool (*fn)(const struct sigfault *f))
+{
+	sigpanicfn = fn;
+	intr_register(T_DE, faulttrap, NULL);
+	intr_register(T_GP, faulttrap, NULL);
+}
+
+// A divide error or a general-protection fault: a panic, or the fatal
+// report they always were.
+static void
+faulttrap(struct trapframe *tf, void *arg)
+{
+	(void)arg;
+	if (!sigpanictrap(tf)) {
+		fatal_trap(tf);
+	}
+}
+
+// Whether the fault in tf became a panic (os.h): asked of the runtime
+// only for a fault in code that held nothing of the kernel's, and then
+// the iretq goes to sigpanic0 instead of back to the fault. Trap frames of
+// exceptions lie on the faulting stack itself (all but page faults: IST 0,
+// trap.c), so nothing is pushed from here; sigpanic0 pushes once the frame
+// is gone. A #GP gives no address, and Linux says SI_KERNEL, addr 0.
+static bool
+sigpanictrap(struct trapframe *tf)
+{
+	struct cpu *c = mycpu();
+	if (sigpanicfn == NULL || !(tf->rflags & FL_IF) || c->ncli > 0 || c->current->nopreempt > 0) {
+		return false;
+	}
+	// A call through nil faults at pc 0: the calling code is the one its
+	// return address, on top, names. (A read that faulted here would land
+	// on this handler's own IST stack.)
+	bool nilcall = tf->rip < PGSIZE;
+	if (nilcall && !(vm_mapped(tf->rsp) && vm_mapped(tf->rsp + 7))) {
+		return false;
+	}
+	uint64_t code = nilcall ? *(uint64_t *)tf->rsp : tf->rip;
+	if (code < (uint64_t)__text_start || code >= (uint64_t)__text_end ||
+	    (code >= (uint64_t)__kernel_text_start && code < (uint64_t)__kernel_text_end)) {
+		return false;
+	}
+	struct sigfault f = {.pc = tf->rip};
+	switch (tf->trapno) {
+	case T_PF:
+		f = (struct sigfault){SigSEGV, tf->err & PF_P ? SegvAccerr : SegvMaperr, rcr2(), tf->rip};
+		break;
+	case T_GP:
+		f = (struct sigfault){SigSEGV, SiKernel, 0, tf->rip};
+		break;
+	case T_DE:
+		f = (struct sigfault){SigFPE, FpeIntdiv, tf->rip, tf->rip};
+		break;
+	}
+	if (f.sig == 0 || !sigpanicfn(&f)) {
+		return false;
+	}
+	tf->rdi = nilcall ? 0 : tf->rip;
+	tf->rip = (uint64_t)sigpanic0;
+	return true;
 }
 
 void

@@ -24,6 +24,12 @@
 //	                      as Go prints it), every goroutine, status 2
 //	runtime_goexit        every record runs, then the G ends (Go's Goexit)
 //
+// A CPU fault in a goroutine is a panic too (Go's sigpanic): the port's
+// fault handler asks sigcanpanic, which says yes where Go's canpanic does,
+// and resumes the goroutine in sigpanic as if the faulting instruction had
+// called it (os.h). sigpanic panics with Go's runtime error, whose report,
+// unrecovered, has Go's "[signal ...]" line under the panic.
+//
 // Records come from a per-P pool (Go's pp.deferpool, 32 of them, half
 // moved to and from sched.deferpool), since nothing is collected yet.
 // Invariants: the records of a frame are contiguous at the head of
@@ -31,6 +37,7 @@
 // most one of deferreturn, gopanic and Goexit, having been popped first.
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "include/hood.h"
 #include "runtime/malloc.h"
@@ -189,16 +196,19 @@ gopanic(const char *msg)
 	// The M and its G read as one step (acquirem): a goroutine preempted
 	// between a getg and a getm would compare itself with the curg of the
 	// M it left (TestPanicRecoverInEveryGoroutine, 4 CPUs: "panic: loop"
-	// unrecovered).
+	// unrecovered). Where no deferred call may run, Go's throws (the
+	// runtime panicked where it must not; locks > 1: ours is one).
 	struct m *mp = acquirem();
 	struct g *gp = mp->curg;
-	bool nodefer = gp == NULL || mp->cur != gp || mp->locks > 1;
+	const char *why = gp == NULL || mp->cur != gp ? "panic on system stack"
+			  : mp->mallocing            ? "panic during malloc"
+			  : mp->preemptoff != NULL   ? "panic during preemptoff"
+			  : mp->locks > 1            ? "panic holding locks"
+						     : NULL;
 	releasem(mp);
-	if (nodefer) {
-		// On g0, or with the M acquired: no deferred calls can run here
-		// (Go throws "panic on system stack", "panic holding locks").
-		struct panic p = {msg, NULL, NULL, false, false};
-		fatalpanic(&p);
+	if (why != NULL) {
+		os_print("panic: %s\n", msg);
+		throw(why);
 	}
 	struct panic p = {msg, gp->panics, NULL, false, false};
 	gp->panics = &p;
@@ -219,6 +229,7 @@ gopanic(const char *msg)
 				q = q->link;
 			}
 			gp->panics = q;
+			gp->fault.sig = 0;  // a fault it came from is over
 			gp->deferframe = f; // the frames inside f are gone
 			// So are the stack's frames below f's block (ASan's marks).
 			// From a page below this frame: its own red zones too.
@@ -263,6 +274,85 @@ rundefers(void)
 	gp->deferframe = NULL;
 }
 
+// ---- faults as panics ----------------------------------------------------------------
+
+// The port's question (os_setsigpanic), in its fault handler: does the
+// fault f become a panic of the running goroutine? As Go's canpanic: the
+// fault is the goroutine's own, on its stack (not the scheduler's, not in
+// a syscall), and the runtime holds nothing a panic would leave held (no
+// locks, not in malloc, not stopping the world). And as Go's sigpanic,
+// only a fault that panics: a nil dereference (an address in the first
+// page, or none: a general-protection fault) or a divide error; a fault
+// at any other address is the machine's fatal report ("unexpected fault
+// address", Go's throw("fault")). Runs on the fault stack: records the
+// fault in the G, takes no lock.
+bool
+sigcanpanic(const struct sigfault *f)
+{
+	struct m *mp = os_getm();
+	struct g *gp = mp != NULL ? mp->curg : NULL;
+	if (gp == NULL || mp->cur != gp || mp->locks > 0 || mp->mallocing || mp->preemptoff != NULL ||
+	    gp->asyncpreempt || readgstatus(gp) != Grunning) {
+		return false;
+	}
+	bool nil = f->addr < 0x1000 && (f->code == SegvMaperr || f->code == SegvAccerr || f->code == SiKernel);
+	if (!((f->sig == SigSEGV || f->sig == SigBUS) && nil) && !(f->sig == SigFPE && f->code == FpeIntdiv)) {
+		return false;
+	}
+	gp->fault = *f;
+	return true;
+}
+
+// Go's sigpanic, entered from sigpanic0 as if the faulting instruction
+// had called it: the panic of the G's fault (sigcanpanic allowed only
+// these).
+void
+sigpanic(void)
+{
+	struct g *gp = getg();
+	if (gp->fault.sig == SigFPE) {
+		gopanic("runtime error: integer divide by zero"); // Go's panicdivide
+	}
+	gopanic("runtime error: invalid memory address or nil pointer dereference"); // Go's panicmem
+}
+
+// Go's panicIndex and panicSlice*, for hood.h's bounds checks: the
+// message is formatted into memory of its own, since recover hands it to
+// the program, which may keep it past the panic's frames.
+static _Noreturn void
+panicbounds(const char *fmt, int64_t x, int64_t y)
+{
+	char *msg = mallocgc(96, FlagNoScan);
+	snprintf(msg, 96, fmt, x, y);
+	gopanic(msg);
+}
+
+void
+runtime_panicindex(int64_t i, int64_t n)
+{
+	if (i < 0) {
+		panicbounds("runtime error: index out of range [%ld]", i, 0);
+	}
+	panicbounds("runtime error: index out of range [%ld] with length %ld", i, n);
+}
+
+// Go's checks of a[lo:hi] in its order: hi against the capacity first,
+// then lo against hi.
+void
+runtime_panicslice(int64_t lo, int64_t hi, int64_t cap)
+{
+	if (hi < 0) {
+		panicbounds("runtime error: slice bounds out of range [:%ld]", hi, 0);
+	}
+	if (hi > cap) {
+		panicbounds("runtime error: slice bounds out of range [:%ld] with capacity %ld", hi, cap);
+	}
+	if (lo < 0) {
+		panicbounds("runtime error: slice bounds out of range [%ld:]", lo, 0);
+	}
+	panicbounds("runtime error: slice bounds out of range [%ld:%ld]", lo, hi);
+}
+
 // ---- the report -----------------------------------------------------------------------
 
 // Go's printpanics: the oldest first, each later one indented under it.
@@ -276,13 +366,27 @@ printpanics(struct panic *p)
 	os_print("panic: %s%s\n", p->msg, p->recovered ? " [recovered]" : "");
 }
 
-// Go's fatalpanic: the panics, a blank line, every goroutine, status 2.
+// Go's fatalpanic: the panics, a fault's signal line, every goroutine,
+// status 2.
 static _Noreturn void
 fatalpanic(struct panic *p)
 {
 	struct m *mp = acquirem(); // not preempted while it reports
 	printpanics(p);
-	os_print("\n");
-	tracebackothers(mp->curg);
+	if (mp->curg != NULL && mp->curg->fault.sig != 0) {
+		printsignal(&mp->curg->fault);
+	}
+	tracebackothers(mp->curg); // after a blank line, as Go's
 	os_exit(2);
+}
+
+// Go's line for a panic or fatal error that came from a fault
+// (dopanic_m's), with Linux's signal names.
+void
+printsignal(const struct sigfault *f)
+{
+	const char *name = f->sig == SigFPE   ? "SIGFPE: floating-point exception"
+			   : f->sig == SigBUS ? "SIGBUS: bus error"
+					      : "SIGSEGV: segmentation violation";
+	os_print("[signal %s code=0x%lx addr=0x%lx pc=0x%lx]\n", name, f->code, f->addr, f->pc);
 }

@@ -234,6 +234,7 @@ schedinit(void)
 	mcommoninit(mp);
 	os_setm(mp);
 	os_preempthook(gopreempt);
+	os_setsigpanic(sigcanpanic);
 	os_syscallhooks(entersyscall, exitsyscall);
 
 	parsedebugvars(); // the knobs (runtime1.c): the stack size first

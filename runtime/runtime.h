@@ -210,6 +210,11 @@ struct g {
 	struct defer *defers;          // deferred calls, newest first
 	struct panic *panics;          // panics in progress, newest first
 	struct defer *deferrunning;    // the deferred call running now
+	// The fault that sigpanic turns into a panic (os.h; Go's g.sig,
+	// sigcode0, sigcode1 and sigpc), stored by the port's fault handler,
+	// on the G's own thread, when os_setsigpanic's function says yes;
+	// fault.sig is 0 otherwise and again once a panic recovers.
+	struct sigfault fault;
 	void *param;                   // set by its waker before goready: the sudog that woke it
 	// Owned by the G's own thread, its interrupt or signal handler
 	// included: the port made it call asyncpreempt, whose frame is still
@@ -653,6 +658,10 @@ void tracebackothers(struct g *me);
 
 // panic.c
 void gopanic(const char *msg) __attribute__((noreturn));
+bool sigcanpanic(const struct sigfault *f);
+void sigpanic0(void); // asm_amd64.asm
+void sigpanic(void) __attribute__((noreturn));
+void printsignal(const struct sigfault *f);
 void rundefers(void);
 int goroutinestack(char *buf, int len, bool all);
 void gothrow(const char *msg) __attribute__((noreturn));

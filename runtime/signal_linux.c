@@ -34,6 +34,7 @@ __thread int insignal;
 long nsigstacks;
 static void (*runtimepreempt)(void);
 static bool (*stackfaultfn)(uint64_t addr, bool write);
+static bool (*sigpanicfn)(const struct sigfault *f);
 
 // asyncpreempt_linux.asm's, for lib/regs.inc's FPUSAVE: XSAVE of every
 // component the OS enabled, into an area of CPUID leaf 0xD's size.
@@ -46,6 +47,9 @@ extern char __start_hood_nopreempt[], __stop_hood_nopreempt[];
 
 static void sigurg(int sig, siginfo_t *si, void *uc);
 static void sigsegv(int sig, siginfo_t *si, void *uc);
+static void sigfpe(int sig, siginfo_t *si, void *uc);
+static bool sigtopanic(ucontext_t *uc, const struct sigfault *f);
+static _Noreturn void sigthrow(const char *msg, const struct sigfault *f, const ucontext_t *uc);
 static void onsignal(int sig, void (*fn)(int, siginfo_t *, void *));
 static bool holdserrno(const ucontext_t *uc);
 static bool incallback(const ucontext_t *uc, const struct g *gp);
@@ -295,6 +299,13 @@ os_setstackfault(bool (*fn)(uint64_t addr, bool write))
 	onsignal(SIGBUS, sigsegv);
 }
 
+void
+os_setsigpanic(bool (*fn)(const struct sigfault *f))
+{
+	sigpanicfn = fn;
+	onsignal(SIGFPE, sigfpe);
+}
+
 // SIGSEGV, on the signal stack: a goroutine stack's next page (the
 // instruction runs again), or the end: Go's fault message.
 static void
@@ -311,14 +322,76 @@ sigsegv(int sig, siginfo_t *si, void *ucv)
 		errno = err;
 		return;
 	}
-	os_print("unexpected fault address 0x%lx\n", addr);
-	os_print("[signal %s: segmentation violation code=0x%x addr=0x%lx pc=0x%llx]\n",
-		 sig == SIGBUS ? "SIGBUS" : "SIGSEGV", si->si_code, addr, uc->uc_mcontext.gregs[REG_RIP]);
-	// The frames from the faulting instruction up: the goroutine dump
-	// starts at this handler and stops at the signal frame, which has no
-	// frame pointer (Go's dump goes through the sigpanic it injects).
+	struct sigfault f = {sig == SIGBUS ? SigBUS : SigSEGV, (uint64_t)si->si_code, addr,
+			     uc->uc_mcontext.gregs[REG_RIP]};
+	if (sigtopanic(uc, &f)) {
+		insignal--;
+		errno = err;
+		return;
+	}
+	// Go's words: sigpanic's for an address that is no nil dereference,
+	// sighandler's for a fault where no panic may start (the C library,
+	// the runtime's locks).
+	if (addr >= 0x1000) {
+		os_print("unexpected fault address 0x%lx\n", addr);
+	}
+	sigthrow(addr >= 0x1000 ? "fault" : "unexpected signal during runtime execution", &f, uc);
+}
+
+// The fatal end of a fault: its signal line and the frames from the
+// faulting instruction up, then gothrow's report. The goroutine dump
+// starts at this handler and stops at the signal frame, which has no frame
+// pointer (Go's dump goes through the sigpanic it injects), so the
+// faulting frames come first.
+static _Noreturn void
+sigthrow(const char *msg, const struct sigfault *f, const ucontext_t *uc)
+{
+	printsignal(f);
 	os_backtrace(uc->uc_mcontext.gregs[REG_RIP] + 1, uc->uc_mcontext.gregs[REG_RBP], NULL, 0);
-	gothrow("fault");
+	gothrow(msg);
+}
+
+// SIGFPE: an integer divide error becomes a panic; any other is fatal.
+static void
+sigfpe(int sig, siginfo_t *si, void *ucv)
+{
+	(void)sig;
+	ucontext_t *uc = ucv;
+	int err = errno;
+	struct sigfault f = {SigFPE, (uint64_t)si->si_code, (uint64_t)si->si_addr, uc->uc_mcontext.gregs[REG_RIP]};
+	if (sigtopanic(uc, &f)) {
+		errno = err;
+		return;
+	}
+	sigthrow("unexpected signal during runtime execution", &f, uc);
+}
+
+// Whether the fault f became a panic (os.h): asked of the runtime only for
+// a fault in the program's own text, by a goroutine that holds none of
+// this port's locks and is not in a callback from the C library (whose
+// locks a panic's unwinding would leave held); then the signal returns to
+// sigpanic0, not to the fault. A signal the program sent itself (kill,
+// raise: si_code <= 0) is no fault.
+static bool
+sigtopanic(ucontext_t *uc, const struct sigfault *f)
+{
+	uint64_t pc = f->pc, sp = uc->uc_mcontext.gregs[REG_RSP];
+	struct m *mp = curm;
+	struct g *gp = mp != NULL ? mp->curg : NULL;
+	if (sigpanicfn == NULL || ((int64_t)f->code <= 0 && f->code != SiKernel) || gp == NULL || mp->cur != gp ||
+	    sp < gp->stacklo || sp + 8 > gp->stackhi) {
+		return false;
+	}
+	// A call through nil faults at pc 0: the calling code is the one its
+	// return address, on top, names.
+	bool nilcall = pc < 0x1000;
+	uint64_t code = nilcall ? *(uint64_t *)sp : pc;
+	if (thread_nopreempt() || !intext(code) || incallback(uc, gp) || !sigpanicfn(f)) {
+		return false;
+	}
+	uc->uc_mcontext.gregs[REG_RDI] = nilcall ? 0 : pc;
+	uc->uc_mcontext.gregs[REG_RIP] = (uint64_t)sigpanic0;
+	return true;
 }
 
 static void
@@ -326,7 +399,7 @@ onsignal(int sig, void (*fn)(int, siginfo_t *, void *))
 {
 	struct sigaction sa = {.sa_sigaction = fn, .sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART};
 	sigemptyset(&sa.sa_mask);
-	if (sig == SIGSEGV || sig == SIGBUS) {
+	if (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE) {
 		sa.sa_flags |= SA_NODEFER; // a fault while reporting one still reports
 	}
 	sigaction(sig, &sa, NULL);

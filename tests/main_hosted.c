@@ -61,6 +61,38 @@ CRASHTEST(TestFaultReportIsSymbolised, 2, "fatal error: fault")
 	notesleep(&faultdone); // never woken: the fault ends the process
 }
 
+// Faults where no panic may start stay fatal, in Go's words: with the M
+// acquired (the runtime's locks), and in the C library (whose locks are
+// the thread's, which a panic's unwinding would leave held).
+// tests/kernel/fault_test.c has bare metal's.
+static volatile uintptr_t nilptr = 0;
+
+// Each faults in a function of its own, which the dump does not show
+// (it stops at the signal frame), so that the test's frame shows.
+static void __attribute__((noipa))
+TestFaultHoldingRuntimeLockFault(void)
+{
+	acquirem();
+	*(volatile int *)nilptr = 1;
+}
+
+CRASHTEST(TestFaultHoldingRuntimeLock, 2, "fatal error: unexpected signal during runtime execution")
+{
+	(void)t;
+	TestFaultHoldingRuntimeLockFault();
+}
+
+static size_t __attribute__((noipa))
+TestFaultInCLibraryStrlen(void)
+{
+	return strlen((const char *)nilptr);
+}
+
+CRASHTEST(TestFaultInCLibrary, 2, "fatal error: unexpected signal during runtime execution")
+{
+	t_logf(t, "%zu", TestFaultInCLibraryStrlen());
+}
+
 // What an M leaves behind when it ends. A goroutine that exits locked to
 // its thread (LockOSThread) takes the thread with it (lockosthread.c's
 // mexit, Go's rule); the M record goes on sched.freem, for newm to give

@@ -9,21 +9,48 @@
 #include "kernel/kernel.h"
 #include "kernel/kthread.h"
 #include "lib/lock.h"
+#include "runtime/runtime.h"
 #include "tests/testing.h"
 
 // Opaque to the optimiser, so the faulting accesses are not folded away.
 static volatile uintptr_t zero = 0;
 
+// A nil dereference, a call through nil, a divide error and a
+// general-protection fault in a goroutine are Go's panics
+// (tests/runtime/panic_test.c); the kernel's own report of them is for a
+// kernel thread's, so these fault on one while the test waits.
+static void
+onkthread(void (*fn)(void *))
+{
+	kthread_create(fn, NULL, "fault", -1);
+	struct note never = {0};
+	notesleep(&never);
+}
+
+static void
+TestNilDerefThread(void *arg)
+{
+	(void)arg;
+	*(volatile int *)zero = 1;
+}
+
 CRASHTEST(TestNilDeref, 2, "fatal error: nil pointer dereference")
 {
 	(void)t;
-	*(volatile int *)zero = 1;
+	onkthread(TestNilDerefThread);
+}
+
+static void
+TestNilCallThread(void *arg)
+{
+	(void)arg;
+	((void (*)(void))zero)();
 }
 
 CRASHTEST(TestNilCall, 2, "fatal error: nil pointer dereference")
 {
 	(void)t;
-	((void (*)(void))zero)();
+	onkthread(TestNilCallThread);
 }
 
 CRASHTEST(TestUnmappedRead, 2, "fatal error: unexpected fault address 0xdead0000")
@@ -48,12 +75,47 @@ CRASHTEST(TestExecuteData, 2, "fatal error: execute of non-executable memory at"
 	((void (*)(void))((uintptr_t)notexec + zero))();
 }
 
-CRASHTEST(TestDivideError, 2, "fatal error: divide error")
+// A goroutine's fault while it holds a kernel mutex (newlib's stdio and
+// malloc locks are such) is the kernel's fatal report, not a panic: the
+// panic's unwinding would leave the mutex held by the thread.
+CRASHTEST(TestFaultHoldingKernelMutex, 2, "fatal error: nil pointer dereference")
 {
 	(void)t;
+	static struct mutex mu = MUTEX_INIT("test");
+	mutex_lock(&mu, false);
+	*(volatile int *)zero = 1;
+}
+
+// Nor with interrupts off: a spinlock's holder.
+CRASHTEST(TestFaultHoldingSpinlock, 2, "fatal error: nil pointer dereference")
+{
+	(void)t;
+	static struct spinlock lk = SPINLOCK_INIT("test", LOCK_TEST);
+	spin_lock(&lk);
+	*(volatile int *)zero = 1;
+}
+
+// Nor with the M acquired (the runtime's locks): Go's canpanic says no.
+CRASHTEST(TestFaultHoldingRuntimeLock, 2, "fatal error: nil pointer dereference")
+{
+	(void)t;
+	acquirem();
+	*(volatile int *)zero = 1;
+}
+
+static void
+TestDivideErrorThread(void *arg)
+{
+	(void)arg;
 	volatile int a = 1;
 	volatile int b = (int)zero;
 	a = a / b;
+}
+
+CRASHTEST(TestDivideError, 2, "fatal error: divide error")
+{
+	(void)t;
+	onkthread(TestDivideErrorThread);
 }
 
 CRASHTEST(TestInvalidOpcode, 2, "fatal error: invalid opcode")
@@ -62,11 +124,18 @@ CRASHTEST(TestInvalidOpcode, 2, "fatal error: invalid opcode")
 	__builtin_trap(); // ud2
 }
 
+static void
+TestGeneralProtectionThread(void *arg)
+{
+	(void)arg;
+	// A non-canonical address: bits 63-48 do not copy bit 47.
+	(void)*(volatile int *)(zero + 0x0000800000000000ULL);
+}
+
 CRASHTEST(TestGeneralProtection, 2, "fatal error: general protection fault")
 {
 	(void)t;
-	// A non-canonical address: bits 63-48 do not copy bit 47.
-	(void)*(volatile int *)(zero + 0x0000800000000000ULL);
+	onkthread(TestGeneralProtectionThread);
 }
 
 CRASHTEST(TestBreakpoint, 2, "fatal error: breakpoint")
