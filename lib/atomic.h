@@ -79,6 +79,10 @@
 #define atomic_xchg_rel(p, v) __atomic_exchange_n((p), (v), __ATOMIC_RELEASE)
 #define atomic_xchg_acqrel(p, v) __atomic_exchange_n((p), (v), __ATOMIC_ACQ_REL)
 
+// Or v in and return the old value (Go's Or returns nothing; the old
+// bits say whether this caller set them).
+#define atomic_or_relaxed(p, v) __atomic_fetch_or((p), (v), __ATOMIC_RELAXED)
+
 // A full fence (MFENCE): stores before it are visible before loads after
 // it.
 #define atomic_fence() __atomic_thread_fence(__ATOMIC_SEQ_CST)

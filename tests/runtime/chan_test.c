@@ -537,6 +537,152 @@ TEST(TestSelectSendAndReceiveStress)
 	}
 }
 
+// The checklist's stress: a thousand goroutines over a hundred channels
+// of random capacities, senders and receivers each selecting among three
+// random channels and a timeout, every channel closed at the end while
+// receivers wait on it in their selects: every value is received exactly
+// once. The timeout is a tick channel fed by a goroutine that sleeps 1 ms
+// a tick and drops a tick nobody takes (what time.After's channels give a
+// select, until the time package lands): a select that times out chooses
+// its channels again, with its value still to send.
+enum { StressChans = 100, StressSenders = 500, StressReceivers = 500 };
+
+static struct {
+	struct hchan *c[StressChans];
+	struct hchan *tick;
+	long perSender;               // values each sender sends
+	uint64_t seen[StressSenders * 40 / 64 + 1]; // Atomic: bit v is set once v is received
+	long dup, received, timeouts; // Atomic
+	struct waitgroup senders, receivers;
+	bool stop; // Atomic: the ticker's end
+} stress;
+
+static uint32_t
+xorshift(uint32_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+static void
+stressticker(void *arg)
+{
+	(void)arg;
+	long t = 0;
+	while (!atomic_load_relaxed(&stress.stop)) {
+		time_sleep(Millisecond);
+		chan_trysend(stress.tick, &t);
+	}
+	wg_done(&chanwg);
+}
+
+static void
+stresssender(void *arg)
+{
+	long id = (long)(intptr_t)arg;
+	uint32_t r = (uint32_t)id * 2654435761u + 1;
+	for (long j = 0; j < stress.perSender;) {
+		long v = id * stress.perSender + j, t;
+		struct selectcase cases[4];
+		for (int k = 0; k < 3; k++) {
+			cases[k] = select_send(stress.c[xorshift(&r) % StressChans], &v);
+		}
+		cases[3] = select_recv(stress.tick, &t);
+		if (chan_select(cases, 4, false) < 3) {
+			j++;
+		} else {
+			atomic_xadd_relaxed(&stress.timeouts, 1);
+		}
+	}
+	wg_done(&stress.senders);
+}
+
+static void
+stressreceiver(void *arg)
+{
+	long id = (long)(intptr_t)arg;
+	uint32_t r = (uint32_t)id * 40503u + 7;
+	bool closed[StressChans] = {false};
+	int nclosed = 0;
+	while (nclosed < StressChans) {
+		long v[3], t;
+		int which[3];
+		struct selectcase cases[4];
+		for (int k = 0; k < 3; k++) {
+			do {
+				which[k] = (int)(xorshift(&r) % StressChans);
+			} while (closed[which[k]]);
+			cases[k] = select_recv(stress.c[which[k]], &v[k]);
+		}
+		cases[3] = select_recv(stress.tick, &t);
+		int k = chan_select(cases, 4, false);
+		if (k == 3) {
+			continue;
+		}
+		if (!cases[k].ok) {
+			closed[which[k]] = true;
+			nclosed++;
+			continue;
+		}
+		uint64_t bit = (uint64_t)1 << (v[k] % 64);
+		if (atomic_or_relaxed(&stress.seen[v[k] / 64], bit) & bit) {
+			atomic_xadd_relaxed(&stress.dup, 1);
+		}
+		atomic_xadd_relaxed(&stress.received, 1);
+	}
+	wg_done(&stress.receivers);
+}
+
+TEST(TestSelectStressThousandGoroutines)
+{
+	stress.perSender = testing_short ? 10 : 40;
+	memset(stress.seen, 0, sizeof stress.seen);
+	atomic_store_relaxed(&stress.dup, 0);
+	atomic_store_relaxed(&stress.received, 0);
+	atomic_store_relaxed(&stress.timeouts, 0);
+	atomic_store_relaxed(&stress.stop, false);
+	uint32_t r = 12345;
+	for (int i = 0; i < StressChans; i++) {
+		stress.c[i] = make_chan(long, xorshift(&r) % 5);
+	}
+	stress.tick = make_chan(long, 0);
+	wg_add(&chanwg, 1);
+	go(stressticker, NULL);
+	wg_add(&stress.senders, StressSenders);
+	wg_add(&stress.receivers, StressReceivers);
+	for (long i = 0; i < StressSenders; i++) {
+		go(stresssender, (void *)(intptr_t)i);
+	}
+	// The senders fill the buffers and wait; the receivers come once a
+	// few of the waits have timed out.
+	for (int i = 0; i < 1000 && atomic_load_relaxed(&stress.timeouts) < 3; i++) {
+		time_sleep(Millisecond);
+	}
+	for (long i = 0; i < StressReceivers; i++) {
+		go(stressreceiver, (void *)(intptr_t)i);
+	}
+	wg_wait(&stress.senders);
+	for (int i = 0; i < StressChans; i++) {
+		chan_close(stress.c[i]);
+	}
+	wg_wait(&stress.receivers);
+	atomic_store_relaxed(&stress.stop, true);
+	wg_wait(&chanwg);
+	long want = StressSenders * stress.perSender, missing = 0;
+	for (long v = 0; v < want; v++) {
+		missing += !(stress.seen[v / 64] >> (v % 64) & 1);
+	}
+	if (atomic_load_relaxed(&stress.received) != want || missing != 0 || atomic_load_relaxed(&stress.dup) != 0) {
+		t_errorf(t, "received %ld values of %ld: %ld missing, %ld twice", atomic_load_relaxed(&stress.received),
+			 want, missing, atomic_load_relaxed(&stress.dup));
+	}
+	if (atomic_load_relaxed(&stress.timeouts) < 3) {
+		t_errorf(t, "%ld sends timed out, want 3 or more", atomic_load_relaxed(&stress.timeouts));
+	}
+}
+
 // ---- the fatal ends -------------------------------------------------------------------------
 
 CRASHTEST(TestChanSendOnClosedPanics, 2, "panic: send on closed channel")
