@@ -58,6 +58,24 @@ void spin_unlock(struct spinlock *l);
 // answer would be stale once the CPU could be interrupted).
 bool spin_holding(struct spinlock *l);
 
+// One wait of both ports' spin_lock while the lock is held: PAUSE *backoff
+// times, doubling it up to 64 (exponential backoff, *backoff starting at
+// 1). Waiters that fall back from the lock's cache line let its holder
+// take it again and again while the line stays in its cache, as a futex
+// sleeper lets Go's lock holder: four producers and four consumers on one
+// channel (BenchmarkChanProdCons/cap=100, hosted) took 430 ns an op with a
+// PAUSE a test, 135 with this (Go 1.26: 153).
+static inline void
+spin_backoff(int *backoff)
+{
+	for (int i = 0; i < *backoff; i++) {
+		__builtin_ia32_pause();
+	}
+	if (*backoff < 64) {
+		*backoff *= 2;
+	}
+}
+
 // The spinlocks one holder holds (a CPU on bare metal, a thread in the
 // hosted port), in the order taken, with strictly increasing ranks. A
 // spinlock names its holder by this list, so the holder itself stays
