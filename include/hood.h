@@ -285,10 +285,18 @@ int chan_select(struct selectcase *cases, int ncases, bool hasdefault);
 // deferred calls before the goroutine ends. As with setjmp, a local
 // variable changed in the block and read after a recovered panic must be
 // volatile.
+enum { DeferFrameSlots = 2 }; // records a block keeps on the stack; more go to the heap
+struct deferslot {
+	void (*fn)(void *);
+	void *arg;
+};
 struct deferframe {
 	uint64_t jb[8];           // where a recovered panic comes back: the block's end
 	struct deferframe *link;  // the enclosing open frame
-	bool open;
+	struct g *gp;             // the goroutine whose frame it is
+	struct defer *more;       // records past the slots, newest first
+	struct deferslot slot[DeferFrameSlots];
+	int nslot;                // slots in use, oldest first
 };
 bool deferframe_begin(struct deferframe *f);
 int deferframe_setjmp(struct deferframe *f) __attribute__((returns_twice)); // setjmp on jb
@@ -297,13 +305,17 @@ void deferproc(void (*fn)(void *), void *arg);
 void runtime_panic(const char *msg) __attribute__((noreturn));
 const char *runtime_recover(void);
 
-// The block's frame lives in the for statement; its cleanup (GCC and
-// clang's cleanup attribute) is Go's deferreturn. deferframe_setjmp
-// returns again, with 1, when a panic recovers in the block: the loop
-// ends, the cleanup runs.
+// The block's frame lives in the inner for statement, uninitialised
+// (deferframe_begin sets what it needs); its cleanup (GCC and clang's
+// cleanup attribute) is Go's deferreturn. The body runs once: the outer
+// loop's flag ends both loops. deferframe_setjmp returns again, with 1,
+// when a panic recovers in the block: the loops end, the cleanup runs.
 #define deferscope                                                                                           \
-	for (struct deferframe hood_deferframe_ __attribute__((cleanup(deferreturn))) = {.open = false};      \
-	     deferframe_begin(&hood_deferframe_) && deferframe_setjmp(&hood_deferframe_) == 0;)
+	for (bool hood_deferonce_ = true; hood_deferonce_; hood_deferonce_ = false)                          \
+		for (struct deferframe hood_deferframe_ __attribute__((cleanup(deferreturn)));                \
+		     hood_deferonce_ && deferframe_begin(&hood_deferframe_) &&                                \
+		     deferframe_setjmp(&hood_deferframe_) == 0;                                               \
+		     hood_deferonce_ = false)
 #define defer(fn, arg) deferproc((fn), (arg))
 
 // ---- runtime errors --------------------------------------------------------------------

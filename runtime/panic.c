@@ -7,15 +7,18 @@
 // C has no function epilogue the runtime can hook, so a function that
 // defers opens a deferscope block (hood.h): a struct deferframe on its
 // stack, on the G's list of open frames (gp->deferframe), with a jump
-// buffer at the block's start (asm_amd64.asm's deferframe_setjmp) and a cleanup (GCC's cleanup attribute) that runs
-// at the block's end however it is left, return and break included: that
-// cleanup is Go's deferreturn. defer(fn, arg) is Go's deferproc: a record
-// on the G's defer list (gp->defers, newest first) naming the frame open
-// at the time. So, as in Go:
+// buffer at the block's start (asm_amd64.asm's deferframe_setjmp) and a
+// cleanup (GCC's cleanup attribute) that runs at the block's end however
+// it is left, return and break included: that cleanup is Go's
+// deferreturn. defer(fn, arg) is Go's deferproc: a record in the innermost
+// open frame, in one of its two slots (on the stack, as Go 1.13's
+// stack-allocated defers), or past them on its list of heap records. So,
+// as in Go:
 //
 //	frame end or return   deferreturn: the frame's records, newest first
 //	runtime_panic(msg)    gopanic: every record of the G, newest first,
-//	                      across frames, each popped before it runs
+//	                      frame by frame from the innermost, each popped
+//	                      before it runs
 //	recover() in a record gorecover: the panic stops; gopanic longjmps to
 //	run by the panic      the record's frame, whose block ends there
 //	                      (its cleanup runs the frame's older records),
@@ -30,11 +33,13 @@
 // called it (os.h). sigpanic panics with Go's runtime error, whose report,
 // unrecovered, has Go's "[signal ...]" line under the panic.
 //
-// Records come from a per-P pool (Go's pp.deferpool, 32 of them, half
-// moved to and from sched.deferpool), since nothing is collected yet.
-// Invariants: the records of a frame are contiguous at the head of
-// gp->defers while it is the innermost open frame; a record is run by at
-// most one of deferreturn, gopanic and Goexit, having been popped first.
+// Heap records come from a per-P pool (Go's pp.deferpool, 32 of them,
+// half moved to and from sched.deferpool), since nothing is collected yet.
+// Invariants: every record lies in the frame that was innermost when
+// defer made it, so the G's records, newest first, are its frames' from
+// the innermost out, each frame's heap records (newest first) before its
+// slots (the older, last slot first); a record is run by at most one of
+// deferreturn, gopanic and Goexit, having been popped first.
 
 #include <stddef.h>
 #include <stdio.h>
@@ -43,19 +48,18 @@
 #include "runtime/malloc.h"
 #include "runtime/runtime.h"
 
-// A deferred call (Go's _defer).
+// A deferred call past a frame's slots (Go's heap _defer).
 struct defer {
 	void (*fn)(void *arg);
 	void *arg;
-	struct deferframe *frame; // the frame open when defer ran
-	struct defer *link;       // the G's next older record
+	struct defer *link; // the frame's next older heap record
 };
 
 // A panic in progress (Go's _panic), on the panicking G's stack.
 struct panic {
 	const char *msg;
-	struct panic *link;   // the panic it interrupted (a deferred call panicked)
-	struct defer *running; // the record it is running now
+	struct panic *link;        // the panic it interrupted (a deferred call panicked)
+	const struct deferslot *running; // the deferred call it runs now (rundefer's)
 	bool recovered;
 	bool aborted; // a later panic took over its deferred calls
 };
@@ -65,7 +69,9 @@ void deferframe_longjmp(struct deferframe *f) __attribute__((noreturn));
 
 static struct defer *newdefer(void);
 static void freedefer(struct defer *d);
-static void rundefer(struct defer *d);
+static bool popdefer(struct deferframe *f, struct deferslot *out);
+static void rundefer(struct g *gp, struct panic *p, struct deferslot d);
+static _Noreturn void recovery(struct g *gp, struct panic *p, struct deferframe *f);
 static _Noreturn void fatalpanic(struct panic *p);
 static void printpanics(struct panic *p);
 
@@ -125,51 +131,79 @@ freedefer(struct defer *d)
 
 // ---- frames and defer ----------------------------------------------------------------
 
-// The deferscope block's first test: open f on the G's list, once; the
-// second time round the loop (the block's end) says stop.
+// The deferscope block's first step: open f, the G's innermost frame now.
+// f is uninitialised until here (hood.h's deferscope: zeroing all of it
+// would cost more than this call).
 bool
 deferframe_begin(struct deferframe *f)
 {
-	if (f->open) {
-		return false;
-	}
 	struct g *gp = getg();
-	f->open = true;
+	f->gp = gp;
+	f->more = NULL;
+	f->nslot = 0;
 	f->link = gp->deferframe;
 	gp->deferframe = f;
 	return true;
 }
 
-// deferproc: defer fn(arg) to the end of the innermost open frame.
+// deferproc: defer fn(arg) to the end of the innermost open frame: in a
+// free slot of it, or on its heap list.
 void
 deferproc(void (*fn)(void *), void *arg)
 {
 	struct g *gp = getg();
-	if (gp->deferframe == NULL) {
+	struct deferframe *f = gp->deferframe;
+	if (f == NULL) {
 		gothrow("defer outside a deferscope block");
 	}
 	if (fn == NULL) {
 		gothrow("defer of nil func value");
 	}
+	if (f->nslot < DeferFrameSlots) {
+		f->slot[f->nslot++] = (struct deferslot){fn, arg};
+		return;
+	}
 	struct defer *d = newdefer();
-	*d = (struct defer){fn, arg, gp->deferframe, gp->defers};
-	gp->defers = d;
+	*d = (struct defer){fn, arg, f->more};
+	f->more = d;
 }
 
-// Pop d (the G's newest record) and run it, with the G's record of what
-// runs restored after (gorecover's test). d is freed once the call is
-// back, so that no record the call makes can take its address meanwhile
-// (and pass gorecover's test); a call that panics for good keeps it.
-static void
-rundefer(struct defer *d)
+// Pop f's newest record into *out, if it has one.
+static bool
+popdefer(struct deferframe *f, struct deferslot *out)
 {
-	struct g *gp = getg();
-	gp->defers = d->link;
-	struct defer *saved = gp->deferrunning;
-	gp->deferrunning = d;
-	d->fn(d->arg);
+	struct defer *d = f->more;
+	if (d != NULL) {
+		f->more = d->link;
+		*out = (struct deferslot){d->fn, d->arg};
+		freedefer(d);
+		return true;
+	}
+	if (f->nslot > 0) {
+		*out = f->slot[--f->nslot];
+		return true;
+	}
+	return false;
+}
+
+// Run d, a record popped from its frame, with the G's record of what runs
+// (and p's, if a panic runs it) set to this call for gorecover's test,
+// and restored after. The call's identity is the address of d, rundefer's
+// own copy: unique while it runs, where the record's slot may be reused
+// meanwhile (a defer in the deferred call, with no block of its own).
+static void
+rundefer(struct g *gp, struct panic *p, struct deferslot d)
+{
+	const struct deferslot *saved = gp->deferrunning;
+	gp->deferrunning = &d;
+	if (p != NULL) {
+		p->running = &d;
+	}
+	d.fn(d.arg);
+	if (p != NULL) {
+		p->running = NULL;
+	}
 	gp->deferrunning = saved;
-	freedefer(d);
 }
 
 // deferreturn: the end of f's block, however it was left (the cleanup
@@ -178,11 +212,11 @@ rundefer(struct defer *d)
 void
 deferreturn(struct deferframe *f)
 {
-	struct g *gp = getg();
-	while (gp->defers != NULL && gp->defers->frame == f) {
-		rundefer(gp->defers);
+	struct deferslot d;
+	while (popdefer(f, &d)) {
+		rundefer(f->gp, NULL, d);
 	}
-	gp->deferframe = f->link;
+	f->gp->deferframe = f->link;
 }
 
 // ---- panic and recover ------------------------------------------------------------------
@@ -215,29 +249,38 @@ gopanic(const char *msg)
 	if (p.link != NULL) {
 		p.link->aborted = true; // its deferred call panicked: we run the rest
 	}
-	struct defer *d;
-	while ((d = gp->defers) != NULL) {
-		struct deferframe *f = d->frame;
-		p.running = d;
-		rundefer(d);
-		p.running = NULL;
-		if (p.recovered) {
-			// Done with this panic and the ones it interrupted whose
-			// frames are gone with the longjmp (Go removes aborted ones).
-			struct panic *q = p.link;
-			while (q != NULL && q->aborted) {
-				q = q->link;
+	// The frames inner to the one whose record runs are done with (their
+	// functions never return), but stay on the list: a deferred call's
+	// own frames open above them, and go.
+	for (struct deferframe *f = gp->deferframe; f != NULL; f = f->link) {
+		struct deferslot d;
+		while (popdefer(f, &d)) {
+			rundefer(gp, &p, d);
+			if (p.recovered) {
+				recovery(gp, &p, f);
 			}
-			gp->panics = q;
-			gp->fault.sig = 0;  // a fault it came from is over
-			gp->deferframe = f; // the frames inside f are gone
-			// So are the stack's frames below f's block (ASan's marks).
-			// From a page below this frame: its own red zones too.
-			os_stackunwound((uint64_t)__builtin_frame_address(0) - 4096, f->jb[6]);
-			deferframe_longjmp(f);
 		}
 	}
 	fatalpanic(gp->panics);
+}
+
+// Go's recovery: done with p and the panics it interrupted whose frames
+// are gone with the jump (Go removes aborted ones), and back to the end of
+// f's block, whose cleanup runs f's older records.
+static _Noreturn void
+recovery(struct g *gp, struct panic *p, struct deferframe *f)
+{
+	struct panic *q = p->link;
+	while (q != NULL && q->aborted) {
+		q = q->link;
+	}
+	gp->panics = q;
+	gp->fault.sig = 0;  // a fault it came from is over
+	gp->deferframe = f; // the frames inside f are gone
+	// So are the stack's frames below f's block (ASan's marks). From a
+	// page below this frame: its own red zones too.
+	os_stackunwound((uint64_t)__builtin_frame_address(0) - 4096, f->jb[6]);
+	deferframe_longjmp(f);
 }
 
 // gorecover: in a deferred call that a panic runs, stop the panic and
@@ -268,8 +311,11 @@ void
 rundefers(void)
 {
 	struct g *gp = getg();
-	while (gp->defers != NULL) {
-		rundefer(gp->defers);
+	for (struct deferframe *f = gp->deferframe; f != NULL; f = f->link) {
+		struct deferslot d;
+		while (popdefer(f, &d)) {
+			rundefer(gp, NULL, d);
+		}
 	}
 	gp->deferframe = NULL;
 }

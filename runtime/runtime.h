@@ -207,9 +207,8 @@ struct g {
 	struct sudog *waiting;         // the sudogs it waits with (chan.h; a select's, in lock order)
 	// defer, panic and recover (panic.c), the G's own:
 	struct deferframe *deferframe; // the innermost open deferscope block
-	struct defer *defers;          // deferred calls, newest first
 	struct panic *panics;          // panics in progress, newest first
-	struct defer *deferrunning;    // the deferred call running now
+	const struct deferslot *deferrunning; // the deferred call running now (rundefer's copy)
 	// The fault that sigpanic turns into a panic (os.h; Go's g.sig,
 	// sigcode0, sigcode1 and sigpc), stored by the port's fault handler,
 	// on the G's own thread, when os_setsigpanic's function says yes;
