@@ -119,7 +119,10 @@ overlapsreserved(uint64_t base, uint64_t len)
 }
 
 // A free physical frame, contents undefined. Out of memory is fatal: the
-// kernel has no way to wait for memory.
+// kernel has no way to wait for memory. The heap sees it coming (os_sysmap
+// looks first) and says Go's words itself; a goroutine stack's next page,
+// a page table or a kernel stack come here, with the same headline (Go's
+// stackalloc throws "out of memory" too).
 uint64_t
 physmem_alloc(void)
 {
@@ -127,7 +130,8 @@ physmem_alloc(void)
 	uint64_t pa = frames_alloc(&frames);
 	spin_unlock(&physlock);
 	if (pa == 0) {
-		throw("physmem_alloc: out of memory");
+		kprintf("physmem: out of memory: no free %d-byte frame left of the machine's\n", PGSIZE);
+		throw("out of memory");
 	}
 	return pa;
 }

@@ -93,7 +93,8 @@ os_sysalloc(uint64_t n)
 {
 	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED) {
-		throw("os_sysalloc: out of memory");
+		os_print("runtime: cannot allocate memory (%lu bytes for the runtime's own use)\n", n);
+		throw("out of memory");
 	}
 	return p;
 }

@@ -377,7 +377,8 @@ os_sysalloc(uint64_t n)
 		throw("os_sysalloc: SYSMEM region exhausted");
 	}
 	if (!os_sysmap((void *)va, n)) {
-		throw("os_sysalloc: out of memory");
+		os_print("runtime: cannot allocate memory (%lu bytes for the runtime's own use)\n", n);
+		throw("out of memory");
 	}
 	return (void *)va;
 }

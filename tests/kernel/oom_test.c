@@ -46,6 +46,35 @@ CRASHTEST(TestOutOfMemoryFillsTheMachine, 2, "fatal error: out of memory")
 	}
 }
 
+// Goroutines whose stacks grow until the machine's frames run out (64
+// KiB each, asleep: about two thousand in 128 MiB): Go's headline, from
+// whichever of a stack page, the heap or the runtime's own structures
+// found none, never a hang or a page-fault report.
+static int __attribute__((noipa))
+TestOutOfMemoryInStacksDeep(int n)
+{
+	volatile char pad[1024];
+	pad[0] = (char)n;
+	return n == 0 ? pad[0] : TestOutOfMemoryInStacksDeep(n - 1) + pad[0];
+}
+
+static void
+TestOutOfMemoryInStacksSleeper(void *arg)
+{
+	(void)arg;
+	TestOutOfMemoryInStacksDeep(60);
+	time_sleep(3600 * Second);
+}
+
+CRASHTEST(TestOutOfMemoryInStacks, 2, "fatal error: out of memory")
+{
+	(void)t;
+	for (;;) {
+		go(TestOutOfMemoryInStacksSleeper, NULL);
+		runtime_gosched();
+	}
+}
+
 // The scavenger's give-back is real on bare metal: the frames of 8 MiB
 // malloc'd, written and freed are free frames again after
 // runtime_freeosmemory (and not before: free keeps them in the heap).
