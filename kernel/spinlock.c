@@ -32,13 +32,13 @@ spin_lock(struct spinlock *l)
 	held_check(&c->locks, l, "CPU");
 	probestack(c);
 	// Test and test-and-set: spin on a plain load so the cache line is not
-	// bounced while someone holds the lock, backing off (lib/lock.h). The
-	// exchange is an acquire; pairs with the store-release in
-	// spin_unlock. The inner load is relaxed: it only waits, and the
-	// exchange takes the lock.
+	// bounced while someone holds the lock, backing off on a channel's
+	// (lib/lock.h). The exchange is an acquire; pairs with the
+	// store-release in spin_unlock. The inner load is relaxed: it only
+	// waits, and the exchange takes the lock.
 	for (int backoff = 1; atomic_xchg_acq(&l->locked, 1) != 0;) {
 		while (atomic_load_relaxed(&l->locked) != 0) {
-			spin_backoff(&backoff);
+			spin_backoff(l, &backoff);
 		}
 	}
 	l->holder = &c->locks;

@@ -58,20 +58,23 @@ void spin_unlock(struct spinlock *l);
 // answer would be stale once the CPU could be interrupted).
 bool spin_holding(struct spinlock *l);
 
-// One wait of both ports' spin_lock while the lock is held: PAUSE *backoff
-// times, doubling it up to 64 (exponential backoff, *backoff starting at
-// 1). Waiters that fall back from the lock's cache line let its holder
-// take it again and again while the line stays in its cache, as a futex
-// sleeper lets Go's lock holder: four producers and four consumers on one
-// channel (BenchmarkChanProdCons/cap=100, hosted) took 430 ns an op with a
-// PAUSE a test, 135 with this (Go 1.26: 153).
+// One wait of both ports' spin_lock while l is held: PAUSE *backoff
+// times (starting at 1), and for a channel's lock double it, up to 64
+// (exponential backoff). Waiters that fall back from a channel lock's
+// cache line let its holder take it again and again while the line stays
+// in its cache, as a futex sleeper lets Go's lock holder: four producers
+// and four consumers on one channel (BenchmarkChanProdCons/cap=100,
+// hosted) took 450 ns an op with a PAUSE a test, 165 with this (Go 1.26:
+// 130-150). The scheduler's locks do not back off: their waiters want them
+// the moment they are free, and a waiter 64 PAUSEs late (a microsecond
+// and more on AMD's cores) made GOMAXPROCS changes twice as slow.
 static inline void
-spin_backoff(int *backoff)
+spin_backoff(const struct spinlock *l, int *backoff)
 {
 	for (int i = 0; i < *backoff; i++) {
 		__builtin_ia32_pause();
 	}
-	if (*backoff < 64) {
+	if (l->rank == LOCK_HCHAN && *backoff < 64) {
 		*backoff *= 2;
 	}
 }

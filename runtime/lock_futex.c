@@ -89,17 +89,17 @@ spin_lock(struct spinlock *l)
 	// Counted before the spin: the preemption signal must not move the
 	// goroutine between here and the unlock.
 	held_push(&c->locks, l);
-	// Test and test-and-set, with backoff (lib/lock.h). The exchange is an
-	// acquire; pairs with the release in spin_unlock: what the last holder
-	// wrote is visible. The test is relaxed, a peek that orders nothing. A
-	// holder may be descheduled by Linux: yield the CPU after a while
-	// rather than spin out its time slice.
+	// Test and test-and-set, backing off on a channel's lock (lib/lock.h).
+	// The exchange is an acquire; pairs with the release in spin_unlock:
+	// what the last holder wrote is visible. The test is relaxed, a peek
+	// that orders nothing. A holder may be descheduled by Linux: yield the
+	// CPU after a while rather than spin out its time slice.
 	for (int spins = 0, backoff = 1; atomic_xchg_acq(&l->locked, 1) != 0;) {
 		while (atomic_load_relaxed(&l->locked) != 0) {
 			if (++spins % 128 == 0) {
 				sched_yield();
 			} else {
-				spin_backoff(&backoff);
+				spin_backoff(l, &backoff);
 			}
 		}
 	}
