@@ -233,8 +233,9 @@ bool chan_tryrecv(struct hchan *c, void *elem, bool *ok);
 // never chosen) with its element's address. chan_select returns the index
 // of the case that went (chosen at random among those ready, as Go's), or
 // -1 when hasdefault and none was ready; a receive case's ok says whether
-// it got a value (false: closed). At most 64 cases (hood's limit; Go's is
-// 65536). No cases and no default blocks for ever, as Go's select {}.
+// it got a value (false: closed). At most 65536 cases, as Go's
+// reflect.Select. No cases and no default blocks for ever, as Go's
+// select {}.
 enum { SelectSend = 1, SelectRecv = 2 };
 
 struct selectcase {

@@ -370,9 +370,9 @@ switchto(struct cpu *c)
 {
 	// As xv6's sched: no other spinlock may cross the switch, or the
 	// next thread would run holding it, with interrupts off.
-	if (c->locks.n != 1) {
-		fatalf("switchto: %s holding %d spinlocks (%s)", c->current->name, c->locks.n,
-		       c->locks.held[0]->name);
+	if (held_count(&c->locks) != 1) {
+		fatalf("switchto: %s holding %d spinlocks (%s)", c->current->name, held_count(&c->locks),
+		       c->locks.n > 0 ? c->locks.held[0]->name : "hchan");
 	}
 	struct kthread *old = c->current;
 	struct kthread *next = runlistget(c);

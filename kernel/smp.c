@@ -250,8 +250,9 @@ smp_call(int cpu, void (*fn)(void *arg), void *arg)
 		popcli();
 		return;
 	}
-	if (self->locks.n > 0) {
-		fatalf("smp_call: called holding %s", self->locks.held[self->locks.n - 1]->name);
+	if (held_count(&self->locks) > 0) {
+		fatalf("smp_call: called holding %s",
+		       self->locks.n > 0 ? self->locks.held[self->locks.n - 1]->name : "hchan");
 	}
 	// Exchange-acquire; pairs with the store-release of callbusy at the
 	// end of the previous caller's smp_call.

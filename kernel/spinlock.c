@@ -89,7 +89,7 @@ static void
 probestack(struct cpu *c)
 {
 	uint64_t sp = readrsp();
-	if (c->locks.n > 0 || sp < GSTACKS || sp >= GSTACKS + GSTACKS_SIZE) {
+	if (held_count(&c->locks) > 0 || sp < GSTACKS || sp >= GSTACKS + GSTACKS_SIZE) {
 		return;
 	}
 	(void)*(volatile char *)(sp - PROBESTACK);

@@ -83,13 +83,21 @@ spin_backoff(const struct spinlock *l, int *backoff)
 // hosted port), in the order taken, with strictly increasing ranks. A
 // spinlock names its holder by this list, so the holder itself stays
 // opaque here. Both ports' spin_lock and spin_unlock keep it with the
-// three functions below, so the lock order is checked in one place; who
-// names the holder in the fatal messages ("CPU", "thread").
-enum { MAXHELD = 80 }; // a select's 64 channels (chan.h), and room for more
+// functions below, so the lock order is checked in one place; who names
+// the holder in the fatal messages ("CPU", "thread").
+//
+// Channel locks are counted apart (nchan): a select holds the lock of
+// every case's channel at once, up to Go's 65536, in address order, and
+// their rank is the lowest, so none is ever taken with another lock held.
+// chanlast is the highest taken while any is held: the next must lie
+// above it.
+enum { MAXHELD = 24 }; // more than there are ranks: ranks strictly increase
 
 struct heldlocks {
-	struct spinlock *held[MAXHELD];
+	struct spinlock *held[MAXHELD]; // the locks that are not channels'
 	int n;
+	int nchan;                  // channel locks held
+	struct spinlock *chanlast;  // the last channel lock taken, while nchan > 0
 };
 
 // The fatal report of a broken lock rule. Each port provides it (it is
@@ -97,15 +105,31 @@ struct heldlocks {
 // held and interrupts off, and never return.
 void fatalf(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
+// How many locks the holder holds, channels' included.
+static inline int
+held_count(const struct heldlocks *h)
+{
+	return h->n + h->nchan;
+}
+
 // Before taking l: it must rank above every lock held, or, a channel's,
-// lie above the channel last taken (select's lock order).
+// come with no other lock held and lie above the channel last taken
+// (select's lock order).
 static inline void
 held_check(struct heldlocks *h, struct spinlock *l, const char *who)
 {
-	struct spinlock *last = h->n > 0 ? h->held[h->n - 1] : NULL;
-	if (last != NULL && last->rank == LOCK_HCHAN && l->rank == LOCK_HCHAN && last < l) {
-		last = NULL; // in order
+	if (l->rank == LOCK_HCHAN) {
+		if (h->n > 0) {
+			fatalf("spin_lock: lock order: %s (rank %d) taken while holding %s (rank %d)", l->name,
+			       l->rank, h->held[h->n - 1]->name, h->held[h->n - 1]->rank);
+		}
+		if (h->nchan > 0 && l <= h->chanlast) {
+			fatalf("spin_lock: lock order: channel locks taken out of address order (%p after %p)",
+			       (void *)l, (void *)h->chanlast);
+		}
+		return;
 	}
+	struct spinlock *last = h->n > 0 ? h->held[h->n - 1] : NULL;
 	if (last != NULL && last->rank >= l->rank) {
 		fatalf("spin_lock: lock order: %s (rank %d) taken while holding %s (rank %d)", l->name,
 		       l->rank, last->name, last->rank);
@@ -118,6 +142,11 @@ held_check(struct heldlocks *h, struct spinlock *l, const char *who)
 static inline void
 held_push(struct heldlocks *h, struct spinlock *l)
 {
+	if (l->rank == LOCK_HCHAN) {
+		h->nchan++;
+		h->chanlast = l;
+		return;
+	}
 	h->held[h->n++] = l;
 }
 
@@ -125,6 +154,12 @@ held_push(struct heldlocks *h, struct spinlock *l)
 static inline void
 held_remove(struct heldlocks *h, struct spinlock *l)
 {
+	if (l->rank == LOCK_HCHAN) {
+		if (--h->nchan == 0) {
+			h->chanlast = NULL;
+		}
+		return;
+	}
 	int i = h->n - 1;
 	while (h->held[i] != l) {
 		i--;

@@ -53,7 +53,8 @@
 
 enum {
 	MaxElemSize = 1 << 16, // Go's: makechan throws for elements this big or bigger
-	SelectMaxCases = 64,   // hood's limit: select holds every case's lock (lock.h's MAXHELD)
+	SelectMaxCases = 1 << 16, // Go's (reflect.Select's): the orders are uint16
+	SelectStackCases = 64,    // a select of at most this many keeps its orders on the stack
 };
 
 // A FIFO of sudogs, linked through next and prev (Go's waitq). Protected

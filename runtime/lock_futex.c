@@ -46,7 +46,7 @@ static void futexwake(uint32_t *addr, int n);
 bool
 thread_nopreempt(void)
 {
-	return thisthread.locks.n > 0 || thisthread.nopreempt > 0;
+	return held_count(&thisthread.locks) > 0 || thisthread.nopreempt > 0;
 }
 
 static struct lockowner *

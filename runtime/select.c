@@ -21,6 +21,9 @@ static void sellock(struct selectcase *cases, const uint16_t *lockorder, int n);
 static void selunlock(struct selectcase *cases, const uint16_t *lockorder, int n);
 static bool selparkcommit(struct g *gp, void *arg);
 static void unlockselchan(struct hchan *c);
+static int selectorder(struct selectcase *cases, int ncases, bool block, uint16_t *order);
+static uintptr_t caseaddr(const struct selectcase *cases, const uint16_t *lockorder, int i);
+static void siftdown(const struct selectcase *cases, uint16_t *lockorder, int i, int n);
 static void sortbyaddress(struct selectcase *cases, uint16_t *lockorder, int n);
 static int selectwait(struct selectcase *cases, const uint16_t *lockorder, int n, bool *recvok);
 
@@ -82,19 +85,48 @@ selparkcommit(struct g *gp, void *arg)
 	return true;
 }
 
-// lockorder: the cases' indexes sorted by channel address, an insertion
-// sort (at most SelectMaxCases cases; Go heap-sorts up to 65536).
+// lockorder: the cases' indexes sorted by channel address, a heap sort
+// as Go's (n log n for a select of thousands of cases, no memory).
+static uintptr_t
+caseaddr(const struct selectcase *cases, const uint16_t *lockorder, int i)
+{
+	return (uintptr_t)cases[lockorder[i]].c;
+}
+
+// Move lockorder[i] down the max-heap of the first n until its children
+// are below it.
+static void
+siftdown(const struct selectcase *cases, uint16_t *lockorder, int i, int n)
+{
+	for (;;) {
+		int child = 2 * i + 1;
+		if (child >= n) {
+			return;
+		}
+		if (child + 1 < n && caseaddr(cases, lockorder, child + 1) > caseaddr(cases, lockorder, child)) {
+			child++;
+		}
+		if (caseaddr(cases, lockorder, child) <= caseaddr(cases, lockorder, i)) {
+			return;
+		}
+		uint16_t t = lockorder[i];
+		lockorder[i] = lockorder[child];
+		lockorder[child] = t;
+		i = child;
+	}
+}
+
 static void
 sortbyaddress(struct selectcase *cases, uint16_t *lockorder, int n)
 {
-	for (int i = 1; i < n; i++) {
-		uint16_t k = lockorder[i];
-		int j = i;
-		while (j > 0 && (uintptr_t)cases[lockorder[j - 1]].c > (uintptr_t)cases[k].c) {
-			lockorder[j] = lockorder[j - 1];
-			j--;
-		}
-		lockorder[j] = k;
+	for (int i = n / 2 - 1; i >= 0; i--) {
+		siftdown(cases, lockorder, i, n);
+	}
+	for (int end = n - 1; end > 0; end--) {
+		uint16_t t = lockorder[0];
+		lockorder[0] = lockorder[end];
+		lockorder[end] = t;
+		siftdown(cases, lockorder, 0, end);
 	}
 }
 
@@ -106,9 +138,29 @@ int
 selectgo(struct selectcase *cases, int ncases, bool block)
 {
 	if (ncases < 0 || ncases > SelectMaxCases) {
-		gopanic("select: more than 64 cases (hood's limit)");
+		gopanic("select: more than 65536 cases");
 	}
-	uint16_t pollorder[SelectMaxCases], lockorder[SelectMaxCases];
+	if (ncases <= SelectStackCases) {
+		uint16_t order[2 * SelectStackCases];
+		return selectorder(cases, ncases, block, order);
+	}
+	// Go's compiler puts the orders in the caller's frame, sized for its
+	// select; one of thousands of cases takes them from the manual heap,
+	// given back however the select ends (a panic too).
+	uint16_t *order = runtime_malloc(2 * (size_t)ncases * sizeof *order);
+	deferscope {
+		defer(runtime_free, order);
+		return selectorder(cases, ncases, block, order);
+	}
+	return -1; // not reached: the block returns
+}
+
+// selectgo with room for its orders: ncases each for pollorder and
+// lockorder, in order.
+static int
+selectorder(struct selectcase *cases, int ncases, bool block, uint16_t *order)
+{
+	uint16_t *pollorder = order, *lockorder = order + ncases;
 	int n = 0;
 	for (int i = 0; i < ncases; i++) {
 		cases[i].ok = false;

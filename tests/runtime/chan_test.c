@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "include/hood.h"
+#include "runtime/chan.h"
 #include "runtime/runtime.h"
 #include "tests/testing.h"
 #include "tests/wg.h"
@@ -537,6 +538,102 @@ TEST(TestSelectSendAndReceiveStress)
 	}
 }
 
+// Selects of many cases, up to Go's 65536: a thousand channels with one
+// ready (each in turn), a thousand with none ready until a sender comes
+// (the blocking path: a sudog on every channel, all taken off again), and
+// 65536 cases on eight channels (each channel in many cases: locked once).
+static void
+sendtolast(void *arg)
+{
+	struct hchan **c = arg;
+	time_sleep(Millisecond);
+	chan_sendv(c[0], long, 42);
+	wg_done(&chanwg);
+}
+
+TEST(TestSelectManyCases)
+{
+	enum { N = 1000, Max = 1 << 16 };
+	static struct hchan *c[N];
+	static struct selectcase cases[Max];
+	static long v[N];
+	for (int i = 0; i < N; i++) {
+		c[i] = make_chan(long, 1);
+		cases[i] = select_recv(c[i], &v[i]);
+	}
+	for (int round = 0; round < 50; round++) {
+		int ready = (round * 379) % N;
+		chan_sendv(c[ready], long, round);
+		int k = chan_select(cases, N, false);
+		if (k != ready || v[k] != round || !cases[k].ok) {
+			t_fatalf(t, "round %d: case %d went (value %ld), want %d", round, k, v[k], ready);
+		}
+	}
+	if (chan_select(cases, N, true) != -1) {
+		t_fatalf(t, "a select of %d empty channels went, with a default", N);
+	}
+	static struct hchan *last[1];
+	last[0] = c[N - 1];
+	wg_add(&chanwg, 1);
+	go(sendtolast, last);
+	int k = chan_select(cases, N, false);
+	wg_wait(&chanwg);
+	if (k != N - 1 || v[k] != 42) {
+		t_fatalf(t, "the blocking select took case %d (value %ld), want %d and 42", k, v[k], N - 1);
+	}
+	for (int i = 0; i < N; i++) {
+		if (chan_len(c[i]) != 0) {
+			t_fatalf(t, "channel %d holds %ld after the selects", i, chan_len(c[i]));
+		}
+	}
+	for (int i = 0; i < Max; i++) {
+		cases[i] = select_recv(c[i % 8], &v[i % 8]);
+	}
+	chan_sendv(c[5], long, 7);
+	k = chan_select(cases, Max, false);
+	if (k % 8 != 5 || v[5] != 7) {
+		t_fatalf(t, "of 65536 cases on 8 channels, case %d went (value %ld), want one on channel 5", k, v[5]);
+	}
+}
+
+static const char *recovered;
+
+static void
+catchpanic(void *arg)
+{
+	(void)arg;
+	recovered = runtime_recover();
+}
+
+// fn(NULL) in a block whose deferred call recovers: 2 if it panicked.
+static int __attribute__((noipa))
+tryrecover(void (*fn)(void *))
+{
+	recovered = NULL;
+	deferscope {
+		defer(catchpanic, NULL);
+		fn(NULL);
+		return 1;
+	}
+	return 2;
+}
+
+static void
+selecttoomany(void *arg)
+{
+	(void)arg;
+	static struct selectcase cases[(1 << 16) + 1];
+	chan_select(cases, (1 << 16) + 1, true);
+}
+
+TEST(TestSelectTooManyCasesPanics)
+{
+	int r = tryrecover(selecttoomany);
+	if (r != 2 || recovered == NULL || strcmp(recovered, "select: more than 65536 cases") != 0) {
+		t_errorf(t, "recovered %s", recovered ? recovered : "nothing");
+	}
+}
+
 // The checklist's stress: a thousand goroutines over a hundred channels
 // of random capacities, senders and receivers each selecting among three
 // random channels and a timeout, every channel closed at the end while
@@ -684,6 +781,22 @@ TEST(TestSelectStressThousandGoroutines)
 }
 
 // ---- the fatal ends -------------------------------------------------------------------------
+
+// Channel locks are taken in address order only (select's lock order),
+// counted apart from the other locks: the checker still sees the order.
+CRASHTEST(TestChanLocksOutOfOrderAreFatal, 2,
+	  "fatal error: spin_lock: lock order: channel locks taken out of address order")
+{
+	(void)t;
+	struct hchan *a = make_chan(int, 0), *b = make_chan(int, 0);
+	if (a < b) {
+		struct hchan *x = a;
+		a = b;
+		b = x;
+	}
+	lockchan(a);
+	lockchan(b);
+}
 
 CRASHTEST(TestChanSendOnClosedPanics, 2, "panic: send on closed channel")
 {
