@@ -110,6 +110,9 @@ RUNTIME_OBJS := \
 	runtime/mfixalloc.o \
 	runtime/mstats.o \
 	runtime/mmanual.o \
+	runtime/mgc.o \
+	runtime/mgcmark.o \
+	runtime/mgcsweep.o \
 	runtime/chan.o \
 	runtime/select.o \
 	runtime/panic.o \
@@ -161,7 +164,8 @@ RUNTIME_TESTS := \
 	tests/runtime/stdatomic_test.o \
 	tests/runtime/idletimer_test.o \
 	tests/runtime/malloc_test.o \
-	tests/runtime/mmanual_test.o
+	tests/runtime/mmanual_test.o \
+	tests/runtime/gc_test.o
 
 KERNEL_TESTS := \
 	tests/kernel/libc_test.o \

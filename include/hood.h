@@ -82,8 +82,12 @@ void runtime_unlockosthread(void);
 //
 // Memory from new is the runtime's heap (Go's mallocgc): zeroed, aligned
 // for any type its size can hold (16 bytes from 16 up), and never freed
-// by the program. The collector will free what nothing points to; until
-// it lands, nothing is freed. Scan or noscan: memory that holds pointers
+// by the program. The collector frees what nothing points to (a word
+// anywhere in the roots or in a scan object that holds an address inside
+// an object keeps it: the roots are static data, every goroutine's stack
+// and registers, malloc's memory and the runtime's own structures):
+// today when runtime_gc runs, as Go's runtime.GC; the pacer that runs it
+// as the heap grows (GOGC) comes next. Scan or noscan: memory that holds pointers
 // (to other heap objects) must come from new or newarray, so that the
 // collector looks inside it; memory that holds none (byte buffers,
 // numbers) should come from newnoscan or newarraynoscan, which the
@@ -98,7 +102,8 @@ void *runtime_newarray(size_t size, size_t n, bool noscan); // Go's panic if siz
 #define newarraynoscan(T, n) ((T *)runtime_newarray(sizeof(T), (n), true))
 
 // runtime.MemStats, Go's fields and meanings (bytes unless named a count).
-// The collector's fields stay zero until it lands.
+// LastGC and PauseEnd are the monotonic clock's nanoseconds (Go's are the
+// wall clock's: hood has none yet).
 struct memstats {
 	uint64_t Alloc;      // bytes of heap objects allocated and not yet freed
 	uint64_t TotalAlloc; // bytes of heap objects ever allocated
@@ -134,6 +139,9 @@ struct memstats {
 	} BySize[61];
 };
 void runtime_readmemstats(struct memstats *ms);
+// runtime.GC: a full collection, with the world stopped throughout (Go's
+// GODEBUG=gcstoptheworld=1 way); returns once the freed memory is free.
+void runtime_gc(void);
 // debug.FreeOSMemory: the heap's free memory back to the machine now. The
 // scavenger does the same from sysmon for memory free for 5 minutes (Go
 // 1.11's policy; GODEBUG=scavenge=1: 20 ms, with Go's scvg lines).

@@ -27,12 +27,22 @@ enum {
 	MaxBlock = 64 << 10,             // bigger requests go to the machine directly
 };
 
-// The current chunk and how much of it is used.
+// The current chunk and how much of it is used, and every chunk so far,
+// for the collector's roots (persistentchunk): a list of pages of chunk
+// addresses, from the machine.
+enum { ChunksPerPage = (4096 - 16) / 8 };
+struct chunkpage {
+	struct chunkpage *next;
+	uint64_t n;
+	char *chunk[ChunksPerPage];
+};
+
 static struct {
 	struct spinlock lock;
 	char *base; // Protected by lock
 	uint64_t off;
-} persistent = {SPINLOCK_INIT("persistentalloc", LOCK_PALLOC), NULL, 0};
+	struct chunkpage *chunks; // Protected by lock: the newest page first
+} persistent = {SPINLOCK_INIT("persistentalloc", LOCK_PALLOC), NULL, 0, NULL};
 
 // persistentalloc: size bytes, zeroed, aligned to align (a power of two
 // up to 4096), for good. Go's persistentalloc. Caller holds no runtime
@@ -51,11 +61,40 @@ persistentalloc(uint64_t size, uint64_t align)
 	if (persistent.base == NULL || persistent.off + size > PersistentChunkSize) {
 		persistent.base = os_sysalloc(PersistentChunkSize);
 		persistent.off = 0;
+		struct chunkpage *cp = persistent.chunks;
+		if (cp == NULL || cp->n == ChunksPerPage) {
+			cp = os_sysalloc(sizeof *cp);
+			cp->next = persistent.chunks;
+			persistent.chunks = cp;
+		}
+		cp->chunk[cp->n++] = persistent.base;
 	}
 	void *p = persistent.base + persistent.off;
 	persistent.off += size;
 	spin_unlock(&persistent.lock);
 	return p;
+}
+
+// persistentchunk: the ith chunk of persistentalloc, [*lo, *hi), or false
+// past the last (the blocks of MaxBlock bytes and more that came from the
+// machine directly are not among them: the heap's arena metadata, timer
+// heaps' arrays, which point at no heap object). The collector's roots,
+// read with the world stopped.
+bool
+persistentchunk(int i, uint64_t *lo, uint64_t *hi)
+{
+	spin_lock(&persistent.lock);
+	for (struct chunkpage *cp = persistent.chunks; cp != NULL; cp = cp->next) {
+		if ((uint64_t)i < cp->n) {
+			*lo = (uint64_t)cp->chunk[i];
+			*hi = *lo + PersistentChunkSize;
+			spin_unlock(&persistent.lock);
+			return true;
+		}
+		i -= (int)cp->n;
+	}
+	spin_unlock(&persistent.lock);
+	return false;
 }
 
 // The address of every zero-byte allocation (Go's zerobase).

@@ -48,10 +48,10 @@
 // read; docs/malloc.md gives its cost. More levels are the step for heaps
 // far larger.
 //
-// Until the collector lands nothing in this heap is freed. Every
-// structure is laid out for it: spans have gcmarkBits beside allocBits and
-// a sweepgen, the mcentral lists are partial and full, and arenas leave room
-// for the heap bitmap.
+// The collector (mgc.c) frees what nothing reaches, today when runtime_gc
+// runs: spans have gcmarkBits beside allocBits, the sweep makes the marks
+// the allocation, and the mcentral lists are partial and full; sweepgen is
+// kept for the lazy, concurrent sweep to come.
 //
 // Lock order (lib/lockrank.h): mcentral, then mheap, then the machine's.
 // mallocgc runs with its M acquired (acquirem) and m.mallocing set; a
@@ -136,15 +136,16 @@ struct mspan {
 	// Allocation. freeindex: every slot below it is allocated; allocCache
 	// holds the complement of allocBits for 64 slots from freeindex &^ 63,
 	// shifted so that bit 0 is freeindex's: a trailing-zero count finds the
-	// next free one. allocBits has a bit for each slot, set when allocated
-	// (by a sweep: until the collector, slots below freeindex are the
-	// allocated ones and the bits stay zero); gcmarkBits are the mark bits
-	// the next cycle sets, and become allocBits when it sweeps.
+	// next free one. allocBits has a bit for each slot allocated as of the
+	// last sweep (zero in a new span); every slot below freeindex is
+	// allocated too, since. gcmarkBits are the mark bits the next cycle
+	// sets, and become allocBits when it sweeps (mgcsweep.c).
 	uint16_t freeindex;
 	uint16_t allocCount; // slots allocated
 	uint64_t allocCache;
 	uint8_t *allocBits;
 	uint8_t *gcmarkBits;
+	uint16_t bitscap; // slots the two bitmaps have room for (kept across the struct's reuse)
 
 	uint32_t sweepgen; // Go's rule: h.sweepgen-2 needs sweeping, -1 being swept, = swept
 	bool needzero;     // the memory may hold old data: clear before handing it out
@@ -298,6 +299,7 @@ struct mspan *mheap_alloc(struct mheap *h, uint64_t npages, uint8_t spanclass, b
 struct mspan *mheap_allocaligned(struct mheap *h, uint64_t npages, uint64_t align, uint8_t spanclass, int state,
 				 bool *needzero);
 void mheap_freemanual(struct mheap *h, struct mspan *s);
+void mheap_freespan(struct mheap *h, struct mspan *s);
 uint64_t mheap_scavenge(struct mheap *h, int64_t now, int64_t limit);
 void scvgtrace(uint64_t given);
 struct mcache *allocmcache(void);
@@ -381,3 +383,4 @@ void *fixalloc_alloc(struct fixalloc *f);
 void fixalloc_free(struct fixalloc *f, void *p);
 
 _Noreturn void throwoom(uint64_t size);
+bool persistentchunk(int i, uint64_t *lo, uint64_t *hi);

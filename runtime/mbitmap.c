@@ -3,9 +3,9 @@
 // for an overview and struct mspan for the invariants.
 //
 // The bitmaps come from persistentalloc, a byte per 8 slots rounded up to
-// 8 bytes so that a refill can read a whole word. Until the collector,
-// which will recycle them by cycle as Go's gcBits arenas do, a span's
-// bitmaps last as long as its struct.
+// 8 bytes so that a refill can read a whole word. A span's bitmaps last as
+// long as its struct, which keeps them when fixalloc hands it out again;
+// the sweep swaps the two (Go recycles them by cycle in gcBits arenas).
 
 #include <string.h>
 
@@ -45,9 +45,18 @@ mspan_init(struct mspan *s, uint64_t base, uint64_t npages, uint8_t spanclass)
 		s->divmagic = class_to_divmagic[sizeclass];
 	}
 	s->limit = base + (uint64_t)s->nelems * s->elemsize;
-	s->allocBits = newallocbits(s->nelems);
-	s->gcmarkBits = newallocbits(s->nelems);
-	mheap_.gcsys += 2 * (((uint64_t)s->nelems + 63) / 64 * 8);
+	// A struct used before keeps its bitmaps, if they are big enough (the
+	// collector frees spans, and fixalloc hands their structs out again).
+	uint64_t nbytes = ((uint64_t)s->nelems + 63) / 64 * 8;
+	if (s->allocBits != NULL && s->bitscap >= s->nelems) {
+		memset(s->allocBits, 0, nbytes);
+		memset(s->gcmarkBits, 0, nbytes);
+	} else {
+		s->allocBits = newallocbits(s->nelems);
+		s->gcmarkBits = newallocbits(s->nelems);
+		s->bitscap = s->nelems;
+		mheap_.gcsys += 2 * nbytes;
+	}
 	s->allocCache = ~0ULL; // slots 0..63 all free: allocBits is zero
 }
 

@@ -47,7 +47,7 @@ mcentral_cachespan(struct mcentral *c)
 }
 
 // mcentral_uncachespan: s comes back from an mcache (Go's
-// mcentral.uncacheSpan).
+// mcentral.uncacheSpan), or from the sweep (mgcsweep.c).
 void
 mcentral_uncachespan(struct mcentral *c, struct mspan *s)
 {

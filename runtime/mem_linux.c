@@ -156,6 +156,21 @@ os_dirtyexact(void)
 	return uffd >= 0;
 }
 
+// The executable's data and bss, one range: glibc's crt1 marks the start,
+// the linker the end.
+extern char __data_start[], _end[];
+
+bool
+os_dataregion(int i, uint64_t *lo, uint64_t *hi)
+{
+	if (i > 0) {
+		return false;
+	}
+	*lo = (uint64_t)__data_start;
+	*hi = (uint64_t)_end;
+	return true;
+}
+
 uint64_t
 os_dirtyscan(void *v, uint64_t n, uint64_t *bitmap, bool clear)
 {

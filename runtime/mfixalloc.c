@@ -1,7 +1,7 @@
 // mfixalloc.c: fixalloc, Go's allocator for the runtime's fixed-size
 // structures that come and go (spans, mcaches): a free list threaded
 // through the first word of each free structure, over FixAllocChunk
-// chunks from persistentalloc. See malloc.h for an overview.
+// chunks from the machine. See malloc.h for an overview.
 //
 // Not thread-safe: each fixalloc is guarded by its owner's lock (all of
 // mheap_'s by mheap_.lock). Like Go's with zero = false for spans, alloc
@@ -29,7 +29,10 @@ fixalloc_alloc(struct fixalloc *f)
 		return v;
 	}
 	if (f->nchunk < f->size) {
-		f->chunk = persistentalloc(FixAllocChunk, 64);
+		// From the machine, not persistentalloc: the collector scans
+		// persistentalloc's chunks, and a span's startaddr there would
+		// keep its first object alive (mgcmark.c).
+		f->chunk = os_sysalloc(FixAllocChunk);
 		f->nchunk = FixAllocChunk;
 		f->sys += FixAllocChunk;
 	}

@@ -25,6 +25,7 @@
 
 struct mheap mheap_;
 
+static void freespanlocked(struct mheap *h, struct mspan *s);
 static uint64_t pagefind(struct mheap *h, uint64_t npages, uint64_t align);
 static void pagesetfree(struct mheap *h, uint64_t base, uint64_t npages, bool free);
 static struct pagesum sumwords(const uint64_t *words, int nwords);
@@ -117,6 +118,27 @@ mheap_freemanual(struct mheap *h, struct mspan *s)
 	if (s->state != MSpanManual) {
 		throw("mheap_freemanual: not a manual span");
 	}
+	freespanlocked(h, s);
+	spin_unlock(&h->lock);
+}
+
+// mheap_freespan: s, an in-use span the sweep found empty, goes back to
+// the page heap (Go's mheap.freeSpan).
+void
+mheap_freespan(struct mheap *h, struct mspan *s)
+{
+	spin_lock(&h->lock);
+	if (s->state != MSpanInUse) {
+		throw("mheap_freespan: not an in-use span");
+	}
+	freespanlocked(h, s);
+	spin_unlock(&h->lock);
+}
+
+// The pages of s free, its struct too. Caller holds h->lock.
+static void
+freespanlocked(struct mheap *h, struct mspan *s)
+{
 	for (uint64_t p = s->startaddr; p < s->startaddr + s->npages * PageSize; p += PageSize) {
 		struct heapArena *ha = arenaof(p);
 		// Relaxed: see spanof.
@@ -129,7 +151,6 @@ mheap_freemanual(struct mheap *h, struct mspan *s)
 	h->pagesinuse -= s->npages;
 	s->state = MSpanDead;
 	fixalloc_free(&h->spanalloc, s);
-	spin_unlock(&h->lock);
 }
 
 // The first run of npages free pages at or above searchaddr whose base is

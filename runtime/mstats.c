@@ -7,12 +7,14 @@
 // allocated at once (mcache_refill), so the slots still free in the spans
 // the mcaches hold are taken off here; tiny allocations count in both
 // Mallocs and Frees (their 16-byte blocks are the objects the heap sees,
-// Go's "for historical reasons"); nothing is freed until the collector.
+// Go's "for historical reasons"); the collector's sweep counts what it
+// frees (mgc.h).
 
 #include <string.h>
 
 #include "include/hood.h"
 #include "runtime/malloc.h"
+#include "runtime/mgc.h"
 
 _Static_assert(NumSizeClasses >= 61, "BySize has 61 entries (Go's)");
 
@@ -62,6 +64,16 @@ readmemstats_m(struct memstats *ms)
 	}
 	nmalloc += tinycount;
 	nfree += tinycount;
+	// What the collector freed (mgc.h's gcstats).
+	uint64_t freed = gcstats.largefreebytes;
+	nfree += gcstats.largefree;
+	for (int k = 1; k < NumSizeClasses; k++) {
+		freed += gcstats.smallfree[k] * class_to_size[k];
+		nfree += gcstats.smallfree[k];
+		if (k < 61) {
+			ms->BySize[k].Frees = gcstats.smallfree[k];
+		}
+	}
 
 	uint64_t stackinuse = 0;
 	spin_lock(&allglock);
@@ -88,14 +100,20 @@ readmemstats_m(struct memstats *ms)
 	spin_unlock(&mheap_.lock);
 
 	ms->TotalAlloc = totalalloc;
-	ms->Alloc = ms->HeapAlloc = totalalloc;
+	ms->Alloc = ms->HeapAlloc = totalalloc - freed;
 	ms->Mallocs = nmalloc;
 	ms->Frees = nfree;
 	ms->HeapObjects = nmalloc - nfree;
 	ms->HeapIdle = ms->HeapSys - ms->HeapInuse;
 	ms->StackInuse = ms->StackSys = stackinuse;
 	ms->Sys = ms->HeapSys + ms->StackSys + ms->MSpanSys + ms->MCacheSys + ms->GCSys + ms->OtherSys;
-	ms->EnableGC = false; // the collector's issue
+	ms->NumGC = gcstats.numgc;
+	ms->NumForcedGC = gcstats.numforcedgc;
+	ms->PauseTotalNs = gcstats.pausetotalns;
+	ms->LastGC = gcstats.lastgc;
+	memcpy(ms->PauseNs, gcstats.pausens, sizeof ms->PauseNs);
+	memcpy(ms->PauseEnd, gcstats.pauseend, sizeof ms->PauseEnd);
+	ms->EnableGC = true; // runtime_gc collects; nothing starts a cycle by itself yet (mgc.c)
 }
 
 // debug.FreeOSMemory: every free page of the heap back to the machine now

@@ -181,6 +181,10 @@ void os_usleep(int64_t us);
 // memory lock a goroutine takes touches the next pages of its stack first
 // (kernel/spinlock.c, probestack), so no stack fault comes under the
 // page-table lock.
+// os_dataregion: the ith range [*lo, *hi) of the program's static data
+// that may hold pointers (data and bss), or false past the last: the
+// collector's roots (bare metal: the image's, kernel and C library
+// included; Linux: the executable's, not the shared C library's).
 void *os_sysalloc(uint64_t n);
 void *os_sysreserve(void *v, uint64_t n);
 bool os_sysmap(void *v, uint64_t n);
@@ -189,6 +193,7 @@ bool os_sysused(void *v, uint64_t n);
 void os_sysfree(void *v, uint64_t n);
 uint64_t os_dirtyscan(void *v, uint64_t n, uint64_t *bitmap, bool clear);
 bool os_dirtyexact(void);
+bool os_dataregion(int i, uint64_t *lo, uint64_t *hi);
 
 // ---- goroutine stacks and faults ------------------------------------------
 //

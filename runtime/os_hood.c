@@ -457,6 +457,20 @@ os_dirtyexact(void)
 	return true;
 }
 
+// The image's data and bss, one range (linker.ld).
+extern char __data_start[], __bss_end[];
+
+bool
+os_dataregion(int i, uint64_t *lo, uint64_t *hi)
+{
+	if (i > 0) {
+		return false;
+	}
+	*lo = (uint64_t)__data_start;
+	*hi = (uint64_t)__bss_end;
+	return true;
+}
+
 size_t
 os_backtrace(uint64_t ret, uint64_t fp, char *buf, size_t len)
 {

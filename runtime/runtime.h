@@ -203,6 +203,8 @@ struct g {
 	bool (*waitunlockf)(struct g *gp, void *arg); // gopark's, for park_m
 	void *waitlock;
 	uint64_t syscallpc, syscallbp; // where it entered its syscall, for tracebacks
+	uint64_t syscallsp;            // the collector's: its live frames begin here meanwhile
+	uint64_t syscallregs[12];      // and the registers they left pointers in (entersyscall)
 	struct timer *timer;           // cached for time_sleep (time.c)
 	struct sudog *waiting;         // the sudogs it waits with (chan.h; a select's, in lock order)
 	// defer, panic and recover (panic.c), the G's own:

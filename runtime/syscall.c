@@ -14,6 +14,21 @@ static void exitsyscall0(struct g *gp);
 // the scheduler's own waits (no P, on g0, or m->locks > 0): those keep
 // what they have. Go's entersyscall (reentersyscall). Runs on the G's
 // stack, its thread pinned.
+// The words of [lo, hi) into regs, the rest of regs zeroed. Word by
+// word, volatile, not memcpy: AddressSanitizer would call the frame's
+// red zones out of bounds (a copy of them is harmless).
+static void __attribute__((no_sanitize_address))
+copyframe(uint64_t *regs, uint64_t lo, uint64_t hi)
+{
+	size_t i = 0;
+	for (volatile uint64_t *w = (volatile uint64_t *)lo; w < (volatile uint64_t *)hi; w++) {
+		regs[i++] = *w;
+	}
+	for (; i < sizeof ((struct g *)0)->syscallregs / sizeof regs[0]; i++) {
+		regs[i] = 0;
+	}
+}
+
 bool
 entersyscall(void)
 {
@@ -30,6 +45,22 @@ entersyscall(void)
 	uint64_t *hook = (uint64_t *)*(uint64_t *)__builtin_frame_address(0);
 	gp->syscallpc = hook[1];
 	gp->syscallbp = hook[0];
+	// For the collector while the G waits: its stack from the caller's
+	// frame up, and the registers its frames left their pointers in.
+	// __builtin_unwind_init spills every callee-saved register into this
+	// frame, between its locals and its saved rbp, which goes when we
+	// return: so the frame, the spills with it, is copied into the G,
+	// which the collector scans with persistentalloc's chunks. (The
+	// waits below may save and reuse the registers; the values the G's
+	// frames need are these.)
+	__builtin_unwind_init();
+	volatile uint64_t here = 0;
+	uint64_t lo = (uint64_t)&here, hi = (uint64_t)__builtin_frame_address(0) + 8;
+	if (hi - lo > sizeof gp->syscallregs) {
+		throw("entersyscall: frame larger than g.syscallregs");
+	}
+	copyframe(gp->syscallregs, lo, hi);
+	gp->syscallsp = hi + 8;
 	casgstatus(gp, Grunning, Gsyscall);
 	struct p *pp = mp->p;
 	atomic_store_relaxed(&pp->m, NULL); // relaxed: sysmon peeks (preemptone)

@@ -1,0 +1,337 @@
+// gc_test.c: the collector (runtime/mgc.c) as a program sees it, through
+// runtime_gc and runtime_readmemstats: what nothing reaches is freed and
+// its memory reused; what a root reaches survives, whatever the root (a
+// global, a stack, an interior pointer, malloc'd memory, a goroutine
+// parked on a channel or blocked in the machine) and however many cycles
+// run while other goroutines allocate. Both ports.
+
+#include <string.h>
+
+#include "include/hood.h"
+#include "runtime/runtime.h"
+#include "tests/testing.h"
+#include "tests/wg.h"
+
+// A binary tree whose nodes carry a checksum of their subtree's shape: a
+// freed node reused by later allocations breaks it.
+struct node {
+	struct node *left, *right;
+	uint64_t sum; // 1 + the children's sums, times a constant, plus depth
+	uint64_t pad;
+};
+
+static struct node *__attribute__((noipa))
+maketree(int depth)
+{
+	struct node *n = new(struct node);
+	if (depth > 0) {
+		n->left = maketree(depth - 1);
+		n->right = maketree(depth - 1);
+	}
+	n->sum = (uint64_t)depth * 1000003 + (n->left ? n->left->sum + n->right->sum : 1);
+	return n;
+}
+
+static bool
+checktree(const struct node *n, int depth)
+{
+	if (n == NULL) {
+		return false;
+	}
+	if (depth == 0) {
+		return n->left == NULL && n->right == NULL && n->sum == 1;
+	}
+	return checktree(n->left, depth - 1) && checktree(n->right, depth - 1) &&
+	       n->sum == (uint64_t)depth * 1000003 + n->left->sum + n->right->sum;
+}
+
+static uint64_t
+heapalloc(void)
+{
+	struct memstats ms;
+	runtime_readmemstats(&ms);
+	return ms.HeapAlloc;
+}
+
+// Garbage: n objects of size bytes that nothing keeps, made in a frame of
+// their own (gone when it returns, and not scanned: below the stack
+// pointer).
+static void __attribute__((noipa))
+makegarbage(long n, size_t size)
+{
+	for (long i = 0; i < n; i++) {
+		char *p = runtime_new(size, i % 2 == 0);
+		p[0] = 1;
+	}
+}
+
+TEST(TestGCFreesUnreachable)
+{
+	runtime_gc();
+	uint64_t before = heapalloc();
+	makegarbage(20000, 64);
+	makegarbage(50, 64 << 10); // large objects, spans of their own
+	uint64_t full = heapalloc();
+	runtime_gc();
+	uint64_t after = heapalloc();
+	struct memstats ms;
+	runtime_readmemstats(&ms);
+	t_logf(t, "HeapAlloc %lu -> %lu -> %lu, Frees %lu, NumGC %u", (unsigned long)before, (unsigned long)full,
+	       (unsigned long)after, (unsigned long)ms.Frees, ms.NumGC);
+	uint64_t made = full - before;
+	if (made < 20000 * 64 + 50 * (64 << 10) || after > before + made / 10) {
+		t_errorf(t, "made %lu bytes of garbage; %lu still allocated after runtime_gc", (unsigned long)made,
+			 (unsigned long)(after - before));
+	}
+	if (ms.NumGC < 2 || ms.PauseTotalNs == 0 || ms.Frees < 20000) {
+		t_errorf(t, "NumGC %u, PauseTotalNs %lu, Frees %lu", ms.NumGC, (unsigned long)ms.PauseTotalNs,
+			 (unsigned long)ms.Frees);
+	}
+}
+
+// The memory of what was freed is reused: allocating and dropping the
+// same amount again and again, collected each time, the heap stays put.
+TEST(TestGCReusesMemory)
+{
+	runtime_gc();
+	struct memstats ms;
+	runtime_readmemstats(&ms);
+	uint64_t sys0 = ms.HeapSys;
+	for (int round = 0; round < 20; round++) {
+		makegarbage(4000, 256);  // 1 MiB in small objects
+		makegarbage(16, 64 << 10); // 1 MiB in large ones
+		runtime_gc();
+	}
+	runtime_readmemstats(&ms);
+	if (ms.HeapSys > sys0 + (8 << 20)) {
+		t_errorf(t, "40 MiB made and dropped grew the heap from %lu to %lu bytes", (unsigned long)sys0,
+			 (unsigned long)ms.HeapSys);
+	}
+}
+
+// Roots of every kind, each the only way to its tree.
+enum { Depth = 10 };
+static struct node *globalroot;
+
+struct holder {
+	struct node *tree;
+};
+
+static void
+parkwith(void *arg)
+{
+	struct hchan *c = arg;
+	struct node *mine = maketree(Depth);
+	long v;
+	chan_recv(c, &v); // parked, the tree only on this stack
+	if (!checktree(mine, Depth)) {
+		chan_sendv(c, long, 0);
+		return;
+	}
+	chan_sendv(c, long, 1);
+}
+
+static struct note blockednote, blockedready;
+static bool blockedok; // Atomic
+
+static void
+blockwith(void *arg)
+{
+	(void)arg;
+	struct node *mine = maketree(Depth);
+	notewakeup(&blockedready);
+	notesleep(&blockednote); // blocked in the machine (a syscall), the tree only here
+	atomic_store_rel(&blockedok, checktree(mine, Depth)); // store-release; pairs with the test's load-acquire
+	notewakeup(&blockedready);
+}
+
+// Each root filled in a frame of its own, which returns nothing: the
+// tree's address stays nowhere else (the frame is below the stack
+// pointer once it returns), so a root the collector missed loses it.
+static void __attribute__((noipa))
+fillholder(struct holder *h)
+{
+	h->tree = maketree(Depth);
+}
+
+static void __attribute__((noipa))
+fillglobal(void)
+{
+	globalroot = maketree(Depth);
+}
+
+static volatile uintptr_t interior; // &node->pad of a tree's root
+
+static void __attribute__((noipa))
+fillinterior(void)
+{
+	interior = (uintptr_t)maketree(Depth) + 24;
+}
+
+TEST(TestGCKeepsWhatRootsReach)
+{
+	fillglobal();
+	volatile struct node *onstack = maketree(Depth);
+	// runtime_malloc: the manual heap on both ports (on Linux, glibc's
+	// malloc is not scanned: docs/gc.md).
+	struct holder *inmalloc = runtime_malloc(sizeof *inmalloc);
+	fillholder(inmalloc);
+	struct holder *inheap = new(struct holder);
+	fillholder(inheap);
+	fillinterior();
+	struct hchan *c = make_chan(long, 0);
+	go(parkwith, c);
+	noteclear(&blockednote);
+	noteclear(&blockedready);
+	go(blockwith, NULL);
+	notesleep(&blockedready);
+	noteclear(&blockedready);
+	for (int i = 0; i < 10; i++) {
+		makegarbage(2000, 48);
+		runtime_gc();
+		makegarbage(2000, 48); // reuses what the collection freed
+	}
+	chan_sendv(c, long, 0);
+	long parkedok = chan_recvv(c, long);
+	notewakeup(&blockednote);
+	notesleep(&blockedready);
+	// Load-acquire; pairs with blockwith's store-release (after its wakeup).
+	bool blockedgood = atomic_load_acq(&blockedok);
+	const char *bad = !checktree(globalroot, Depth)                            ? "a global"
+			  : !checktree((struct node *)onstack, Depth)              ? "a local on the stack"
+			  : !checktree(inmalloc->tree, Depth)                       ? "malloc'd memory"
+			  : !checktree(inheap->tree, Depth)                         ? "a heap object"
+			  : !checktree((struct node *)(interior - 24), Depth)       ? "an interior pointer"
+			  : !parkedok                                               ? "a goroutine parked on a channel"
+			  : !blockedgood                                            ? "a goroutine blocked in the machine"
+										    : NULL;
+	if (bad != NULL) {
+		t_errorf(t, "a tree held only by %s was broken by the collector", bad);
+	}
+	runtime_free(inmalloc);
+	globalroot = NULL;
+	interior = 0;
+}
+
+// Collections while goroutines on every P build trees, check them and
+// drop them: each is stopped anywhere (preempted with its registers on
+// its stack, parked, between two allocations) when the world stops.
+static struct waitgroup gcwg;
+static bool gcstop;   // Atomic
+static long gcbroken; // Atomic
+
+static void
+builder(void *arg)
+{
+	(void)arg;
+	while (!atomic_load_relaxed(&gcstop)) {
+		struct node *n = maketree(8);
+		runtime_gosched();
+		if (!checktree(n, 8)) {
+			atomic_xadd_relaxed(&gcbroken, 1);
+		}
+	}
+	wg_done(&gcwg);
+}
+
+TEST(TestGCWhileGoroutinesAllocate)
+{
+	enum { Builders = 8 };
+	atomic_store_relaxed(&gcstop, false);
+	atomic_store_relaxed(&gcbroken, 0);
+	wg_add(&gcwg, Builders);
+	for (int i = 0; i < Builders; i++) {
+		go(builder, NULL);
+	}
+	int cycles = testing_short ? 20 : 100;
+	for (int i = 0; i < cycles; i++) {
+		time_sleep(Millisecond);
+		runtime_gc();
+	}
+	atomic_store_relaxed(&gcstop, true);
+	wg_wait(&gcwg);
+	if (atomic_load_relaxed(&gcbroken) != 0) {
+		t_errorf(t, "%ld trees broken across %d collections", atomic_load_relaxed(&gcbroken), cycles);
+	}
+}
+
+// Collections while the runtime's own heap objects are in use: trees
+// whose only pointer is in a channel's buffer (an hchan, in the heap) or
+// in a parked sender's element (its sudog, in the heap, pointing to its
+// stack), and deferred calls (their records in the heap, the frames on
+// the stack) whose argument is a tree.
+static struct waitgroup chanwg;
+static long chanbroken, chanchecked; // Atomic
+
+static void
+treesender(void *arg)
+{
+	struct hchan *c = arg;
+	for (int i = 0; i < 200; i++) {
+		struct node *n = maketree(6);
+		chan_send(c, &n);
+	}
+	wg_done(&chanwg);
+}
+
+static void
+checkdeferred(void *arg)
+{
+	if (!checktree(arg, 6)) {
+		atomic_xadd_relaxed(&chanbroken, 1);
+	}
+	atomic_xadd_relaxed(&chanchecked, 1);
+}
+
+static void __attribute__((noipa))
+deferround(void)
+{
+	deferscope {
+		defer(checkdeferred, maketree(6));
+		runtime_gosched();
+	}
+}
+
+static void
+treereceiver(void *arg)
+{
+	struct hchan *c = arg;
+	struct node *n;
+	while (chan_recv2(c, &n)) {
+		if (!checktree(n, 6)) {
+			atomic_xadd_relaxed(&chanbroken, 1);
+		}
+		deferround();
+	}
+	wg_done(&chanwg);
+}
+
+TEST(TestGCWhileChannelsAndDefersRun)
+{
+	enum { Pairs = 4 };
+	atomic_store_relaxed(&chanbroken, 0);
+	atomic_store_relaxed(&chanchecked, 0);
+	struct hchan *c[Pairs];
+	wg_add(&chanwg, 2 * Pairs);
+	for (int i = 0; i < Pairs; i++) {
+		c[i] = make_chan(struct node *, i % 2 == 0 ? 0 : 4);
+		go(treesender, c[i]);
+		go(treereceiver, c[i]);
+	}
+	// Collections back to back until every tree was checked; the
+	// senders end by themselves, the receivers when their channel closes.
+	int cycles = 0;
+	while (atomic_load_relaxed(&chanchecked) < Pairs * 200) {
+		runtime_gc();
+		cycles++;
+		time_sleep(Millisecond);
+	}
+	for (int i = 0; i < Pairs; i++) {
+		chan_close(c[i]);
+	}
+	wg_wait(&chanwg);
+	if (atomic_load_relaxed(&chanbroken) != 0) {
+		t_errorf(t, "%ld trees broken in channels and deferred calls", atomic_load_relaxed(&chanbroken));
+	}
+	t_logf(t, "%d collections meanwhile", cycles);
+}
