@@ -7,8 +7,8 @@
 //	AllocParallel  every P's goroutine allocating 64 bytes (Go's
 //	               b.RunParallel)
 //
-// Until the collector exists nothing given out is ever freed, so each
-// benchmark caps its n by a byte budget (b_setmaxn): BenchHeapBudget bytes of
+// Written before the collector existed, when nothing given out was freed,
+// each benchmark caps its n by a byte budget (b_setmaxn): BenchHeapBudget bytes of
 // objects in its last run, which then may end before BENCHTIME. Go's twins
 // run with Go's collector, which reuses swept spans while hood's heap
 // always takes fresh pages (on Linux each new page's first touch is a

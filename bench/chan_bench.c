@@ -339,8 +339,8 @@ enum { SieveChans = SievePrimes + 1, SieveChanBytes = 128 }; // about what an un
 BENCH(BenchmarkPrimeSieve)
 {
 	// A new channel a prime, and one, an op, as Go's twin makes them;
-	// the heap frees nothing yet, so n is capped by the budget (Go's
-	// collector takes its back). The stages' records are reused.
+	// n is capped by the budget (bench.h). The stages' records are
+	// reused.
 	static struct sievestage stages[SieveChans - 1];
 	static struct hchan *chans[SieveChans];
 	b_setmaxn(b, BenchHeapBudget / (SieveChans * SieveChanBytes));

@@ -86,8 +86,8 @@ void runtime_unlockosthread(void);
 // anywhere in the roots or in a scan object that holds an address inside
 // an object keeps it: the roots are static data, every goroutine's stack
 // and registers, malloc's memory and the runtime's own structures):
-// today when runtime_gc runs, as Go's runtime.GC; the pacer that runs it
-// as the heap grows (GOGC) comes next. Scan or noscan: memory that holds pointers
+// when the heap has grown by GOGC percent, or runtime_gc asks (Go's
+// runtime.GC). Scan or noscan: memory that holds pointers
 // (to other heap objects) must come from new or newarray, so that the
 // collector looks inside it; memory that holds none (byte buffers,
 // numbers) should come from newnoscan or newarraynoscan, which the
@@ -141,7 +141,12 @@ struct memstats {
 void runtime_readmemstats(struct memstats *ms);
 // runtime.GC: a full collection, with the world stopped throughout (Go's
 // GODEBUG=gcstoptheworld=1 way); returns once the freed memory is free.
+// Allocation starts one by itself when the heap has grown by GOGC percent
+// (default 100) over what the last one left, from 4 MiB up.
+// runtime_setgcpercent is debug.SetGCPercent: GOGC now, the old value
+// returned; a negative one turns collection off.
 void runtime_gc(void);
+int runtime_setgcpercent(int pct);
 // debug.FreeOSMemory: the heap's free memory back to the machine now. The
 // scavenger does the same from sysmon for memory free for 5 minutes (Go
 // 1.11's policy; GODEBUG=scavenge=1: 20 ms, with Go's scvg lines).

@@ -83,6 +83,11 @@
 // bits say whether this caller set them).
 #define atomic_or_relaxed(p, v) __atomic_fetch_or((p), (v), __ATOMIC_RELAXED)
 
+// A compiler barrier, no instruction (C11's atomic_signal_fence): no
+// memory access moves across it, for what a signal or an interrupt on the
+// same thread must see in program order (releasem's, runtime.h).
+#define atomic_signalfence() __atomic_signal_fence(__ATOMIC_SEQ_CST)
+
 // A full fence (MFENCE): stores before it are visible before loads after
 // it.
 #define atomic_fence() __atomic_thread_fence(__ATOMIC_SEQ_CST)

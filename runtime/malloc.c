@@ -21,6 +21,7 @@
 
 #include "include/hood.h"
 #include "runtime/malloc.h"
+#include "runtime/mgc.h"
 
 enum {
 	PersistentChunkSize = 256 << 10, // Go's persistentChunkSize
@@ -113,7 +114,7 @@ struct largereq {
 	bool needzero;   // its memory may hold old data
 };
 
-static uint64_t nextfree(struct mcache *c, uint8_t spc, struct mspan **sp);
+static uint64_t nextfree(struct mcache *c, uint8_t spc, struct mspan **sp, bool *shouldhelpgc);
 static void refill(void *arg);
 static void largealloc(void *arg);
 
@@ -150,6 +151,7 @@ mallocgc(uint64_t size, int flags)
 	struct mcache *c = getmcache(mp);
 	bool noscan = flags & FlagNoScan;
 	bool needzero = !(flags & FlagNoZero);
+	bool shouldhelpgc = false; // took memory from the heap: time for a cycle? (Go's)
 	uint64_t x;
 	if (noscan && size < TinySize) {
 		// The tiny allocator: objects share 16-byte blocks, aligned as
@@ -171,7 +173,7 @@ mallocgc(uint64_t size, int flags)
 		struct mspan *s = c->alloc[TinySpanClass];
 		x = nextfreefast(s);
 		if (x == 0) {
-			x = nextfree(c, TinySpanClass, &s);
+			x = nextfree(c, TinySpanClass, &s, &shouldhelpgc);
 		}
 		memset((void *)x, 0, TinySize);
 		// Keep whichever block has more room left (Go's rule).
@@ -184,7 +186,7 @@ mallocgc(uint64_t size, int flags)
 		struct mspan *s = c->alloc[spc];
 		x = nextfreefast(s);
 		if (x == 0) {
-			x = nextfree(c, spc, &s);
+			x = nextfree(c, spc, &s, &shouldhelpgc);
 		}
 		if (needzero && s->needzero) {
 			memset((void *)x, 0, s->elemsize);
@@ -198,6 +200,8 @@ mallocgc(uint64_t size, int flags)
 		x = r.s->startaddr;
 		c->largeAlloc += r.s->elemsize;
 		c->largeAllocCount++;
+		atomic_xadd_relaxed(&gccontroller.heapLive, r.s->elemsize); // relaxed: mgc.h
+		shouldhelpgc = true;
 		if (needzero && r.needzero) {
 			memset((void *)x, 0, size);
 		}
@@ -205,6 +209,9 @@ mallocgc(uint64_t size, int flags)
 done:
 	mp->mallocing = false;
 	releasem(mp);
+	if (shouldhelpgc) {
+		gctrigger();
+	}
 	return (void *)x;
 }
 
@@ -212,7 +219,7 @@ done:
 // mcentral if the one held is full (Go's mcache.nextFree); *sp is the
 // span it came from.
 static uint64_t
-nextfree(struct mcache *c, uint8_t spc, struct mspan **sp)
+nextfree(struct mcache *c, uint8_t spc, struct mspan **sp, bool *shouldhelpgc)
 {
 	struct mspan *s = c->alloc[spc];
 	uint16_t i = mspan_nextfreeindex(s);
@@ -227,6 +234,7 @@ nextfree(struct mcache *c, uint8_t spc, struct mspan **sp)
 		}
 		s = c->alloc[spc];
 		i = mspan_nextfreeindex(s);
+		*shouldhelpgc = true;
 	}
 	if (i >= s->nelems) {
 		throw("nextfree: freeIndex is not valid");

@@ -298,7 +298,6 @@ void mheap_init(struct mheap *h);
 struct mspan *mheap_alloc(struct mheap *h, uint64_t npages, uint8_t spanclass, bool *needzero);
 struct mspan *mheap_allocaligned(struct mheap *h, uint64_t npages, uint64_t align, uint8_t spanclass, int state,
 				 bool *needzero);
-void mheap_freemanual(struct mheap *h, struct mspan *s);
 void mheap_freespan(struct mheap *h, struct mspan *s);
 uint64_t mheap_scavenge(struct mheap *h, int64_t now, int64_t limit);
 void scvgtrace(uint64_t given);

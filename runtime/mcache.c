@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "runtime/malloc.h"
+#include "runtime/mgc.h"
 
 // The span every empty slot of an mcache points to: no free slot, so the
 // fast path falls through to refill without a NULL check (Go's
@@ -59,7 +60,9 @@ mcache_releaseall(struct mcache *c)
 		if (s == &emptymspan) {
 			continue;
 		}
-		c->smallAllocCount[spanclass_sizeclass((uint8_t)spc)] -= (uint64_t)(s->nelems - s->allocCount);
+		uint64_t unused = (uint64_t)(s->nelems - s->allocCount);
+		c->smallAllocCount[spanclass_sizeclass((uint8_t)spc)] -= unused;
+		atomic_xadd_relaxed(&gccontroller.heapLive, -(unused * s->elemsize)); // relaxed: mgc.h
 		mcentral_uncachespan(&mheap_.central[spc], s);
 		c->alloc[spc] = &emptymspan;
 	}
@@ -87,7 +90,9 @@ mcache_refill(struct mcache *c, uint8_t spc)
 		c->alloc[spc] = &emptymspan;
 		return false;
 	}
-	c->smallAllocCount[spanclass_sizeclass(spc)] += (uint64_t)(s->nelems - s->allocCount);
+	uint64_t unused = (uint64_t)(s->nelems - s->allocCount);
+	c->smallAllocCount[spanclass_sizeclass(spc)] += unused;
+	atomic_xadd_relaxed(&gccontroller.heapLive, unused * s->elemsize); // relaxed: mgc.h
 	c->alloc[spc] = s;
 	return true;
 }

@@ -21,8 +21,32 @@ struct gcstats {
 
 extern struct gcstats gcstats;
 
-void gcmark(void);  // mgcmark.c
-void gcsweep(void); // mgcsweep.c
+// The pacer (Go's gcController, mgcpacer.go, as Go 1.18 sets its goal;
+// with the world stopped for the whole cycle there is no runway, so the
+// trigger is the goal). heapLive counts the bytes of the heap handed out
+// or held in an mcache's spans (Go's heapLive): added when an mcache takes
+// a span's free slots and at a large allocation, taken off when an mcache
+// gives slots back, set to heapMarked by the sweep. A cycle starts when
+// heapLive reaches trigger = heapMarked * (1 + GOGC/100), never below
+// heapMinimum = 4 MiB * GOGC/100 (Go's); GOGC=off: never.
+struct gccontroller {
+	uint64_t heapLive;   // Atomic, relaxed: a count; the trigger tolerates a stale one
+	uint64_t trigger;    // Atomic, relaxed: UINT64_MAX while GOGC is off
+	uint64_t heapMarked; // with the world stopped: the live bytes the last mark found
+	int32_t gcpercent;   // GOGC; -1: off; changed with the world stopped (runtime_setgcpercent)
+};
+
+extern struct gccontroller gccontroller;
+
+void gcinit(void); // schedinit, after the knobs
+void gctrigger(void);
+
+// mgcmark.c: mark from the roots; the bytes of stacks and of static data
+// scanned, for gctrace.
+void gcmark(uint64_t *stackbytes, uint64_t *globalbytes);
+// mgcsweep.c: sweep every span; returns the bytes of objects left
+// allocated (the marked ones).
+uint64_t gcsweep(void);
 
 // Calls f(s, arg) for every span of the heap in state, once each, in
 // address order; the world is stopped. (mgcsweep.c)

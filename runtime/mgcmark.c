@@ -45,7 +45,7 @@ static uint64_t heaplo, heaphi;
 
 static void clearmarks(struct mspan *s, void *arg);
 static void scanmanual(struct mspan *s, void *arg);
-static void scanstacks(uint64_t mysp);
+static uint64_t scanstacks(uint64_t mysp);
 static void scanblock(uint64_t lo, uint64_t hi);
 static void greyobject(uint64_t p);
 static void drain(void);
@@ -55,7 +55,7 @@ static void drain(void);
 // frame, so the caller's pointers that live only in registers are on the
 // stack that scanstacks reads from here up.
 void
-gcmark(void)
+gcmark(uint64_t *stackbytes, uint64_t *globalbytes)
 {
 	__builtin_unwind_init();
 	volatile uint64_t here = 0;
@@ -68,14 +68,16 @@ gcmark(void)
 	spin_unlock(&mheap_.lock);
 	forEachSpan(MSpanInUse, clearmarks, NULL);
 	uint64_t lo, hi;
+	*globalbytes = 0;
 	for (int i = 0; os_dataregion(i, &lo, &hi); i++) {
 		scanblock(lo, hi);
+		*globalbytes += hi - lo;
 	}
 	for (int i = 0; persistentchunk(i, &lo, &hi); i++) {
 		scanblock(lo, hi);
 	}
 	forEachSpan(MSpanManual, scanmanual, NULL);
-	scanstacks((uint64_t)&here);
+	*stackbytes = scanstacks((uint64_t)&here);
 	drain();
 }
 
@@ -94,10 +96,12 @@ scanmanual(struct mspan *s, void *arg)
 }
 
 // Every goroutine's stack, from where its live frames begin (the overview
-// says where) to its top. mysp: the collecting G's own.
-static void
+// says where) to its top; returns the bytes scanned. mysp: the collecting
+// G's own.
+static uint64_t
 scanstacks(uint64_t mysp)
 {
+	uint64_t scanned = 0;
 	struct g *me = getg();
 	// allgs is prepended to and never shortened, and a G's link is set
 	// before it is published: the list from its head now is walked
@@ -125,7 +129,9 @@ scanstacks(uint64_t mysp)
 			       sp, gp->stacklo, gp->stackhi);
 		}
 		scanblock(sp & ~7ULL, gp->stackhi);
+		scanned += gp->stackhi - (sp & ~7ULL);
 	}
+	return scanned;
 }
 
 // Every aligned word of [lo, hi) that points into an allocated object

@@ -38,26 +38,29 @@ forEachSpan(int state, void (*f)(struct mspan *s, void *arg), void *arg)
 	}
 }
 
-// gcsweep: every in-use span swept. The world is stopped.
-void
+// gcsweep: every in-use span swept; returns the bytes of the objects
+// left allocated. The world is stopped.
+uint64_t
 gcsweep(void)
 {
+	uint64_t live = 0;
 	for (int i = 0; i < NumSpanClasses; i++) {
 		struct mcentral *c = &mheap_.central[i];
 		spin_lock(&c->lock);
 		c->partial = c->full = NULL;
 		spin_unlock(&c->lock);
 	}
-	forEachSpan(MSpanInUse, sweepspan, NULL);
+	forEachSpan(MSpanInUse, sweepspan, &live);
+	return live;
 }
 
 // Sweep s (Go's mspan.sweep): its marked objects stay allocated, the rest
 // are free; with none marked it goes back to the heap, else to its
-// mcentral's lists.
+// mcentral's lists. Adds the bytes left allocated to *arg.
 static void
 sweepspan(struct mspan *s, void *arg)
 {
-	(void)arg;
+	uint64_t *livebytes = arg;
 	uint64_t nbytes = ((uint64_t)s->nelems + 63) / 64 * 8;
 	uint64_t live = 0;
 	for (uint64_t w = 0; w < nbytes; w += 8) {
@@ -71,9 +74,12 @@ sweepspan(struct mspan *s, void *arg)
 			gcstats.largefree++;
 			gcstats.largefreebytes += s->elemsize;
 			mheap_freespan(&mheap_, s);
+		} else {
+			*livebytes += s->elemsize;
 		}
 		return;
 	}
+	*livebytes += live * s->elemsize;
 	gcstats.smallfree[sizeclass] += s->allocCount - live;
 	if (live == 0) {
 		struct mcentral *c = &mheap_.central[s->spanclass];

@@ -109,27 +109,16 @@ mheap_allocaligned(struct mheap *h, uint64_t npages, uint64_t align, uint8_t spa
 	return s;
 }
 
-// mheap_freemanual: s, a manual span, goes back to the page heap (Go's
-// mheap.freeManual); its struct is free for reuse. Runs on g0.
-void
-mheap_freemanual(struct mheap *h, struct mspan *s)
-{
-	spin_lock(&h->lock);
-	if (s->state != MSpanManual) {
-		throw("mheap_freemanual: not a manual span");
-	}
-	freespanlocked(h, s);
-	spin_unlock(&h->lock);
-}
-
-// mheap_freespan: s, an in-use span the sweep found empty, goes back to
-// the page heap (Go's mheap.freeSpan).
+// mheap_freespan: s, a manual span given back (Go's mheap.freeManual) or
+// an in-use span the sweep found empty (Go's mheap.freeSpan), goes back
+// to the page heap; its struct is free for reuse. Runs on g0 or with the
+// world stopped.
 void
 mheap_freespan(struct mheap *h, struct mspan *s)
 {
 	spin_lock(&h->lock);
-	if (s->state != MSpanInUse) {
-		throw("mheap_freespan: not an in-use span");
+	if (s->state != MSpanManual && s->state != MSpanInUse) {
+		throw("mheap_freespan: span not in use");
 	}
 	freespanlocked(h, s);
 	spin_unlock(&h->lock);

@@ -423,7 +423,7 @@ allocspan(void *arg)
 static void
 freespan(void *arg)
 {
-	mheap_freemanual(&mheap_, arg);
+	mheap_freespan(&mheap_, arg);
 }
 
 static _Noreturn void

@@ -107,13 +107,14 @@ readmemstats_m(struct memstats *ms)
 	ms->HeapIdle = ms->HeapSys - ms->HeapInuse;
 	ms->StackInuse = ms->StackSys = stackinuse;
 	ms->Sys = ms->HeapSys + ms->StackSys + ms->MSpanSys + ms->MCacheSys + ms->GCSys + ms->OtherSys;
+	ms->NextGC = gccontroller.gcpercent < 0 ? 0 : atomic_load_relaxed(&gccontroller.trigger); // relaxed: mgc.h
 	ms->NumGC = gcstats.numgc;
 	ms->NumForcedGC = gcstats.numforcedgc;
 	ms->PauseTotalNs = gcstats.pausetotalns;
 	ms->LastGC = gcstats.lastgc;
 	memcpy(ms->PauseNs, gcstats.pausens, sizeof ms->PauseNs);
 	memcpy(ms->PauseEnd, gcstats.pauseend, sizeof ms->PauseEnd);
-	ms->EnableGC = true; // runtime_gc collects; nothing starts a cycle by itself yet (mgc.c)
+	ms->EnableGC = true;
 }
 
 // debug.FreeOSMemory: every free page of the heap back to the machine now

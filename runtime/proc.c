@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "include/hood.h"
+#include "runtime/mgc.h"
 #include "runtime/runtime.h"
 
 struct schedt sched;
@@ -240,6 +241,7 @@ schedinit(void)
 	parsedebugvars(); // the knobs (runtime1.c): the stack size first
 	stackinit();
 	mallocinit(); // the heap (malloc.c), as Go's schedinit
+	gcinit();     // the pacer, from GOGC (mgc.c), as Go's gcinit
 
 	int32_t procs = os_ncpu();
 	int32_t n = knobs.gomaxprocs;

@@ -529,6 +529,7 @@ struct dbgvars {
 	int32_t schedtrace;  // ms between SCHED lines, 0 for none
 	int32_t scheddetail; // more lines per SCHED
 	int32_t scavenge;    // Atomic (a test sets it): 1, sysmon's scavenger every 10 ms
+	int32_t gctrace;     // 1: a line of Go's format at each collection (mgc.c)
 };
 extern struct dbgvars debug;
 
@@ -606,6 +607,14 @@ acquirem(void)
 static inline void
 releasem(struct m *mp)
 {
+	// A compiler barrier (a signal fence): every store made while the M
+	// was acquired comes before the decrement that lets the preemption
+	// signal or interrupt, on this same thread, stop the G. Without it
+	// gcc moved mallocgc's "mallocing = false" after the decrement; a
+	// preemption in between left the M marked in malloc while it ran
+	// another G (fatal error: malloc deadlock, TestGCWhileGoroutinesAllocate,
+	// about one run in ten with the world stopped that often).
+	atomic_signalfence();
 	// Load-acquire of preempt; pairs with the store-release in
 	// preemptone (stw.c), as gopreempt's does.
 	if (--mp->locks == 0 && mp->curg != NULL && mp->cur == mp->curg &&

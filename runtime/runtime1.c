@@ -62,6 +62,7 @@ static const struct {
 	{"schedtrace", offsetof(struct dbgvars, schedtrace)},
 	{"scheddetail", offsetof(struct dbgvars, scheddetail)},
 	{"scavenge", offsetof(struct dbgvars, scavenge)},
+	{"gctrace", offsetof(struct dbgvars, gctrace)},
 };
 
 static const char *const tracebacks[] = {
@@ -85,7 +86,6 @@ static const char *const goonly[] = {
 	"gcpacertrace",
 	"gcshrinkstackoff",
 	"gcstoptheworld",
-	"gctrace",
 	"harddecommit",
 	"inittrace",
 	"invalidptr",

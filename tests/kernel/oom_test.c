@@ -20,9 +20,12 @@ TEST(TestHeapAbove4GiB)
 		t_logf(t, "needs more than 5.5 GiB free; %lu MiB here", (unsigned long)(physmem_nfree() * 4096 >> 20));
 		return;
 	}
+	// Kept, in a global (a root), so that the collector frees none and
+	// the heap must grow past 4 GiB.
+	static char *volatile keep[80]; // volatile: stores to an array never read would go
 	uint64_t first = 0, last = 0;
 	for (int i = 0; i < 80; i++) {
-		char *p = runtime_new(64ULL << 20, true);
+		char *p = keep[i] = runtime_new(64ULL << 20, true);
 		p[0] = 1;
 		p[(64 << 20) - 1] = 2;
 		first = i == 0 ? (uint64_t)p : first;
@@ -34,14 +37,18 @@ TEST(TestHeapAbove4GiB)
 	t_logf(t, "heap objects from %#lx to %#lx", (unsigned long)first, (unsigned long)last);
 }
 
-// 1 MiB objects until the guest's frames run out: Go's report, "runtime:
-// out of memory: cannot allocate 1048576-byte block (N in use)", then the
-// fatal error, never a page-fault report or a hang.
+// 1 MiB objects, all kept, until the guest's frames run out: Go's report,
+// "runtime: out of memory: cannot allocate 1048576-byte block (N in
+// use)", then the fatal error, never a page-fault report or a hang. (Kept
+// in a global: dropped, the collector would free them and the loop run
+// for ever.)
+static char *volatile kept[1 << 16]; // volatile: stores to an array never read would go
+
 CRASHTEST(TestOutOfMemoryFillsTheMachine, 2, "fatal error: out of memory")
 {
 	(void)t;
-	for (;;) {
-		char *p = runtime_new(1 << 20, true);
+	for (int i = 0;; i++) {
+		char *p = kept[i % (1 << 16)] = runtime_new(1 << 20, true);
 		p[0] = 1;
 	}
 }

@@ -45,6 +45,8 @@ checktree(const struct node *n, int depth)
 	       n->sum == (uint64_t)depth * 1000003 + n->left->sum + n->right->sum;
 }
 
+static struct node *globalroot;
+
 static uint64_t
 heapalloc(void)
 {
@@ -67,6 +69,7 @@ makegarbage(long n, size_t size)
 
 TEST(TestGCFreesUnreachable)
 {
+	int pct = runtime_setgcpercent(-1); // no cycle but ours
 	runtime_gc();
 	uint64_t before = heapalloc();
 	makegarbage(20000, 64);
@@ -74,6 +77,7 @@ TEST(TestGCFreesUnreachable)
 	uint64_t full = heapalloc();
 	runtime_gc();
 	uint64_t after = heapalloc();
+	runtime_setgcpercent(pct);
 	struct memstats ms;
 	runtime_readmemstats(&ms);
 	t_logf(t, "HeapAlloc %lu -> %lu -> %lu, Frees %lu, NumGC %u", (unsigned long)before, (unsigned long)full,
@@ -86,6 +90,80 @@ TEST(TestGCFreesUnreachable)
 	if (ms.NumGC < 2 || ms.PauseTotalNs == 0 || ms.Frees < 20000) {
 		t_errorf(t, "NumGC %u, PauseTotalNs %lu, Frees %lu", ms.NumGC, (unsigned long)ms.PauseTotalNs,
 			 (unsigned long)ms.Frees);
+	}
+}
+
+// The pacer: allocation starts cycles by itself, as the heap grows by
+// GOGC percent over what the last cycle left (from 4 MiB): the heap stays
+// near twice the live data at GOGC=100 (Go's bound); GOGC=50 collects
+// more often than 100; off never collects.
+static uint32_t
+numgc(void)
+{
+	struct memstats ms;
+	runtime_readmemstats(&ms);
+	return ms.NumGC;
+}
+
+// Garbage made in steps, the peak of the heap in use between them.
+static uint64_t __attribute__((noipa))
+garbagepeak(long steps)
+{
+	uint64_t peak = 0;
+	for (long i = 0; i < steps; i++) {
+		makegarbage(1000, 128);
+		struct memstats ms;
+		runtime_readmemstats(&ms);
+		if (ms.HeapAlloc > peak) {
+			peak = ms.HeapAlloc;
+		}
+	}
+	return peak;
+}
+
+TEST(TestGCRunsByItself)
+{
+	runtime_gc();
+	globalroot = maketree(14); // 1 MiB live (32 Ki nodes of 32 bytes)
+	uint32_t n0 = numgc();
+	uint64_t peak = garbagepeak(testing_short ? 256 : 1024); // 32 or 128 MiB of garbage
+	uint32_t cycles = numgc() - n0;
+	t_logf(t, "%u cycles, peak HeapAlloc %lu KiB", cycles, (unsigned long)(peak >> 10));
+	if (cycles < 4) {
+		t_errorf(t, "%u cycles while allocating %d MiB of garbage", cycles, testing_short ? 32 : 128);
+	}
+	// Live 1 MiB: the goal is the 4 MiB minimum; a step's 128 KiB and a
+	// span per class of slack above it.
+	if (peak > 6 << 20) {
+		t_errorf(t, "the heap peaked at %lu bytes with 1 MiB live (goal 4 MiB)", (unsigned long)peak);
+	}
+	if (!checktree(globalroot, 14)) {
+		t_errorf(t, "the live tree was broken by the cycles");
+	}
+	globalroot = NULL;
+}
+
+TEST(TestGOGCChangesHowOften)
+{
+	int pct = runtime_setgcpercent(-1);
+	runtime_gc();
+	uint32_t n0 = numgc();
+	garbagepeak(128); // 16 MiB
+	uint32_t off = numgc() - n0;
+	runtime_setgcpercent(100);
+	runtime_gc();
+	n0 = numgc();
+	garbagepeak(256);
+	uint32_t at100 = numgc() - n0;
+	runtime_setgcpercent(25);
+	runtime_gc();
+	n0 = numgc();
+	garbagepeak(256);
+	uint32_t at25 = numgc() - n0;
+	runtime_setgcpercent(pct);
+	t_logf(t, "cycles for 32 MiB: %u at GOGC=100, %u at 25; %u for 16 MiB off", at100, at25, off);
+	if (off != 0 || at25 <= at100 || at100 == 0) {
+		t_errorf(t, "GOGC=off ran %u cycles; GOGC=100 %u, GOGC=25 %u (want more)", off, at100, at25);
 	}
 }
 
@@ -111,7 +189,6 @@ TEST(TestGCReusesMemory)
 
 // Roots of every kind, each the only way to its tree.
 enum { Depth = 10 };
-static struct node *globalroot;
 
 struct holder {
 	struct node *tree;
