@@ -69,14 +69,19 @@ gcmark(uint64_t *stackbytes, uint64_t *globalbytes)
 	forEachSpan(MSpanInUse, clearmarks, NULL);
 	uint64_t lo, hi;
 	*globalbytes = 0;
+	// Each kind of root, then what it reached (drained between kinds, so
+	// that the mark stack holds one kind's objects at most).
 	for (int i = 0; os_dataregion(i, &lo, &hi); i++) {
 		scanblock(lo, hi);
 		*globalbytes += hi - lo;
 	}
+	drain();
 	for (int i = 0; persistentchunk(i, &lo, &hi); i++) {
 		scanblock(lo, hi);
 	}
+	drain();
 	forEachSpan(MSpanManual, scanmanual, NULL);
+	drain();
 	*stackbytes = scanstacks((uint64_t)&here);
 	drain();
 }
@@ -150,7 +155,6 @@ scanblock(uint64_t lo, uint64_t hi)
 			greyobject(p);
 		}
 	}
-	drain();
 }
 
 // Mark the object p points into, if it is an allocated object of the
@@ -188,18 +192,12 @@ greyobject(uint64_t p)
 }
 
 // Scan the queued objects until none is left (Go's gcDrain).
-static void SCANS
+static void
 drain(void)
 {
 	while (markstack.n > 0) {
 		uint64_t obj = markstack.v[--markstack.n];
 		struct mspan *s = spanof(obj);
-		uint64_t end = s->nelems == 1 ? s->limit : obj + s->elemsize;
-		for (uint64_t *w = (uint64_t *)obj; w < (uint64_t *)end; w++) {
-			uint64_t p = *w;
-			if (p >= heaplo && p < heaphi) {
-				greyobject(p);
-			}
-		}
+		scanblock(obj, s->nelems == 1 ? s->limit : obj + s->elemsize);
 	}
 }
