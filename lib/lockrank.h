@@ -30,6 +30,8 @@
 //	                (runtime/chan.c)
 //	LOCK_DEFER      the central defer pool    -
 //	                (runtime/panic.c)
+//	LOCK_GCWORK     the collector's cycle     -
+//	                state (runtime/mgc.c)
 //	LOCK_SCHED      the runtime's sched.lock  -
 //	                (runtime/proc.c)
 //	LOCK_ALLG       the list of all Gs        sched.lock (checkdead)
@@ -58,6 +60,7 @@ enum lockrank {
 	LOCK_PHYSMEM = 30,
 	LOCK_SUDOG = 40,
 	LOCK_DEFER = 41,
+	LOCK_GCWORK = 42,
 	LOCK_SCHED = 44,
 	LOCK_ALLG = 45,
 	LOCK_TIMERS = 46,

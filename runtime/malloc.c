@@ -176,6 +176,9 @@ mallocgc(uint64_t size, int flags)
 			x = nextfree(c, TinySpanClass, &s, &shouldhelpgc);
 		}
 		memset((void *)x, 0, TinySize);
+		if (atomic_load_relaxed(&gcphase) == GCmark) { // relaxed: mgc.h
+			gcmarknewobject(s, x); // the block: what shares it later is born in it
+		}
 		// Keep whichever block has more room left (Go's rule).
 		if (size < c->tinyoffset || c->tiny == 0) {
 			c->tiny = x;
@@ -191,6 +194,9 @@ mallocgc(uint64_t size, int flags)
 		if (needzero && s->needzero) {
 			memset((void *)x, 0, s->elemsize);
 		}
+		if (atomic_load_relaxed(&gcphase) == GCmark) { // relaxed: mgc.h
+			gcmarknewobject(s, x);
+		}
 	} else {
 		struct largereq r = {size, noscan, NULL, false};
 		systemstack(largealloc, &r);
@@ -204,6 +210,9 @@ mallocgc(uint64_t size, int flags)
 		shouldhelpgc = true;
 		if (needzero && r.needzero) {
 			memset((void *)x, 0, size);
+		}
+		if (atomic_load_relaxed(&gcphase) == GCmark) { // relaxed: mgc.h
+			gcmarknewobject(r.s, x);
 		}
 	}
 done:

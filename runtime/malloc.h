@@ -131,7 +131,7 @@ struct mspan {
 	uint32_t divmagic;  // off * divmagic >> 32 is off / elemsize (class_to_divmagic)
 	uint16_t nelems;    // objects in the span
 	uint8_t spanclass;
-	uint8_t state; // MSpanDead, MSpanInUse, MSpanManual
+	uint8_t state; // MSpanDead, MSpanInUse, MSpanManual; Atomic: stored last when the span is made (spanof)
 
 	// Allocation. freeindex: every slot below it is allocated; allocCache
 	// holds the complement of allocBits for 64 slots from freeindex &^ 63,
@@ -240,6 +240,7 @@ struct heapArena {
 	struct pagesum sum;
 	struct pagesum chunksum[PagesPerArena / ChunkPages];
 	uint64_t zeroedbase;                       // Protected by mheap.lock: pages from here on were never used
+	uint64_t mapped;                           // Protected by mheap.lock: [base, base+mapped) is mapped; only grows
 	uint64_t base;                             // the arena's first byte
 };
 
@@ -348,7 +349,14 @@ spanof(uint64_t p)
 	// Relaxed: written under mheap_.lock before the span is handed out;
 	// whoever holds a pointer into it got that pointer after.
 	struct mspan *s = atomic_load_relaxed(&ha->spans[p / PageSize % PagesPerArena]);
-	if (s == NULL || s->state == MSpanDead || p < s->startaddr || p >= s->startaddr + s->npages * PageSize) {
+	if (s == NULL) {
+		return NULL;
+	}
+	// Load-acquire; pairs with the store-release in mheap_allocaligned:
+	// the fields of a span found in use are its current ones, for the
+	// concurrent mark, which may hold a pointer into no object at all.
+	uint8_t state = atomic_load_acq(&s->state);
+	if (state == MSpanDead || p < s->startaddr || p >= s->startaddr + s->npages * PageSize) {
 		return NULL;
 	}
 	return s;

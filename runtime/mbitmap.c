@@ -21,7 +21,8 @@ newallocbits(uint16_t nelems)
 }
 
 // Make s a fresh span of spanclass over [base, base + npages pages):
-// every slot free. Caller holds mheap_.lock.
+// every slot free. Caller holds mheap_.lock, and publishes s's state once
+// the span is whole (mheap_allocaligned).
 void
 mspan_init(struct mspan *s, uint64_t base, uint64_t npages, uint8_t spanclass)
 {
@@ -30,7 +31,6 @@ mspan_init(struct mspan *s, uint64_t base, uint64_t npages, uint8_t spanclass)
 	s->startaddr = base;
 	s->npages = npages;
 	s->spanclass = spanclass;
-	s->state = MSpanInUse;
 	s->freeindex = 0;
 	s->allocCount = 0;
 	s->incache = false;

@@ -1,40 +1,48 @@
 // mgc.c: the garbage collector (Go's mgc.go), for C code: no compiler
 // help, so no write barrier and no pointer maps. Its files:
 //
-//	mgc.c       the cycle (runtime_gc, gcstart), its statistics
+//	mgc.c       the cycle (runtime_gc, the worker, gccycle), the pacer, statistics
 //	mgcmark.c   the roots, conservative scanning, the mark stack
 //	mgcsweep.c  sweeping spans: unmarked objects free, empty spans back
 //
-// This first collector is Go's GODEBUG=gcstoptheworld=1 mode: every
-// phase runs with the world stopped, in the goroutine that starts the
-// cycle, which is runtime_gc's caller (Go's runtime.GC) or an allocation
-// that takes the heap past the pacer's trigger (mgc.h's gccontroller):
+// A cycle (Go's phases, mgc.go) is run by the collector's worker, a
+// goroutine of the runtime's own (gcBgMarkWorker's part in Go; one for
+// now, not one per P), which an allocation wakes when it takes heapLive
+// past the pacer's trigger (mgc.h's gccontroller), or runtime_gc's caller
+// (Go's runtime.GC). Its timeline, the world stopped in the two stops:
 //
-//	stop the world      every P stops (stw.c); every mcache gives its
-//	                    spans back (the tiny block too), so that every
-//	                    in-use span is on its mcentral's lists or large
-//	mark                gcmarkBits of every span cleared; the roots
-//	                    scanned (mgcmark.c); every object they reach
-//	                    marked, and every marked object of a scan span
-//	                    scanned in turn, until the mark stack is empty
-//	sweep               every span: its mark bits become its alloc bits;
-//	                    one with nothing marked goes back to the heap
-//	                    (mgcsweep.c)
-//	start the world
+//	    stop 1         concurrent mark            stop 2
+//	|-------------|=========================|------------------|
+//	 mcaches flushed  the program runs,       mcaches flushed
+//	 marks cleared    allocating black;       dirty pages' marked
+//	 heap pages made  the worker marks from   objects and every
+//	 clean; stacks    the roots, then takes   root scanned again;
+//	 greyed           the pages the program   the sweep: marks
+//	                  dirtied, round after    become allocation,
+//	                  round                   empty spans go back
 //
-// What is still to come (issue 14): concurrent marking with the page
-// tables' dirty bits as the write barrier (os_dirtyscan), concurrent and
-// lazy sweeping (sweepgen), mark assists, finalizers, GODEBUG=gccheckmark,
-// the forced collection every two minutes.
+// The first stop is Go's sweep termination and mark setup, the second its
+// mark termination with the sweep done in it (Go sweeps concurrently
+// after). mgcmark.c says why the dirty bits are a write barrier (Boehm,
+// Demers and Shenker, PLDI 1991) and what each part scans; with
+// GODEBUG=gcstoptheworld=1 the whole mark is done in the first stop, and
+// with GODEBUG=gccheckmark=1 every mark is checked by a second, from
+// scratch, in the second stop (mgcmark.c's gccheckmarks).
+//
+// Allocations go on during the mark; one that takes heapLive past the
+// goal waits for the cycle's end (Go's assists make it mark meanwhile:
+// to come, with the other workers and the concurrent sweep).
 //
 // Marking is conservative (after Boehm and Weiser): any word in a root or
 // in a scanned object that holds the address of an allocated object's
 // byte, its first or any other (interior pointers), keeps the object
 // alive. So a word that only looks like a pointer keeps garbage alive;
-// never the reverse. Invariants: with the world stopped, no mutator runs
-// and no mcache holds a span; after mark, an allocated object of the heap
-// is marked if and only if a root reaches it through a chain of words in
-// scan objects; after sweep, allocBits are the marks.
+// never the reverse. Invariants: while gcphase is GCmark every object
+// allocated is marked at birth; in the stops no mutator runs and no
+// mcache holds a span; after mark termination, an allocated object of the
+// heap is marked if a root reaches it through a chain of words in scan
+// objects (or it was allocated during the mark); after sweep, allocBits
+// are the marks.
 
 #include "include/hood.h"
 #include "runtime/malloc.h"
@@ -43,13 +51,41 @@
 struct gcstats gcstats;
 struct gccontroller gccontroller;
 
-enum { HeapMinimum = 4 << 20 }; // Go's defaultHeapMinimum, at GOGC=100
+uint32_t gcphase;
+
+enum {
+	HeapMinimum = 4 << 20, // Go's defaultHeapMinimum, at GOGC=100
+	TriggerNum = 45,       // the trigger: 45/64 of the way to the goal (Go's minTriggerRatioNum)
+	TriggerDen = 64,
+};
 
 static int64_t runtimeInitTime; // nanotime at gcinit: gctrace's @ time
 
-static void gcstart(const char *reason, bool forced);
+// The cycles' bookkeeping (Go's work): the worker, the requests, who
+// waits. Cycles are numbered from 1 in the order they begin; one runs at
+// a time.
+static struct {
+	struct spinlock lock;
+	struct g *worker;     // Protected by lock: the worker once it runs
+	bool workeridle;      // Protected by lock: the worker is parked, waiting for a request
+	bool requested;       // Protected by lock: a cycle asked for, not begun
+	bool forced;          // Protected by lock: ... by runtime_gc (gctrace says so)
+	uint32_t begun, ended; // Protected by lock: cycles begun, and ended
+	struct gList waiters;  // Protected by lock: Gs parked until ended moves
+	uint32_t starting;     // Atomic: 1 once a worker was started
+} work = {.lock = SPINLOCK_INIT("gcwork", LOCK_GCWORK)};
+
+// The clock at the points of a cycle, for its pause and gctrace.
+struct cycletimes {
+	int64_t start, markstart, markend, end; // stop 1 began, ended; stop 2 began, ended
+};
+
+static void bgworker(void *arg);
+static void gccycle(bool forced);
+static uint32_t gcrequest(bool forced);
+static void gcwaitfor(uint32_t n, enum waitreason reason);
 static void setgoal(void);
-static void gctraceline(bool forced, int64_t start, int64_t marked, int64_t end, uint64_t livebefore,
+static void gctraceline(bool forced, const struct cycletimes *t, uint64_t livebefore, uint64_t liveend,
 			uint64_t stackbytes, uint64_t globalbytes);
 
 void
@@ -60,87 +96,235 @@ gcinit(void)
 	setgoal();
 }
 
-// The trigger from GOGC and what the last mark found live. With the world
-// stopped (or before there is one).
+// The goal and the trigger from GOGC and what the last mark found live.
+// With the world stopped (or before there is one).
 static void
 setgoal(void)
 {
-	uint64_t trigger = UINT64_MAX;
+	uint64_t trigger = UINT64_MAX, goal = UINT64_MAX;
 	int32_t pct = gccontroller.gcpercent;
+	uint64_t marked = gccontroller.heapMarked;
 	if (pct >= 0) {
-		uint64_t goal = gccontroller.heapMarked + gccontroller.heapMarked * (uint64_t)pct / 100;
+		goal = marked + marked * (uint64_t)pct / 100;
 		uint64_t min = (uint64_t)HeapMinimum * (uint64_t)pct / 100;
-		trigger = goal > min ? goal : min;
+		if (goal < min) {
+			goal = min;
+		}
+		trigger = goal > marked ? marked + (goal - marked) * TriggerNum / TriggerDen : goal;
 	}
-	atomic_store_relaxed(&gccontroller.trigger, trigger); // relaxed: mgc.h
+	// Relaxed: mgc.h.
+	atomic_store_relaxed(&gccontroller.goal, goal);
+	atomic_store_relaxed(&gccontroller.trigger, trigger);
 }
 
-// runtime_gc: a full collection, now (Go's runtime.GC). Blocks until the
-// sweep is done; the freed memory is reusable when it returns.
+// runtime_gc: a full collection that begins after the call (Go's
+// runtime.GC). Blocks until its sweep is done: the freed memory is
+// reusable when it returns.
 void
 runtime_gc(void)
 {
-	gcstart("GC (forced)", true);
+	gcwaitfor(gcrequest(true), waitReasonWaitForGCCycle);
 }
 
 // gctrigger: mallocgc's check after it took memory from the heap (Go's
 // shouldhelpgc and gcTrigger.test): a cycle if heapLive reached the
-// trigger, and if the caller may stop the world (Go's gcStart refuses on
-// g0, holding locks or in malloc; the next allocation asks again).
+// trigger, and past the goal, a wait for the cycle's end; only if the
+// caller may park (Go's gcStart refuses on g0, holding locks or in
+// malloc; the next allocation asks again).
 void
 gctrigger(void)
 {
 	// Relaxed: mgc.h.
-	if (atomic_load_relaxed(&gccontroller.heapLive) < atomic_load_relaxed(&gccontroller.trigger)) {
+	uint64_t live = atomic_load_relaxed(&gccontroller.heapLive);
+	if (live < atomic_load_relaxed(&gccontroller.trigger)) {
 		return;
 	}
 	struct m *mp = acquirem();
 	bool ok = mp->curg != NULL && mp->cur == mp->curg && mp->locks == 1 && !mp->mallocing &&
 		  mp->preemptoff == NULL;
 	releasem(mp);
-	if (ok) {
-		gcstart("GC (allocation)", false);
+	if (!ok) {
+		return;
+	}
+	uint32_t n = gcrequest(false);
+	if (live >= atomic_load_relaxed(&gccontroller.goal) && getg() != work.worker) {
+		gcwaitfor(n, waitReasonGCAssistWait);
 	}
 }
 
-// A cycle, the world stopped throughout (mgc.c's overview). One that an
-// allocation asked for is dropped if another went first.
 static void
-gcstart(const char *reason, bool forced)
+lockwork(void)
 {
-	stopTheWorld(reason);
-	// Relaxed: mgc.h (and nothing else runs now).
-	if (!forced && atomic_load_relaxed(&gccontroller.heapLive) < atomic_load_relaxed(&gccontroller.trigger)) {
-		startTheWorld();
-		return;
+	acquirem(); // no preemption while the lock is held (bare metal: no interrupts)
+	spin_lock(&work.lock);
+}
+
+static void
+unlockwork(void)
+{
+	spin_unlock(&work.lock);
+	releasem(getm());
+}
+
+// gopark's unlockf for work.lock (lockwork's).
+static bool
+parkunlockwork(struct g *gp, void *arg)
+{
+	(void)gp;
+	(void)arg;
+	spin_unlock(&work.lock);
+	getm()->locks--; // lockwork's acquirem; on g0, no preemption to take
+	return true;
+}
+
+// Ask for a cycle, unless one asked for has not begun (or, for an
+// allocation's request, one is running); returns the number of the cycle
+// whose end answers it. The first request starts the worker.
+static uint32_t
+gcrequest(bool forced)
+{
+	// A seq_cst exchange: one caller wins; it pairs with the other
+	// callers' exchanges (the relaxed load only spares them the lock).
+	if (atomic_load_relaxed(&work.starting) == 0 && atomic_xchg(&work.starting, 1) == 0) {
+		newsystemproc(bgworker, NULL);
 	}
-	int64_t start = nanotime();
-	uint64_t livebefore = atomic_load_relaxed(&gccontroller.heapLive);
+	lockwork();
+	uint32_t n;
+	if (!forced && !work.requested && work.begun > work.ended) {
+		n = work.begun; // the running cycle will do
+	} else {
+		work.requested = true;
+		work.forced = work.forced || forced;
+		n = work.begun + 1;
+	}
+	struct g *wake = NULL;
+	if (work.workeridle && work.requested) {
+		work.workeridle = false;
+		wake = work.worker;
+	}
+	unlockwork();
+	if (wake != NULL) {
+		goready(wake);
+	}
+	return n;
+}
+
+// Park until cycle n has ended.
+static void
+gcwaitfor(uint32_t n, enum waitreason reason)
+{
+	lockwork();
+	while (work.ended < n) {
+		gList_push(&work.waiters, getg());
+		gopark(parkunlockwork, NULL, reason);
+		lockwork();
+	}
+	unlockwork();
+}
+
+// The worker: a cycle for each request, parked between them.
+static void
+bgworker(void *arg)
+{
+	(void)arg;
+	lockwork();
+	work.worker = getg();
+	for (;;) {
+		while (!work.requested) {
+			work.workeridle = true;
+			gopark(parkunlockwork, NULL, waitReasonGCWorkerIdle);
+			lockwork();
+		}
+		work.requested = false;
+		bool forced = work.forced;
+		work.forced = false;
+		work.begun++;
+		unlockwork();
+		gccycle(forced);
+		lockwork();
+		work.ended++;
+		struct gList woken = work.waiters;
+		work.waiters.head = NULL;
+		unlockwork();
+		for (struct g *gp = gList_pop(&woken); gp != NULL; gp = gList_pop(&woken)) {
+			goready(gp);
+		}
+		lockwork();
+	}
+}
+
+// Every mcache's spans back to their mcentrals, the tiny blocks dropped:
+// what the mark's start and the sweep need. The world is stopped.
+static void
+flushmcaches(void)
+{
 	for (int i = 0; i < MaxGomaxprocs; i++) {
 		if (allp[i] != NULL) {
 			mcache_releaseall(allp[i]->mcache);
 		}
 	}
+}
+
+// A cycle (the overview's timeline), on the worker.
+static void
+gccycle(bool forced)
+{
+	struct cycletimes t;
 	uint64_t stackbytes, globalbytes;
-	gcmark(&stackbytes, &globalbytes);
-	int64_t marked = nanotime();
+	t.start = nanotime();
+	stopTheWorld("GC (sweep termination)");
+	uint64_t livebefore = atomic_load_relaxed(&gccontroller.heapLive); // relaxed: mgc.h
+	flushmcaches();
+	if (debug.gcstoptheworld > 0) {
+		gcmarkstw(&stackbytes, &globalbytes);
+		t.markstart = t.markend = nanotime();
+	} else {
+		gcmarkstart();
+		// Relaxed: the world's start orders it for every mutator, as
+		// the next stop orders GCoff.
+		atomic_store_relaxed(&gcphase, GCmark);
+		startTheWorld();
+		t.markstart = nanotime();
+		gcmarkconcurrent();
+		t.markend = nanotime();
+		stopTheWorld("GC (mark termination)");
+		flushmcaches();
+		gcmarktermination(&stackbytes, &globalbytes);
+		atomic_store_relaxed(&gcphase, GCoff); // relaxed: as GCmark's store
+	}
+	if (debug.gccheckmark > 0) {
+		gccheckmarks();
+	}
+	uint64_t liveend = atomic_load_relaxed(&gccontroller.heapLive); // relaxed: mgc.h
 	gccontroller.heapMarked = gcsweep();
 	atomic_store_relaxed(&gccontroller.heapLive, gccontroller.heapMarked); // relaxed: mgc.h
 	setgoal();
-	int64_t end = nanotime();
+	t.end = nanotime();
 	// With the world stopped: readmemstats reads these with it stopped too.
+	uint64_t pause = (uint64_t)((t.end - t.markend) + (t.markstart - t.start));
 	uint32_t n = gcstats.numgc++;
-	gcstats.pausens[n % 256] = (uint64_t)(end - start);
-	gcstats.pauseend[n % 256] = (uint64_t)end;
-	gcstats.pausetotalns += (uint64_t)(end - start);
-	gcstats.lastgc = (uint64_t)end;
+	gcstats.pausens[n % 256] = pause;
+	gcstats.pauseend[n % 256] = (uint64_t)t.end;
+	gcstats.pausetotalns += pause;
+	gcstats.lastgc = (uint64_t)t.end;
+	gcstats.gccpuns += pause * (uint64_t)loadgomaxprocs() + (uint64_t)(t.markend - t.markstart);
 	if (forced) {
 		gcstats.numforcedgc++;
 	}
 	if (debug.gctrace > 0) {
-		gctraceline(forced, start, marked, end, livebefore, stackbytes, globalbytes);
+		gctraceline(forced, &t, livebefore, liveend, stackbytes, globalbytes);
 	}
 	startTheWorld();
+}
+
+// The share of the CPU time the Ps had since the program started that the
+// collector took by now (Go's GCCPUFraction): its stops on every P, its
+// worker's mark on one.
+double
+gccpufraction(int64_t now)
+{
+	double avail = (double)(now - runtimeInitTime) * loadgomaxprocs();
+	return avail > 0 ? (double)gcstats.gccpuns / avail : 0;
 }
 
 // runtime_setgcpercent: GOGC now (Go's debug.SetGCPercent); returns the
@@ -158,23 +342,25 @@ runtime_setgcpercent(int pct)
 
 // Go's gctrace line (gcMarkTermination's): the cycle's number, when it
 // started since the program did, the share of the CPUs the collector took
-// so far; then the clock and CPU times of its three parts, which Go names
-// sweep termination, mark and mark termination, and which are here the
-// mcaches' flush (in mark's time), the mark and the sweep, all with the
-// world stopped; the heap before, at the end of mark and live after; the
-// next goal; the stacks and globals scanned; the Ps.
+// so far (its stops, and its worker's mark on one P); then the clock
+// times of Go's three parts: sweep termination (the first stop), the
+// concurrent mark, mark termination (the second stop, with the sweep in
+// it); their CPU times (the stops on every P; the mark's as Go's assist,
+// background and idle parts, all background here); the heap at the
+// start, at the end of the mark and live after; the next goal; the stacks
+// and globals scanned; the Ps.
 static void
-gctraceline(bool forced, int64_t start, int64_t marked, int64_t end, uint64_t livebefore,
+gctraceline(bool forced, const struct cycletimes *t, uint64_t livebefore, uint64_t liveend,
 	    uint64_t stackbytes, uint64_t globalbytes)
 {
-	double markms = (double)(marked - start) / 1e6, sweepms = (double)(end - marked) / 1e6;
-	int64_t since = end - runtimeInitTime;
-	int pct = since > 0 ? (int)(gcstats.pausetotalns * 100 / (uint64_t)since) : 0;
+	double stw1 = (double)(t->markstart - t->start) / 1e6, mark = (double)(t->markend - t->markstart) / 1e6;
+	double stw2 = (double)(t->end - t->markend) / 1e6;
 	int32_t procs = loadgomaxprocs();
-	uint64_t goal = gccontroller.gcpercent < 0 ? 0 : atomic_load_relaxed(&gccontroller.trigger);
-	os_print("gc %u @%.3fs %d%%: 0+%.3f+%.3f ms clock, 0+0/%.3f/0+%.3f ms cpu, %lu->%lu->%lu MB, %lu MB goal, "
-		 "%lu MB stacks, %lu MB globals, %d P%s\n",
-		 gcstats.numgc, (double)since / 1e9, pct, markms, sweepms, markms * procs, sweepms * procs,
-		 livebefore >> 20, livebefore >> 20, gccontroller.heapMarked >> 20, goal >> 20, stackbytes >> 20,
+	int pct = (int)(gccpufraction(t->end) * 100);
+	uint64_t goal = gccontroller.gcpercent < 0 ? 0 : atomic_load_relaxed(&gccontroller.goal);
+	os_print("gc %u @%.3fs %d%%: %.3f+%.3f+%.3f ms clock, %.3f+0/%.3f/0+%.3f ms cpu, %lu->%lu->%lu MB, "
+		 "%lu MB goal, %lu MB stacks, %lu MB globals, %d P%s\n",
+		 gcstats.numgc, (double)(t->end - runtimeInitTime) / 1e9, pct, stw1, mark, stw2, stw1 * procs, mark, stw2 * procs,
+		 livebefore >> 20, liveend >> 20, gccontroller.heapMarked >> 20, goal >> 20, stackbytes >> 20,
 		 globalbytes >> 20, procs, forced ? " (forced)" : "");
 }

@@ -13,6 +13,7 @@ struct gcstats {
 	uint64_t pausens[256], pauseend[256]; // ring, by numgc
 	uint64_t pausetotalns;
 	uint64_t lastgc;
+	uint64_t gccpuns; // CPU time the collector took: its stops on every P, its worker's mark
 	// What sweeping freed, for Frees and HeapAlloc: small objects by
 	// size class, large objects and their bytes.
 	uint64_t smallfree[NumSizeClasses];
@@ -21,17 +22,21 @@ struct gcstats {
 
 extern struct gcstats gcstats;
 
-// The pacer (Go's gcController, mgcpacer.go, as Go 1.18 sets its goal;
-// with the world stopped for the whole cycle there is no runway, so the
-// trigger is the goal). heapLive counts the bytes of the heap handed out
-// or held in an mcache's spans (Go's heapLive): added when an mcache takes
-// a span's free slots and at a large allocation, taken off when an mcache
-// gives slots back, set to heapMarked by the sweep. A cycle starts when
-// heapLive reaches trigger = heapMarked * (1 + GOGC/100), never below
-// heapMinimum = 4 MiB * GOGC/100 (Go's); GOGC=off: never.
+// The pacer (Go's gcController, mgcpacer.go, as Go 1.18 sets its goal).
+// heapLive counts the bytes of the heap handed out or held in an mcache's
+// spans (Go's heapLive): added when an mcache takes a span's free slots
+// and at a large allocation, taken off when an mcache gives slots back,
+// set to heapMarked by the sweep. The goal is heapMarked * (1 + GOGC/100),
+// never below heapMinimum = 4 MiB * GOGC/100 (Go's); a cycle starts when
+// heapLive reaches the trigger, 45/64 of the way from heapMarked to the
+// goal (Go's lowest trigger, minTriggerRatioNum/triggerRatioDen: the
+// runway the concurrent mark has while the program goes on allocating);
+// an allocation past the goal while a cycle runs waits for its end (mgc.c:
+// what Go's mark assists bound). GOGC=off: never.
 struct gccontroller {
 	uint64_t heapLive;   // Atomic, relaxed: a count; the trigger tolerates a stale one
 	uint64_t trigger;    // Atomic, relaxed: UINT64_MAX while GOGC is off
+	uint64_t goal;       // Atomic, relaxed: likewise
 	uint64_t heapMarked; // with the world stopped: the live bytes the last mark found
 	int32_t gcpercent;   // GOGC; -1: off; changed with the world stopped (runtime_setgcpercent)
 };
@@ -40,10 +45,20 @@ extern struct gccontroller gccontroller;
 
 void gcinit(void); // schedinit, after the knobs
 void gctrigger(void);
+double gccpufraction(int64_t now); // world stopped
 
-// mgcmark.c: mark from the roots; the bytes of stacks and of static data
-// scanned, for gctrace.
-void gcmark(uint64_t *stackbytes, uint64_t *globalbytes);
+// The collector's phase (Go's gcphase): GCmark from the first stop of a
+// cycle to its mark termination, when allocation is black; GCoff else.
+enum { GCoff, GCmark };
+extern uint32_t gcphase; // Atomic, relaxed: changed with the world stopped, which orders it for every mutator
+
+// mgcmark.c: the mark's parts, in a cycle's order (mgc.c's overview).
+// The bytes of stacks and of static data scanned are for gctrace.
+void gcmarkstart(void);                   // world stopped
+void gcmarkconcurrent(void);              // world running
+void gcmarktermination(uint64_t *stackbytes, uint64_t *globalbytes); // world stopped
+void gcmarkstw(uint64_t *stackbytes, uint64_t *globalbytes);         // world stopped: all of it
+void gccheckmarks(void);                  // world stopped, after a mark: GODEBUG=gccheckmark
 // mgcsweep.c: sweep every span; returns the bytes of objects left
 // allocated (the marked ones).
 uint64_t gcsweep(void);
@@ -63,14 +78,6 @@ popcount64(uint64_t x)
 	return (x * 0x0101010101010101ULL) >> 56;
 }
 
-// Whether slot i of s is allocated (Go's !isFree): below freeindex every
-// slot is; at or above it, those whose alloc bit is set.
-static inline bool
-mspan_allocated(const struct mspan *s, uint64_t i)
-{
-	return i < s->freeindex || (s->allocBits[i / 8] >> (i % 8) & 1);
-}
-
 // The index of the slot holding the byte at p, an address inside s's
 // objects (Go's objIndex: divmagic instead of a division).
 static inline uint64_t
@@ -80,4 +87,17 @@ mspan_objindex(const struct mspan *s, uint64_t p)
 		return 0;
 	}
 	return (p - s->startaddr) * s->divmagic >> 32;
+}
+
+// Allocate black (Go's gcmarknewobject): an object allocated while the
+// mark runs is marked at once. Its contents are written after that, and
+// the writes dirty its pages, so mark termination scans what it holds
+// (mgcmark.c). The caller holds s (its mcache's, or new).
+static inline void
+gcmarknewobject(struct mspan *s, uint64_t x)
+{
+	uint64_t i = mspan_objindex(s, x);
+	// Relaxed: a bit the marker may set too; the sweep reads the bits
+	// after the world stopped, which orders them.
+	atomic_or_relaxed(&s->gcmarkBits[i / 8], (uint8_t)(1 << (i % 8)));
 }

@@ -1,6 +1,7 @@
 // mgcmark.c: marking (Go's mgcmark.go): the roots, conservative scanning
-// of memory word by word, and the mark stack of objects still to scan.
-// See mgc.c for the overview.
+// of memory word by word, the mark stack of objects still to scan, and
+// the write barrier of a collector for C: the dirty bits of the heap's
+// pages (os_dirtyscan). See mgc.c for the overview and the timeline.
 //
 // The roots (Go's markroot, for memory with no pointer maps):
 //
@@ -16,13 +17,46 @@
 //	                 its registers are on it (gogo's frame, asyncpreempt's
 //	                 save); a G in a system call from the stack pointer
 //	                 entersyscall saw, all callee-saved registers spilled
-//	                 there; the collecting G from here, its registers
+//	                 there; the marking G from here, its registers
 //	                 spilled likewise
 //
 // Not roots: the threads' TLS and, on the hosted port, the shared C
 // library's own data (a pointer to the heap kept only there is not seen:
-// docs/gc.md). Invariant: an object is pushed on the mark stack only when
-// its mark bit goes from 0 to 1, so each is scanned at most once a cycle.
+// docs/gc.md).
+//
+// Mostly-concurrent marking (Boehm, Demers and Shenker, PLDI 1991). The
+// program writes pointers wherever it likes while the mark runs, with no
+// barrier of its own; the machine's dirty bits record which pages it
+// wrote. So:
+//
+//	gcmarkstart         world stopped: the heap's pages made clean; the
+//	                    stacks scanned (their objects only greyed)
+//	gcmarkconcurrent    world running: the greyed objects, static data,
+//	                    persistentalloc's chunks, the manual spans, and
+//	                    all they reach, marked; then rounds that take the
+//	                    pages dirtied since (making them clean again) and
+//	                    scan their marked objects' words on those pages,
+//	                    while a round finds fewer
+//	gcmarktermination   world stopped: the dirty pages' marked objects
+//	                    and manual memory again, every manual span made
+//	                    since the start whole (its memory may hold old
+//	                    words never written since), every root whole
+//	                    (roots are few bytes and not tracked), and all
+//	                    they reach
+//
+// Why nothing reachable stays white: an object is reachable at mark
+// termination through a chain from a root. Take the chain's first white
+// object; the word before it in the chain is in a root (scanned whole at
+// termination) or in a marked object X. X's words were scanned after the
+// heap was made clean (every scan is), so if X held the pointer then,
+// its target was greyed; if it came later, the write dirtied X's page
+// after X's last scan of that page, and termination scans it. Objects
+// allocated meanwhile are black from birth (mgc.h's gcmarknewobject): what
+// they hold came by writes, which dirty their pages. Invariants: an object
+// is pushed on the mark stack only when its mark bit goes from 0 to 1, by
+// this file's greyobject, so each is scanned whole at most once a cycle;
+// one G marks at a time (the collector's worker, mgc.c), so the mark
+// stack has one owner.
 
 #include <string.h>
 
@@ -30,8 +64,17 @@
 #include "runtime/malloc.h"
 #include "runtime/mgc.h"
 
+enum {
+	// Concurrent re-scan rounds before mark termination: at most this
+	// many, and only while each finds at most half the dirty pages of
+	// the last (Boehm's rounds converge quickly, or the program writes
+	// faster than we scan, and the stop takes the rest).
+	MaxDirtyRounds = 4,
+	PhysPagesPerArena = HeapArenaBytes / PhysPageSize,
+};
+
 // The mark stack: bases of marked objects of scan spans not yet scanned
-// (Go's gcWork and workbufs, with one P marking). It grows by doubling,
+// (Go's gcWork and workbufs, with one G marking). It grows by doubling,
 // from the machine; the old one is never given back (a heap's worth of
 // marking needs the largest it ever needed again).
 static struct {
@@ -39,26 +82,205 @@ static struct {
 	uint64_t n, cap;
 } markstack;
 
-// The heap's bounds this cycle: from its lowest arena's base to its
-// highest's end; a word outside is no pointer into it.
+// The heap's bounds for the scans: from its lowest arena's base to its
+// highest's end; a word outside is no pointer into it. Set with the world
+// stopped at each stop of a cycle; an arena added between the stops holds
+// only objects allocated black, so the concurrent part need not see it.
 static uint64_t heaplo, heaphi;
 
+// The manual spans as gcmarkstart found them, [lo, hi) pairs in address
+// order, for the concurrent scan: the spans may be freed meanwhile (their
+// memory stays mapped: mheap_scavenge gives nothing back while the mark
+// runs); termination scans the spans not among them whole.
+static struct {
+	uint64_t *v;
+	uint64_t n, cap;
+} manualranges;
+
+// One arena's dirty bits, from os_dirtyscan (from the machine, not static
+// data, whose words are roots).
+static uint64_t *dirtybits;
+
+// Conservative scanning reads what the sanitizers would call out of
+// bounds (global and stack red zones) or racy (the program runs on during
+// the concurrent mark, writing the objects and a span's allocation
+// fields; sysmon runs even with the world stopped): it only reads, and a
+// stale word only keeps an object alive.
+#define SCANS __attribute__((no_sanitize_address, no_sanitize_thread))
+
+static void setheapbounds(void);
 static void clearmarks(struct mspan *s, void *arg);
+static void recordmanual(struct mspan *s, void *arg);
 static void scanmanual(struct mspan *s, void *arg);
+static void scannewmanual(struct mspan *s, void *arg);
+static uint64_t scanroots(uint64_t mysp, uint64_t *stackbytes);
 static uint64_t scanstacks(uint64_t mysp);
+static uint64_t rescandirty(bool clear, bool rescan);
+static void rescanpage(uint64_t page);
 static void scanblock(uint64_t lo, uint64_t hi);
 static void greyobject(uint64_t p);
 static void drain(void);
+static void growstack(uint64_t **v, uint64_t *cap, uint64_t n);
 
-// gcmark: every object the roots reach marked. The world is stopped.
-// __builtin_unwind_init spills every callee-saved register into this
-// frame, so the caller's pointers that live only in registers are on the
-// stack that scanstacks reads from here up.
+// gcmarkstart: the first stop's part (Go's gcStart, after its sweep
+// termination): every mark cleared, the heap's pages clean, the stacks'
+// objects greyed. The world is stopped, and stays so until gcmarkconcurrent.
 void
-gcmark(uint64_t *stackbytes, uint64_t *globalbytes)
+gcmarkstart(void)
+{
+	__builtin_unwind_init(); // the caller's registers, for scanstacks
+	volatile uint64_t here = 0;
+	setheapbounds();
+	forEachSpan(MSpanInUse, clearmarks, NULL);
+	manualranges.n = 0;
+	forEachSpan(MSpanManual, recordmanual, NULL);
+	if (dirtybits == NULL) {
+		dirtybits = os_sysalloc(PhysPagesPerArena / 8);
+	}
+	rescandirty(true, false);
+	scanstacks((uint64_t)&here);
+}
+
+// gcmarkconcurrent: the mark's bulk, the world running (mgc.c's worker).
+void
+gcmarkconcurrent(void)
+{
+	uint64_t lo, hi;
+	drain(); // what the stacks reached
+	for (int i = 0; os_dataregion(i, &lo, &hi); i++) {
+		scanblock(lo, hi);
+	}
+	drain();
+	for (int i = 0; persistentchunk(i, &lo, &hi); i++) {
+		scanblock(lo, hi);
+	}
+	drain();
+	for (uint64_t i = 0; i < manualranges.n; i += 2) {
+		scanblock(manualranges.v[i], manualranges.v[i + 1]);
+	}
+	drain();
+	uint64_t last = UINT64_MAX;
+	for (int round = 0; round < MaxDirtyRounds; round++) {
+		uint64_t n = rescandirty(true, true);
+		drain();
+		if (n == 0 || n > last / 2) {
+			break;
+		}
+		last = n;
+	}
+}
+
+// gcmarktermination: the second stop's part (Go's gcMarkDone and
+// gcMarkTermination): what was written since the last round, and the
+// roots again. The world is stopped.
+void
+gcmarktermination(uint64_t *stackbytes, uint64_t *globalbytes)
 {
 	__builtin_unwind_init();
 	volatile uint64_t here = 0;
+	setheapbounds();
+	rescandirty(false, true); // the next cycle's start cleans
+	forEachSpan(MSpanManual, scannewmanual, NULL);
+	drain();
+	*globalbytes = scanroots((uint64_t)&here, stackbytes);
+}
+
+// gcmarkstw: the whole mark with the world stopped (GODEBUG=gcstoptheworld=1,
+// Go's too): marks cleared, then everything the roots reach.
+void
+gcmarkstw(uint64_t *stackbytes, uint64_t *globalbytes)
+{
+	__builtin_unwind_init();
+	volatile uint64_t here = 0;
+	setheapbounds();
+	forEachSpan(MSpanInUse, clearmarks, NULL);
+	forEachSpan(MSpanManual, scanmanual, NULL);
+	drain();
+	*globalbytes = scanroots((uint64_t)&here, stackbytes);
+}
+
+// The marks of the mark being checked (gccheckmarks), span after span in
+// forEachSpan's order, and where the next span's go.
+static struct {
+	uint8_t *v;
+	uint64_t off;
+	bool bad;
+} saved;
+
+static void
+sizemarks(struct mspan *s, void *arg)
+{
+	(void)arg;
+	saved.off += ((uint64_t)s->nelems + 63) / 64 * 8;
+}
+
+// Keep s's marks in saved, and clear them.
+static void
+savemarks(struct mspan *s, void *arg)
+{
+	(void)arg;
+	uint64_t nbytes = ((uint64_t)s->nelems + 63) / 64 * 8;
+	memcpy(saved.v + saved.off, s->gcmarkBits, nbytes);
+	memset(s->gcmarkBits, 0, nbytes);
+	saved.off += nbytes;
+}
+
+// The check: every object marked now (from scratch) was marked then. The
+// marks are put back as they were (a superset: allocate-black keeps what
+// died during the cycle), so that a run with the check sweeps as one
+// without.
+static void
+comparemarks(struct mspan *s, void *arg)
+{
+	(void)arg;
+	uint64_t nbytes = ((uint64_t)s->nelems + 63) / 64 * 8;
+	const uint8_t *old = saved.v + saved.off;
+	for (uint64_t i = 0; i < s->nelems; i++) {
+		uint8_t bit = (uint8_t)(1 << (i % 8));
+		if ((s->gcmarkBits[i / 8] & bit) && !(old[i / 8] & bit)) {
+			os_print("runtime: checkmarks found unexpected unmarked object obj=0x%lx (span 0x%lx, size "
+				 "%lu)\n",
+				 s->startaddr + i * s->elemsize, s->startaddr, s->elemsize);
+			saved.bad = true;
+		}
+	}
+	memcpy(s->gcmarkBits, old, nbytes);
+	saved.off += nbytes;
+}
+
+// gccheckmarks (GODEBUG=gccheckmark=1, Go's gcCheckmarks): after a mark,
+// mark again from scratch with the world stopped, and throw if an object
+// that mark reaches was left unmarked by the first: the concurrent mark's
+// proof, run by the tests. The world is stopped.
+void
+gccheckmarks(void)
+{
+	__builtin_unwind_init();
+	volatile uint64_t here = 0;
+	saved.off = 0;
+	forEachSpan(MSpanInUse, sizemarks, NULL);
+	uint64_t size = saved.off > 0 ? saved.off : 8;
+	saved.v = os_sysalloc(size);
+	saved.off = 0;
+	saved.bad = false;
+	forEachSpan(MSpanInUse, savemarks, NULL);
+	setheapbounds();
+	forEachSpan(MSpanManual, scanmanual, NULL);
+	drain();
+	uint64_t stackbytes;
+	scanroots((uint64_t)&here, &stackbytes);
+	saved.off = 0;
+	forEachSpan(MSpanInUse, comparemarks, NULL);
+	os_sysfree(saved.v, size);
+	if (saved.bad) {
+		throw("checkmark found unmarked object");
+	}
+}
+
+// The heap's bounds from its arenas, now.
+static void
+setheapbounds(void)
+{
 	spin_lock(&mheap_.lock);
 	heaplo = heaphi = 0;
 	if (mheap_.nallarenas > 0) {
@@ -66,24 +288,6 @@ gcmark(uint64_t *stackbytes, uint64_t *globalbytes)
 		heaphi = mheap_.allarenas[mheap_.nallarenas - 1]->base + HeapArenaBytes;
 	}
 	spin_unlock(&mheap_.lock);
-	forEachSpan(MSpanInUse, clearmarks, NULL);
-	uint64_t lo, hi;
-	*globalbytes = 0;
-	// Each kind of root, then what it reached (drained between kinds, so
-	// that the mark stack holds one kind's objects at most).
-	for (int i = 0; os_dataregion(i, &lo, &hi); i++) {
-		scanblock(lo, hi);
-		*globalbytes += hi - lo;
-	}
-	drain();
-	for (int i = 0; persistentchunk(i, &lo, &hi); i++) {
-		scanblock(lo, hi);
-	}
-	drain();
-	forEachSpan(MSpanManual, scanmanual, NULL);
-	drain();
-	*stackbytes = scanstacks((uint64_t)&here);
-	drain();
 }
 
 static void
@@ -94,15 +298,67 @@ clearmarks(struct mspan *s, void *arg)
 }
 
 static void
+recordmanual(struct mspan *s, void *arg)
+{
+	(void)arg;
+	growstack(&manualranges.v, &manualranges.cap, manualranges.n + 2);
+	manualranges.v[manualranges.n++] = s->startaddr;
+	manualranges.v[manualranges.n++] = s->startaddr + s->npages * PageSize;
+}
+
+static void
 scanmanual(struct mspan *s, void *arg)
 {
 	(void)arg;
 	scanblock(s->startaddr, s->startaddr + s->npages * PageSize);
 }
 
+// scanmanual, for a manual span that gcmarkstart did not record (a binary
+// search of manualranges).
+static void
+scannewmanual(struct mspan *s, void *arg)
+{
+	uint64_t lo = 0, hi = manualranges.n / 2, end = s->startaddr + s->npages * PageSize;
+	while (lo < hi) {
+		uint64_t mid = (lo + hi) / 2;
+		if (manualranges.v[2 * mid] < s->startaddr) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	if (lo < manualranges.n / 2 && manualranges.v[2 * lo] == s->startaddr && manualranges.v[2 * lo + 1] == end) {
+		return;
+	}
+	scanmanual(s, arg);
+}
+
+// Every root whole (static data, persistentalloc's chunks, the stacks from
+// mysp for the caller's), and all they reach; returns the bytes of static
+// data, and the stacks' in *stackbytes. The world is stopped.
+static uint64_t
+scanroots(uint64_t mysp, uint64_t *stackbytes)
+{
+	uint64_t lo, hi, globalbytes = 0;
+	// Each kind of root, then what it reached (drained between kinds, so
+	// that the mark stack holds one kind's objects at most).
+	for (int i = 0; os_dataregion(i, &lo, &hi); i++) {
+		scanblock(lo, hi);
+		globalbytes += hi - lo;
+	}
+	drain();
+	for (int i = 0; persistentchunk(i, &lo, &hi); i++) {
+		scanblock(lo, hi);
+	}
+	drain();
+	*stackbytes = scanstacks(mysp);
+	drain();
+	return globalbytes;
+}
+
 // Every goroutine's stack, from where its live frames begin (the overview
-// says where) to its top; returns the bytes scanned. mysp: the collecting
-// G's own.
+// says where) to its top; returns the bytes scanned. mysp: the marking
+// G's own. The world is stopped.
 static uint64_t
 scanstacks(uint64_t mysp)
 {
@@ -139,13 +395,79 @@ scanstacks(uint64_t mysp)
 	return scanned;
 }
 
-// Every aligned word of [lo, hi) that points into an allocated object
-// marks it. Conservative scanning reads what the sanitizers would call
-// out of bounds (global and stack red zones) or racy (sysmon runs on with
-// the world stopped): it only reads, and a stale word only keeps an
-// object alive.
-#define SCANS __attribute__((no_sanitize_address, no_sanitize_thread))
+// The pages of the heap written since the last clearing scan: with
+// rescan, each one's marked objects' words on it scanned again, or its
+// words if it is manual memory. With clear, the pages are clean again
+// from before the scans (os_dirtyscan's barrier). Returns the dirty
+// pages' count. The world may run: an arena's mapped prefix only grows,
+// and spanof is safe anywhere.
+static uint64_t
+rescandirty(bool clear, bool rescan)
+{
+	uint64_t total = 0;
+	for (int a = 0;; a++) {
+		spin_lock(&mheap_.lock);
+		if (a >= mheap_.nallarenas) {
+			spin_unlock(&mheap_.lock);
+			break;
+		}
+		struct heapArena *ha = mheap_.allarenas[a];
+		uint64_t base = ha->base, mapped = ha->mapped;
+		spin_unlock(&mheap_.lock);
+		if (mapped == 0 || base < heaplo || base >= heaphi) {
+			continue; // nothing mapped yet; or new since the bounds, and black
+		}
+		uint64_t n = os_dirtyscan((void *)base, mapped, dirtybits, clear);
+		total += n;
+		for (uint64_t w = 0; rescan && n > 0 && w < (mapped / PhysPageSize + 63) / 64; w++) {
+			for (uint64_t bits = dirtybits[w]; bits != 0; bits &= bits - 1) {
+				rescanpage(base + (w * 64 + (uint64_t)__builtin_ctzll(bits)) * PhysPageSize);
+			}
+		}
+	}
+	return total;
+}
 
+// Scan again what a dirty page holds that the mark must see: the words,
+// on the page, of the marked objects of a scan span (objects not marked
+// yet are scanned whole when they are), or the page of a manual span.
+static void SCANS
+rescanpage(uint64_t page)
+{
+	struct mspan *s = spanof(page);
+	if (s == NULL) {
+		return;
+	}
+	uint64_t lo = page, hi = page + PhysPageSize;
+	uint8_t state = atomic_load_relaxed(&s->state); // relaxed: spanof's load-acquire ordered the fields
+	if (state == MSpanManual) {
+		scanblock(lo, hi);
+		return;
+	}
+	if (state != MSpanInUse || spanclass_noscan(s->spanclass)) {
+		return;
+	}
+	if (lo < s->startaddr) {
+		lo = s->startaddr;
+	}
+	if (hi > s->limit) {
+		hi = s->limit;
+	}
+	if (lo >= hi) {
+		return;
+	}
+	uint64_t i = mspan_objindex(s, lo);
+	for (uint64_t obj = s->startaddr + i * s->elemsize; obj < hi; obj += s->elemsize, i++) {
+		// Relaxed: the bit's other writers are atomic too (mgc.h).
+		if (atomic_load_relaxed(&s->gcmarkBits[i / 8]) >> (i % 8) & 1) {
+			uint64_t end = obj + s->elemsize < hi ? obj + s->elemsize : hi;
+			scanblock(obj > lo ? obj : lo, end);
+		}
+	}
+}
+
+// Every aligned word of [lo, hi) that points into an allocated object
+// marks it.
 static void SCANS
 scanblock(uint64_t lo, uint64_t hi)
 {
@@ -159,40 +481,39 @@ scanblock(uint64_t lo, uint64_t hi)
 
 // Mark the object p points into, if it is an allocated object of the
 // heap, and queue it for scanning if its span is a scan span (Go's
-// findObject and greyobject).
-static void
+// findObject and greyobject). With the world running, s's freeindex is
+// its mcache's, read racily (SCANS): a stale one misses only a slot
+// allocated since the mark began, which is black already.
+static void SCANS
 greyobject(uint64_t p)
 {
 	struct mspan *s = spanof(p);
-	if (s == NULL || s->state != MSpanInUse || p >= s->limit) {
-		return;
+	if (s == NULL || atomic_load_relaxed(&s->state) != MSpanInUse || p >= s->limit) {
+		return; // relaxed: spanof's load-acquire ordered the fields
 	}
 	uint64_t i = mspan_objindex(s, p);
-	if (!mspan_allocated(s, i)) {
+	// Whether slot i is allocated (Go's !isFree): below freeindex every
+	// slot is; at or above it, those whose alloc bit is set. Here, not in
+	// a function of its own, which the sanitizer would watch.
+	if (i >= s->freeindex && !(s->allocBits[i / 8] >> (i % 8) & 1)) {
 		return;
 	}
 	uint8_t bit = (uint8_t)(1 << (i % 8));
-	if (s->gcmarkBits[i / 8] & bit) {
+	// Relaxed: gcmarknewobject sets bits too (mgc.h); whoever sets the
+	// bit first owns the object: here, to scan it.
+	if ((atomic_load_relaxed(&s->gcmarkBits[i / 8]) & bit) ||
+	    (atomic_or_relaxed(&s->gcmarkBits[i / 8], bit) & bit)) {
 		return;
 	}
-	s->gcmarkBits[i / 8] |= bit;
 	if (spanclass_noscan(s->spanclass)) {
 		return;
 	}
-	if (markstack.n == markstack.cap) {
-		uint64_t cap = markstack.cap == 0 ? 4096 : 2 * markstack.cap;
-		uint64_t *v = os_sysalloc(cap * sizeof *v);
-		if (markstack.n > 0) {
-			memcpy(v, markstack.v, markstack.n * sizeof *v);
-		}
-		markstack.v = v;
-		markstack.cap = cap;
-	}
+	growstack(&markstack.v, &markstack.cap, markstack.n + 1);
 	markstack.v[markstack.n++] = s->startaddr + i * s->elemsize;
 }
 
 // Scan the queued objects until none is left (Go's gcDrain).
-static void
+static void SCANS
 drain(void)
 {
 	while (markstack.n > 0) {
@@ -200,4 +521,21 @@ drain(void)
 		struct mspan *s = spanof(obj);
 		scanblock(obj, s->nelems == 1 ? s->limit : obj + s->elemsize);
 	}
+}
+
+// Room for n words in *v, which holds *cap: doubled from the machine, the
+// old array left behind (never given back, see markstack).
+static void
+growstack(uint64_t **v, uint64_t *cap, uint64_t n)
+{
+	if (n <= *cap) {
+		return;
+	}
+	uint64_t newcap = *cap == 0 ? 4096 : 2 * *cap;
+	uint64_t *nv = os_sysalloc(newcap * sizeof *nv);
+	if (*cap > 0) {
+		memcpy(nv, *v, *cap * sizeof *nv);
+	}
+	*v = nv;
+	*cap = newcap;
 }

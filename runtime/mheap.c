@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "runtime/malloc.h"
+#include "runtime/mgc.h"
 
 struct mheap mheap_;
 
@@ -98,7 +99,11 @@ mheap_allocaligned(struct mheap *h, uint64_t npages, uint64_t align, uint8_t spa
 	*needzero = allocneedszero(h, base, npages);
 	struct mspan *s = fixalloc_alloc(&h->spanalloc);
 	mspan_init(s, base, npages, spanclass);
-	s->state = (uint8_t)state;
+	// Store-release, last: the concurrent mark finds spans through
+	// spanof without the lock, and a struct freed and handed out again
+	// must not look in use before its fields are; pairs with the
+	// load-acquire in spanof.
+	atomic_store_rel(&s->state, (uint8_t)state);
 	for (uint64_t p = base; p < base + npages * PageSize; p += PageSize) {
 		struct heapArena *ha = arenaof(p);
 		// Relaxed: see spanof.
@@ -138,7 +143,7 @@ freespanlocked(struct mheap *h, struct mspan *s)
 		h->searchaddr = s->startaddr;
 	}
 	h->pagesinuse -= s->npages;
-	s->state = MSpanDead;
+	atomic_store_relaxed(&s->state, MSpanDead); // relaxed: spanof reads Dead or the old state, either is safe
 	fixalloc_free(&h->spanalloc, s);
 }
 
@@ -389,6 +394,12 @@ mheap_grow(struct mheap *h, uint64_t npages)
 	if (!os_sysmap((void *)h->curarena, ask)) {
 		return false;
 	}
+	for (uint64_t p = h->curarena; p < h->curarena + ask;) {
+		struct heapArena *ha = arenaof(p);
+		uint64_t upto = h->curarena + ask < ha->base + HeapArenaBytes ? h->curarena + ask : ha->base + HeapArenaBytes;
+		ha->mapped = upto - ha->base; // a run is mapped from an arena's base up (mheap_sysalloc's arenas)
+		p = upto;
+	}
 	pagesetfree(h, h->curarena, ask / PageSize, true);
 	if (h->searchaddr > h->curarena) {
 		h->searchaddr = h->curarena;
@@ -521,6 +532,13 @@ mheap_scavenge(struct mheap *h, int64_t now, int64_t limit)
 	for (;;) {
 		spin_lock(&h->lock);
 		uint64_t base = scavengefind(h, now, limit, &from, &npages);
+		// Not while the collector marks: it reads the memory of manual
+		// spans that may be freed meanwhile (mgcmark.c's manualranges).
+		// Relaxed: a span freed since the mark began was freed under
+		// this lock after the phase changed (the world's start between).
+		if (atomic_load_relaxed(&gcphase) != GCoff) {
+			base = 0;
+		}
 		if (base != 0) {
 			pagesetfree(h, base, npages, false);
 		}

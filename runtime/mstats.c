@@ -107,21 +107,23 @@ readmemstats_m(struct memstats *ms)
 	ms->HeapIdle = ms->HeapSys - ms->HeapInuse;
 	ms->StackInuse = ms->StackSys = stackinuse;
 	ms->Sys = ms->HeapSys + ms->StackSys + ms->MSpanSys + ms->MCacheSys + ms->GCSys + ms->OtherSys;
-	ms->NextGC = gccontroller.gcpercent < 0 ? 0 : atomic_load_relaxed(&gccontroller.trigger); // relaxed: mgc.h
+	ms->NextGC = gccontroller.gcpercent < 0 ? 0 : atomic_load_relaxed(&gccontroller.goal); // relaxed: mgc.h
 	ms->NumGC = gcstats.numgc;
 	ms->NumForcedGC = gcstats.numforcedgc;
 	ms->PauseTotalNs = gcstats.pausetotalns;
 	ms->LastGC = gcstats.lastgc;
+	ms->GCCPUFraction = gccpufraction(nanotime());
 	memcpy(ms->PauseNs, gcstats.pausens, sizeof ms->PauseNs);
 	memcpy(ms->PauseEnd, gcstats.pauseend, sizeof ms->PauseEnd);
 	ms->EnableGC = true;
 }
 
-// debug.FreeOSMemory: every free page of the heap back to the machine now
-// (Go's also collects first; there is no collector yet).
+// debug.FreeOSMemory: a collection, then every free page of the heap back
+// to the machine (Go's).
 void
 runtime_freeosmemory(void)
 {
+	runtime_gc();
 	systemstack(freeosmemory, NULL);
 }
 

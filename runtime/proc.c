@@ -32,6 +32,9 @@ const char *const waitReasonStrings[waitReasonCount] = {
 	[waitReasonSelect] = "select",
 	[waitReasonSelectNoCases] = "select (no cases)",
 	[waitReasonSemacquire] = "semacquire",
+	[waitReasonGCWorkerIdle] = "GC worker (idle)",
+	[waitReasonWaitForGCCycle] = "wait for GC cycle",
+	[waitReasonGCAssistWait] = "GC assist wait",
 };
 
 static void runtime_main(void *arg);
@@ -291,7 +294,8 @@ runtime_main(void *arg)
 
 // ---- goroutines ----------------------------------------------------------
 
-// The number of goroutines that exist (not dead), as Go's NumGoroutine.
+// The number of goroutines that exist (not dead), the runtime's own left
+// out, as Go's NumGoroutine.
 static void
 countg(void *arg)
 {
@@ -299,7 +303,7 @@ countg(void *arg)
 	spin_lock(&allglock);
 	for (struct g *gp = allgs; gp != NULL; gp = gp->alllink) {
 		uint32_t s = readgstatus(gp);
-		*n += s != Gdead && s != Gidle;
+		*n += s != Gdead && s != Gidle && !gp->system;
 	}
 	spin_unlock(&allglock);
 }
@@ -470,6 +474,7 @@ static void newproc1(void *argp);
 struct newprocargs {
 	void (*fn)(void *);
 	void *arg;
+	bool system;
 };
 
 void
@@ -478,7 +483,16 @@ newproc(void (*fn)(void *), void *arg)
 	if (fn == NULL) {
 		gothrow("go of nil func value");
 	}
-	struct newprocargs a = {fn, arg};
+	struct newprocargs a = {fn, arg, false};
+	systemstack(newproc1, &a);
+}
+
+// newsystemproc: newproc of one of the runtime's own goroutines (the
+// collector's worker), which g.system says apart.
+void
+newsystemproc(void (*fn)(void *), void *arg)
+{
+	struct newprocargs a = {fn, arg, true};
 	systemstack(newproc1, &a);
 }
 
@@ -505,6 +519,7 @@ newproc1(void *argp)
 	os_libcstate_reset(newg->libc);
 	atomic_store_relaxed(&newg->preempt, false); // relaxed: nobody sees newg before runqput
 	newg->waitreason = waitReasonZero;
+	newg->system = a->system;
 
 	if (pp->goidcache == pp->goidcacheend) {
 		// Relaxed: goidgen is a counter; only its uniqueness matters.

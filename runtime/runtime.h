@@ -129,6 +129,9 @@ enum waitreason {
 	waitReasonSelect,
 	waitReasonSelectNoCases,
 	waitReasonSemacquire,
+	waitReasonGCWorkerIdle,
+	waitReasonWaitForGCCycle,
+	waitReasonGCAssistWait,
 	waitReasonCount,
 };
 
@@ -190,6 +193,10 @@ struct g {
 	uint64_t stackmapped;      // its pages are mapped from here up (or fewer: stack.c)
 	uint64_t stackslot;        // its slot in the stack region (stack.c)
 	void *libc;                // the C library's state for it (os_libcstate_new); NULL on g0
+	// Set by newproc1 before the G is runnable: the runtime's own
+	// (newsystemproc; Go's isSystemGoroutine): not counted by
+	// NumGoroutine nor by checkdead, not dumped below GOTRACEBACK=system.
+	bool system;
 
 	// Owned by the M running it; set before a status change publishes
 	// the G, and read by others only while it is stopped (Gscan held, or
@@ -530,6 +537,8 @@ struct dbgvars {
 	int32_t scheddetail; // more lines per SCHED
 	int32_t scavenge;    // Atomic (a test sets it): 1, sysmon's scavenger every 10 ms
 	int32_t gctrace;     // 1: a line of Go's format at each collection (mgc.c)
+	int32_t gcstoptheworld; // 1: mark with the world stopped, no concurrent phase (mgc.c)
+	int32_t gccheckmark;    // 1: after each mark, mark again with the world stopped and compare
 };
 extern struct dbgvars debug;
 
@@ -559,6 +568,7 @@ void schedinit(void);
 void mcommoninit(struct m *mp);
 void mseed(struct m *mp);
 void newproc(void (*fn)(void *), void *arg);
+void newsystemproc(void (*fn)(void *), void *arg);
 void gfpurge(struct p *pp, int32_t keep);
 void gfreestacks(void);
 void gopark(bool (*unlockf)(struct g *gp, void *arg), void *arg, enum waitreason reason);

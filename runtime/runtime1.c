@@ -63,6 +63,8 @@ static const struct {
 	{"scheddetail", offsetof(struct dbgvars, scheddetail)},
 	{"scavenge", offsetof(struct dbgvars, scavenge)},
 	{"gctrace", offsetof(struct dbgvars, gctrace)},
+	{"gcstoptheworld", offsetof(struct dbgvars, gcstoptheworld)},
+	{"gccheckmark", offsetof(struct dbgvars, gccheckmark)},
 };
 
 static const char *const tracebacks[] = {
@@ -82,10 +84,8 @@ static const char *const goonly[] = {
 	"disablethp",
 	"dontfreezetheworld",
 	"efence",
-	"gccheckmark",
 	"gcpacertrace",
 	"gcshrinkstackoff",
-	"gcstoptheworld",
 	"harddecommit",
 	"inittrace",
 	"invalidptr",

@@ -35,7 +35,7 @@ checkdead(void)
 			spin_unlock(&allglock);
 			return; // in flight between a queue and an M, or in the machine
 		}
-		live += (s & ~Gscan) == Gwaiting;
+		live += (s & ~Gscan) == Gwaiting && !gp->system;
 	}
 	spin_unlock(&allglock);
 	spin_unlock(&sched.lock);

@@ -58,13 +58,15 @@ traceback1(struct tracebuf *tb, struct g *gp, uint64_t fp)
 	}
 }
 
-// Every goroutine but me (Go's tracebackothers), each after a blank line.
+// Every goroutine but me (Go's tracebackothers), each after a blank line;
+// the runtime's own only from GOTRACEBACK=system on, as Go shows them.
 static void
 traceback(struct tracebuf *tb, struct g *me)
 {
+	bool system = knobs.traceback >= TracebackSystem;
 	for (struct g *gp = allgs; gp != NULL; gp = gp->alllink) {
 		uint32_t s = readgstatus(gp);
-		if (gp != me && s != Gdead && s != Gidle) {
+		if (gp != me && s != Gdead && s != Gidle && (system || !gp->system)) {
 			tbprintf(tb, "\n");
 			traceback1(tb, gp, 0);
 		}

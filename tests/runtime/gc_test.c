@@ -412,3 +412,179 @@ TEST(TestGCWhileChannelsAndDefersRun)
 	}
 	t_logf(t, "%d collections meanwhile", cycles);
 }
+
+// The lost-object race, the test of the collector's write barrier (the
+// dirty bits, mgcmark.c): goroutines on every P keep moving the only
+// pointer to an object around, between two heap objects, a stack word,
+// newlib-malloc'd memory and a register, while cycles run back to back,
+// and check the object after each lap. The marker scans each place at a
+// different time, so it often sees the pointer in none of them; only the
+// re-scan of what was written since keeps the object. A lost one is freed
+// and its slot taken by the churners' objects of the same size, which
+// overwrite it.
+enum { Movers = 8, HolderSlots = 16, PayloadMagic = 0x5ca1ab1e };
+
+struct payload {
+	uint64_t magic, id, seq, check; // check: a function of the others
+	uint64_t pad[4];                // 64 bytes: the churners' size class
+};
+
+struct lostholder {
+	struct payload *slot[HolderSlots];
+};
+
+static struct lostholder *lostheap[Movers][2]; // the heap objects, held by this global
+static struct payload **lostmanual[Movers]; // the malloc'd words
+static long lostbroken, lostlaps; // Atomic
+static bool loststop;             // Atomic
+static uint64_t lostsink; // Atomic: where inregister's work goes, so that it is done
+static struct waitgroup lostwg;
+
+static uint64_t
+payloadcheck(uint64_t id, uint64_t seq)
+{
+	return (id * 0x9e3779b97f4a7c15ULL) ^ (seq * 0xc2b2ae3d27d4eb4fULL) ^ PayloadMagic;
+}
+
+// Take the pointer at *from, leaving NULL: out of line, so that no copy
+// stays in the caller.
+static struct payload *__attribute__((noipa))
+take(struct payload **from)
+{
+	struct payload *p = *from;
+	*from = NULL;
+	return p;
+}
+
+static void __attribute__((noipa))
+put(struct payload **to, struct payload *p)
+{
+	*to = p;
+}
+
+// Work with p held only in registers (and this frame), long enough for a
+// preemption or a stop to come in the middle.
+static struct payload *__attribute__((noipa))
+inregister(struct payload *p, int n)
+{
+	uint64_t h = 0;
+	for (int i = 0; i < n; i++) {
+		h = h * 31 + p->seq + (uint64_t)i;
+	}
+	atomic_store_relaxed(&lostsink, h); // relaxed: nobody reads it
+	return p;
+}
+
+static void
+mover(void *arg)
+{
+	long me = (long)arg;
+	struct lostholder *a = lostheap[me][0], *b = lostheap[me][1];
+	struct payload **m = lostmanual[me];
+	struct payload *volatile onstack = NULL;
+	struct payload *p = NULL;
+	for (uint64_t seq = 0; !atomic_load_relaxed(&loststop); seq++) {
+		if (p == NULL && seq % HolderSlots == 0) {
+			// Once, and again after a loss: an object allocated while
+			// a mark runs is black for that cycle, so a lasting one is
+			// what the cycles after must keep.
+			p = new(struct payload);
+			p->magic = PayloadMagic;
+			p->id = (uint64_t)me;
+		}
+		if (p == NULL) {
+			continue;
+		}
+		p->seq = seq;
+		p->check = payloadcheck((uint64_t)me, seq);
+		int i = (int)(seq % HolderSlots), j = (int)(seq * 7 % HolderSlots);
+		put(&a->slot[i], p);
+		p = NULL;
+		if (seq % 8 == 0) {
+			runtime_gosched(); // parked with the pointer in a heap object
+		}
+		onstack = take(&a->slot[i]);
+		if (seq % 8 == 4) {
+			runtime_gosched(); // parked with it on the stack
+		}
+		put(&b->slot[j], onstack);
+		onstack = NULL;
+		put(m, take(&b->slot[j]));
+		p = inregister(take(m), 200);
+		if (p->magic != PayloadMagic || p->id != (uint64_t)me || p->seq != seq ||
+		    p->check != payloadcheck((uint64_t)me, seq)) {
+			atomic_xadd_relaxed(&lostbroken, 1);
+			p = NULL; // start again with a new one
+			continue;
+		}
+		atomic_xadd_relaxed(&lostlaps, 1);
+	}
+	wg_done(&lostwg);
+}
+
+// Objects of the payload's size, written all over and dropped.
+static void
+churner(void *arg)
+{
+	(void)arg;
+	while (!atomic_load_relaxed(&loststop)) {
+		for (int i = 0; i < 64; i++) {
+			uint64_t *q = runtime_new(sizeof(struct payload), false); // the payload's span class
+			for (int k = 0; k < 8; k++) {
+				q[k] = 0xdeaddeaddeaddeadULL;
+			}
+		}
+		runtime_gosched();
+	}
+	wg_done(&lostwg);
+}
+
+TEST(TestGCLostObjectRace)
+{
+	atomic_store_relaxed(&lostbroken, 0);
+	atomic_store_relaxed(&lostlaps, 0);
+	atomic_store_relaxed(&loststop, false);
+	for (int i = 0; i < Movers; i++) {
+		lostheap[i][0] = new(struct lostholder);
+		lostheap[i][1] = new(struct lostholder);
+		lostmanual[i] = runtime_malloc(sizeof(struct payload *));
+		*lostmanual[i] = NULL;
+	}
+	struct memstats before, after;
+	runtime_readmemstats(&before);
+	wg_add(&lostwg, Movers + 2);
+	for (long i = 0; i < Movers; i++) {
+		go(mover, (void *)i);
+	}
+	go(churner, NULL);
+	go(churner, NULL);
+	// For a time, and at least for 10 cycles and 1000 laps (one CPU
+	// shared by eleven goroutines laps slowly; 64 stop slowly under TCG),
+	// within a bound.
+	int64_t start = time_nanotime(), end = start + (testing_short ? 1 : 4) * Second;
+	for (;;) {
+		runtime_gc();
+		struct memstats ms;
+		runtime_readmemstats(&ms);
+		int64_t now = time_nanotime();
+		bool enough = ms.NumGC - before.NumGC >= 10 && atomic_load_relaxed(&lostlaps) >= 1000;
+		if ((now >= end && enough) || now >= start + 30 * Second) {
+			break;
+		}
+	}
+	atomic_store_relaxed(&loststop, true);
+	wg_wait(&lostwg);
+	runtime_readmemstats(&after);
+	uint32_t cycles = after.NumGC - before.NumGC;
+	long laps = atomic_load_relaxed(&lostlaps), broken = atomic_load_relaxed(&lostbroken);
+	for (int i = 0; i < Movers; i++) {
+		runtime_free(lostmanual[i]);
+	}
+	if (broken != 0) {
+		t_fatalf(t, "%ld objects lost in %ld laps across %u cycles", broken, laps, cycles);
+	}
+	if (cycles < 10 || laps < 1000) {
+		t_errorf(t, "only %u cycles and %ld laps: the race was not run", cycles, laps);
+	}
+	t_logf(t, "%ld laps across %u cycles, none lost", laps, cycles);
+}

@@ -64,6 +64,17 @@ enum { NSizes = 1024 + (4096 - 1024) / 16 + (40960 - 4096) / 512 + 2 };
 static uint8_t *objs[NSizes];
 static uint64_t sizes[NSizes];
 
+// No collection from now until runtime_setgcpercent(the result), for a
+// test that compares statistics: the collector's worker may be running a
+// cycle that earlier allocations asked for, which runtime_gc waits out.
+static int
+nogc(void)
+{
+	int gcpercent = runtime_setgcpercent(-1);
+	runtime_gc();
+	return gcpercent;
+}
+
 // Sizes from 0 to 40 KiB (nextsize), scan and noscan:
 // each new object passes checkobject and is filled with a pattern of its
 // own, and at the end every pattern is intact (no two objects overlap).
@@ -180,6 +191,7 @@ TEST(TestHeapAtArenaBase)
 // HeapObjects is Mallocs - Frees.
 TEST(TestMemStatsExact)
 {
+	int gcpercent = nogc();
 	struct memstats before, after;
 	runtime_readmemstats(&before);
 	for (int i = 0; i < 1000; i++) {
@@ -212,6 +224,7 @@ TEST(TestMemStatsExact)
 			 (unsigned long)after.Frees, (unsigned long)after.HeapInuse,
 			 (unsigned long)after.HeapSys);
 	}
+	runtime_setgcpercent(gcpercent);
 }
 
 // Every P allocating at once: goroutines fill their objects with their
@@ -319,6 +332,7 @@ TEST(TestProcresizeFlushesMcaches)
 		go(resizeallocator, NULL);
 	}
 	wg_wait(&resizewg);
+	int gcpercent = nogc();
 	struct memstats before, after;
 	runtime_readmemstats(&before);
 	runtime_gomaxprocs(1);
@@ -336,4 +350,5 @@ TEST(TestProcresizeFlushesMcaches)
 			 (unsigned long)before.HeapAlloc, (unsigned long)after.HeapAlloc);
 	}
 	runtime_gomaxprocs(old);
+	runtime_setgcpercent(gcpercent);
 }

@@ -209,13 +209,13 @@ TEST(TestGodebugWarnings)
 {
 	static const char *const want[] = {
 		"unknown GODEBUG setting \"schedtrac\"",
-		"GODEBUG setting \"gccheckmark\" is Go's, but hood does not read it",
+		"GODEBUG setting \"gcpacertrace\" is Go's, but hood does not read it",
 		"malformed GODEBUG setting \"foo\" ignored (want name=value)",
 		"malformed GODEBUG setting \"=1\" ignored (want name=value)",
 		"unknown GODEBUG setting \"a\\x01\"",
 	};
 	nwarnings = 0;
-	godebug_check("schedtrac=1,gccheckmark=1,schedtrace=5,foo,,=1,schedtrac=2,gccheckmark=2,a\x01=1,scavenge=1,",
+	godebug_check("schedtrac=1,gcpacertrace=1,schedtrace=5,foo,,=1,schedtrac=2,gcpacertrace=2,a\x01=1,scavenge=1,",
 		      collect);
 	if (nwarnings != 5) {
 		t_errorf(t, "%d warnings, want 5", nwarnings);
@@ -226,7 +226,7 @@ TEST(TestGodebugWarnings)
 		}
 	}
 	nwarnings = 0;
-	godebug_check("schedtrace=1,scheddetail=1,scavenge=0,gctrace=1", collect);
+	godebug_check("schedtrace=1,scheddetail=1,scavenge=0,gctrace=1,gcstoptheworld=1,gccheckmark=1", collect);
 	if (nwarnings != 0) {
 		t_errorf(t, "the runtime's own settings warned: %s", warnings[0]);
 	}
