@@ -200,6 +200,12 @@ BENCH_OBJS := \
 MACHINE_BENCH_OBJS := \
 	bench/machine_bench.o
 
+# The collector's (in the image, and as a hosted program of its own, so
+# that each run's peak resident set is its own; twins in bench/go and
+# bench/boehm).
+GC_BENCH_OBJS := \
+	bench/gc_bench.o
+
 # Every example is built; APP picks the one build/hood.elf holds.
 EXAMPLES := $(sort hello echo spin alloc sieve $(APP))
 ifeq ($(wildcard examples/$(APP)/*.c),)
@@ -270,8 +276,8 @@ $(B)/$(1).elf: $(B)/$(1).pass1.elf $(B)/$(1).ksyms.o
 	$(Q)objdump -d -S --no-show-raw-insn $$@ > $(B)/$(1).asm 2>/dev/null
 endef
 
-$(eval $(call image,bench,$(HOOD_OBJS) $(addprefix $(B)/,$(BENCH_OBJS) $(MACHINE_BENCH_OBJS) bench/main.o \
-	tests/match.o tests/wg.o)))
+$(eval $(call image,bench,$(HOOD_OBJS) $(addprefix $(B)/,$(BENCH_OBJS) $(MACHINE_BENCH_OBJS) \
+	$(GC_BENCH_OBJS) bench/main.o tests/match.o tests/wg.o)))
 
 $(foreach e,$(EXAMPLES),$(eval $(call image,app-$(e),$(HOOD_OBJS) \
 	$(patsubst %.c,$(B)/%.o,$(wildcard examples/$(e)/*.c)))))
@@ -415,7 +421,19 @@ $(B)/host/bench: $(HOSTED_BENCH_OBJS) $(B)/host/libhood.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(HOSTCC) $(HOSTED_LDFLAGS) -o $@ $^
 
-host: $(B)/host/libhood.a $(B)/host/include/hood.h $(B)/host/test $(B)/host/bench
+$(B)/host/gcbench: $(addprefix $(B)/host/lib/,bench/bench.o $(GC_BENCH_OBJS) bench/hosted/main.o tests/match.o \
+	tests/wg.o) $(B)/host/libhood.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(HOSTCC) $(HOSTED_LDFLAGS) -o $@ $^
+
+# Boehm's collector on the same work: a plain program with Debian's libgc
+# (scripts/setup installs libgc-dev), for bench-compare only.
+$(B)/host/gcbench-boehm: bench/boehm/gcbench.c bench/gcwork.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(HOSTCC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -I. -pthread -o $@ $< -lgc
+
+host: $(B)/host/libhood.a $(B)/host/include/hood.h $(B)/host/test $(B)/host/bench $(B)/host/gcbench
 
 # Fuzz targets (tests/fuzz/), clang's libFuzzer with ASan and UBSan:
 # make fuzz runs each for FUZZTIME seconds, keeping its corpus in
@@ -477,7 +495,7 @@ test-tsan: $(B)/host/test $(B)/host/tsan/test
 # The hosted build's benchmarks and their Go twins (bench/go), interleaved
 # on this machine, as one table of hood/Go ratios. Installs golang-go if Go
 # is missing.
-bench-compare: host
+bench-compare: host $(B)/host/gcbench-boehm
 	scripts/benchcompare
 
 # The benchmarks, in Go's format, under QEMU with CPUS CPUs (2 if not

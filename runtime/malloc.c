@@ -38,18 +38,22 @@ struct chunkpage {
 	char *chunk[ChunksPerPage];
 };
 
-static struct {
+struct persistentpool {
 	struct spinlock lock;
 	char *base; // Protected by lock
 	uint64_t off;
-	struct chunkpage *chunks; // Protected by lock: the newest page first
-} persistent = {SPINLOCK_INIT("persistentalloc", LOCK_PALLOC), NULL, 0, NULL};
+	struct chunkpage *chunks; // Protected by lock: the newest page first; NULL for the noscan pool
+	bool roots;               // its chunks are the collector's roots
+};
 
-// persistentalloc: size bytes, zeroed, aligned to align (a power of two
-// up to 4096), for good. Go's persistentalloc. Caller holds no runtime
-// spinlock.
-void *
-persistentalloc(uint64_t size, uint64_t align)
+static struct persistentpool persistent = {SPINLOCK_INIT("persistentalloc", LOCK_PALLOC), NULL, 0, NULL, true};
+// Memory that holds no pointers (span bitmaps), which the collector need
+// not scan: Go keeps its gcBits arenas apart likewise.
+static struct persistentpool persistentnoscan = {SPINLOCK_INIT("persistentalloc", LOCK_PALLOC), NULL, 0, NULL,
+						 false};
+
+static void *
+poolalloc(struct persistentpool *pp, uint64_t size, uint64_t align)
 {
 	if (align == 0 || (align & (align - 1)) != 0 || align > 4096) {
 		fatalf("persistentalloc: bad align %lu", align);
@@ -57,23 +61,42 @@ persistentalloc(uint64_t size, uint64_t align)
 	if (size >= MaxBlock) {
 		return os_sysalloc(size);
 	}
-	spin_lock(&persistent.lock);
-	persistent.off = (persistent.off + align - 1) & ~(align - 1);
-	if (persistent.base == NULL || persistent.off + size > PersistentChunkSize) {
-		persistent.base = os_sysalloc(PersistentChunkSize);
-		persistent.off = 0;
-		struct chunkpage *cp = persistent.chunks;
-		if (cp == NULL || cp->n == ChunksPerPage) {
-			cp = os_sysalloc(sizeof *cp);
-			cp->next = persistent.chunks;
-			persistent.chunks = cp;
+	spin_lock(&pp->lock);
+	pp->off = (pp->off + align - 1) & ~(align - 1);
+	if (pp->base == NULL || pp->off + size > PersistentChunkSize) {
+		pp->base = os_sysalloc(PersistentChunkSize);
+		pp->off = 0;
+		if (pp->roots) {
+			struct chunkpage *cp = pp->chunks;
+			if (cp == NULL || cp->n == ChunksPerPage) {
+				cp = os_sysalloc(sizeof *cp);
+				cp->next = pp->chunks;
+				pp->chunks = cp;
+			}
+			cp->chunk[cp->n++] = pp->base;
 		}
-		cp->chunk[cp->n++] = persistent.base;
 	}
-	void *p = persistent.base + persistent.off;
-	persistent.off += size;
-	spin_unlock(&persistent.lock);
+	void *p = pp->base + pp->off;
+	pp->off += size;
+	spin_unlock(&pp->lock);
 	return p;
+}
+
+// persistentalloc: size bytes, zeroed, aligned to align (a power of two
+// up to 4096), for good. Go's persistentalloc. Caller holds no runtime
+// spinlock.
+void *
+persistentalloc(uint64_t size, uint64_t align)
+{
+	return poolalloc(&persistent, size, align);
+}
+
+// persistentallocnoscan: persistentalloc of memory that will never hold a
+// pointer to the heap (the collector does not scan it).
+void *
+persistentallocnoscan(uint64_t size, uint64_t align)
+{
+	return poolalloc(&persistentnoscan, size, align);
 }
 
 // persistentchunk: the ith chunk of persistentalloc, [*lo, *hi), or false

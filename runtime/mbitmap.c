@@ -2,7 +2,8 @@
 // mbitmap.go: allocBits, refillAllocCache, nextFreeIndex). See malloc.h
 // for an overview and struct mspan for the invariants.
 //
-// The bitmaps come from persistentalloc, a byte per 8 slots rounded up to
+// The bitmaps come from persistentallocnoscan (the collector does not scan
+// them for pointers), a byte per 8 slots rounded up to
 // 8 bytes so that a refill can read a whole word. A span's bitmaps last as
 // long as its struct, which keeps them when fixalloc hands it out again;
 // the sweep swaps the two (Go recycles them by cycle in gcBits arenas).
@@ -17,7 +18,7 @@ static uint64_t loadbits(const uint8_t *bits);
 uint8_t *
 newallocbits(uint16_t nelems)
 {
-	return persistentalloc(((uint64_t)nelems + 63) / 64 * 8, 8);
+	return persistentallocnoscan(((uint64_t)nelems + 63) / 64 * 8, 8);
 }
 
 // Make s a fresh span of spanclass over [base, base + npages pages):

@@ -59,6 +59,8 @@ enum {
 	TriggerDen = 64,
 };
 
+static const int64_t ForceGCPeriod = 120LL * 1000 * 1000 * 1000; // Go's forcegcperiod: 2 minutes
+
 static int64_t runtimeInitTime; // nanotime at gcinit: gctrace's @ time
 
 // The cycles' bookkeeping (Go's work): the worker, the requests, who
@@ -72,7 +74,6 @@ static struct {
 	bool forced;          // Protected by lock: ... by runtime_gc (gctrace says so)
 	uint32_t begun, ended; // Protected by lock: cycles begun, and ended
 	struct gList waiters;  // Protected by lock: Gs parked until ended moves
-	uint32_t starting;     // Atomic: 1 once a worker was started
 } work = {.lock = SPINLOCK_INIT("gcwork", LOCK_GCWORK)};
 
 // The clock at the points of a cycle, for its pause and gctrace.
@@ -94,6 +95,15 @@ gcinit(void)
 	runtimeInitTime = nanotime();
 	gccontroller.gcpercent = knobs.gcpercent;
 	setgoal();
+}
+
+// gcenable: the worker's start, by the main goroutine (Go's gcenable
+// starts its background sweeper and scavenger there; its mark workers
+// at the first cycle).
+void
+gcenable(void)
+{
+	newsystemproc(bgworker, NULL);
 }
 
 // The goal and the trigger from GOGC and what the last mark found live.
@@ -152,6 +162,33 @@ gctrigger(void)
 	}
 }
 
+// gcforcedue: when the time gone by without a cycle asks for one (Go's
+// gcTriggerTime: forcegcperiod after the last, or after the start), or
+// INT64_MAX while GOGC is off. For sysmon, on any M.
+int64_t
+gcforcedue(void)
+{
+	if (atomic_load_relaxed(&gccontroller.trigger) == UINT64_MAX) { // relaxed: mgc.h
+		return INT64_MAX;
+	}
+	int64_t last = (int64_t)atomic_load_relaxed(&gcstats.lastgc); // relaxed: mgc.h
+	// Relaxed: a knob a test may turn at any time; either value is fine.
+	int32_t ms = atomic_load_relaxed(&debug.forcegcperiod);
+	return (last != 0 ? last : runtimeInitTime) + (ms > 0 ? ms * 1000000LL : ForceGCPeriod);
+}
+
+// gcforce: sysmon's forced cycle (Go's forcegchelper): asked for if it is
+// due and none is running or asked for already. Not counted as forced
+// by the program (NumForcedGC, gctrace's "(forced)" are runtime_gc's).
+void
+gcforce(int64_t now)
+{
+	if (now < gcforcedue()) {
+		return;
+	}
+	gcrequest(false);
+}
+
 static void
 lockwork(void)
 {
@@ -177,17 +214,14 @@ parkunlockwork(struct g *gp, void *arg)
 	return true;
 }
 
-// Ask for a cycle, unless one asked for has not begun (or, for an
-// allocation's request, one is running); returns the number of the cycle
-// whose end answers it. The first request starts the worker.
+// Ask for a cycle, unless one asked for has not begun (or, unless forced,
+// one is running); returns the number of the cycle whose end answers it.
+// From a goroutine, or sysmon (goready puts the worker on the global
+// queue then). A request before the worker runs waits for it: the worker
+// looks at work.requested before it first parks.
 static uint32_t
 gcrequest(bool forced)
 {
-	// A seq_cst exchange: one caller wins; it pairs with the other
-	// callers' exchanges (the relaxed load only spares them the lock).
-	if (atomic_load_relaxed(&work.starting) == 0 && atomic_xchg(&work.starting, 1) == 0) {
-		newsystemproc(bgworker, NULL);
-	}
 	lockwork();
 	uint32_t n;
 	if (!forced && !work.requested && work.begun > work.ended) {
@@ -306,7 +340,7 @@ gccycle(bool forced)
 	gcstats.pausens[n % 256] = pause;
 	gcstats.pauseend[n % 256] = (uint64_t)t.end;
 	gcstats.pausetotalns += pause;
-	gcstats.lastgc = (uint64_t)t.end;
+	atomic_store_relaxed(&gcstats.lastgc, (uint64_t)t.end); // relaxed: mgc.h
 	gcstats.gccpuns += pause * (uint64_t)loadgomaxprocs() + (uint64_t)(t.markend - t.markstart);
 	if (forced) {
 		gcstats.numforcedgc++;

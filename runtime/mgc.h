@@ -12,7 +12,7 @@ struct gcstats {
 	uint32_t numgc, numforcedgc;
 	uint64_t pausens[256], pauseend[256]; // ring, by numgc
 	uint64_t pausetotalns;
-	uint64_t lastgc;
+	uint64_t lastgc; // Atomic, relaxed: sysmon reads it (gcforcedue) with the world running
 	uint64_t gccpuns; // CPU time the collector took: its stops on every P, its worker's mark
 	// What sweeping freed, for Frees and HeapAlloc: small objects by
 	// size class, large objects and their bytes.
@@ -43,8 +43,11 @@ struct gccontroller {
 
 extern struct gccontroller gccontroller;
 
-void gcinit(void); // schedinit, after the knobs
+void gcinit(void);   // schedinit, after the knobs
+void gcenable(void); // the main goroutine, before sysmon: the worker
 void gctrigger(void);
+int64_t gcforcedue(void);      // sysmon: when a cycle is due for the time gone by
+void gcforce(int64_t now);     // sysmon: ... and ask for it
 double gccpufraction(int64_t now); // world stopped
 
 // The collector's phase (Go's gcphase): GCmark from the first stop of a

@@ -29,9 +29,10 @@
 // barrier of its own; the machine's dirty bits record which pages it
 // wrote. So:
 //
-//	gcmarkstart         world stopped: the heap's pages made clean; the
-//	                    stacks scanned (their objects only greyed)
-//	gcmarkconcurrent    world running: the greyed objects, static data,
+//	gcmarkstart         world stopped: the stacks scanned (their objects
+//	                    only greyed)
+//	gcmarkconcurrent    world running: the heap's pages made clean; then
+//	                    the greyed objects, static data,
 //	                    persistentalloc's chunks, the manual spans, and
 //	                    all they reach, marked; then rounds that take the
 //	                    pages dirtied since (making them clean again) and
@@ -73,33 +74,35 @@ enum {
 	PhysPagesPerArena = HeapArenaBytes / PhysPageSize,
 };
 
-// The mark stack: bases of marked objects of scan spans not yet scanned
-// (Go's gcWork and workbufs, with one G marking). It grows by doubling,
-// from the machine; the old one is never given back (a heap's worth of
-// marking needs the largest it ever needed again).
-static struct {
-	uint64_t *v;
-	uint64_t n, cap;
-} markstack;
-
-// The heap's bounds for the scans: from its lowest arena's base to its
-// highest's end; a word outside is no pointer into it. Set with the world
-// stopped at each stop of a cycle; an arena added between the stops holds
-// only objects allocated black, so the concurrent part need not see it.
-static uint64_t heaplo, heaphi;
-
-// The manual spans as gcmarkstart found them, [lo, hi) pairs in address
-// order, for the concurrent scan: the spans may be freed meanwhile (their
-// memory stays mapped: mheap_scavenge gives nothing back while the mark
-// runs); termination scans the spans not among them whole.
-static struct {
-	uint64_t *v;
-	uint64_t n, cap;
-} manualranges;
-
-// One arena's dirty bits, from os_dirtyscan (from the machine, not static
-// data, whose words are roots).
-static uint64_t *dirtybits;
+// The mark's state. It lives in memory from the machine, not in static
+// data, whose words are roots: heaplo, the heap's first byte, kept the
+// heap's first object alive, and a 128 MiB tree under it.
+static struct markstate {
+	// The mark stack: bases of marked objects of scan spans not yet
+	// scanned (Go's gcWork and workbufs, with one G marking). It grows
+	// by doubling, from the machine; the old one is never given back (a
+	// heap's worth of marking needs the largest it ever needed again).
+	struct {
+		uint64_t *v;
+		uint64_t n, cap;
+	} stack;
+	// The heap's bounds for the scans: from its lowest arena's base to
+	// its highest's end; a word outside is no pointer into it. Set with
+	// the world stopped at each stop of a cycle; an arena added between
+	// the stops holds only objects allocated black, so the concurrent
+	// part need not see it.
+	uint64_t heaplo, heaphi;
+	// The manual spans as gcmarkstart found them, [lo, hi) pairs in
+	// address order, for the concurrent scan: the spans may be freed
+	// meanwhile (their memory stays mapped: mheap_scavenge gives nothing
+	// back while the mark runs); termination scans the spans not among
+	// them whole.
+	struct {
+		uint64_t *v;
+		uint64_t n, cap;
+	} manual;
+	uint64_t dirtybits[PhysPagesPerArena / 64]; // one arena's, from os_dirtyscan
+} *ms;
 
 // Conservative scanning reads what the sanitizers would call out of
 // bounds (global and stack red zones) or racy (the program runs on during
@@ -109,7 +112,6 @@ static uint64_t *dirtybits;
 #define SCANS __attribute__((no_sanitize_address, no_sanitize_thread))
 
 static void setheapbounds(void);
-static void clearmarks(struct mspan *s, void *arg);
 static void recordmanual(struct mspan *s, void *arg);
 static void scanmanual(struct mspan *s, void *arg);
 static void scannewmanual(struct mspan *s, void *arg);
@@ -123,29 +125,31 @@ static void drain(void);
 static void growstack(uint64_t **v, uint64_t *cap, uint64_t n);
 
 // gcmarkstart: the first stop's part (Go's gcStart, after its sweep
-// termination): every mark cleared, the heap's pages clean, the stacks'
-// objects greyed. The world is stopped, and stays so until gcmarkconcurrent.
+// termination): the manual spans recorded, the stacks' objects greyed.
+// Every mark is clear already (mgcsweep.c: the last sweep left them so).
+// The world is stopped, and stays so until gcmarkconcurrent.
 void
 gcmarkstart(void)
 {
 	__builtin_unwind_init(); // the caller's registers, for scanstacks
 	volatile uint64_t here = 0;
 	setheapbounds();
-	forEachSpan(MSpanInUse, clearmarks, NULL);
-	manualranges.n = 0;
+	ms->manual.n = 0;
 	forEachSpan(MSpanManual, recordmanual, NULL);
-	if (dirtybits == NULL) {
-		dirtybits = os_sysalloc(PhysPagesPerArena / 8);
-	}
-	rescandirty(true, false);
 	scanstacks((uint64_t)&here);
 }
 
 // gcmarkconcurrent: the mark's bulk, the world running (mgc.c's worker).
+// First the heap's pages are made clean, with the world running too, and
+// the marked objects' words on the pages that were dirty scanned: a write
+// before its page was cleaned is seen by that scan (the objects allocated
+// black since the stop, which no other scan reads whole) or by the whole
+// scan that every other object gets later.
 void
 gcmarkconcurrent(void)
 {
 	uint64_t lo, hi;
+	rescandirty(true, true);
 	drain(); // what the stacks reached
 	for (int i = 0; os_dataregion(i, &lo, &hi); i++) {
 		scanblock(lo, hi);
@@ -155,8 +159,8 @@ gcmarkconcurrent(void)
 		scanblock(lo, hi);
 	}
 	drain();
-	for (uint64_t i = 0; i < manualranges.n; i += 2) {
-		scanblock(manualranges.v[i], manualranges.v[i + 1]);
+	for (uint64_t i = 0; i < ms->manual.n; i += 2) {
+		scanblock(ms->manual.v[i], ms->manual.v[i + 1]);
 	}
 	drain();
 	uint64_t last = UINT64_MAX;
@@ -186,14 +190,13 @@ gcmarktermination(uint64_t *stackbytes, uint64_t *globalbytes)
 }
 
 // gcmarkstw: the whole mark with the world stopped (GODEBUG=gcstoptheworld=1,
-// Go's too): marks cleared, then everything the roots reach.
+// Go's too): everything the roots reach.
 void
 gcmarkstw(uint64_t *stackbytes, uint64_t *globalbytes)
 {
 	__builtin_unwind_init();
 	volatile uint64_t here = 0;
 	setheapbounds();
-	forEachSpan(MSpanInUse, clearmarks, NULL);
 	forEachSpan(MSpanManual, scanmanual, NULL);
 	drain();
 	*globalbytes = scanroots((uint64_t)&here, stackbytes);
@@ -277,33 +280,30 @@ gccheckmarks(void)
 	}
 }
 
-// The heap's bounds from its arenas, now.
+// The heap's bounds from its arenas, now; the mark's state made the first
+// time (every mark begins here).
 static void
 setheapbounds(void)
 {
+	if (ms == NULL) {
+		ms = os_sysalloc(sizeof *ms);
+	}
 	spin_lock(&mheap_.lock);
-	heaplo = heaphi = 0;
+	ms->heaplo = ms->heaphi = 0;
 	if (mheap_.nallarenas > 0) {
-		heaplo = mheap_.allarenas[0]->base;
-		heaphi = mheap_.allarenas[mheap_.nallarenas - 1]->base + HeapArenaBytes;
+		ms->heaplo = mheap_.allarenas[0]->base;
+		ms->heaphi = mheap_.allarenas[mheap_.nallarenas - 1]->base + HeapArenaBytes;
 	}
 	spin_unlock(&mheap_.lock);
-}
-
-static void
-clearmarks(struct mspan *s, void *arg)
-{
-	(void)arg;
-	memset(s->gcmarkBits, 0, ((uint64_t)s->nelems + 63) / 64 * 8);
 }
 
 static void
 recordmanual(struct mspan *s, void *arg)
 {
 	(void)arg;
-	growstack(&manualranges.v, &manualranges.cap, manualranges.n + 2);
-	manualranges.v[manualranges.n++] = s->startaddr;
-	manualranges.v[manualranges.n++] = s->startaddr + s->npages * PageSize;
+	growstack(&ms->manual.v, &ms->manual.cap, ms->manual.n + 2);
+	ms->manual.v[ms->manual.n++] = s->startaddr;
+	ms->manual.v[ms->manual.n++] = s->startaddr + s->npages * PageSize;
 }
 
 static void
@@ -318,16 +318,16 @@ scanmanual(struct mspan *s, void *arg)
 static void
 scannewmanual(struct mspan *s, void *arg)
 {
-	uint64_t lo = 0, hi = manualranges.n / 2, end = s->startaddr + s->npages * PageSize;
+	uint64_t lo = 0, hi = ms->manual.n / 2, end = s->startaddr + s->npages * PageSize;
 	while (lo < hi) {
 		uint64_t mid = (lo + hi) / 2;
-		if (manualranges.v[2 * mid] < s->startaddr) {
+		if (ms->manual.v[2 * mid] < s->startaddr) {
 			lo = mid + 1;
 		} else {
 			hi = mid;
 		}
 	}
-	if (lo < manualranges.n / 2 && manualranges.v[2 * lo] == s->startaddr && manualranges.v[2 * lo + 1] == end) {
+	if (lo < ms->manual.n / 2 && ms->manual.v[2 * lo] == s->startaddr && ms->manual.v[2 * lo + 1] == end) {
 		return;
 	}
 	scanmanual(s, arg);
@@ -414,13 +414,13 @@ rescandirty(bool clear, bool rescan)
 		struct heapArena *ha = mheap_.allarenas[a];
 		uint64_t base = ha->base, mapped = ha->mapped;
 		spin_unlock(&mheap_.lock);
-		if (mapped == 0 || base < heaplo || base >= heaphi) {
+		if (mapped == 0 || base < ms->heaplo || base >= ms->heaphi) {
 			continue; // nothing mapped yet; or new since the bounds, and black
 		}
-		uint64_t n = os_dirtyscan((void *)base, mapped, dirtybits, clear);
+		uint64_t n = os_dirtyscan((void *)base, mapped, ms->dirtybits, clear);
 		total += n;
 		for (uint64_t w = 0; rescan && n > 0 && w < (mapped / PhysPageSize + 63) / 64; w++) {
-			for (uint64_t bits = dirtybits[w]; bits != 0; bits &= bits - 1) {
+			for (uint64_t bits = ms->dirtybits[w]; bits != 0; bits &= bits - 1) {
 				rescanpage(base + (w * 64 + (uint64_t)__builtin_ctzll(bits)) * PhysPageSize);
 			}
 		}
@@ -456,12 +456,17 @@ rescanpage(uint64_t page)
 	if (lo >= hi) {
 		return;
 	}
-	uint64_t i = mspan_objindex(s, lo);
-	for (uint64_t obj = s->startaddr + i * s->elemsize; obj < hi; obj += s->elemsize, i++) {
+	uint64_t last = mspan_objindex(s, hi - 1);
+	for (uint64_t i = mspan_objindex(s, lo); i <= last; i++) {
 		// Relaxed: the bit's other writers are atomic too (mgc.h).
-		if (atomic_load_relaxed(&s->gcmarkBits[i / 8]) >> (i % 8) & 1) {
-			uint64_t end = obj + s->elemsize < hi ? obj + s->elemsize : hi;
-			scanblock(obj > lo ? obj : lo, end);
+		uint8_t bits = atomic_load_relaxed(&s->gcmarkBits[i / 8]);
+		if (bits == 0) {
+			i |= 7; // none of this byte's 8 objects is marked
+			continue;
+		}
+		if (bits >> (i % 8) & 1) {
+			uint64_t obj = s->startaddr + i * s->elemsize, end = obj + s->elemsize;
+			scanblock(obj > lo ? obj : lo, end < hi ? end : hi);
 		}
 	}
 }
@@ -473,7 +478,7 @@ scanblock(uint64_t lo, uint64_t hi)
 {
 	for (uint64_t *w = (uint64_t *)lo; w < (uint64_t *)hi; w++) {
 		uint64_t p = *w;
-		if (p >= heaplo && p < heaphi) {
+		if (p >= ms->heaplo && p < ms->heaphi) {
 			greyobject(p);
 		}
 	}
@@ -508,23 +513,23 @@ greyobject(uint64_t p)
 	if (spanclass_noscan(s->spanclass)) {
 		return;
 	}
-	growstack(&markstack.v, &markstack.cap, markstack.n + 1);
-	markstack.v[markstack.n++] = s->startaddr + i * s->elemsize;
+	growstack(&ms->stack.v, &ms->stack.cap, ms->stack.n + 1);
+	ms->stack.v[ms->stack.n++] = s->startaddr + i * s->elemsize;
 }
 
 // Scan the queued objects until none is left (Go's gcDrain).
 static void SCANS
 drain(void)
 {
-	while (markstack.n > 0) {
-		uint64_t obj = markstack.v[--markstack.n];
+	while (ms->stack.n > 0) {
+		uint64_t obj = ms->stack.v[--ms->stack.n];
 		struct mspan *s = spanof(obj);
 		scanblock(obj, s->nelems == 1 ? s->limit : obj + s->elemsize);
 	}
 }
 
 // Room for n words in *v, which holds *cap: doubled from the machine, the
-// old array left behind (never given back, see markstack).
+// old array left behind (never given back, see ms->stack).
 static void
 growstack(uint64_t **v, uint64_t *cap, uint64_t n)
 {

@@ -6,7 +6,9 @@
 // Every span is swept in the same stop, so none needs sweepgen's states
 // yet (Go sweeps lazily, and the allocator sweeps what it takes). With
 // every mcache emptied first, each small span is on its mcentral's lists:
-// the lists are made again from what survives, partial or full.
+// the lists are made again from what survives, partial or full. After the
+// sweep every in-use span's gcmarkBits are clear, as a new span's are:
+// the next cycle's mark begins with them so (Go's fresh gcBits).
 
 #include <string.h>
 
@@ -76,6 +78,7 @@ sweepspan(struct mspan *s, void *arg)
 			mheap_freespan(&mheap_, s);
 		} else {
 			*livebytes += s->elemsize;
+			s->gcmarkBits[0] = 0; // the next cycle's marks, clear
 		}
 		return;
 	}

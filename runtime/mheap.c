@@ -533,7 +533,7 @@ mheap_scavenge(struct mheap *h, int64_t now, int64_t limit)
 		spin_lock(&h->lock);
 		uint64_t base = scavengefind(h, now, limit, &from, &npages);
 		// Not while the collector marks: it reads the memory of manual
-		// spans that may be freed meanwhile (mgcmark.c's manualranges).
+		// spans that may be freed meanwhile (mgcmark.c's ms->manual).
 		// Relaxed: a span freed since the mark began was freed under
 		// this lock after the phase changed (the world's start between).
 		if (atomic_load_relaxed(&gcphase) != GCoff) {

@@ -111,7 +111,7 @@ readmemstats_m(struct memstats *ms)
 	ms->NumGC = gcstats.numgc;
 	ms->NumForcedGC = gcstats.numforcedgc;
 	ms->PauseTotalNs = gcstats.pausetotalns;
-	ms->LastGC = gcstats.lastgc;
+	ms->LastGC = atomic_load_relaxed(&gcstats.lastgc); // relaxed: mgc.h
 	ms->GCCPUFraction = gccpufraction(nanotime());
 	memcpy(ms->PauseNs, gcstats.pausens, sizeof ms->PauseNs);
 	memcpy(ms->PauseEnd, gcstats.pauseend, sizeof ms->PauseEnd);

@@ -287,6 +287,7 @@ runtime_main(void *arg)
 	// Store-release; pairs with the load-acquire in newproc: from now
 	// on a new G wakes an idle P (before, there is no P to wake).
 	atomic_store_rel(&mainStarted, true);
+	gcenable();
 	newm(NULL, false, sysmon);
 	int status = os_main();
 	exit(status);
@@ -613,14 +614,21 @@ gopark(bool (*unlockf)(struct g *gp, void *arg), void *arg, enum waitreason reas
 	mcall(park_m);
 }
 
-// goready: make gp runnable, next on this P (it inherits the time slice).
+// goready: make gp runnable, next on this P (it inherits the time slice);
+// from an M without a P (sysmon's), on the global queue.
 static void
 ready(void *arg)
 {
 	struct g *gp = arg;
 	struct m *mp = acquirem();
 	casgstatus(gp, Gwaiting, Grunnable);
-	runqput(mp->p, gp, true);
+	if (mp->p != NULL) {
+		runqput(mp->p, gp, true);
+	} else {
+		spin_lock(&sched.lock);
+		globrunqput(gp);
+		spin_unlock(&sched.lock);
+	}
 	wakep();
 	releasem(mp);
 }

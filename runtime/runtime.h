@@ -539,6 +539,7 @@ struct dbgvars {
 	int32_t gctrace;     // 1: a line of Go's format at each collection (mgc.c)
 	int32_t gcstoptheworld; // 1: mark with the world stopped, no concurrent phase (mgc.c)
 	int32_t gccheckmark;    // 1: after each mark, mark again with the world stopped and compare
+	int32_t forcegcperiod;  // Atomic (a test sets it): ms without a cycle before sysmon forces one; 0: 2 min
 };
 extern struct dbgvars debug;
 
@@ -698,6 +699,7 @@ struct g *globrunqget(struct p *pp, int32_t max);
 
 // malloc.c
 void *persistentalloc(uint64_t size, uint64_t align);
+void *persistentallocnoscan(uint64_t size, uint64_t align);
 void mallocinit(void);
 
 // stack.c

@@ -65,6 +65,7 @@ static const struct {
 	{"gctrace", offsetof(struct dbgvars, gctrace)},
 	{"gcstoptheworld", offsetof(struct dbgvars, gcstoptheworld)},
 	{"gccheckmark", offsetof(struct dbgvars, gccheckmark)},
+	{"forcegcperiod", offsetof(struct dbgvars, forcegcperiod)},
 };
 
 static const char *const tracebacks[] = {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "runtime/malloc.h"
+#include "runtime/mgc.h"
 
 // checkdead: every P idle, nothing runnable, no timer that could make
 // something runnable, no G in a syscall: no goroutine can ever run again.
@@ -193,7 +194,8 @@ scavenge(int64_t now)
 
 // sysmon: an M without a P. Sleeps 20 us, doubling after 1 ms of finding
 // nothing to do, up to 10 ms; while every P is idle, sleeps until woken
-// or until the stack scavenger is due.
+// or until the stack scavenger or a forced collection is due (Go's
+// sysmon readies its forcegc helper; here the collector's worker).
 void
 sysmon(void)
 {
@@ -221,12 +223,16 @@ sysmon(void)
 			spin_lock(&sched.lock);
 			if (sched.gcwaiting || sched.npidle == (uint32_t)loadgomaxprocs()) {
 				// Nothing to watch: sleep until a P runs (acquirep and
-				// startTheWorld wake us) or the scavenger is due.
+				// startTheWorld wake us), or the scavenger or a forced
+				// cycle is due.
 				// Relaxed stores under sched.lock: acquirep's peek is
 				// re-checked under the lock.
 				atomic_store_relaxed(&sched.sysmonwait, true);
 				spin_unlock(&sched.lock);
 				int64_t wait = lastscavenge + scavengeperiod() - now;
+				if (gcforcedue() - now < wait) {
+					wait = gcforcedue() - now;
+				}
 				notetsleep(&sched.sysmonnote, wait > 0 ? wait : 0);
 				spin_lock(&sched.lock);
 				atomic_store_relaxed(&sched.sysmonwait, false);
@@ -253,6 +259,7 @@ sysmon(void)
 			lastscavenge = now;
 			scavenge(now);
 		}
+		gcforce(now);
 		if (debug.schedtrace > 0 && now - lasttrace >= (int64_t)debug.schedtrace * 1000000) {
 			lasttrace = now;
 			schedtrace(debug.scheddetail > 0);

@@ -588,3 +588,26 @@ TEST(TestGCLostObjectRace)
 	}
 	t_logf(t, "%ld laps across %u cycles, none lost", laps, cycles);
 }
+
+// An idle program is collected after a while (Go's forced cycle every 2
+// minutes, sysmon's): with the period at 50 ms (GODEBUG=forcegcperiod,
+// set here as the knob's reader sees it) and every goroutine asleep,
+// cycles come by themselves, and they do not count as the program's own
+// (NumForcedGC is runtime_gc's).
+TEST(TestGCForcedWhenIdle)
+{
+	struct memstats before, after;
+	runtime_readmemstats(&before);
+	atomic_store_relaxed(&debug.forcegcperiod, 50); // relaxed: sysmon reads the knob as it goes
+	time_sleep(600 * Millisecond);
+	atomic_store_relaxed(&debug.forcegcperiod, 0); // relaxed: as above
+	runtime_readmemstats(&after);
+	uint32_t cycles = after.NumGC - before.NumGC;
+	if (cycles < 3 || cycles > 13) {
+		t_errorf(t, "%u cycles in 600 ms asleep with a 50 ms period, want about 11", cycles);
+	}
+	if (after.NumForcedGC != before.NumForcedGC) {
+		t_errorf(t, "NumForcedGC went from %u to %u", before.NumForcedGC, after.NumForcedGC);
+	}
+	t_logf(t, "%u cycles in 600 ms asleep", cycles);
+}
