@@ -113,6 +113,7 @@ RUNTIME_OBJS := \
 	runtime/mgc.o \
 	runtime/mgcmark.o \
 	runtime/mgcsweep.o \
+	runtime/mfinal.o \
 	runtime/chan.o \
 	runtime/select.o \
 	runtime/panic.o \
@@ -165,7 +166,8 @@ RUNTIME_TESTS := \
 	tests/runtime/idletimer_test.o \
 	tests/runtime/malloc_test.o \
 	tests/runtime/mmanual_test.o \
-	tests/runtime/gc_test.o
+	tests/runtime/gc_test.o \
+	tests/runtime/mfinal_test.o
 
 KERNEL_TESTS := \
 	tests/kernel/libc_test.o \

@@ -139,14 +139,30 @@ struct memstats {
 	} BySize[61];
 };
 void runtime_readmemstats(struct memstats *ms);
-// runtime.GC: a full collection, with the world stopped throughout (Go's
-// GODEBUG=gcstoptheworld=1 way); returns once the freed memory is free.
-// Allocation starts one by itself when the heap has grown by GOGC percent
-// (default 100) over what the last one left, from 4 MiB up.
-// runtime_setgcpercent is debug.SetGCPercent: GOGC now, the old value
-// returned; a negative one turns collection off.
+// runtime.GC: a full collection that begins after the call (the program
+// runs on while it marks; two short stops of the world); returns once the
+// freed memory is free. Allocation starts one by itself when the heap has
+// grown by GOGC percent (default 100) over what the last one left, from
+// 4 MiB up, and sysmon every 2 minutes if none ran. runtime_setgcpercent
+// is debug.SetGCPercent: GOGC now, the old value returned; a negative one
+// turns collection off.
 void runtime_gc(void);
 int runtime_setgcpercent(int pct);
+// runtime.SetFinalizer: fn(p) runs once, on the runtime's finalizer
+// goroutine, after a collection finds p unreachable; p and what it points
+// to live until then (and, unless fn stores p somewhere, are freed by the
+// next collection after). p is an object's start, from new or newarray;
+// fn NULL removes p's finalizer. Go's panics for a bad p: nil, not at the
+// beginning of an allocated block, a finalizer already set. Objects in a
+// cycle with a finalizer on it are never freed (Go's rule too).
+// runtime_keepalive(p) is runtime.KeepAlive: p counts as reachable until
+// here (a finalizer cannot run before).
+void runtime_setfinalizer(void *p, void (*fn)(void *));
+static inline void
+runtime_keepalive(const void *p)
+{
+	__asm__ volatile("" : : "r"(p) : "memory"); // p in a register here: the collector sees it
+}
 // debug.FreeOSMemory: the heap's free memory back to the machine now. The
 // scavenger does the same from sysmon for memory free for 5 minutes (Go
 // 1.11's policy; GODEBUG=scavenge=1: 20 ms, with Go's scvg lines).

@@ -18,6 +18,9 @@
 //	                list (runtime/mmanual.c)
 //	LOCK_MCENTRAL   an mcentral (runtime/     manualcache
 //	                mcentral.c)
+//	LOCK_FINALIZERS the finalizers' table     -
+//	                and queue (runtime/
+//	                mfinal.c)
 //	LOCK_MHEAP      the page heap (runtime/   mcentral, manualcache,
 //	                mheap.c)                 manualcentral
 //	LOCK_HEAP       sbrk's heap (lib/newlib/) -
@@ -52,6 +55,7 @@ enum lockrank {
 	LOCK_MANUALCACHE = 2,
 	LOCK_MANUALCENTRAL = 3,
 	LOCK_MCENTRAL = 4,
+	LOCK_FINALIZERS = 5,
 	LOCK_MHEAP = 6,
 	LOCK_HEAP = 10,
 	LOCK_PALLOC = 15,

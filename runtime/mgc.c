@@ -104,6 +104,7 @@ void
 gcenable(void)
 {
 	newsystemproc(bgworker, NULL);
+	finenable();
 }
 
 // The goal and the trigger from GOGC and what the last mark found live.
@@ -326,6 +327,7 @@ gccycle(bool forced)
 		gcmarktermination(&stackbytes, &globalbytes);
 		atomic_store_relaxed(&gcphase, GCoff); // relaxed: as GCmark's store
 	}
+	gcmarkfinalizers();
 	if (debug.gccheckmark > 0) {
 		gccheckmarks();
 	}
@@ -349,6 +351,7 @@ gccycle(bool forced)
 		gctraceline(forced, &t, livebefore, liveend, stackbytes, globalbytes);
 	}
 	startTheWorld();
+	finwake();
 }
 
 // The share of the CPU time the Ps had since the program started that the

@@ -55,6 +55,12 @@ double gccpufraction(int64_t now); // world stopped
 enum { GCoff, GCmark };
 extern uint32_t gcphase; // Atomic, relaxed: changed with the world stopped, which orders it for every mutator
 
+// mfinal.c: the finalizers' part in a cycle (its overview).
+void finscan(void (*scan)(uint64_t lo, uint64_t hi));
+void finqueue(bool (*unmarked)(uint64_t obj), void (*mark)(uint64_t obj));
+void finwake(void);
+void finenable(void);
+
 // mgcmark.c: the mark's parts, in a cycle's order (mgc.c's overview).
 // The bytes of stacks and of static data scanned are for gctrace.
 void gcmarkstart(void);                   // world stopped
@@ -62,6 +68,7 @@ void gcmarkconcurrent(void);              // world running
 void gcmarktermination(uint64_t *stackbytes, uint64_t *globalbytes); // world stopped
 void gcmarkstw(uint64_t *stackbytes, uint64_t *globalbytes);         // world stopped: all of it
 void gccheckmarks(void);                  // world stopped, after a mark: GODEBUG=gccheckmark
+void gcmarkfinalizers(void);              // world stopped, after a mark: mfinal.c's finqueue
 // mgcsweep.c: sweep every span; returns the bytes of objects left
 // allocated (the marked ones).
 uint64_t gcsweep(void);

@@ -163,6 +163,8 @@ gcmarkconcurrent(void)
 		scanblock(ms->manual.v[i], ms->manual.v[i + 1]);
 	}
 	drain();
+	finscan(scanblock);
+	drain();
 	uint64_t last = UINT64_MAX;
 	for (int round = 0; round < MaxDirtyRounds; round++) {
 		uint64_t n = rescandirty(true, true);
@@ -280,6 +282,29 @@ gccheckmarks(void)
 	}
 }
 
+static bool
+unmarked(uint64_t obj)
+{
+	struct mspan *s = spanof(obj);
+	uint64_t i = mspan_objindex(s, obj);
+	return !(atomic_load_relaxed(&s->gcmarkBits[i / 8]) >> (i % 8) & 1); // relaxed: the world is stopped
+}
+
+static void
+markobject(uint64_t obj)
+{
+	gcmarknewobject(spanof(obj), obj);
+}
+
+// gcmarkfinalizers: after the mark, the finalizers' objects that it left
+// unmarked marked after all and their calls queued (mfinal.c). The world
+// is stopped.
+void
+gcmarkfinalizers(void)
+{
+	finqueue(unmarked, markobject);
+}
+
 // The heap's bounds from its arenas, now; the mark's state made the first
 // time (every mark begins here).
 static void
@@ -350,6 +375,8 @@ scanroots(uint64_t mysp, uint64_t *stackbytes)
 	for (int i = 0; persistentchunk(i, &lo, &hi); i++) {
 		scanblock(lo, hi);
 	}
+	drain();
+	finscan(scanblock);
 	drain();
 	*stackbytes = scanstacks(mysp);
 	drain();

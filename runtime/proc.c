@@ -35,6 +35,7 @@ const char *const waitReasonStrings[waitReasonCount] = {
 	[waitReasonGCWorkerIdle] = "GC worker (idle)",
 	[waitReasonWaitForGCCycle] = "wait for GC cycle",
 	[waitReasonGCAssistWait] = "GC assist wait",
+	[waitReasonFinalizerWait] = "finalizer wait",
 };
 
 static void runtime_main(void *arg);

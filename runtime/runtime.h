@@ -132,6 +132,7 @@ enum waitreason {
 	waitReasonGCWorkerIdle,
 	waitReasonWaitForGCCycle,
 	waitReasonGCAssistWait,
+	waitReasonFinalizerWait,
 	waitReasonCount,
 };
 

@@ -599,15 +599,17 @@ TEST(TestGCForcedWhenIdle)
 	struct memstats before, after;
 	runtime_readmemstats(&before);
 	atomic_store_relaxed(&debug.forcegcperiod, 50); // relaxed: sysmon reads the knob as it goes
-	time_sleep(600 * Millisecond);
+	time_sleep(Second);
 	atomic_store_relaxed(&debug.forcegcperiod, 0); // relaxed: as above
 	runtime_readmemstats(&after);
+	// At most one a period (the period runs from each cycle's end: under
+	// TCG with a busy host a cycle takes a while), and more than one.
 	uint32_t cycles = after.NumGC - before.NumGC;
-	if (cycles < 3 || cycles > 13) {
-		t_errorf(t, "%u cycles in 600 ms asleep with a 50 ms period, want about 11", cycles);
+	if (cycles < 2 || cycles > 21) {
+		t_errorf(t, "%u cycles in 1 s asleep with a 50 ms period, want 2 to 21", cycles);
 	}
 	if (after.NumForcedGC != before.NumForcedGC) {
 		t_errorf(t, "NumForcedGC went from %u to %u", before.NumForcedGC, after.NumForcedGC);
 	}
-	t_logf(t, "%u cycles in 600 ms asleep", cycles);
+	t_logf(t, "%u cycles in 1 s asleep", cycles);
 }
