@@ -147,22 +147,24 @@ struct mspan {
 	uint8_t *gcmarkBits;
 	uint16_t bitscap; // slots the two bitmaps have room for (kept across the struct's reuse)
 
-	uint32_t sweepgen; // Go's rule: h.sweepgen-2 needs sweeping, -1 being swept, = swept
+	uint32_t sweepgen; // Atomic: Go's rule, h.sweepgen-2 needs sweeping, -1 being swept, = swept (mgcsweep.c)
 	bool needzero;     // the memory may hold old data: clear before handing it out
 	bool incache;      // held by an mcache (mcentral's lock)
 };
 
-// struct mcentral: the spans of one span class that no mcache holds.
-// partial has spans with a free slot, full those without. Go's mcentral
-// (1.11's nonempty and empty lists; Go 1.15 splits each into swept and
-// unswept sets for the collector).
+// struct mcentral: the spans of one span class that no mcache holds, as
+// Go 1.15's: partial ones have a free slot, full ones none, each in two
+// lists, of swept spans and of spans not swept yet; which of the two is
+// which flips as mheap_.sweepgen moves on by 2 (partial[sweepgen/2 % 2] is
+// the swept one; mcentral.c's partialswept). So a mark's end makes every
+// span unswept without touching a list.
 struct mcentral {
 	struct spinlock lock;
 	uint8_t spanclass;
-	struct mspan *partial; // Protected by lock
-	struct mspan *full;    // Protected by lock
-	uint64_t nspans;       // Protected by lock: spans this class took from the heap
-	char pad[64];          // each mcentral on cache lines of its own, as Go pads them
+	struct mspan *partial[2]; // Protected by lock
+	struct mspan *full[2];    // Protected by lock
+	uint64_t nspans;          // Protected by lock: spans this class took from the heap
+	char pad[64];             // each mcentral on cache lines of its own, as Go pads them
 };
 
 // The manual heap's free lists (mmanual.c): a P's bin of one size class,
@@ -275,7 +277,7 @@ struct mheap {
 	uint64_t gcsys;      // span bitmaps (alloc and mark bits)
 	uint64_t othersys;   // arena metadata and maps
 
-	uint32_t sweepgen;
+	uint32_t sweepgen; // Atomic: 2 more at each mark termination, with the world stopped (mgcsweep.c)
 
 	struct mcentral central[NumSpanClasses];
 
@@ -307,6 +309,7 @@ struct mcache *allocmcache(void);
 void mcentral_init(struct mcentral *c, uint8_t spanclass);
 struct mspan *mcentral_cachespan(struct mcentral *c);
 void mcentral_uncachespan(struct mcentral *c, struct mspan *s);
+void mcentral_unlist(struct mcentral *c, struct mspan *s);
 
 bool mcache_refill(struct mcache *c, uint8_t spc);
 void mcache_releaseall(struct mcache *c);

@@ -35,7 +35,10 @@ mspan_init(struct mspan *s, uint64_t base, uint64_t npages, uint8_t spanclass)
 	s->freeindex = 0;
 	s->allocCount = 0;
 	s->incache = false;
-	s->sweepgen = mheap_.sweepgen;
+	// Relaxed: the worker may look at a struct it recorded that was freed
+	// and made again (mgcsweep.c: its claim fails); sweepgen changes with
+	// the world stopped.
+	atomic_store_relaxed(&s->sweepgen, atomic_load_relaxed(&mheap_.sweepgen));
 	if (sizeclass == 0) {
 		s->elemsize = npages * PageSize;
 		s->nelems = 1;

@@ -1,12 +1,15 @@
 // mcentral.c: the spans of one span class that no mcache holds (Go's
 // mcentral.go): partial ones, with a free slot, for the next mcache that
 // needs one; full ones, for the collector's sweep to find. See malloc.h
-// for an overview.
+// for an overview. After a mark both lists hold spans not swept yet
+// (mgcsweep.c's sweepgen rules): cachespan sweeps those it takes, as Go's
+// cacheSpan does, within a budget.
 //
 // Lock order: an mcentral's lock, then mheap_.lock (mcentral_grow takes
 // the heap's after dropping its own, as Go's does).
 
 #include "runtime/malloc.h"
+#include "runtime/mgc.h"
 
 static struct mspan *mcentral_grow(struct mcentral *c);
 static void spanlist_remove(struct mspan **list, struct mspan *s);
@@ -19,16 +22,76 @@ mcentral_init(struct mcentral *c, uint8_t spanclass)
 	c->spanclass = spanclass;
 }
 
+enum { SweepBudget = 100 }; // spans cachespan sweeps before it grows instead (Go's spanBudget)
+
+// The swept and the unswept lists of partial and full spans, by
+// sweepgen (struct mcentral). Caller holds c->lock.
+static struct mspan **
+partialswept(struct mcentral *c, uint32_t sg)
+{
+	return &c->partial[sg / 2 % 2];
+}
+
+static struct mspan **
+partialunswept(struct mcentral *c, uint32_t sg)
+{
+	return &c->partial[1 - sg / 2 % 2];
+}
+
+static struct mspan **
+fullswept(struct mcentral *c, uint32_t sg)
+{
+	return &c->full[sg / 2 % 2];
+}
+
+static struct mspan **
+fullunswept(struct mcentral *c, uint32_t sg)
+{
+	return &c->full[1 - sg / 2 % 2];
+}
+
 // mcentral_cachespan: a span with a free slot for an mcache, its
 // allocCache loaded at freeindex; NULL if the heap has no more memory (Go's
-// mcentral.cacheSpan). Runs on g0.
+// mcentral.cacheSpan): a swept partial one; else one that its sweep
+// leaves with a free slot, from the unswept partial list, then the
+// unswept full one (within a budget: a sweep that frees nothing is
+// wasted); else a new one. Runs on g0.
 struct mspan *
 mcentral_cachespan(struct mcentral *c)
 {
+	uint32_t sg = atomic_load_relaxed(&mheap_.sweepgen); // relaxed: changed with the world stopped
+	struct mspan *s = NULL;
 	spin_lock(&c->lock);
-	struct mspan *s = c->partial;
+	if ((s = *partialswept(c, sg)) != NULL) {
+		spanlist_remove(partialswept(c, sg), s);
+	}
+	for (int budget = SweepBudget; s == NULL && budget > 0; budget--) {
+		struct mspan **list = partialunswept(c, sg);
+		if (*list == NULL) {
+			list = fullunswept(c, sg);
+		}
+		struct mspan *t = *list;
+		if (t == NULL) {
+			break;
+		}
+		// Off the list first: a span on an unswept list whose claim
+		// fails is the worker's, which takes it off itself.
+		if (!sweepclaim(t)) {
+			spin_unlock(&c->lock);
+			spin_lock(&c->lock); // let the worker unlist it
+			continue;
+		}
+		spanlist_remove(list, t);
+		spin_unlock(&c->lock);
+		bool kept = sweepspan(t);
+		spin_lock(&c->lock);
+		if (kept && t->allocCount < t->nelems) {
+			s = t;
+		} else if (kept) {
+			spanlist_push(fullswept(c, sg), t);
+		}
+	}
 	if (s != NULL) {
-		spanlist_remove(&c->partial, s);
 		s->incache = true;
 	}
 	spin_unlock(&c->lock);
@@ -46,18 +109,33 @@ mcentral_cachespan(struct mcentral *c)
 	return s;
 }
 
-// mcentral_uncachespan: s comes back from an mcache (Go's
+// mcentral_uncachespan: s, swept, comes back from an mcache (Go's
 // mcentral.uncacheSpan), or from the sweep (mgcsweep.c).
 void
 mcentral_uncachespan(struct mcentral *c, struct mspan *s)
 {
+	uint32_t sg = atomic_load_relaxed(&mheap_.sweepgen); // relaxed: as in cachespan
 	spin_lock(&c->lock);
 	s->incache = false;
-	if (s->allocCount < s->nelems) {
-		spanlist_push(&c->partial, s);
-	} else {
-		spanlist_push(&c->full, s);
+	spanlist_push(s->allocCount < s->nelems ? partialswept(c, sg) : fullswept(c, sg), s);
+	spin_unlock(&c->lock);
+}
+
+// mcentral_unlist: s, which the caller claimed to sweep, off c's unswept
+// list (the worker's sweep, mgcsweep.c).
+void
+mcentral_unlist(struct mcentral *c, struct mspan *s)
+{
+	uint32_t sg = atomic_load_relaxed(&mheap_.sweepgen); // relaxed: as in cachespan
+	spin_lock(&c->lock);
+	// On one of the two: every span needing a sweep is on an unswept
+	// list, and only its claimer takes it off. The list matters only if
+	// s is its head.
+	struct mspan **list = partialunswept(c, sg);
+	if (s->prev == NULL && *list != s) {
+		list = fullunswept(c, sg);
 	}
+	spanlist_remove(list, s);
 	spin_unlock(&c->lock);
 }
 

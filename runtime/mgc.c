@@ -310,6 +310,7 @@ gccycle(bool forced)
 	stopTheWorld("GC (sweep termination)");
 	uint64_t livebefore = atomic_load_relaxed(&gccontroller.heapLive); // relaxed: mgc.h
 	flushmcaches();
+	uint64_t livestart = atomic_load_relaxed(&gccontroller.heapLive); // relaxed: mgc.h
 	if (debug.gcstoptheworld > 0) {
 		gcmarkstw(&stackbytes, &globalbytes);
 		t.markstart = t.markend = nanotime();
@@ -328,13 +329,19 @@ gccycle(bool forced)
 		atomic_store_relaxed(&gcphase, GCoff); // relaxed: as GCmark's store
 	}
 	gcmarkfinalizers();
+	// Live: what the mark marked, and what was allocated black since
+	// the first stop (heapLive's growth: both stops emptied the mcaches).
+	uint64_t liveend = atomic_load_relaxed(&gccontroller.heapLive); // relaxed: mgc.h
+	gccontroller.heapMarked = gcmarkedbytes() + (liveend - livestart);
 	if (debug.gccheckmark > 0) {
 		gccheckmarks();
 	}
-	uint64_t liveend = atomic_load_relaxed(&gccontroller.heapLive); // relaxed: mgc.h
-	gccontroller.heapMarked = gcsweep();
 	atomic_store_relaxed(&gccontroller.heapLive, gccontroller.heapMarked); // relaxed: mgc.h
 	setgoal();
+	gcsweepstart();
+	if (debug.gcstoptheworld > 0) {
+		gcsweepall(); // in the stop too, as Go's
+	}
 	t.end = nanotime();
 	// With the world stopped: readmemstats reads these with it stopped too.
 	uint64_t pause = (uint64_t)((t.end - t.markend) + (t.markstart - t.start));
@@ -352,6 +359,7 @@ gccycle(bool forced)
 	}
 	startTheWorld();
 	finwake();
+	gcsweepall();
 }
 
 // The share of the CPU time the Ps had since the program started that the

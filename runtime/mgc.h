@@ -69,9 +69,14 @@ void gcmarktermination(uint64_t *stackbytes, uint64_t *globalbytes); // world st
 void gcmarkstw(uint64_t *stackbytes, uint64_t *globalbytes);         // world stopped: all of it
 void gccheckmarks(void);                  // world stopped, after a mark: GODEBUG=gccheckmark
 void gcmarkfinalizers(void);              // world stopped, after a mark: mfinal.c's finqueue
-// mgcsweep.c: sweep every span; returns the bytes of objects left
-// allocated (the marked ones).
-uint64_t gcsweep(void);
+// mgcsweep.c: the sweep (its overview): gcsweepstart in mark
+// termination's stop, gcsweepall after; sweepclaim and sweepspan for the
+// mcentrals too.
+void gcsweepstart(void);
+void gcsweepall(void);
+bool sweepclaim(struct mspan *s);
+bool sweepspan(struct mspan *s);
+uint64_t gcmarkedbytes(void); // mgcmark.c: the bytes the last mark marked
 
 // Calls f(s, arg) for every span of the heap in state, once each, in
 // address order; the world is stopped. (mgcsweep.c)

@@ -102,6 +102,7 @@ static struct markstate {
 		uint64_t n, cap;
 	} manual;
 	uint64_t dirtybits[PhysPagesPerArena / 64]; // one arena's, from os_dirtyscan
+	uint64_t markedbytes; // the objects this mark marked, allocation's black ones not
 } *ms;
 
 // Conservative scanning reads what the sanitizers would call out of
@@ -134,6 +135,7 @@ gcmarkstart(void)
 	__builtin_unwind_init(); // the caller's registers, for scanstacks
 	volatile uint64_t here = 0;
 	setheapbounds();
+	ms->markedbytes = 0;
 	ms->manual.n = 0;
 	forEachSpan(MSpanManual, recordmanual, NULL);
 	scanstacks((uint64_t)&here);
@@ -199,9 +201,16 @@ gcmarkstw(uint64_t *stackbytes, uint64_t *globalbytes)
 	__builtin_unwind_init();
 	volatile uint64_t here = 0;
 	setheapbounds();
+	ms->markedbytes = 0;
 	forEachSpan(MSpanManual, scanmanual, NULL);
 	drain();
 	*globalbytes = scanroots((uint64_t)&here, stackbytes);
+}
+
+uint64_t
+gcmarkedbytes(void)
+{
+	return ms->markedbytes;
 }
 
 // The marks of the mark being checked (gccheckmarks), span after span in
@@ -293,7 +302,9 @@ unmarked(uint64_t obj)
 static void
 markobject(uint64_t obj)
 {
-	gcmarknewobject(spanof(obj), obj);
+	struct mspan *s = spanof(obj);
+	gcmarknewobject(s, obj);
+	ms->markedbytes += s->elemsize;
 }
 
 // gcmarkfinalizers: after the mark, the finalizers' objects that it left
@@ -537,6 +548,7 @@ greyobject(uint64_t p)
 	    (atomic_or_relaxed(&s->gcmarkBits[i / 8], bit) & bit)) {
 		return;
 	}
+	ms->markedbytes += s->elemsize;
 	if (spanclass_noscan(s->spanclass)) {
 		return;
 	}

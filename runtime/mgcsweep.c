@@ -1,21 +1,39 @@
-// mgcsweep.c: sweeping (Go's mgcsweep.go), with the world stopped: each
-// in-use span's mark bits become its alloc bits, the objects left
-// unmarked are free for the next allocations, and a span with nothing
-// marked goes back to the page heap. See mgc.c for the overview.
+// mgcsweep.c: sweeping (Go's mgcsweep.go): each in-use span's mark bits
+// become its alloc bits, the objects left unmarked are free for the next
+// allocations, and a span with nothing marked goes back to the page heap.
+// See mgc.c for the overview.
 //
-// Every span is swept in the same stop, so none needs sweepgen's states
-// yet (Go sweeps lazily, and the allocator sweeps what it takes). With
-// every mcache emptied first, each small span is on its mcentral's lists:
-// the lists are made again from what survives, partial or full. After the
-// sweep every in-use span's gcmarkBits are clear, as a new span's are:
-// the next cycle's mark begins with them so (Go's fresh gcBits).
+// Concurrent and lazy, with Go's sweepgen: mark termination (the world
+// stopped, every mcache emptied) records every in-use span for the
+// worker and adds 2 to mheap_.sweepgen; from then on a span with
+//
+//	s->sweepgen == h->sweepgen - 2   needs sweeping
+//	s->sweepgen == h->sweepgen - 1   is being swept
+//	s->sweepgen == h->sweepgen       is swept (or was made since)
+//
+// and whoever moves it from -2 to -1 (a CAS: sweepclaim) sweeps it: the
+// worker, going through the recorded spans once the world runs again
+// (Go's bgsweep), or an mcentral that needs a span with free slots and
+// finds an unswept one on its lists (mcentral.c; Go's cacheSpan). A span
+// being swept is off every list and in no mcache; its mcentral's lock
+// guards the lists only. The worker sweeps everything before it says the
+// cycle ended, so the next cycle's first stop finds every span swept.
+// After its sweep a span's gcmarkBits are clear, as a new span's are: the
+// next mark begins with them so (Go's fresh gcBits).
 
 #include <string.h>
 
 #include "runtime/malloc.h"
 #include "runtime/mgc.h"
 
-static void sweepspan(struct mspan *s, void *arg);
+// The spans mark termination found in use, for the worker (Go's
+// sweep.spans; from the machine, not static data: not roots).
+static struct {
+	struct mspan **v;
+	uint64_t n, cap;
+} sweepspans;
+
+static void recordspan(struct mspan *s, void *arg);
 
 // forEachSpan: f(s, arg) for every span in state, once each, in address
 // order. The world is stopped, so the spans stay as they are but for
@@ -40,29 +58,56 @@ forEachSpan(int state, void (*f)(struct mspan *s, void *arg), void *arg)
 	}
 }
 
-// gcsweep: every in-use span swept; returns the bytes of the objects
-// left allocated. The world is stopped.
-uint64_t
-gcsweep(void)
+// gcsweepstart: mark termination's part, the world stopped and every
+// mcache empty: every in-use span needs sweeping now (mheap_.sweepgen
+// moves on by 2) and is recorded for gcsweepall.
+void
+gcsweepstart(void)
 {
-	uint64_t live = 0;
-	for (int i = 0; i < NumSpanClasses; i++) {
-		struct mcentral *c = &mheap_.central[i];
-		spin_lock(&c->lock);
-		c->partial = c->full = NULL;
-		spin_unlock(&c->lock);
-	}
-	forEachSpan(MSpanInUse, sweepspan, &live);
-	return live;
+	sweepspans.n = 0;
+	forEachSpan(MSpanInUse, recordspan, NULL);
+	// Relaxed: the world's start orders it for every sweeper; new spans
+	// read it under mheap_.lock (mspan_init).
+	atomic_store_relaxed(&mheap_.sweepgen, mheap_.sweepgen + 2);
 }
 
-// Sweep s (Go's mspan.sweep): its marked objects stay allocated, the rest
-// are free; with none marked it goes back to the heap, else to its
-// mcentral's lists. Adds the bytes left allocated to *arg.
 static void
-sweepspan(struct mspan *s, void *arg)
+recordspan(struct mspan *s, void *arg)
 {
-	uint64_t *livebytes = arg;
+	(void)arg;
+	if (sweepspans.n == sweepspans.cap) {
+		uint64_t cap = sweepspans.cap == 0 ? 4096 : 2 * sweepspans.cap;
+		struct mspan **v = os_sysalloc(cap * sizeof *v);
+		if (sweepspans.n > 0) {
+			memcpy(v, sweepspans.v, sweepspans.n * sizeof *v);
+			os_sysfree(sweepspans.v, sweepspans.cap * sizeof *v);
+		}
+		sweepspans.v = v;
+		sweepspans.cap = cap;
+	}
+	sweepspans.v[sweepspans.n++] = s;
+}
+
+// sweepclaim: whether the caller now owns s's sweep (Go's tryAcquire):
+// it needed sweeping and nobody else took it.
+bool
+sweepclaim(struct mspan *s)
+{
+	uint32_t sg = atomic_load_relaxed(&mheap_.sweepgen); // relaxed: gcsweepstart's
+	// Acquire CAS; pairs with the release store that ends the last
+	// sweep of s, or the span's publication: what was done to s before
+	// is seen.
+	return atomic_load_relaxed(&s->sweepgen) == sg - 2 && atomic_cas_acq(&s->sweepgen, sg - 2, sg - 1);
+}
+
+// sweepspan: the sweep of s, which the caller claimed and which is on no
+// list (Go's mspan.sweep): its marked objects stay allocated, the rest
+// are free. With none marked it goes back to the heap and the result is
+// false; else s is swept, and the caller puts it on a list (a small span)
+// or leaves it be (a large one). Runs on g0 or the worker.
+bool
+sweepspan(struct mspan *s)
+{
 	uint64_t nbytes = ((uint64_t)s->nelems + 63) / 64 * 8;
 	uint64_t live = 0;
 	for (uint64_t w = 0; w < nbytes; w += 8) {
@@ -71,26 +116,27 @@ sweepspan(struct mspan *s, void *arg)
 		live += popcount64(bits);
 	}
 	int sizeclass = spanclass_sizeclass(s->spanclass);
+	uint32_t sg = atomic_load_relaxed(&mheap_.sweepgen); // relaxed: as in sweepclaim
 	if (sizeclass == 0) {
 		if (live == 0) {
-			gcstats.largefree++;
-			gcstats.largefreebytes += s->elemsize;
+			atomic_xadd_relaxed(&gcstats.largefree, 1); // relaxed: counts, read with the world stopped
+			atomic_xadd_relaxed(&gcstats.largefreebytes, s->elemsize);
 			mheap_freespan(&mheap_, s);
-		} else {
-			*livebytes += s->elemsize;
-			s->gcmarkBits[0] = 0; // the next cycle's marks, clear
+			return false;
 		}
-		return;
+		s->gcmarkBits[0] = 0; // the next cycle's marks, clear
+		// Store-release; pairs with the acquire CAS in sweepclaim.
+		atomic_store_rel(&s->sweepgen, sg);
+		return true;
 	}
-	*livebytes += live * s->elemsize;
-	gcstats.smallfree[sizeclass] += s->allocCount - live;
+	atomic_xadd_relaxed(&gcstats.smallfree[sizeclass], s->allocCount - live); // relaxed: as above
 	if (live == 0) {
 		struct mcentral *c = &mheap_.central[s->spanclass];
 		spin_lock(&c->lock);
 		c->nspans--;
 		spin_unlock(&c->lock);
 		mheap_freespan(&mheap_, s);
-		return;
+		return false;
 	}
 	// The marks are the allocation now; the old alloc bits, cleared, are
 	// the next cycle's marks (Go makes new ones from its gcBits arenas).
@@ -104,5 +150,38 @@ sweepspan(struct mspan *s, void *arg)
 	s->allocCount = (uint16_t)live;
 	s->freeindex = 0;
 	mspan_refillalloccache(s, 0);
-	mcentral_uncachespan(&mheap_.central[s->spanclass], s);
+	// Store-release; pairs with the acquire CAS in sweepclaim.
+	atomic_store_rel(&s->sweepgen, sg);
+	return true;
+}
+
+// The sweep of a span the worker claimed, on g0 (it takes the heap's and
+// the mcentral's locks): off its list, swept, back on a list.
+static void
+bgsweepone(void *arg)
+{
+	struct mspan *s = arg;
+	if (spanclass_sizeclass(s->spanclass) == 0) {
+		sweepspan(s);
+		return;
+	}
+	struct mcentral *c = &mheap_.central[s->spanclass];
+	mcentral_unlist(c, s);
+	if (sweepspan(s)) {
+		mcentral_uncachespan(c, s);
+	}
+}
+
+// gcsweepall: every recorded span not swept yet swept (Go's bgsweep, run
+// to the end): by the worker with the world running, or in mark
+// termination's stop with GODEBUG=gcstoptheworld=1.
+void
+gcsweepall(void)
+{
+	for (uint64_t i = 0; i < sweepspans.n; i++) {
+		struct mspan *s = sweepspans.v[i];
+		if (sweepclaim(s)) { // else swept by an mcentral, or freed and made again since
+			systemstack(bgsweepone, s);
+		}
+	}
 }
