@@ -11,19 +11,19 @@
 // past the pacer's trigger (mgc.h's gccontroller), or runtime_gc's caller
 // (Go's runtime.GC). Its timeline, the world stopped in the two stops:
 //
-//	    stop 1         concurrent mark            stop 2
-//	|-------------|=========================|------------------|
-//	 mcaches flushed  the program runs,       mcaches flushed
-//	 marks cleared    allocating black;       dirty pages' marked
-//	 heap pages made  the worker marks from   objects and every
-//	 clean; stacks    the roots, then takes   root scanned again;
-//	 greyed           the pages the program   the sweep: marks
-//	                  dirtied, round after    become allocation,
-//	                  round                   empty spans go back
+//	  stop 1       concurrent mark           stop 2     concurrent sweep
+//	|--------|=========================|-----------|====================|
+//	 mcaches  the program runs,         mcaches     the worker sweeps
+//	 flushed; allocating black; the     flushed;    every span; an
+//	 stacks   worker cleans the heap's  dirty       mcentral sweeps what
+//	 greyed   pages, marks from the     pages and   it takes first; then
+//	          roots, then takes the     roots       the cycle has ended
+//	          pages dirtied since,      scanned     (runtime_gc returns)
+//	          round after round         again
 //
 // The first stop is Go's sweep termination and mark setup, the second its
-// mark termination with the sweep done in it (Go sweeps concurrently
-// after). mgcmark.c says why the dirty bits are a write barrier (Boehm,
+// mark termination, then Go's concurrent sweep (mgcsweep.c, sweepgen).
+// mgcmark.c says why the dirty bits are a write barrier (Boehm,
 // Demers and Shenker, PLDI 1991) and what each part scans; with
 // GODEBUG=gcstoptheworld=1 the whole mark is done in the first stop, and
 // with GODEBUG=gccheckmark=1 every mark is checked by a second, from
@@ -31,7 +31,7 @@
 //
 // Allocations go on during the mark; one that takes heapLive past the
 // goal waits for the cycle's end (Go's assists make it mark meanwhile:
-// to come, with the other workers and the concurrent sweep).
+// to come, with more workers).
 //
 // Marking is conservative (after Boehm and Weiser): any word in a root or
 // in a scanned object that holds the address of an allocated object's
@@ -41,8 +41,8 @@
 // allocated is marked at birth; in the stops no mutator runs and no
 // mcache holds a span; after mark termination, an allocated object of the
 // heap is marked if a root reaches it through a chain of words in scan
-// objects (or it was allocated during the mark); after sweep, allocBits
-// are the marks.
+// objects (or it was allocated during the mark); a span's sweep makes its
+// marks its allocBits, and every span is swept before the next cycle.
 
 #include "include/hood.h"
 #include "runtime/malloc.h"

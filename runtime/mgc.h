@@ -26,7 +26,7 @@ extern struct gcstats gcstats;
 // heapLive counts the bytes of the heap handed out or held in an mcache's
 // spans (Go's heapLive): added when an mcache takes a span's free slots
 // and at a large allocation, taken off when an mcache gives slots back,
-// set to heapMarked by the sweep. The goal is heapMarked * (1 + GOGC/100),
+// set to heapMarked at mark termination. The goal is heapMarked * (1 + GOGC/100),
 // never below heapMinimum = 4 MiB * GOGC/100 (Go's); a cycle starts when
 // heapLive reaches the trigger, 45/64 of the way from heapMarked to the
 // goal (Go's lowest trigger, minTriggerRatioNum/triggerRatioDen: the
@@ -37,7 +37,7 @@ struct gccontroller {
 	uint64_t heapLive;   // Atomic, relaxed: a count; the trigger tolerates a stale one
 	uint64_t trigger;    // Atomic, relaxed: UINT64_MAX while GOGC is off
 	uint64_t goal;       // Atomic, relaxed: likewise
-	uint64_t heapMarked; // with the world stopped: the live bytes the last mark found
+	uint64_t heapMarked; // with the world stopped: the bytes the last mark marked, and allocated black
 	int32_t gcpercent;   // GOGC; -1: off; changed with the world stopped (runtime_setgcpercent)
 };
 
