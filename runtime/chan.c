@@ -45,22 +45,20 @@ chanbuf(struct hchan *c, uint64_t i)
 }
 
 // A channel's lock is held on the goroutine's own stack, so the M is
-// acquired for as long, as Go's lock raises m.locks: no preemption may
-// switch the G away while it holds one, neither the port's nor releasem's
-// (acquireSudog's, under the lock, took one and another G on the same
-// thread found the lock "already held by this thread").
+// acquired for as long (spin_lockm): no preemption may switch the G away
+// while it holds one, neither the port's nor releasem's (acquireSudog's,
+// under the lock, took one and another G on the same thread found the
+// lock "already held by this thread").
 void
 lockchan(struct hchan *c)
 {
-	acquirem();
-	spin_lock(&c->lock);
+	spin_lockm(&c->lock);
 }
 
 void
 unlockchan(struct hchan *c)
 {
-	spin_unlock(&c->lock);
-	releasem(getm());
+	spin_unlockm(&c->lock);
 }
 
 // The buffer's two steps, for chansend, chanrecv and selectgo. Put the
@@ -216,18 +214,6 @@ releaseSudog(struct sudog *s)
 
 // ---- send and receive ---------------------------------------------------------------
 
-// gopark's unlockf for a channel wait: the G is off its stack, so the
-// lock can go; a waker that takes it from here on finds the G parked
-// (Go's chanparkcommit).
-bool
-chanparkcommit(struct g *gp, void *lock)
-{
-	(void)gp;
-	spin_unlock(lock);
-	getm()->locks--; // lockchan's acquirem; on g0, no preemption to take
-	return true;
-}
-
 // Queue the running G on q with a sudog for ep, park until a waker (or
 // close) takes it, and say which (Go's blocking tail of chansend and
 // chanrecv). Caller holds c->lock; it is released.
@@ -242,7 +228,7 @@ chanpark(struct hchan *c, void *ep, struct waitq *q, enum waitreason reason, boo
 	gp->waiting = mysg;
 	gp->param = NULL;
 	waitq_enqueue(q, mysg);
-	gopark(chanparkcommit, &c->lock, reason);
+	goparkunlock(&c->lock, reason); // Go's chanparkcommit
 	// Woken by hchan_send, hchan_recv or closechan, which dequeued mysg
 	// and set param to it before goready.
 	if (gp->param != mysg) {

@@ -12,7 +12,7 @@
 // slot, so the buffer stays FIFO. Only when nobody waits on the other side
 // and the buffer has no room (or nothing in it) does the caller queue a
 // sudog of its own and park (gopark, "chan send" or "chan receive"); the
-// lock is released on g0 once the G is off its stack (chanparkcommit),
+// lock is released on g0 once the G is off its stack (goparkunlock),
 // so that a waker cannot ready it before it is parked.
 //
 //	          sendq: sg -> sg          recvq: (empty)
@@ -111,7 +111,6 @@ struct g *hchan_send(struct hchan *c, struct sudog *sg, const void *ep);
 struct g *hchan_recv(struct hchan *c, struct sudog *sg, void *ep);
 void chanbufput(struct hchan *c, const void *ep);
 void chanbuftake(struct hchan *c, void *ep);
-bool chanparkcommit(struct g *gp, void *lock);
 void lockchan(struct hchan *c);
 void unlockchan(struct hchan *c);
 

@@ -156,7 +156,7 @@ struct mspan {
 // Go 1.15's: partial ones have a free slot, full ones none, each in two
 // lists, of swept spans and of spans not swept yet; which of the two is
 // which flips as mheap_.sweepgen moves on by 2 (partial[sweepgen/2 % 2] is
-// the swept one; mcentral.c's partialswept). So a mark's end makes every
+// the swept one; mcentral.c's spans). So a mark's end makes every
 // span unswept without touching a list.
 struct mcentral {
 	struct spinlock lock;

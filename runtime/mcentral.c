@@ -24,30 +24,16 @@ mcentral_init(struct mcentral *c, uint8_t spanclass)
 
 enum { SweepBudget = 100 }; // spans cachespan sweeps before it grows instead (Go's spanBudget)
 
-// The swept and the unswept lists of partial and full spans, by
-// sweepgen (struct mcentral). Caller holds c->lock.
-static struct mspan **
-partialswept(struct mcentral *c, uint32_t sg)
-{
-	return &c->partial[sg / 2 % 2];
-}
+// c's list of partial or full spans, swept or not, at sweepgen sg
+// (struct mcentral: the swept list is [sg/2 % 2]). Caller holds c->lock.
+enum { Partial, Full };
+enum { Unswept, Swept };
 
 static struct mspan **
-partialunswept(struct mcentral *c, uint32_t sg)
+spans(struct mcentral *c, int fullness, int swept, uint32_t sg)
 {
-	return &c->partial[1 - sg / 2 % 2];
-}
-
-static struct mspan **
-fullswept(struct mcentral *c, uint32_t sg)
-{
-	return &c->full[sg / 2 % 2];
-}
-
-static struct mspan **
-fullunswept(struct mcentral *c, uint32_t sg)
-{
-	return &c->full[1 - sg / 2 % 2];
+	struct mspan **lists = fullness == Full ? c->full : c->partial;
+	return &lists[swept == Swept ? sg / 2 % 2 : 1 - sg / 2 % 2];
 }
 
 // mcentral_cachespan: a span with a free slot for an mcache, its
@@ -62,13 +48,13 @@ mcentral_cachespan(struct mcentral *c)
 	uint32_t sg = atomic_load_relaxed(&mheap_.sweepgen); // relaxed: changed with the world stopped
 	struct mspan *s = NULL;
 	spin_lock(&c->lock);
-	if ((s = *partialswept(c, sg)) != NULL) {
-		spanlist_remove(partialswept(c, sg), s);
+	if ((s = *spans(c, Partial, Swept, sg)) != NULL) {
+		spanlist_remove(spans(c, Partial, Swept, sg), s);
 	}
 	for (int budget = SweepBudget; s == NULL && budget > 0; budget--) {
-		struct mspan **list = partialunswept(c, sg);
+		struct mspan **list = spans(c, Partial, Unswept, sg);
 		if (*list == NULL) {
-			list = fullunswept(c, sg);
+			list = spans(c, Full, Unswept, sg);
 		}
 		struct mspan *t = *list;
 		if (t == NULL) {
@@ -88,7 +74,7 @@ mcentral_cachespan(struct mcentral *c)
 		if (kept && t->allocCount < t->nelems) {
 			s = t;
 		} else if (kept) {
-			spanlist_push(fullswept(c, sg), t);
+			spanlist_push(spans(c, Full, Swept, sg), t);
 		}
 	}
 	if (s != NULL) {
@@ -117,7 +103,7 @@ mcentral_uncachespan(struct mcentral *c, struct mspan *s)
 	uint32_t sg = atomic_load_relaxed(&mheap_.sweepgen); // relaxed: as in cachespan
 	spin_lock(&c->lock);
 	s->incache = false;
-	spanlist_push(s->allocCount < s->nelems ? partialswept(c, sg) : fullswept(c, sg), s);
+	spanlist_push(s->allocCount < s->nelems ? spans(c, Partial, Swept, sg) : spans(c, Full, Swept, sg), s);
 	spin_unlock(&c->lock);
 }
 
@@ -131,9 +117,9 @@ mcentral_unlist(struct mcentral *c, struct mspan *s)
 	// On one of the two: every span needing a sweep is on an unswept
 	// list, and only its claimer takes it off. The list matters only if
 	// s is its head.
-	struct mspan **list = partialunswept(c, sg);
+	struct mspan **list = spans(c, Partial, Unswept, sg);
 	if (s->prev == NULL && *list != s) {
-		list = fullunswept(c, sg);
+		list = spans(c, Full, Unswept, sg);
 	}
 	spanlist_remove(list, s);
 	spin_unlock(&c->lock);

@@ -78,20 +78,6 @@ objectsize(uint64_t obj)
 	return s->nelems == 1 ? s->limit - s->startaddr : s->elemsize;
 }
 
-static void
-lockfin(void)
-{
-	acquirem(); // no preemption while the lock is held (bare metal: no interrupts)
-	spin_lock(&fin.lock);
-}
-
-static void
-unlockfin(void)
-{
-	spin_unlock(&fin.lock);
-	releasem(getm());
-}
-
 // The slot of obj in the table, or the empty one where it would go.
 static uint64_t
 tableslot(uint64_t obj)
@@ -127,9 +113,9 @@ tablegrow(uint64_t cap, uint64_t *oldcap)
 static void
 queuegrow(uint64_t n)
 {
-	lockfin();
+	spin_lockm(&fin.lock);
 	uint64_t cap = fin.queuecap;
-	unlockfin();
+	spin_unlockm(&fin.lock);
 	if (n <= cap) {
 		return;
 	}
@@ -137,7 +123,7 @@ queuegrow(uint64_t n)
 		cap = cap == 0 ? 64 : 2 * cap;
 	}
 	struct finalizer *q = os_sysalloc(cap * sizeof *q);
-	lockfin();
+	spin_lockm(&fin.lock);
 	struct finalizer *old = fin.queue;
 	uint64_t oldcap = fin.queuecap;
 	if (fin.nqueue > 0) {
@@ -145,7 +131,7 @@ queuegrow(uint64_t n)
 	}
 	fin.queue = q;
 	fin.queuecap = cap;
-	unlockfin();
+	spin_unlockm(&fin.lock);
 	if (old != NULL) {
 		os_sysfree(old, oldcap * sizeof *old);
 	}
@@ -189,7 +175,7 @@ runtime_setfinalizer(void *p, void (*fn)(void *))
 		}
 		gothrow("runtime.SetFinalizer: pointer not in allocated block");
 	}
-	lockfin();
+	spin_lockm(&fin.lock);
 	struct finalizer *old = NULL;
 	uint64_t oldcap = 0;
 	if (fin.table == NULL || fin.ntable + 1 > fin.tablecap / 2) {
@@ -203,7 +189,7 @@ runtime_setfinalizer(void *p, void (*fn)(void *))
 		fin.table[i] = (struct finalizer){obj, fn};
 		fin.ntable++;
 	}
-	unlockfin();
+	spin_unlockm(&fin.lock);
 	if (old != NULL) {
 		os_sysfree(old, oldcap * sizeof *old);
 	}
@@ -218,7 +204,7 @@ runtime_setfinalizer(void *p, void (*fn)(void *))
 void
 finscan(void (*scan)(uint64_t lo, uint64_t hi))
 {
-	lockfin();
+	spin_lockm(&fin.lock);
 	for (uint64_t i = 0; i < fin.tablecap; i++) {
 		uint64_t obj = fin.table[i].obj;
 		if (obj != 0) {
@@ -228,7 +214,7 @@ finscan(void (*scan)(uint64_t lo, uint64_t hi))
 	if (fin.nqueue > 0) {
 		scan((uint64_t)fin.queue, (uint64_t)(fin.queue + fin.nqueue));
 	}
-	unlockfin();
+	spin_unlockm(&fin.lock);
 }
 
 // finqueue: after a mark, the world stopped: each table object that is
@@ -236,14 +222,14 @@ finscan(void (*scan)(uint64_t lo, uint64_t hi))
 void
 finqueue(bool (*unmarked)(uint64_t obj), void (*mark)(uint64_t obj))
 {
-	lockfin();
+	spin_lockm(&fin.lock);
 	uint64_t due = fin.nqueue;
 	for (uint64_t i = 0; i < fin.tablecap; i++) {
 		due += fin.table[i].obj != 0 && unmarked(fin.table[i].obj);
 	}
-	unlockfin();
+	spin_unlockm(&fin.lock);
 	queuegrow(due);
-	lockfin();
+	spin_lockm(&fin.lock);
 	for (uint64_t i = 0; i < fin.tablecap;) {
 		struct finalizer f = fin.table[i];
 		if (f.obj == 0 || !unmarked(f.obj)) {
@@ -255,18 +241,7 @@ finqueue(bool (*unmarked)(uint64_t obj), void (*mark)(uint64_t obj))
 		tabledelete(i); // slot i may hold a moved entry now: look at it again
 		fin.wake = fin.wake || fin.parked;
 	}
-	unlockfin();
-}
-
-// gopark's unlockf for fin.lock (lockfin's).
-static bool
-parkunlockfin(struct g *gp, void *arg)
-{
-	(void)gp;
-	(void)arg;
-	spin_unlock(&fin.lock);
-	getm()->locks--; // lockfin's acquirem; on g0, no preemption to take
-	return true;
+	spin_unlockm(&fin.lock);
 }
 
 // finwake: the finalizer goroutine readied if finqueue gave it calls to
@@ -274,14 +249,14 @@ parkunlockfin(struct g *gp, void *arg)
 void
 finwake(void)
 {
-	lockfin();
+	spin_lockm(&fin.lock);
 	struct g *gp = NULL;
 	if (fin.wake && fin.parked) {
 		fin.parked = false;
 		gp = fin.g;
 	}
 	fin.wake = false;
-	unlockfin();
+	spin_unlockm(&fin.lock);
 	if (gp != NULL) {
 		goready(gp);
 	}
@@ -294,20 +269,20 @@ static void
 runfinq(void *arg)
 {
 	(void)arg;
-	lockfin();
+	spin_lockm(&fin.lock);
 	fin.g = getg();
 	for (;;) {
 		while (fin.nqueue == 0) {
 			fin.parked = true;
-			gopark(parkunlockfin, NULL, waitReasonFinalizerWait);
-			lockfin();
+			goparkunlock(&fin.lock, waitReasonFinalizerWait);
+			spin_lockm(&fin.lock);
 		}
 		struct finalizer f = fin.queue[--fin.nqueue];
-		unlockfin();
+		spin_unlockm(&fin.lock);
 		volatile uint64_t obj = f.obj;
 		f.fn((void *)obj);
 		obj = 0; // what the call was given lives no longer because of us
-		lockfin();
+		spin_lockm(&fin.lock);
 	}
 }
 

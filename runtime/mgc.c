@@ -190,31 +190,6 @@ gcforce(int64_t now)
 	gcrequest(false);
 }
 
-static void
-lockwork(void)
-{
-	acquirem(); // no preemption while the lock is held (bare metal: no interrupts)
-	spin_lock(&work.lock);
-}
-
-static void
-unlockwork(void)
-{
-	spin_unlock(&work.lock);
-	releasem(getm());
-}
-
-// gopark's unlockf for work.lock (lockwork's).
-static bool
-parkunlockwork(struct g *gp, void *arg)
-{
-	(void)gp;
-	(void)arg;
-	spin_unlock(&work.lock);
-	getm()->locks--; // lockwork's acquirem; on g0, no preemption to take
-	return true;
-}
-
 // Ask for a cycle, unless one asked for has not begun (or, unless forced,
 // one is running); returns the number of the cycle whose end answers it.
 // From a goroutine, or sysmon (goready puts the worker on the global
@@ -223,7 +198,7 @@ parkunlockwork(struct g *gp, void *arg)
 static uint32_t
 gcrequest(bool forced)
 {
-	lockwork();
+	spin_lockm(&work.lock);
 	uint32_t n;
 	if (!forced && !work.requested && work.begun > work.ended) {
 		n = work.begun; // the running cycle will do
@@ -237,7 +212,7 @@ gcrequest(bool forced)
 		work.workeridle = false;
 		wake = work.worker;
 	}
-	unlockwork();
+	spin_unlockm(&work.lock);
 	if (wake != NULL) {
 		goready(wake);
 	}
@@ -248,13 +223,13 @@ gcrequest(bool forced)
 static void
 gcwaitfor(uint32_t n, enum waitreason reason)
 {
-	lockwork();
+	spin_lockm(&work.lock);
 	while (work.ended < n) {
 		gList_push(&work.waiters, getg());
-		gopark(parkunlockwork, NULL, reason);
-		lockwork();
+		goparkunlock(&work.lock, reason);
+		spin_lockm(&work.lock);
 	}
-	unlockwork();
+	spin_unlockm(&work.lock);
 }
 
 // The worker: a cycle for each request, parked between them.
@@ -262,29 +237,29 @@ static void
 bgworker(void *arg)
 {
 	(void)arg;
-	lockwork();
+	spin_lockm(&work.lock);
 	work.worker = getg();
 	for (;;) {
 		while (!work.requested) {
 			work.workeridle = true;
-			gopark(parkunlockwork, NULL, waitReasonGCWorkerIdle);
-			lockwork();
+			goparkunlock(&work.lock, waitReasonGCWorkerIdle);
+			spin_lockm(&work.lock);
 		}
 		work.requested = false;
 		bool forced = work.forced;
 		work.forced = false;
 		work.begun++;
-		unlockwork();
+		spin_unlockm(&work.lock);
 		gccycle(forced);
-		lockwork();
+		spin_lockm(&work.lock);
 		work.ended++;
 		struct gList woken = work.waiters;
 		work.waiters.head = NULL;
-		unlockwork();
+		spin_unlockm(&work.lock);
 		for (struct g *gp = gList_pop(&woken); gp != NULL; gp = gList_pop(&woken)) {
 			goready(gp);
 		}
-		lockwork();
+		spin_lockm(&work.lock);
 	}
 }
 

@@ -615,6 +615,23 @@ gopark(bool (*unlockf)(struct g *gp, void *arg), void *arg, enum waitreason reas
 	mcall(park_m);
 }
 
+// gopark's unlockf for goparkunlock (Go's parkunlock_c): the lock and the
+// M's count that spin_lockm took (on g0, no preemption to take).
+static bool
+parkunlock(struct g *gp, void *lock)
+{
+	(void)gp;
+	spin_unlock(lock);
+	getm()->locks--;
+	return true;
+}
+
+void
+goparkunlock(struct spinlock *l, enum waitreason reason)
+{
+	gopark(parkunlock, l, reason);
+}
+
 // goready: make gp runnable, next on this P (it inherits the time slice);
 // from an M without a P (sysmon's), on the global queue.
 static void

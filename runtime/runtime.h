@@ -635,6 +635,28 @@ releasem(struct m *mp)
 	}
 }
 
+// A runtime spinlock taken by a goroutine, as Go's lock() takes one: the
+// M acquired too (m.locks), so that no preemption switches the G away
+// while it holds the lock (a G on the same thread would find it "already
+// held"; on bare metal interrupts stay off meanwhile). The G may park
+// holding it: goparkunlock lets it go once the G is off its stack, so a
+// waker that takes it from then on finds the G parked (Go's goparkunlock).
+static inline void
+spin_lockm(struct spinlock *l)
+{
+	acquirem();
+	spin_lock(l);
+}
+
+static inline void
+spin_unlockm(struct spinlock *l)
+{
+	spin_unlock(l);
+	releasem(getm());
+}
+
+void goparkunlock(struct spinlock *l, enum waitreason reason);
+
 // schedule.c
 void mstart(struct m *mp) __attribute__((noreturn));
 void schedule(void) __attribute__((noreturn));

@@ -65,7 +65,7 @@ static void
 unlockselchan(struct hchan *c)
 {
 	spin_unlock(&c->lock);
-	getm()->locks--; // lockchan's acquirem (chanparkcommit's rule)
+	getm()->locks--; // lockchan's acquirem (goparkunlock's rule)
 }
 
 static bool
