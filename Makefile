@@ -209,7 +209,7 @@ GC_BENCH_OBJS := \
 	bench/gc_bench.o
 
 # Every example is built; APP picks the one build/hood.elf holds.
-EXAMPLES := $(sort hello echo spin alloc sieve $(APP))
+EXAMPLES := $(sort hello echo spin alloc sieve trees $(APP))
 ifeq ($(wildcard examples/$(APP)/*.c),)
 $(error APP=$(APP): there is no examples/$(APP)/ with C files; the examples are $(notdir $(wildcard examples/*)))
 endif
