@@ -83,6 +83,7 @@ struct cycletimes {
 
 static void bgworker(void *arg);
 static void gccycle(bool forced);
+static void shrinkstacks(void *arg);
 static uint32_t gcrequest(bool forced);
 static void gcwaitfor(uint32_t n, enum waitreason reason);
 static void setgoal(void);
@@ -335,6 +336,24 @@ gccycle(bool forced)
 	startTheWorld();
 	finwake();
 	gcsweepall();
+	systemstack(shrinkstacks, &t.start);
+}
+
+// The pages below the stack pointer of every G parked since before the
+// cycle began (*arg) go back to the machine (stack.c's shrinkstack; Go
+// shrinks stacks as its mark scans them). A G's first sighting parked
+// stamps it, so one parked across two cycles is shrunk. On g0.
+static void
+shrinkstacks(void *arg)
+{
+	int64_t cyclestart = *(int64_t *)arg;
+	// Load-acquire; pairs with allgadd's store-release, so each G is
+	// seen whole; Gs are never removed.
+	for (struct g *gp = atomic_load_acq(&allgs); gp != NULL; gp = gp->alllink) {
+		if (readgstatus(gp) == Gwaiting) {
+			shrinkstack(gp, cyclestart);
+		}
+	}
 }
 
 // The share of the CPU time the Ps had since the program started that the

@@ -14,7 +14,8 @@
 // top page again when reused (stackmaptop), as Go's collector frees the
 // stacks of the dead Gs on sched.gFree (markrootFreeGStacks). A G
 // parked for long gives back the pages below its stack pointer but one
-// (shrinkstack, from sysmon's scavenger), as Go shrinks stacks at GC.
+// (shrinkstack, after each collection and from sysmon's scavenger), as Go
+// shrinks stacks at GC.
 //
 // g.stackmapped is the lowest page the G's own faults mapped: every
 // mapped page of the stack lies at or above it (a deep frame may leave

@@ -497,8 +497,9 @@ TEST(TestDeadGoroutinesGiveStacksBack)
 }
 
 // A G parked for long gives back the stack pages below its stack pointer
-// (sysmon's scavenger, made quick by GODEBUG=scavenge=1's setting), and
-// runs on as before when readied: its frames above are intact.
+// (sysmon's scavenger, made quick by GODEBUG=scavenge=1's setting; or a
+// collection, as Go shrinks stacks at GC), and runs on as before when
+// readied: its frames above are intact.
 static struct waitgroup parkedwg, resumewg;
 
 static int __attribute__((noipa)) deepthenpark(int n)
@@ -533,22 +534,21 @@ parkdeep(void *arg)
 	wg_done(&parkedwg);
 }
 
-TEST(TestParkedGoroutineGivesStackBack)
+// Park a G 100 KiB deep with 800 KiB mapped below, wait until giveback()
+// has given its pages below the stack pointer back (within 5 s), then
+// resume it; whether it did.
+static void
+parkedgivesback(struct T *t, void (*giveback)(void))
 {
-	if (!os_faultstacks()) {
-		t_logf(t, "needs stacks that grow by faults, which this build lacks");
-		return;
-	}
 	struct g *gp = NULL;
 	wg_add(&parkedwg, 1);
 	wg_add(&resumewg, 1);
 	go(parkdeep, &gp);
 	wg_wait(&parkedwg);
-	atomic_store_relaxed(&debug.scavenge, 1); // sysmon reads it
 	uint64_t mapped = 0, live = 0;
 	int64_t deadline = time_nanotime() + 5 * Second;
 	while (time_nanotime() < deadline) {
-		time_sleep(20 * Millisecond);
+		giveback();
 		if (readgstatus(gp) != Gwaiting) {
 			continue;
 		}
@@ -561,7 +561,6 @@ TEST(TestParkedGoroutineGivesStackBack)
 			break;
 		}
 	}
-	atomic_store_relaxed(&debug.scavenge, 0);
 	if (mapped > live + 1) {
 		t_errorf(t, "a parked G has %lu stack pages mapped, want %lu (above its stack pointer) + 1",
 			 mapped, live);
@@ -569,6 +568,40 @@ TEST(TestParkedGoroutineGivesStackBack)
 	wg_add(&parkedwg, 1);
 	wg_done(&resumewg);
 	wg_wait(&parkedwg);
+}
+
+static void
+sleepwhilescavenging(void)
+{
+	time_sleep(20 * Millisecond);
+}
+
+TEST(TestParkedGoroutineGivesStackBack)
+{
+	if (!os_faultstacks()) {
+		t_logf(t, "needs stacks that grow by faults, which this build lacks");
+		return;
+	}
+	atomic_store_relaxed(&debug.scavenge, 1); // sysmon reads it
+	parkedgivesback(t, sleepwhilescavenging);
+	atomic_store_relaxed(&debug.scavenge, 0);
+}
+
+// The same after two collections, with sysmon's scavenger at its 2.5
+// minutes.
+static void
+collect(void)
+{
+	runtime_gc();
+}
+
+TEST(TestParkedGoroutineGivesStackBackAtGC)
+{
+	if (!os_faultstacks()) {
+		t_logf(t, "needs stacks that grow by faults, which this build lacks");
+		return;
+	}
+	parkedgivesback(t, collect);
 }
 
 // All goroutines asleep: Go's message, then the goroutine dump.
