@@ -68,9 +68,9 @@ void b_setmaxn(struct B *b, long n);
 
 // The heap a benchmark that allocates may take in a run (b_setmaxn caps
 // its n by it): a hosted process's 128 MiB, 4 MiB of the guest's 128 for
-// all of them. From before the collector, which frees nothing; kept so
-// that these runs compare with earlier sittings' until the collector's
-// benchmarks come (issue 14): the collector runs in them now.
+// all of them. From before the collector, which freed nothing; kept so
+// that these runs compare with earlier sittings' (the collector runs in
+// them now; its own benchmarks are bench/gc_bench.c's).
 #ifdef __linux__
 enum { BenchHeapBudget = 128 << 20 };
 #else

@@ -428,7 +428,8 @@ gfpurge(struct p *pp, int32_t keep)
 // ran out of memory in the next test that spawned), while a program that
 // spawns again and again reuses them without a page fault. Go frees the
 // stacks of the Gs on sched.gFree at every collection
-// (markrootFreeGStacks, sched.gFree.noStack); hood has no collector yet.
+// (markrootFreeGStacks, sched.gFree.noStack); hood does it from sysmon,
+// on its own period, as collections may be rare.
 // At most GfreeStackBatches batches a pass: sysmon does nothing else
 // meanwhile (a million dead Gs are a second of madvise on Linux), so the
 // rest waits on the old list for later passes, behind each period's Gs,

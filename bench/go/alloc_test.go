@@ -1,7 +1,7 @@
 // Go twins of bench/alloc_bench.c, with the same names and the same work:
 // new of a byte array (noscan) into a global sink. Go's collector runs
-// meanwhile and reuses what it sweeps; hood's heap, until its collector,
-// never frees and caps each benchmark's n instead (see alloc_bench.c).
+// meanwhile and reuses what it sweeps, as hood's does; hood caps each
+// benchmark's n by a byte budget kept from before its collector (bench.h).
 package bench
 
 import (
