@@ -81,6 +81,8 @@ uint64_t gcmarkedbytes(void); // mgcmark.c: the bytes the last mark marked
 // Calls f(s, arg) for every span of the heap in state, once each, in
 // address order; the world is stopped. (mgcsweep.c)
 void forEachSpan(int state, void (*f)(struct mspan *s, void *arg), void *arg);
+void forEachSpanNow(int state, void (*f)(struct mspan *s, void *arg), void *arg);
+void gcnewmanualspan(struct mspan *s); // mgcmark.c: mheap_allocaligned's, during a mark
 
 // The set bits of x. Not __builtin_popcountll: without POPCNT (qemu64
 // lacks it) gcc calls libgcc, which the bare-metal image does not link.

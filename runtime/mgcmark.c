@@ -92,15 +92,15 @@ static struct markstate {
 	// the stops holds only objects allocated black, so the concurrent
 	// part need not see it.
 	uint64_t heaplo, heaphi;
-	// The manual spans as gcmarkstart found them, [lo, hi) pairs in
-	// address order, for the concurrent scan: the spans may be freed
-	// meanwhile (their memory stays mapped: mheap_scavenge gives nothing
-	// back while the mark runs); termination scans the spans not among
-	// them whole.
+	// The manual spans made since the mark began, as struct addresses
+	// (gcnewmanualspan, under mheap_.lock): their memory may hold old
+	// words that nobody wrote since the heap's pages were cleaned, which
+	// the concurrent walk of the manual spans may have missed too;
+	// termination scans them whole.
 	struct {
 		uint64_t *v;
 		uint64_t n, cap;
-	} manual;
+	} newmanual;
 	uint64_t dirtybits[PhysPagesPerArena / 64]; // one arena's, from os_dirtyscan
 	uint64_t markedbytes; // the objects this mark marked, allocation's black ones not
 } *ms;
@@ -113,9 +113,8 @@ static struct markstate {
 #define SCANS __attribute__((no_sanitize_address, no_sanitize_thread))
 
 static void setheapbounds(void);
-static void recordmanual(struct mspan *s, void *arg);
 static void scanmanual(struct mspan *s, void *arg);
-static void scannewmanual(struct mspan *s, void *arg);
+static void scanmanualnow(struct mspan *s, void *arg);
 static uint64_t scanroots(uint64_t mysp, uint64_t *stackbytes);
 static uint64_t scanstacks(uint64_t mysp);
 static uint64_t rescandirty(bool clear, bool rescan);
@@ -126,7 +125,7 @@ static void drain(void);
 static void growstack(uint64_t **v, uint64_t *cap, uint64_t n);
 
 // gcmarkstart: the first stop's part (Go's gcStart, after its sweep
-// termination): the manual spans recorded, the stacks' objects greyed.
+// termination): the stacks' objects greyed.
 // Every mark is clear already (mgcsweep.c: the last sweep left them so).
 // The world is stopped, and stays so until gcmarkconcurrent.
 void
@@ -136,8 +135,7 @@ gcmarkstart(void)
 	volatile uint64_t here = 0;
 	setheapbounds();
 	ms->markedbytes = 0;
-	ms->manual.n = 0;
-	forEachSpan(MSpanManual, recordmanual, NULL);
+	ms->newmanual.n = 0;
 	scanstacks((uint64_t)&here);
 }
 
@@ -161,9 +159,7 @@ gcmarkconcurrent(void)
 		scanblock(lo, hi);
 	}
 	drain();
-	for (uint64_t i = 0; i < ms->manual.n; i += 2) {
-		scanblock(ms->manual.v[i], ms->manual.v[i + 1]);
-	}
+	forEachSpanNow(MSpanManual, scanmanualnow, NULL);
 	drain();
 	finscan(scanblock);
 	drain();
@@ -188,7 +184,12 @@ gcmarktermination(uint64_t *stackbytes, uint64_t *globalbytes)
 	volatile uint64_t here = 0;
 	setheapbounds();
 	rescandirty(false, true); // the next cycle's start cleans
-	forEachSpan(MSpanManual, scannewmanual, NULL);
+	for (uint64_t i = 0; i < ms->newmanual.n; i++) {
+		struct mspan *s = (struct mspan *)ms->newmanual.v[i];
+		if (s->state == MSpanManual) { // else freed since (a span made again is listed again)
+			scanmanual(s, NULL);
+		}
+	}
 	drain();
 	*globalbytes = scanroots((uint64_t)&here, stackbytes);
 }
@@ -333,13 +334,27 @@ setheapbounds(void)
 	spin_unlock(&mheap_.lock);
 }
 
-static void
-recordmanual(struct mspan *s, void *arg)
+// scanmanual, the world running (forEachSpanNow): s may be freed and made
+// again as it is read, so its range is scanned only if both its ends are
+// s's now (a span's pages are contiguous and mapped); one missed is freed
+// or new since, and new ones are scanned at termination.
+static void SCANS
+scanmanualnow(struct mspan *s, void *arg)
 {
 	(void)arg;
-	growstack(&ms->manual.v, &ms->manual.cap, ms->manual.n + 2);
-	ms->manual.v[ms->manual.n++] = s->startaddr;
-	ms->manual.v[ms->manual.n++] = s->startaddr + s->npages * PageSize;
+	uint64_t lo = s->startaddr, hi = lo + s->npages * PageSize;
+	if (hi > lo && spanof(lo) == s && spanof(hi - 1) == s) {
+		scanblock(lo, hi);
+	}
+}
+
+// gcnewmanualspan: s, a manual span, was made while the mark runs. Caller
+// holds mheap_.lock (mheap_allocaligned).
+void
+gcnewmanualspan(struct mspan *s)
+{
+	growstack(&ms->newmanual.v, &ms->newmanual.cap, ms->newmanual.n + 1);
+	ms->newmanual.v[ms->newmanual.n++] = (uint64_t)s;
 }
 
 static void
@@ -349,25 +364,6 @@ scanmanual(struct mspan *s, void *arg)
 	scanblock(s->startaddr, s->startaddr + s->npages * PageSize);
 }
 
-// scanmanual, for a manual span that gcmarkstart did not record (a binary
-// search of manualranges).
-static void
-scannewmanual(struct mspan *s, void *arg)
-{
-	uint64_t lo = 0, hi = ms->manual.n / 2, end = s->startaddr + s->npages * PageSize;
-	while (lo < hi) {
-		uint64_t mid = (lo + hi) / 2;
-		if (ms->manual.v[2 * mid] < s->startaddr) {
-			lo = mid + 1;
-		} else {
-			hi = mid;
-		}
-	}
-	if (lo < ms->manual.n / 2 && ms->manual.v[2 * lo] == s->startaddr && ms->manual.v[2 * lo + 1] == end) {
-		return;
-	}
-	scanmanual(s, arg);
-}
 
 // Every root whole (static data, persistentalloc's chunks, the stacks from
 // mysp for the caller's), and all they reach; returns the bytes of static

@@ -4,16 +4,16 @@
 // See mgc.c for the overview.
 //
 // Concurrent and lazy, with Go's sweepgen: mark termination (the world
-// stopped, every mcache emptied) records every in-use span for the
-// worker and adds 2 to mheap_.sweepgen; from then on a span with
+// stopped, every mcache emptied) adds 2 to mheap_.sweepgen; from then on
+// a span with
 //
 //	s->sweepgen == h->sweepgen - 2   needs sweeping
 //	s->sweepgen == h->sweepgen - 1   is being swept
 //	s->sweepgen == h->sweepgen       is swept (or was made since)
 //
 // and whoever moves it from -2 to -1 (a CAS: sweepclaim) sweeps it: the
-// worker, going through the recorded spans once the world runs again
-// (Go's bgsweep), or an mcentral that needs a span with free slots and
+// worker, going through the heap's spans once the world runs again
+// (forEachSpanNow; Go's bgsweep), or an mcentral that needs a span with free slots and
 // finds an unswept one on its lists (mcentral.c; Go's cacheSpan). A span
 // being swept is off every list and in no mcache; its mcentral's lock
 // guards the lists only. The worker sweeps everything before it says the
@@ -25,15 +25,6 @@
 
 #include "runtime/malloc.h"
 #include "runtime/mgc.h"
-
-// The spans mark termination found in use, for the worker (Go's
-// sweep.spans; from the machine, not static data: not roots).
-static struct {
-	struct mspan **v;
-	uint64_t n, cap;
-} sweepspans;
-
-static void recordspan(struct mspan *s, void *arg);
 
 // forEachSpan: f(s, arg) for every span in state, once each, in address
 // order. The world is stopped, so the spans stay as they are but for
@@ -58,34 +49,44 @@ forEachSpan(int state, void (*f)(struct mspan *s, void *arg), void *arg)
 	}
 }
 
+// forEachSpanNow: f(s, arg) for the spans in state, the world running:
+// each span seen at its first page, published whole (spanof's load-acquire
+// of its state). A span made or freed meanwhile may be missed or seen, and
+// a struct freed and made again may be seen with fields of both lives, a
+// race the sanitizer is told of: f must check what it relies on (a sweep
+// claim; spanof of a range's ends). Memory of the heap stays mapped while
+// the collector runs (the scavenger waits). For the concurrent sweep and
+// mark.
+void __attribute__((no_sanitize_thread))
+forEachSpanNow(int state, void (*f)(struct mspan *s, void *arg), void *arg)
+{
+	for (int a = 0;; a++) {
+		spin_lock(&mheap_.lock);
+		struct heapArena *ha = a < mheap_.nallarenas ? mheap_.allarenas[a] : NULL;
+		spin_unlock(&mheap_.lock);
+		if (ha == NULL) {
+			return;
+		}
+		for (uint64_t i = 0; i < PagesPerArena; i++) {
+			// Relaxed: as spanof's; the state's load-acquire pairs with
+			// mheap_allocaligned's store-release.
+			struct mspan *s = atomic_load_relaxed(&ha->spans[i]);
+			if (s != NULL && atomic_load_acq(&s->state) == state && s->startaddr == ha->base + i * PageSize) {
+				f(s, arg);
+			}
+		}
+	}
+}
+
 // gcsweepstart: mark termination's part, the world stopped and every
 // mcache empty: every in-use span needs sweeping now (mheap_.sweepgen
-// moves on by 2) and is recorded for gcsweepall.
+// moves on by 2).
 void
 gcsweepstart(void)
 {
-	sweepspans.n = 0;
-	forEachSpan(MSpanInUse, recordspan, NULL);
 	// Relaxed: the world's start orders it for every sweeper; new spans
 	// read it under mheap_.lock (mspan_init).
 	atomic_store_relaxed(&mheap_.sweepgen, mheap_.sweepgen + 2);
-}
-
-static void
-recordspan(struct mspan *s, void *arg)
-{
-	(void)arg;
-	if (sweepspans.n == sweepspans.cap) {
-		uint64_t cap = sweepspans.cap == 0 ? 4096 : 2 * sweepspans.cap;
-		struct mspan **v = os_sysalloc(cap * sizeof *v);
-		if (sweepspans.n > 0) {
-			memcpy(v, sweepspans.v, sweepspans.n * sizeof *v);
-			os_sysfree(sweepspans.v, sweepspans.cap * sizeof *v);
-		}
-		sweepspans.v = v;
-		sweepspans.cap = cap;
-	}
-	sweepspans.v[sweepspans.n++] = s;
 }
 
 // sweepclaim: whether the caller now owns s's sweep (Go's tryAcquire):
@@ -172,16 +173,23 @@ bgsweepone(void *arg)
 	}
 }
 
-// gcsweepall: every recorded span not swept yet swept (Go's bgsweep, run
-// to the end): by the worker with the world running, or in mark
-// termination's stop with GODEBUG=gcstoptheworld=1.
+// An in-use span the walk found: swept if nobody did yet. The claim holds
+// only for a span that needs it (one made since is swept already, and an
+// unswept one is freed by its sweeper alone).
+static void
+bgsweep(struct mspan *s, void *arg)
+{
+	(void)arg;
+	if (sweepclaim(s)) {
+		systemstack(bgsweepone, s);
+	}
+}
+
+// gcsweepall: every span not swept yet swept (Go's bgsweep, run to the
+// end): by the worker with the world running, or in mark termination's
+// stop with GODEBUG=gcstoptheworld=1.
 void
 gcsweepall(void)
 {
-	for (uint64_t i = 0; i < sweepspans.n; i++) {
-		struct mspan *s = sweepspans.v[i];
-		if (sweepclaim(s)) { // else swept by an mcentral, or freed and made again since
-			systemstack(bgsweepone, s);
-		}
-	}
+	forEachSpanNow(MSpanInUse, bgsweep, NULL);
 }

@@ -104,6 +104,9 @@ mheap_allocaligned(struct mheap *h, uint64_t npages, uint64_t align, uint8_t spa
 	// must not look in use before its fields are; pairs with the
 	// load-acquire in spanof.
 	atomic_store_rel(&s->state, (uint8_t)state);
+	if (state == MSpanManual && atomic_load_relaxed(&gcphase) == GCmark) { // relaxed: mgc.h
+		gcnewmanualspan(s); // made during the mark: its words are scanned at termination
+	}
 	for (uint64_t p = base; p < base + npages * PageSize; p += PageSize) {
 		struct heapArena *ha = arenaof(p);
 		// Relaxed: see spanof.
