@@ -71,8 +71,14 @@ idlehog(void *arg)
 // wake in every round before 3/4 of the hog's bound, before the hog
 // would end by itself. Go's sysmon in 1.14-1.15 (and
 // its netpoller since) keeps an M on the earliest timer for this case.
+// No collection meanwhile: its worker would take the idle P (a mark under
+// TCG can last longer than the hog), which is then busy, not idle, and
+// nothing runs the timer of a P whose hog cannot be preempted, in Go
+// either (CI saw 1.5 s late, the hog's bound, with a cycle running).
 TEST(TestIdleTimerFiresWhileItsMRunsAHog)
 {
+	int gcpercent = runtime_setgcpercent(-1);
+	runtime_gc(); // a cycle asked for by an earlier test, over before the rounds
 	int old = runtime_gomaxprocs(2);
 	int rounds = testing_short ? 6 : 20, away = 0;
 	int64_t worst = 0;
@@ -120,4 +126,5 @@ TEST(TestIdleTimerFiresWhileItsMRunsAHog)
 	t_logf(t, "%d rounds, %d with the timer on the other P; worst %ld us late", rounds, away,
 	       (long)(worst / 1000));
 	runtime_gomaxprocs(old);
+	runtime_setgcpercent(gcpercent);
 }
