@@ -321,6 +321,14 @@ uint16_t mspan_nextfreeindex(struct mspan *s);
 void mspan_refillalloccache(struct mspan *s, uint16_t whichbyte);
 uint8_t *newallocbits(uint16_t nelems);
 
+// The bytes of a bitmap for nelems slots (allocBits, gcmarkBits): a bit a
+// slot, rounded up to whole words, so that a refill reads a word.
+static inline uint64_t
+allocbitsbytes(uint16_t nelems)
+{
+	return ((uint64_t)nelems + 63) / 64 * 8;
+}
+
 // The arena holding p, or NULL. Lock-free: see struct mheap.
 static inline struct heapArena *
 arenaof(uint64_t p)

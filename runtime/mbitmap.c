@@ -18,7 +18,7 @@ static uint64_t loadbits(const uint8_t *bits);
 uint8_t *
 newallocbits(uint16_t nelems)
 {
-	return persistentallocnoscan(((uint64_t)nelems + 63) / 64 * 8, 8);
+	return persistentallocnoscan(allocbitsbytes(nelems), 8);
 }
 
 // Make s a fresh span of spanclass over [base, base + npages pages):
@@ -51,7 +51,7 @@ mspan_init(struct mspan *s, uint64_t base, uint64_t npages, uint8_t spanclass)
 	s->limit = base + (uint64_t)s->nelems * s->elemsize;
 	// A struct used before keeps its bitmaps, if they are big enough (the
 	// collector frees spans, and fixalloc hands their structs out again).
-	uint64_t nbytes = ((uint64_t)s->nelems + 63) / 64 * 8;
+	uint64_t nbytes = allocbitsbytes(s->nelems);
 	if (s->allocBits != NULL && s->bitscap >= s->nelems) {
 		memset(s->allocBits, 0, nbytes);
 		memset(s->gcmarkBits, 0, nbytes);

@@ -103,7 +103,7 @@ mcentral_uncachespan(struct mcentral *c, struct mspan *s)
 	uint32_t sg = atomic_load_relaxed(&mheap_.sweepgen); // relaxed: as in cachespan
 	spin_lock(&c->lock);
 	s->incache = false;
-	spanlist_push(s->allocCount < s->nelems ? spans(c, Partial, Swept, sg) : spans(c, Full, Swept, sg), s);
+	spanlist_push(spans(c, s->allocCount < s->nelems ? Partial : Full, Swept, sg), s);
 	spin_unlock(&c->lock);
 }
 

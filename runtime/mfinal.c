@@ -70,14 +70,6 @@ objectstart(void *p, uint64_t *base)
 	return *base == (uint64_t)p ? *base : 0;
 }
 
-// The bytes of the object at obj, a start.
-static uint64_t
-objectsize(uint64_t obj)
-{
-	struct mspan *s = spanof(obj);
-	return s->nelems == 1 ? s->limit - s->startaddr : s->elemsize;
-}
-
 // The slot of obj in the table, or the empty one where it would go.
 static uint64_t
 tableslot(uint64_t obj)
@@ -208,7 +200,7 @@ finscan(void (*scan)(uint64_t lo, uint64_t hi))
 	for (uint64_t i = 0; i < fin.tablecap; i++) {
 		uint64_t obj = fin.table[i].obj;
 		if (obj != 0) {
-			scan(obj, obj + objectsize(obj));
+			scan(obj, obj + mspan_objsize(spanof(obj)));
 		}
 	}
 	if (fin.nqueue > 0) {
@@ -277,10 +269,13 @@ runfinq(void *arg)
 			goparkunlock(&fin.lock, waitReasonFinalizerWait);
 			spin_lockm(&fin.lock);
 		}
-		struct finalizer f = fin.queue[--fin.nqueue];
+		// Only in obj, a volatile that the store after the call clears:
+		// a copy left in this frame would keep the object while parked.
+		fin.nqueue--;
+		volatile uint64_t obj = fin.queue[fin.nqueue].obj;
+		void (*fn)(void *) = fin.queue[fin.nqueue].fn;
 		spin_unlockm(&fin.lock);
-		volatile uint64_t obj = f.obj;
-		f.fn((void *)obj);
+		fn((void *)obj);
 		obj = 0; // what the call was given lives no longer because of us
 		spin_lockm(&fin.lock);
 	}

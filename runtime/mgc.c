@@ -83,7 +83,7 @@ struct cycletimes {
 
 static void bgworker(void *arg);
 static void gccycle(bool forced);
-static void shrinkstacks(void *arg);
+static void shrinkparked(void *arg);
 static uint32_t gcrequest(bool forced);
 static void gcwaitfor(uint32_t n, enum waitreason reason);
 static void setgoal(void);
@@ -336,24 +336,17 @@ gccycle(bool forced)
 	startTheWorld();
 	finwake();
 	gcsweepall();
-	systemstack(shrinkstacks, &t.start);
+	systemstack(shrinkparked, &t.start);
 }
 
 // The pages below the stack pointer of every G parked since before the
-// cycle began (*arg) go back to the machine (stack.c's shrinkstack; Go
+// cycle began (*arg) go back to the machine (stack.c's shrinkstacks; Go
 // shrinks stacks as its mark scans them). A G's first sighting parked
 // stamps it, so one parked across two cycles is shrunk. On g0.
 static void
-shrinkstacks(void *arg)
+shrinkparked(void *arg)
 {
-	int64_t cyclestart = *(int64_t *)arg;
-	// Load-acquire; pairs with allgadd's store-release, so each G is
-	// seen whole; Gs are never removed.
-	for (struct g *gp = atomic_load_acq(&allgs); gp != NULL; gp = gp->alllink) {
-		if (readgstatus(gp) == Gwaiting) {
-			shrinkstack(gp, cyclestart);
-		}
-	}
+	shrinkstacks(*(int64_t *)arg);
 }
 
 // The share of the CPU time the Ps had since the program started that the
@@ -383,8 +376,7 @@ runtime_setgcpercent(int pct)
 // started since the program did, the share of the CPUs the collector took
 // so far (its stops, and its worker's mark on one P); then the clock
 // times of Go's three parts: sweep termination (the first stop), the
-// concurrent mark, mark termination (the second stop, with the sweep in
-// it); their CPU times (the stops on every P; the mark's as Go's assist,
+// concurrent mark, mark termination (the second stop); their CPU times (the stops on every P; the mark's as Go's assist,
 // background and idle parts, all background here); the heap at the
 // start, at the end of the mark and live after; the next goal; the stacks
 // and globals scanned; the Ps.
@@ -399,7 +391,7 @@ gctraceline(bool forced, const struct cycletimes *t, uint64_t livebefore, uint64
 	uint64_t goal = gccontroller.gcpercent < 0 ? 0 : atomic_load_relaxed(&gccontroller.goal);
 	os_print("gc %u @%.3fs %d%%: %.3f+%.3f+%.3f ms clock, %.3f+0/%.3f/0+%.3f ms cpu, %lu->%lu->%lu MB, "
 		 "%lu MB goal, %lu MB stacks, %lu MB globals, %d P%s\n",
-		 gcstats.numgc, (double)(t->end - runtimeInitTime) / 1e9, pct, stw1, mark, stw2, stw1 * procs, mark, stw2 * procs,
-		 livebefore >> 20, liveend >> 20, gccontroller.heapMarked >> 20, goal >> 20, stackbytes >> 20,
+		 gcstats.numgc, (double)(t->end - runtimeInitTime) / 1e9, pct, stw1, mark, stw2, stw1 * procs, mark,
+		 stw2 * procs, livebefore >> 20, liveend >> 20, gccontroller.heapMarked >> 20, goal >> 20, stackbytes >> 20,
 		 globalbytes >> 20, procs, forced ? " (forced)" : "");
 }

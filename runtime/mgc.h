@@ -106,6 +106,13 @@ mspan_objindex(const struct mspan *s, uint64_t p)
 	return (p - s->startaddr) * s->divmagic >> 32;
 }
 
+// The bytes of an object of s: its size class's, or a large object's own.
+static inline uint64_t
+mspan_objsize(const struct mspan *s)
+{
+	return s->nelems == 1 ? s->limit - s->startaddr : s->elemsize;
+}
+
 // Allocate black (Go's gcmarknewobject): an object allocated while the
 // mark runs is marked at once. Its contents are written after that, and
 // the writes dirty its pages, so mark termination scans what it holds

@@ -226,7 +226,7 @@ static void
 sizemarks(struct mspan *s, void *arg)
 {
 	(void)arg;
-	saved.off += ((uint64_t)s->nelems + 63) / 64 * 8;
+	saved.off += allocbitsbytes(s->nelems);
 }
 
 // Keep s's marks in saved, and clear them.
@@ -234,7 +234,7 @@ static void
 savemarks(struct mspan *s, void *arg)
 {
 	(void)arg;
-	uint64_t nbytes = ((uint64_t)s->nelems + 63) / 64 * 8;
+	uint64_t nbytes = allocbitsbytes(s->nelems);
 	memcpy(saved.v + saved.off, s->gcmarkBits, nbytes);
 	memset(s->gcmarkBits, 0, nbytes);
 	saved.off += nbytes;
@@ -248,7 +248,7 @@ static void
 comparemarks(struct mspan *s, void *arg)
 {
 	(void)arg;
-	uint64_t nbytes = ((uint64_t)s->nelems + 63) / 64 * 8;
+	uint64_t nbytes = allocbitsbytes(s->nelems);
 	const uint8_t *old = saved.v + saved.off;
 	for (uint64_t i = 0; i < s->nelems; i++) {
 		uint8_t bit = (uint8_t)(1 << (i % 8));
@@ -270,8 +270,6 @@ comparemarks(struct mspan *s, void *arg)
 void
 gccheckmarks(void)
 {
-	__builtin_unwind_init();
-	volatile uint64_t here = 0;
 	saved.off = 0;
 	forEachSpan(MSpanInUse, sizemarks, NULL);
 	uint64_t size = saved.off > 0 ? saved.off : 8;
@@ -279,11 +277,8 @@ gccheckmarks(void)
 	saved.off = 0;
 	saved.bad = false;
 	forEachSpan(MSpanInUse, savemarks, NULL);
-	setheapbounds();
-	forEachSpan(MSpanManual, scanmanual, NULL);
-	drain();
-	uint64_t stackbytes;
-	scanroots((uint64_t)&here, &stackbytes);
+	uint64_t stackbytes, globalbytes;
+	gcmarkstw(&stackbytes, &globalbytes);
 	saved.off = 0;
 	forEachSpan(MSpanInUse, comparemarks, NULL);
 	os_sysfree(saved.v, size);
@@ -363,7 +358,6 @@ scanmanual(struct mspan *s, void *arg)
 	(void)arg;
 	scanblock(s->startaddr, s->startaddr + s->npages * PageSize);
 }
-
 
 // Every root whole (static data, persistentalloc's chunks, the stacks from
 // mysp for the caller's), and all they reach; returns the bytes of static
@@ -559,7 +553,7 @@ drain(void)
 	while (ms->stack.n > 0) {
 		uint64_t obj = ms->stack.v[--ms->stack.n];
 		struct mspan *s = spanof(obj);
-		scanblock(obj, s->nelems == 1 ? s->limit : obj + s->elemsize);
+		scanblock(obj, obj + mspan_objsize(s));
 	}
 }
 

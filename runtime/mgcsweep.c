@@ -109,7 +109,7 @@ sweepclaim(struct mspan *s)
 bool
 sweepspan(struct mspan *s)
 {
-	uint64_t nbytes = ((uint64_t)s->nelems + 63) / 64 * 8;
+	uint64_t nbytes = allocbitsbytes(s->nelems);
 	uint64_t live = 0;
 	for (uint64_t w = 0; w < nbytes; w += 8) {
 		uint64_t bits;

@@ -731,7 +731,7 @@ bool stackalloc(struct g *gp);
 void stacktrim(struct g *gp);
 void stackfreebatch(struct gList *l);
 void stackmaptop(struct g *gp);
-void shrinkstack(struct g *gp, int64_t parkedby);
+void shrinkstacks(int64_t parkedby);
 uint64_t stacksize(void);
 
 // time.c

@@ -143,9 +143,8 @@ stackmaptop(struct g *gp)
 // (nothing below the stack pointer is live: hood's C has no red zone).
 // The scan bit keeps gp from running meanwhile (casgstatus waits), and
 // makes its waitsince and stack pointer safe to read. A G that is not
-// parked, or not for so long, is left alone. Runs on an M's own stack,
-// holding no lock.
-void
+// parked, or not for so long, is left alone.
+static void
 shrinkstack(struct g *gp, int64_t parkedby)
 {
 	if (!castogscanstatus(gp, Gwaiting)) {
@@ -162,6 +161,21 @@ shrinkstack(struct g *gp, int64_t parkedby)
 		atomic_store_relaxed(&gp->stackmapped, keep); // relaxed: as in stackfreebatch
 	}
 	casfrom_Gscanstatus(gp, Gscanwaiting, Gwaiting);
+}
+
+// shrinkstacks: shrinkstack of every G parked since before parkedby
+// (sysmon's scavenger, and the collector after each cycle). Runs on an
+// M's own stack, holding no lock.
+void
+shrinkstacks(int64_t parkedby)
+{
+	// Load-acquire; pairs with allgadd's store-release, so each G is seen
+	// whole; Gs are never removed.
+	for (struct g *gp = atomic_load_acq(&allgs); gp != NULL; gp = gp->alllink) {
+		if (readgstatus(gp) == Gwaiting) {
+			shrinkstack(gp, parkedby);
+		}
+	}
 }
 
 // A page fault at addr in the stack region: map the page if it lies in a

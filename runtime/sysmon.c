@@ -183,13 +183,7 @@ scavenge(int64_t now)
 	if (verbose && given > 0) {
 		scvgtrace(given);
 	}
-	// Load-acquire; pairs with allgadd's store-release, so each G is seen
-	// whole; Gs are never removed.
-	for (struct g *gp = atomic_load_acq(&allgs); gp != NULL; gp = gp->alllink) {
-		if (readgstatus(gp) == Gwaiting) {
-			shrinkstack(gp, now - limit);
-		}
-	}
+	shrinkstacks(now - limit);
 }
 
 // sysmon: an M without a P. Sleeps 20 us, doubling after 1 ms of finding
