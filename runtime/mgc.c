@@ -153,7 +153,7 @@ gctrigger(void)
 	}
 	struct m *mp = acquirem();
 	bool ok = mp->curg != NULL && mp->cur == mp->curg && mp->locks == 1 && !mp->mallocing &&
-		  mp->preemptoff == NULL;
+		  mp->preemptoff == NULL && !os_pinned();
 	releasem(mp);
 	if (!ok) {
 		return;

@@ -302,6 +302,12 @@ void os_stackunwound(uint64_t lo, uint64_t hi);
 // in a ThreadSanitizer build of the Linux port, where it does nothing and
 // goroutines yield only where they call the scheduler).
 //
+// os_pinned: whether the running code is pinned to its thread (it holds
+// or waits for the machine's sleeping mutexes, whose owner is the thread:
+// bare metal's kthread nopreempt, Linux's thread_nopreempt). The machine's
+// preemption then never switches the goroutine away, and neither may the
+// runtime's own switch points (releasem's preemption, a collection's wait).
+//
 // os_intr_off: interrupts off without the nesting count (bare metal), for
 // the instant before gogo, which restores the next G's flags; nothing on
 // Linux, where the signal handler tells that instant by the stack.
@@ -315,6 +321,7 @@ void os_stackunwound(uint64_t lo, uint64_t hi);
 void os_preempthook(void (*fn)(void));
 bool os_preemptm(struct m *mp);
 bool os_asyncpreempt(void);
+bool os_pinned(void);
 void os_intr_off(void);
 void os_syscallhooks(bool (*enter)(void), void (*exit)(void));
 

@@ -181,6 +181,13 @@ os_asyncpreempt(void)
 	return true;
 }
 
+bool
+os_pinned(void)
+{
+	struct kthread *t = kthread_current();
+	return t != NULL && t->nopreempt > 0;
+}
+
 void
 os_stackunwound(uint64_t lo, uint64_t hi)
 {

@@ -690,7 +690,7 @@ gopreempt(void)
 	struct g *gp = mp->curg;
 	// Load-acquire of preempt; pairs with the store-release in preemptone
 	// (stw.c): the request is sysmon's or stopTheWorld's.
-	if (mp->locks > 1 || gp == NULL || mp->cur != gp || !atomic_load_acq(&gp->preempt)) {
+	if (mp->locks > 1 || gp == NULL || mp->cur != gp || !atomic_load_acq(&gp->preempt) || os_pinned()) {
 		mp->locks--; // releasem without its check: it would call us again
 		return;
 	}

@@ -124,6 +124,12 @@ os_asyncpreempt(void)
 }
 
 bool
+os_pinned(void)
+{
+	return thread_nopreempt();
+}
+
+bool
 os_preemptm(struct m *mp)
 {
 	if (!os_asyncpreempt()) {
