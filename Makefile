@@ -117,9 +117,20 @@ RUNTIME_OBJS := \
 	runtime/chan.o \
 	runtime/select.o \
 	runtime/panic.o \
+	runtime/sema.o \
 	runtime/debug.o \
 	runtime/runtime1.o \
 	runtime/asm_amd64.o
+
+# Go's package sync, above the runtime: it reaches it only through
+# runtime/sema.h. Both ports build it.
+SYNC_OBJS := \
+	sync/mutex.o \
+	sync/rwmutex.o \
+	sync/waitgroup.o \
+	sync/once.o \
+	sync/cond.o \
+	sync/pool.o
 
 # The ports of the runtime: bare metal (os.h over the kernel) and Linux.
 RUNTIME_HOOD_OBJS := \
@@ -167,7 +178,8 @@ RUNTIME_TESTS := \
 	tests/runtime/malloc_test.o \
 	tests/runtime/mmanual_test.o \
 	tests/runtime/gc_test.o \
-	tests/runtime/mfinal_test.o
+	tests/runtime/mfinal_test.o \
+	tests/runtime/sync_test.o
 
 KERNEL_TESTS := \
 	tests/kernel/libc_test.o \
@@ -215,7 +227,7 @@ $(error APP=$(APP): there is no examples/$(APP)/ with C files; the examples are 
 endif
 
 HOOD_OBJS := $(addprefix $(B)/,$(BOOT_OBJS) $(KERNEL_OBJS) $(DRIVER_OBJS) $(LIBC_OBJS) \
-	$(RUNTIME_OBJS) $(RUNTIME_HOOD_OBJS))
+	$(RUNTIME_OBJS) $(SYNC_OBJS) $(RUNTIME_HOOD_OBJS))
 
 all: $(B)/hood.elf $(B)/test.elf $(B)/bench.elf $(foreach e,$(EXAMPLES),$(B)/app-$(e).elf)
 
@@ -375,7 +387,7 @@ HOSTED_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -I. -Iinclude -I$(B)/ge
 	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-optimize-sibling-calls \
 	-fstack-clash-protection
 HOSTED_LDFLAGS := -pthread -Wl,--wrap=main
-HOSTED_LIB := $(RUNTIME_OBJS) $(RUNTIME_LINUX_OBJS)
+HOSTED_LIB := $(RUNTIME_OBJS) $(SYNC_OBJS) $(RUNTIME_LINUX_OBJS)
 HOSTED_TESTS := $(TESTING_OBJS) tests/main_hosted.o $(RUNTIME_TESTS)
 
 # Goroutine stacks of the sanitizer builds: ASan's red zones make frames

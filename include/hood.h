@@ -392,3 +392,126 @@ bounds_slice(int64_t lo, int64_t hi, int64_t cap)
 }
 
 #define bounds_at(a, i) ((a)[bounds_index((i), (int64_t)(sizeof(a) / sizeof((a)[0])))])
+
+// ---- sync ----------------------------------------------------------------------------------
+//
+//	static struct sync_mutex mu;                 // var mu sync.Mutex
+//	static long total;
+//
+//	static void
+//	add(void *arg)
+//	{
+//		sync_mutex_lock(&mu);                // mu.Lock()
+//		total++;
+//		sync_mutex_unlock(&mu);              // mu.Unlock()
+//		sync_waitgroup_done(arg);            // wg.Done()
+//	}
+//
+//	struct sync_waitgroup wg = {0};              // var wg sync.WaitGroup
+//	for (int i = 0; i < 10; i++) {
+//		sync_waitgroup_add(&wg, 1);          // wg.Add(1)
+//		go(add, &wg);                        // go add(&wg)
+//	}
+//	sync_waitgroup_wait(&wg);                    // wg.Wait()
+//
+// Go's package sync (sync/*.c, on the runtime's semaphores: runtime/
+// sema.c). As in Go, the zero value of each type is ready to use (a zero
+// mutex is unlocked, a zero wait group counts 0) and must not be copied
+// once used; a Cond needs its L set (Go's sync.NewCond). Misuse ends the
+// program with Go's fatal errors ("sync: unlock of unlocked mutex",
+// "sync: RUnlock of unlocked RWMutex", ...) or panics with Go's messages
+// ("sync: negative WaitGroup counter"). docs/sync.md has the whole table
+// of Go and hood.
+
+// sync.Mutex: Go's, with its normal and starvation modes (a waiter kept
+// waiting over 1 ms turns the mutex fair: ownership is then handed from
+// the unlocker to the oldest waiter).
+struct sync_mutex {
+	int32_t state; // mutexLocked | mutexWoken | mutexStarving | waiters << 3 (sync/mutex.c)
+	uint32_t sema;
+};
+void sync_mutex_lock(struct sync_mutex *m);
+bool sync_mutex_trylock(struct sync_mutex *m);
+void sync_mutex_unlock(struct sync_mutex *m);
+
+// sync.RWMutex: any number of readers or one writer; a writer waiting
+// keeps new readers out, so readers cannot starve it (Go's).
+struct sync_rwmutex {
+	struct sync_mutex w;  // held by a writer, and by one waiting for readers to leave
+	uint32_t writerSem;   // a writer waits here for the readers to leave
+	uint32_t readerSem;   // readers wait here for a writer to leave
+	int32_t readerCount;  // readers in, minus rwmutexMaxReaders while a writer holds or waits
+	int32_t readerWait;   // readers a waiting writer still waits for
+};
+void sync_rwmutex_lock(struct sync_rwmutex *rw);
+bool sync_rwmutex_trylock(struct sync_rwmutex *rw);
+void sync_rwmutex_unlock(struct sync_rwmutex *rw);
+void sync_rwmutex_rlock(struct sync_rwmutex *rw);
+bool sync_rwmutex_tryrlock(struct sync_rwmutex *rw);
+void sync_rwmutex_runlock(struct sync_rwmutex *rw);
+
+// sync.WaitGroup: wait for a count of goroutines to finish. _go is Go
+// 1.25's wg.Go(f): add one, run fn(arg) in a new goroutine, done when it
+// returns.
+struct sync_waitgroup {
+	uint64_t state; // the counter << 32 | the waiters
+	uint32_t sema;
+};
+void sync_waitgroup_add(struct sync_waitgroup *wg, int delta);
+void sync_waitgroup_done(struct sync_waitgroup *wg);
+void sync_waitgroup_wait(struct sync_waitgroup *wg);
+void sync_waitgroup_go(struct sync_waitgroup *wg, void (*fn)(void *), void *arg);
+
+// sync.Once: fn(arg) runs once, in the first caller; every caller returns
+// only after it has returned. An fn that panics counts as done (Go's).
+struct sync_once {
+	uint32_t done;
+	struct sync_mutex m;
+};
+void sync_once_do(struct sync_once *o, void (*fn)(void *), void *arg);
+
+// sync.Cond: wait for a condition under L. sync_cond_wait unlocks L,
+// waits for a signal and locks L again; Signal wakes the longest waiter,
+// Broadcast every one.
+//
+//	struct sync_cond c = {.L = &mu};           // c := sync.NewCond(&mu)
+//	sync_mutex_lock(&mu);
+//	while (!ready) {
+//		sync_cond_wait(&c);                  // c.Wait()
+//	}
+//	sync_mutex_unlock(&mu);
+struct sudog;
+struct sync_notifylist { // Go's notifyList (runtime/sema.c)
+	uint32_t wait;       // the next ticket to take
+	uint32_t notify;     // the next ticket to notify
+	struct sudog *head, *tail; // the waiters, by ticket
+};
+struct sync_cond {
+	struct sync_mutex *L;
+	struct sync_notifylist notify;
+};
+void sync_cond_wait(struct sync_cond *c);
+void sync_cond_signal(struct sync_cond *c);
+void sync_cond_broadcast(struct sync_cond *c);
+
+// sync.Pool: a cache of objects for reuse, one a P at hand and more
+// shared, emptied over two collections (Go 1.13's victim cache): what is
+// Put may be gone at the next Get. Get returns New()'s result (or NULL
+// without a New) when the pool has nothing. Objects live in the GC heap.
+//
+//	static struct sync_pool bufs = {.New = newbuf};
+//	char *b = sync_pool_get(&bufs);             // b := bufs.Get().(*buf)
+//	...
+//	sync_pool_put(&bufs, b);                    // bufs.Put(b)
+struct poolLocal;
+struct sync_pool {
+	void *(*New)(void);
+	// The pool's own, under the runtime's pin (sync/pool.c):
+	struct poolLocal *local;  // one per P, localSize of them
+	uintptr_t localSize;
+	struct poolLocal *victim; // local before the last collection
+	uintptr_t victimSize;
+	struct sync_pool *allnext, *oldnext; // on the lists of pools with a local, a victim array
+};
+void *sync_pool_get(struct sync_pool *p);
+void sync_pool_put(struct sync_pool *p, void *x);

@@ -23,6 +23,11 @@
 //	                mfinal.c)
 //	LOCK_MHEAP      the page heap (runtime/   mcentral, manualcache,
 //	                mheap.c)                 manualcentral
+//	LOCK_SEMAROOT   a semaphore root and the  -
+//	                notify lists hashed to it
+//	                (runtime/sema.c)
+//	LOCK_POOL       a sync.Pool's per-P       -
+//	                shared stack (sync/pool.c)
 //	LOCK_HEAP       sbrk's heap (lib/newlib/) -
 //	LOCK_PALLOC     the runtime's persistent  mheap
 //	                memory (runtime/malloc.c)
@@ -57,6 +62,8 @@ enum lockrank {
 	LOCK_MCENTRAL = 4,
 	LOCK_FINALIZERS = 5,
 	LOCK_MHEAP = 6,
+	LOCK_SEMAROOT = 7,
+	LOCK_POOL = 8,
 	LOCK_HEAP = 10,
 	LOCK_PALLOC = 15,
 	LOCK_VM = 20,

@@ -65,7 +65,7 @@ struct waitq {
 	struct sudog *last;
 };
 
-// A G waiting on a channel (or, later, on a semaphore): Go's sudog. One G
+// A G waiting on a channel or a semaphore (sema.c): Go's sudog. One G
 // may have several (select), linked through waitlink from gp->waiting.
 struct sudog {
 	// Protected by the channel's lock while on its queue; then the
@@ -76,7 +76,10 @@ struct sudog {
 	struct hchan *c;           // the channel it waits on
 	bool isSelect;             // a select's: dequeue must win g->selectDone
 	bool success;              // woken by a value delivered, not by close (Go 1.17's)
-	struct sudog *waitlink;    // g->waiting's list (select's, in lock order)
+	struct sudog *waitlink;    // g->waiting's list (select's, in lock order); sema.c: the next waiter on elem
+	// A semaphore's (sema.c), protected by its root's lock until goready:
+	struct sudog *waittail; // the first waiter on elem: the last of its waitlink list, or NULL if alone
+	uint32_t ticket;        // semrelease's hand-off (1); a notify list's ticket
 };
 
 struct hchan {

@@ -47,6 +47,7 @@
 #include "include/hood.h"
 #include "runtime/malloc.h"
 #include "runtime/mgc.h"
+#include "runtime/sema.h"
 
 struct gcstats gcstats;
 struct gccontroller gccontroller;
@@ -276,6 +277,29 @@ flushmcaches(void)
 	}
 }
 
+// sync.Pool's cleanup (sync/pool.c): it empties the pools' victim caches
+// and makes their current caches the victims, with the world stopped at
+// the start of every cycle, before the mark (Go's clearpools), so that
+// what it drops is freed by this cycle.
+static void (*poolcleanup)(void);
+
+void
+sync_runtime_registerPoolCleanup(void (*f)(void))
+{
+	// Store-release: pairs with clearpools' load-acquire (the stop of
+	// the world orders them too).
+	atomic_store_rel(&poolcleanup, f);
+}
+
+static void
+clearpools(void)
+{
+	void (*f)(void) = atomic_load_acq(&poolcleanup); // load-acquire: pairs with the store above
+	if (f != NULL) {
+		f();
+	}
+}
+
 // A cycle (the overview's timeline), on the worker.
 static void
 gccycle(bool forced)
@@ -284,6 +308,7 @@ gccycle(bool forced)
 	uint64_t stackbytes, globalbytes;
 	t.start = nanotime();
 	stopTheWorld("GC (sweep termination)");
+	clearpools();
 	uint64_t livebefore = atomic_load_relaxed(&gccontroller.heapLive); // relaxed: mgc.h
 	flushmcaches();
 	uint64_t livestart = atomic_load_relaxed(&gccontroller.heapLive); // relaxed: mgc.h

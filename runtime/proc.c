@@ -32,6 +32,11 @@ const char *const waitReasonStrings[waitReasonCount] = {
 	[waitReasonSelect] = "select",
 	[waitReasonSelectNoCases] = "select (no cases)",
 	[waitReasonSemacquire] = "semacquire",
+	[waitReasonSyncCondWait] = "sync.Cond.Wait",
+	[waitReasonSyncMutexLock] = "sync.Mutex.Lock",
+	[waitReasonSyncRWMutexRLock] = "sync.RWMutex.RLock",
+	[waitReasonSyncRWMutexLock] = "sync.RWMutex.Lock",
+	[waitReasonSyncWaitGroupWait] = "sync.WaitGroup.Wait",
 	[waitReasonGCWorkerIdle] = "GC worker (idle)",
 	[waitReasonWaitForGCCycle] = "wait for GC cycle",
 	[waitReasonGCAssistWait] = "GC assist wait",
@@ -677,6 +682,28 @@ gosched(void)
 {
 	acquirem();
 	mcall(gosched_m);
+}
+
+static void
+goyield_m(struct g *gp)
+{
+	struct m *mp = getm();
+	casgstatus(gp, Grunning, Grunnable);
+	dropg(mp);
+	mp->locks--;
+	runqput(mp->p, gp, false);
+	schedule();
+}
+
+// goyield: yield as gosched does, but to the tail of this P's own queue
+// (Go's goyield): the semaphore's direct hand-off (sema.c) gives the P to
+// the waiter it readied into runnext, and the releaser runs again after
+// it, on the same P.
+void
+goyield(void)
+{
+	acquirem();
+	mcall(goyield_m);
 }
 
 // Preemption (sysmon's, through the kernel's asyncpreempt), in the G

@@ -129,6 +129,11 @@ enum waitreason {
 	waitReasonSelect,
 	waitReasonSelectNoCases,
 	waitReasonSemacquire,
+	waitReasonSyncCondWait,
+	waitReasonSyncMutexLock,
+	waitReasonSyncRWMutexRLock,
+	waitReasonSyncRWMutexLock,
+	waitReasonSyncWaitGroupWait,
 	waitReasonGCWorkerIdle,
 	waitReasonWaitForGCCycle,
 	waitReasonGCAssistWait,
@@ -576,6 +581,7 @@ void gfreestacks(void);
 void gopark(bool (*unlockf)(struct g *gp, void *arg), void *arg, enum waitreason reason);
 void goready(struct g *gp);
 void gosched(void);
+void goyield(void);
 void gopreempt(void);
 int numgoroutine(void);
 void goexit1(void) __attribute__((noreturn));
