@@ -430,9 +430,35 @@ struct sync_mutex {
 	int32_t state; // mutexLocked | mutexWoken | mutexStarving | waiters << 3 (sync/mutex.c)
 	uint32_t sema;
 };
-void sync_mutex_lock(struct sync_mutex *m);
 bool sync_mutex_trylock(struct sync_mutex *m);
-void sync_mutex_unlock(struct sync_mutex *m);
+void sync_mutex_lockslow(struct sync_mutex *m);
+void sync_mutex_unlockslow(struct sync_mutex *m, int32_t new);
+
+// Lock and Unlock's fast paths are inline, as Go's compiler inlines
+// them: a CAS of the unlocked state to locked, a subtraction of the lock
+// bit that finds nobody waiting; everything else is sync/mutex.c's.
+static inline void
+sync_mutex_lock(struct sync_mutex *m)
+{
+	int32_t unlocked = 0;
+	// Acq_rel: the acquire pairs with the release of the Unlock before,
+	// so what its holder wrote is visible here.
+	if (!__atomic_compare_exchange_n(&m->state, &unlocked, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		sync_mutex_lockslow(m);
+	}
+}
+
+static inline void
+sync_mutex_unlock(struct sync_mutex *m)
+{
+	// Release: pairs with the acquire of the next Lock's CAS (or of a
+	// woken waiter's load in sync/mutex.c), publishing what the holder
+	// wrote.
+	int32_t new = __atomic_add_fetch(&m->state, -1, __ATOMIC_ACQ_REL);
+	if (new != 0) {
+		sync_mutex_unlockslow(m, new);
+	}
+}
 
 // sync.RWMutex: any number of readers or one writer; a writer waiting
 // keeps new readers out, so readers cannot starve it (Go's).
@@ -468,7 +494,17 @@ struct sync_once {
 	uint32_t done;
 	struct sync_mutex m;
 };
-void sync_once_do(struct sync_once *o, void (*fn)(void *), void *arg);
+void sync_once_doslow(struct sync_once *o, void (*fn)(void *), void *arg);
+
+// Inline, as Go's Once.Do: a load of done. Acquire: pairs with the
+// store-release of done after fn returned (sync/once.c).
+static inline void
+sync_once_do(struct sync_once *o, void (*fn)(void *), void *arg)
+{
+	if (__atomic_load_n(&o->done, __ATOMIC_ACQUIRE) == 0) {
+		sync_once_doslow(o, fn, arg);
+	}
+}
 
 // sync.Cond: wait for a condition under L. sync_cond_wait unlocks L,
 // waits for a signal and locks L again; Signal wakes the longest waiter,

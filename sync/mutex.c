@@ -31,21 +31,6 @@ enum {
 // Go's starvationThresholdNs.
 static const int64_t StarvationThreshold = 1000000;
 
-static void lockslow(struct sync_mutex *m);
-static void unlockslow(struct sync_mutex *m, int32_t new);
-
-void
-sync_mutex_lock(struct sync_mutex *m)
-{
-	// The fast path: unlocked, nobody waiting. Acq_rel: the acquire
-	// pairs with the release of the Unlock before, so what its holder
-	// wrote is visible here.
-	if (atomic_cas_acqrel(&m->state, 0, mutexLocked)) {
-		return;
-	}
-	lockslow(m);
-}
-
 bool
 sync_mutex_trylock(struct sync_mutex *m)
 {
@@ -57,8 +42,9 @@ sync_mutex_trylock(struct sync_mutex *m)
 	return atomic_cas_acqrel(&m->state, old, old | mutexLocked);
 }
 
-static void
-lockslow(struct sync_mutex *m)
+// Lock's slow path (the fast path, a CAS from 0, is inline in hood.h).
+void
+sync_mutex_lockslow(struct sync_mutex *m)
 {
 	int64_t waitstart = 0; // when this goroutine began to wait, or 0
 	bool starving = false; // it has waited over the threshold
@@ -139,19 +125,11 @@ lockslow(struct sync_mutex *m)
 	}
 }
 
+// Unlock's slow path: hood.h's inline Unlock has taken the lock bit off
+// and found waiters, a starvation mode or the mutex unlocked (new, the
+// state after).
 void
-sync_mutex_unlock(struct sync_mutex *m)
-{
-	// Release: pairs with the acquire of the next Lock's CAS (or of a
-	// woken waiter's load), publishing what the holder wrote.
-	int32_t new = atomic_xadd_acqrel(&m->state, -mutexLocked);
-	if (new != 0) {
-		unlockslow(m, new);
-	}
-}
-
-static void
-unlockslow(struct sync_mutex *m, int32_t new)
+sync_mutex_unlockslow(struct sync_mutex *m, int32_t new)
 {
 	if (((new + mutexLocked) & mutexLocked) == 0) {
 		sync_fatal("sync: unlock of unlocked mutex");
@@ -171,7 +149,7 @@ unlockslow(struct sync_mutex *m, int32_t new)
 			return;
 		}
 		// Take a waiter off the count and wake it. Acq_rel: pairs with
-		// the CASes of lockslow, which read this state.
+		// the CASes of sync_mutex_lockslow, which read this state.
 		new = (old - (1 << mutexWaiterShift)) | mutexWoken;
 		if (atomic_cas_acqrel(&m->state, old, new)) {
 			sync_runtime_Semrelease(&m->sema, false);

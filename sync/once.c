@@ -1,6 +1,8 @@
 // once.c: sync.Once (Go's sync/once.go). done is set only after fn has
 // returned (or panicked), under m, so a caller that sees it set sees
-// everything fn did; callers that come while fn runs wait on m.
+// everything fn did; callers that come while fn runs wait on m. Go checks
+// done with a load-acquire only, not a CAS: a caller must not return
+// before fn has.
 
 #include "lib/atomic.h"
 #include "runtime/sema.h"
@@ -9,8 +11,8 @@ static void
 oncedone(void *arg)
 {
 	struct sync_once *o = arg;
-	// Store-release: pairs with the fast path's load-acquire, so a
-	// caller that sees done sees fn's writes.
+	// Store-release: pairs with the load-acquire of hood.h's inline
+	// sync_once_do, so a caller that sees done sees fn's writes.
 	atomic_store_rel(&o->done, 1);
 }
 
@@ -20,8 +22,9 @@ onceunlock(void *arg)
 	sync_mutex_unlock(arg);
 }
 
-static void
-doslow(struct sync_once *o, void (*fn)(void *), void *arg)
+// Do's slow path (the fast path, a load of done, is inline in hood.h).
+void
+sync_once_doslow(struct sync_once *o, void (*fn)(void *), void *arg)
 {
 	// Go's doSlow: both deferred, so that an fn that panics still
 	// counts as done and leaves m unlocked.
@@ -32,15 +35,5 @@ doslow(struct sync_once *o, void (*fn)(void *), void *arg)
 			defer(oncedone, o);
 			fn(arg);
 		}
-	}
-}
-
-void
-sync_once_do(struct sync_once *o, void (*fn)(void *), void *arg)
-{
-	// Load-acquire: pairs with oncedone's store-release. Not a CAS on
-	// done (Go's note): a caller must not return before fn has.
-	if (atomic_load_acq(&o->done) == 0) {
-		doslow(o, fn, arg);
 	}
 }
