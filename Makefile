@@ -130,7 +130,8 @@ SYNC_OBJS := \
 	sync/waitgroup.o \
 	sync/once.o \
 	sync/cond.o \
-	sync/pool.o
+	sync/pool.o \
+	sync/value.o
 
 # The ports of the runtime: bare metal (os.h over the kernel) and Linux.
 RUNTIME_HOOD_OBJS := \

@@ -551,3 +551,33 @@ struct sync_pool {
 };
 void *sync_pool_get(struct sync_pool *p);
 void sync_pool_put(struct sync_pool *p, void *x);
+
+// ---- sync/atomic ---------------------------------------------------------------------------
+//
+//	static struct atomic_value config;           // var config atomic.Value
+//	atomic_value_store(&config, newconfig());    // config.Store(newconfig())
+//	struct config *c = atomic_value_load(&config); // c := config.Load().(*config)
+//
+// C11's <stdatomic.h> is Go's sync/atomic for numbers and flags (an
+// atomic_int's atomic_fetch_add is atomic.AddInt32, and so on) and works
+// in every goroutine on both ports. Go's atomic operations are
+// sequentially consistent, C11's default (the functions without
+// _explicit); a weaker memory_order is C's own choice and has no Go
+// counterpart. What C11 lacks is Go's atomic.Value, here for pointers: a
+// Load sees the pointer of the latest Store, and everything its storer
+// wrote before the Store (the object it points to, filled in first). A
+// Store of NULL panics as Go's store of nil.
+struct atomic_value {
+	void *v;
+};
+
+// Acquire: pairs with the release of atomic_value_store (sync/value.c).
+static inline void *
+atomic_value_load(struct atomic_value *v)
+{
+	return __atomic_load_n(&v->v, __ATOMIC_ACQUIRE);
+}
+
+void atomic_value_store(struct atomic_value *v, void *x);
+void *atomic_value_swap(struct atomic_value *v, void *x); // the old value
+bool atomic_value_compareandswap(struct atomic_value *v, void *old, void *x);

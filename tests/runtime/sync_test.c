@@ -807,3 +807,103 @@ TEST(TestSyncWaitsInGoroutineDump)
 	sync_cond_broadcast(&c);
 	sync_mutex_unlock(&cmu);
 }
+
+// ---- atomic.Value ------------------------------------------------------------------------
+
+struct published {
+	long seq;
+	long words[16]; // each seq * (i + 1), written before the Store
+};
+
+struct valuecheck {
+	struct atomic_value v;
+	struct sync_waitgroup wg;
+	long stores;
+	bool stop;  // Atomic
+	long torn;  // Atomic: loads that saw a half-written object
+	long loads; // Atomic
+};
+
+static void
+valuereader(void *arg)
+{
+	struct valuecheck *c = arg;
+	long last = 0;
+	for (long n = 1; !atomic_load_relaxed(&c->stop); n++) {
+		if (n % 256 == 0) {
+			runtime_gosched(); // let the writer run where the readers outnumber the Ps
+		}
+		struct published *p = atomic_value_load(&c->v);
+		if (p == NULL) {
+			continue;
+		}
+		for (int i = 0; i < 16; i++) {
+			if (p->words[i] != p->seq * (i + 1)) {
+				atomic_xadd_relaxed(&c->torn, 1);
+				break;
+			}
+		}
+		if (p->seq < last) {
+			atomic_xadd_relaxed(&c->torn, 1); // went back in time
+		}
+		last = p->seq;
+		atomic_xadd_relaxed(&c->loads, 1);
+	}
+	sync_waitgroup_done(&c->wg);
+}
+
+// A Load sees a Stored object whole, never one its writer was still
+// filling in, and never an older one after a newer.
+TEST(TestAtomicValuePublishes)
+{
+	static struct valuecheck c;
+	memset(&c, 0, sizeof c);
+	c.stores = testing_short ? 2000 : 20000;
+	for (int i = 0; i < 4; i++) {
+		sync_waitgroup_add(&c.wg, 1);
+		go(valuereader, &c);
+	}
+	for (long s = 1; s <= c.stores; s++) {
+		struct published *p = new(struct published);
+		p->seq = s;
+		for (int i = 0; i < 16; i++) {
+			p->words[i] = s * (i + 1);
+		}
+		atomic_value_store(&c.v, p);
+	}
+	atomic_store_relaxed(&c.stop, true);
+	sync_waitgroup_wait(&c.wg);
+	struct published *old = atomic_value_swap(&c.v, new(struct published));
+	if (old == NULL || old->seq != c.stores) {
+		t_errorf(t, "Swap returned seq %ld, want the last stored %ld", old ? old->seq : -1, c.stores);
+	}
+	if (atomic_value_compareandswap(&c.v, old, old)) {
+		t_errorf(t, "CompareAndSwap succeeded with a stale old value");
+	}
+	if (c.torn != 0) {
+		t_errorf(t, "%ld of %ld loads saw a torn or older object", c.torn, c.loads);
+	}
+}
+
+static void
+recoverinto(void *arg)
+{
+	const char **got = arg;
+	*got = runtime_recover();
+}
+
+TEST(TestAtomicValueNilPanics)
+{
+	struct atomic_value v = {0};
+	const char *volatile got = NULL;
+	deferscope {
+		defer(recoverinto, (void *)&got);
+		atomic_value_store(&v, NULL);
+	}
+	if (got == NULL || strcmp(got, "sync/atomic: store of nil value into Value") != 0) {
+		t_errorf(t, "recovered %s", got ? got : "nothing");
+	}
+	if (atomic_value_load(&v) != NULL) {
+		t_errorf(t, "a Value never stored to loads %p", atomic_value_load(&v));
+	}
+}
