@@ -2,6 +2,7 @@
 // (runtime/sema.c), as a program sees them through hood.h.
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "include/hood.h"
@@ -114,9 +115,12 @@ hog(void *arg)
 
 // Go's TestMutexFairness: a goroutine that wants the lock gets it while
 // others hold it nearly all the time, through starvation mode (in normal
-// mode a woken waiter loses almost every race to the running holder).
-// Each of its locks must come within a bound: 1 ms of waiting turns the
-// mutex fair, and then the waiter is next.
+// mode a woken waiter loses almost every race to the running holder:
+// with the mode switched off by hand, hosted, the median wait was over
+// 100 ms and the worst 1.6-3.6 s). 1 ms of waiting turns the mutex fair,
+// and then the waiter is next: the median of 21 waits must be within a
+// bound. The median, not the worst, so that a hog's thread that the host
+// takes off its CPU now and then (a loaded CI machine) does not fail it.
 TEST(TestMutexFairness)
 {
 	static struct fairness f;
@@ -127,26 +131,26 @@ TEST(TestMutexFairness)
 		go(hog, &f);
 	}
 	time_sleep(5 * Millisecond);
-	int64_t worst = 0;
-	for (int i = 0; i < 20; i++) {
+	enum { Waits = 21 };
+	uint64_t waits[Waits];
+	for (int i = 0; i < Waits; i++) {
 		int64_t t0 = time_nanotime();
 		sync_mutex_lock(&f.mu);
-		int64_t waited = time_nanotime() - t0;
+		waits[i] = time_nanotime() - t0;
 		sync_mutex_unlock(&f.mu);
-		if (waited > worst) {
-			worst = waited;
-		}
 		time_sleep(Millisecond);
 	}
 	atomic_store_relaxed(&f.stop, true);
 	sync_waitgroup_wait(&f.wg);
+	qsort(waits, Waits, sizeof waits[0], testing_cmpu64);
 	// Hosted, the wait is the 1 ms threshold and a hold or two; under
 	// TCG everything is slower and the CPUs' threads are the host's.
-	int64_t bound = onhost() ? 50 * Millisecond : 500 * Millisecond;
-	t_logf(t, "worst wait %lld us", (long long)(worst / 1000));
-	if (worst > bound) {
-		t_errorf(t, "a lock waited %lld ms behind the hogs, want at most %lld", (long long)(worst / Millisecond),
-			 (long long)(bound / Millisecond));
+	uint64_t bound = onhost() ? 20 * Millisecond : 200 * Millisecond;
+	t_logf(t, "waits: median %llu us, worst %llu us", (unsigned long long)(waits[Waits / 2] / 1000),
+	       (unsigned long long)(waits[Waits - 1] / 1000));
+	if (waits[Waits / 2] > bound) {
+		t_errorf(t, "the median lock waited %llu ms behind the hogs, want at most %llu",
+			 (unsigned long long)(waits[Waits / 2] / Millisecond), (unsigned long long)(bound / Millisecond));
 	}
 }
 
