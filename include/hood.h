@@ -525,6 +525,7 @@ struct sync_notifylist { // Go's notifyList (runtime/sema.c)
 struct sync_cond {
 	struct sync_mutex *L;
 	struct sync_notifylist notify;
+	uintptr_t checker; // Go's copyChecker: where the Cond was first used ("sync.Cond is copied")
 };
 void sync_cond_wait(struct sync_cond *c);
 void sync_cond_signal(struct sync_cond *c);

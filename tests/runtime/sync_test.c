@@ -911,3 +911,79 @@ TEST(TestAtomicValueNilPanics)
 		t_errorf(t, "a Value never stored to loads %p", atomic_value_load(&v));
 	}
 }
+
+// Tickets wrap around (Go's notify list compares them modulo 2^32): a
+// Cond whose counts are about to wrap still wakes its waiters in order.
+TEST(TestCondTicketsWrap)
+{
+	static struct condcheck c;
+	static struct condwaiter w[4];
+	memset(&c, 0, sizeof c);
+	c.c.L = &c.mu;
+	c.c.notify.wait = c.c.notify.notify = UINT32_MAX - 1;
+	for (int i = 0; i < 4; i++) {
+		w[i] = (struct condwaiter){&c, i};
+		sync_waitgroup_add(&c.wg, 1);
+		go(condwaiter, &w[i]);
+		for (;;) {
+			sync_mutex_lock(&c.mu);
+			int q = c.queued;
+			sync_mutex_unlock(&c.mu);
+			if (q == i + 1) {
+				break;
+			}
+			runtime_gosched();
+		}
+	}
+	for (int i = 0; i < 4; i++) {
+		sync_mutex_lock(&c.mu);
+		c.go++;
+		sync_cond_signal(&c.c);
+		sync_mutex_unlock(&c.mu);
+		for (;;) {
+			sync_mutex_lock(&c.mu);
+			int n = c.nwoken;
+			sync_mutex_unlock(&c.mu);
+			if (n == i + 1) {
+				break;
+			}
+			time_sleep(100 * Microsecond);
+		}
+	}
+	sync_waitgroup_wait(&c.wg);
+	for (int i = 0; i < 4; i++) {
+		if (c.woken[i] != i) {
+			t_errorf(t, "wake-up %d went to waiter %d", i, c.woken[i]);
+		}
+	}
+}
+
+TEST(TestCondCopiedPanics)
+{
+	struct sync_mutex mu = {0};
+	struct sync_cond c = {.L = &mu};
+	sync_cond_signal(&c);
+	struct sync_cond copy = c;
+	const char *volatile got = NULL;
+	deferscope {
+		defer(recoverinto, (void *)&got);
+		sync_cond_broadcast(&copy);
+	}
+	if (got == NULL || strcmp(got, "sync.Cond is copied") != 0) {
+		t_errorf(t, "recovered %s, want sync.Cond is copied", got ? got : "nothing");
+	}
+}
+
+static void
+oncerecursive(void *arg)
+{
+	sync_once_do(arg, oncerecursive, arg);
+}
+
+// A Do inside its own function waits for itself: Go's deadlock.
+CRASHTEST(TestOnceRecursiveDeadlock, 2, "fatal error: all goroutines are asleep - deadlock!")
+{
+	(void)t;
+	static struct sync_once once;
+	sync_once_do(&once, oncerecursive, &once);
+}
