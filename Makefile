@@ -102,6 +102,7 @@ RUNTIME_OBJS := \
 	runtime/runq.o \
 	runtime/stack.o \
 	runtime/time.o \
+	runtime/timeval.o \
 	runtime/malloc.o \
 	runtime/mheap.o \
 	runtime/mcentral.o \
@@ -154,6 +155,7 @@ RUNTIME_TESTS := \
 	tests/runtime/mem_test.o \
 	tests/runtime/handoff_test.o \
 	tests/runtime/sleep_test.o \
+	tests/runtime/time_test.o \
 	tests/runtime/lockosthread_test.o \
 	tests/runtime/errno_test.o \
 	tests/runtime/chan_test.o \

@@ -512,16 +512,17 @@ chan_close(struct hchan *c)
 	closechan(c);
 }
 
-// len and cap: a nil channel's are 0, as in Go. len reads qcount without
-// the lock (relaxed, as Go's chanlen): a count some moment had.
+// len and cap: a nil channel's are 0, as in Go, and so are a timer's
+// (Go 1.23's: its buffer of one is the runtime's). len reads qcount
+// without the lock (relaxed, as Go's chanlen): a count some moment had.
 long
 chan_len(struct hchan *c)
 {
-	return c == NULL ? 0 : (long)atomic_load_relaxed(&c->qcount);
+	return c == NULL || c->timer != NULL ? 0 : (long)atomic_load_relaxed(&c->qcount);
 }
 
 long
 chan_cap(struct hchan *c)
 {
-	return c == NULL ? 0 : (long)c->dataqsiz;
+	return c == NULL || c->timer != NULL ? 0 : (long)c->dataqsiz;
 }

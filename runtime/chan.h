@@ -85,6 +85,11 @@ struct hchan {
 	uint64_t dataqsiz; // capacity
 	uint32_t elemsize;
 	void *buf; // dataqsiz elements, just after the struct
+	// Set by sleep.c's newtimer before the channel is anyone else's:
+	// the timer that sends on it (Go 1.23's c.timer), or NULL. Its len
+	// and cap say 0, as Go's; its one slot holds a Time sent and not yet
+	// received, which the timer's Stop and Reset take back.
+	struct timeTimer *timer;
 	// Protected by lock:
 	uint64_t sendx, recvx; // where the next send puts and the next receive takes
 	struct waitq recvq, sendq;

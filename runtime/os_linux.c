@@ -101,6 +101,14 @@ nanotime(void)
 	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+int64_t
+os_walltime(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 // Leave after a fatal error, without atexit handlers or stdio, as Go.
 void
 os_exit(int status)
