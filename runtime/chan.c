@@ -326,6 +326,9 @@ chanrecv(struct hchan *c, void *ep, bool block, bool *received)
 		gopark(NULL, NULL, waitReasonChanReceiveNilChan);
 		throw("chanrecv: unreachable");
 	}
+	if (c->timer != NULL) {
+		maybeRunChan(c); // a Time that came due while nobody waited (time.c)
+	}
 	// The fast fail of a non-blocking receive (Go's empty(c)): nothing
 	// to take; if still open then, not ready. Closed and still empty, it
 	// is ready with the zero value: the emptiness is read again after
@@ -372,7 +375,15 @@ chanrecv(struct hchan *c, void *ep, bool block, bool *received)
 		unlockchan(c);
 		return false;
 	}
+	if (c->timer != NULL) {
+		blockTimerChan(c); // into a heap, to wake us
+	}
 	chanpark(c, ep, &c->recvq, waitReasonChanReceive, received);
+	if (c->timer != NULL) {
+		lockchan(c);
+		unblockTimerChan(c);
+		unlockchan(c);
+	}
 	return true;
 }
 

@@ -13,7 +13,7 @@
 // (4i+1 .. 4i+4), timers[i]->when <= timers[c]->when; timer0when is
 // timers[0]->when, or 0 when the heap is empty, for readers without the
 // lock. A slot past ntimers is NULL: the heap arrays are roots of the
-// collector, and keep only the timers they hold alive. hood.h's time
+// collector (malloc's memory), and keep only the timers they hold alive. hood.h's time
 // section has the API, docs/time.md the design.
 
 #include <string.h>
@@ -55,26 +55,29 @@ addtimer(struct timer *t)
 static void
 addtimerto(struct p *pp, struct timer *t)
 {
-	// Grow the heap outside the lock (persistentalloc takes locks that
-	// rank below it). The arrays double, and the old one stays behind
-	// (persistentalloc never frees): less than the live one in all.
+	// Grow the heap outside the lock (the allocator takes locks that rank
+	// below it). The array is malloc's, which the collector scans as a
+	// root: an AfterFunc's timer may have no other reference while it is
+	// armed (Go's heap is a slice, scanned too). It doubles; the old one
+	// is freed.
 	spin_lock(&pp->timerslock);
 	while (pp->ntimers == pp->timerscap) {
 		int cap = pp->timerscap == 0 ? 16 : 2 * pp->timerscap;
 		spin_unlock(&pp->timerslock);
-		struct timer **tt = persistentalloc(cap * sizeof *tt, 8);
+		struct timer **tt = runtime_calloc(cap, sizeof *tt);
 		spin_lock(&pp->timerslock);
 		if (pp->timerscap < cap) {
 			if (pp->ntimers > 0) { // memcpy from NULL is undefined, even of 0 bytes
 				memcpy(tt, pp->timers, pp->ntimers * sizeof *tt);
-				// The old array is scanned as a root for good
-				// (persistentalloc's chunks are): cleared, it keeps
-				// no timer alive.
-				memset(pp->timers, 0, pp->ntimers * sizeof *tt);
 			}
+			struct timer **old = pp->timers;
 			pp->timers = tt;
 			pp->timerscap = cap;
+			tt = old;
 		}
+		spin_unlock(&pp->timerslock);
+		runtime_free(tt); // the old array, or ours if the heap grew meanwhile
+		spin_lock(&pp->timerslock);
 	}
 	t->pp = pp;
 	t->idx = pp->ntimers;
@@ -280,47 +283,48 @@ time_nanotime(void)
 //
 // A struct timeTimer is what time_newtimer, time_newticker and
 // time_afterfunc return (Go's timeTimer: the public struct first, its C,
-// then the runtime's state). Its struct timer sits in a P's heap while
-// the timer is armed; when it is due, the heap calls sendtime (a
-// channel's) or gofunc (AfterFunc's) with the seq it was armed with.
+// then the runtime's state). An AfterFunc's struct timer sits in a P's
+// heap while it is armed, and the heap calls gofunc when it is due.
+//
+// A channel timer is Go 1.23's: it is in a heap only while a goroutine is
+// blocked receiving from its channel (blocked > 0), so that a Timer or a
+// Ticker nobody waits on costs no heap work and, unreferenced, is
+// collected without a Stop. chanrecv and selectgo tell it when they block
+// on its channel and when they stop (blockTimerChan, unblockTimerChan);
+// before they look at the channel, maybeRunChan sends the Time of a timer
+// that came due while it was out of every heap, as if it had fired then
+// (the Time sent is the one it was due at, Go's Now().Add(-delay)). In
+// the heap it fires through sendtime, which hands the Time to the blocked
+// receiver. Either way one step runs the firing (runtimer): the send, a
+// Ticker's next when, seq moved on.
 //
 // Go 1.23's guarantee, that no value sent before a Stop or Reset is
 // received after it, comes from one lock and one counter. The lock is
-// the channel's own (an AfterFunc's is its own, having no channel): the
-// firing sends under it, and Stop and Reset hold it while they bump seq,
-// take the timer out of the heap (deltimer) and empty the channel's slot.
-// So, whichever of a firing and a Stop takes the lock first, after the
-// Stop nothing stale is left: a firing before it left its Time in the
-// slot, which Stop empties; a firing after it (the heap had already given
-// it the timer, so deltimer missed it) finds seq moved on and sends
-// nothing. Go needs a second lock (sendLock) and isSending because it
-// cannot hold the timer's lock across the send; a channel's lock is what
-// the send takes anyway. Stop and Reset return whether the timer was
-// armed: when != 0 (a firing that sends clears it under the lock), or a
-// Time was in the slot.
+// the channel's own (an AfterFunc's is its own, having no channel): every
+// firing runs under it, and Stop and Reset hold it while they move seq on,
+// take the timer out of its heap and empty the channel's slot. A firing
+// the heap had already handed out (so deltimer missed it) finds seq moved
+// on and does nothing. seq moves on at every change of the arming, at
+// every firing and at every insertion in a heap, so that at most one heap
+// entry or handed-out firing carries the current seq. Go needs a second
+// lock (sendLock) and isSending because it cannot hold the timer's lock
+// across the send; a channel's lock is what the send takes anyway. Stop
+// and Reset return whether the timer was armed, or had a Time in the slot
+// that they took back.
 //
-// The channel has one slot and the firing never waits: a Time due while
-// the previous one is still unreceived is dropped (a slow receiver sees
-// no pile-up), and a Ticker's next when is the first beat after now
-// (when + period * (1 + delay / period), Go's), so it stays on its beat.
-// The Time sent is the one it was due at (Go's Now().Add(-delay)).
+// The slot holds one Time and a firing never waits: a Time due while the
+// last is unreceived is dropped (a slow receiver sees no pile-up), and a
+// Ticker's next when is the first beat after now (when + period * (1 +
+// delay / period), Go's), so it stays on its beat.
 //
 // Lock order: the channel's lock (LOCK_HCHAN) is held while the heap's
 // (LOCK_TIMERS) is taken (deltimer, addtimer), never the other way:
 // checktimers calls sendtime with the heap unlocked.
 //
-// Limit (Go 1.23 does better): an armed timer is in a P's heap, which the
-// collector scans as a root, so a Ticker never stopped, or a Timer not
-// yet due, stays alive though nothing else refers to it. Go keeps a
-// channel timer in a heap only while some goroutine waits on its channel.
-// A Timer that fired or was stopped is out of every heap and collected as
-// any object is.
-//
 // Invariants (under the timer's lock):
-//	when != 0 <=> the timer is armed: t is in a heap with t.seq == seq,
-//	         or the heap handed it to a firing of that seq that has not
-//	         taken the lock yet
-//	period > 0 for a Ticker; a firing of a Ticker re-arms it
+//	when != 0 <=> armed (a Ticker always, until Stop)
+//	heaped    <=> t is in a heap, or was handed out by one with t.seq == seq
+//	heaped     => when != 0 and (C == NULL or blocked > 0)
 //	C's slot holds at most one Time
 
 struct timeTimer {
@@ -329,15 +333,22 @@ struct timeTimer {
 		struct time_ticker ticker;
 	} pub; // first: a pointer to either is a pointer to this
 	struct timer t;
-	struct spinlock lock; // AfterFunc's lock (LOCK_HCHAN, never held with a channel's)
 
 	// Protected by timerlock(tt):
-	int64_t when;   // nanotime it is due, 0: not armed (Go's t.when)
-	int64_t period; // a Ticker's, 0 for a Timer
-	uint64_t seq;   // moved on by every Stop and Reset; a firing of another seq does nothing
+	int64_t when;    // nanotime it is due, 0: not armed (Go's t.when)
+	int64_t period;  // a Ticker's, 0 for a Timer
+	uint64_t seq;    // moved on by every change; a firing of another seq does nothing
+	uint32_t blocked; // goroutines blocked receiving from C (Go's t.blocked)
+	bool heaped;      // t is in a heap (Go's timerHeaped); and Atomic: maybeRunChan peeks
+};
 
+// An AfterFunc's timer: a timeTimer with no channel, and what the
+// channel would have given it, a lock, and its function.
+struct funcTimer {
+	struct timeTimer tt;  // first: a pointer to it is a pointer to this
+	struct spinlock lock; // LOCK_HCHAN, never held with a channel's
 	// Set at creation, then read-only:
-	void (*fn)(void *); // AfterFunc's
+	void (*fn)(void *);
 	void *arg;
 };
 
@@ -359,48 +370,79 @@ chanof(struct timeTimer *tt)
 	return tt->pub.timer.C;
 }
 
+// The timer's lock: its channel's, or an AfterFunc's own.
+static struct spinlock *
+lockof(struct timeTimer *tt)
+{
+	return chanof(tt) != NULL ? &chanof(tt)->lock : &((struct funcTimer *)tt)->lock;
+}
+
 static void
 timerlock(struct timeTimer *tt)
 {
-	spin_lockm(chanof(tt) != NULL ? &chanof(tt)->lock : &tt->lock);
+	spin_lockm(lockof(tt));
 }
 
 static void
 timerunlock(struct timeTimer *tt)
 {
-	spin_unlockm(chanof(tt) != NULL ? &chanof(tt)->lock : &tt->lock);
+	spin_unlockm(lockof(tt));
 }
 
-// Arm tt to fire at when (and every period after). Caller holds its lock,
-// and its struct timer is in no heap.
+// heaped is stored relaxed (under the lock): maybeRunChan peeks at it
+// without the lock.
 static void
-arm(struct timeTimer *tt, int64_t when, int64_t period)
+setheaped(struct timeTimer *tt, bool heaped)
 {
-	tt->when = when;
-	tt->period = period;
-	tt->t.when = when;
-	tt->t.seq = tt->seq;
+	atomic_store_relaxed(&tt->heaped, heaped);
+}
+
+// Into the running P's heap if it belongs in one (Go's needsAdd and
+// maybeAdd), with a seq of its own. Caller holds the timer's lock.
+static void
+maybeadd(struct timeTimer *tt)
+{
+	if (tt->heaped || tt->when == 0 || (chanof(tt) != NULL && tt->blocked == 0)) {
+		return;
+	}
+	setheaped(tt, true);
+	tt->t.when = tt->when;
+	tt->t.seq = ++tt->seq;
 	addtimer(&tt->t);
 }
 
+// Out of its heap, if it is in one. Caller holds the timer's lock.
+static void
+maybedel(struct timeTimer *tt)
+{
+	if (tt->heaped) {
+		setheaped(tt, false);
+		deltimer(&tt->t); // false: handed out already; seq tells that firing it is stale
+	}
+}
+
 // A timer armed for d from now and every period after (Go's newTimer):
-// with a channel c, it sends there (sendtime); without, it runs fn(arg)
-// (gofunc).
+// with a channel c, it sends there (and waits for a receiver to be put in
+// a heap); without, it runs fn(arg) (gofunc).
 static struct timeTimer *
 newtimer(int64_t d, int64_t period, struct hchan *c, void (*fn)(void *), void *arg)
 {
-	struct timeTimer *tt = mallocgc(sizeof *tt, 0);
-	spin_init(&tt->lock, "timer", LOCK_HCHAN);
+	struct timeTimer *tt = mallocgc(c != NULL ? sizeof *tt : sizeof(struct funcTimer), 0);
 	tt->t.f = c != NULL ? sendtime : gofunc;
 	tt->t.arg = tt;
-	tt->fn = fn;
-	tt->arg = arg;
+	tt->when = whenfor(d);
+	tt->period = period;
 	if (c != NULL) {
 		c->timer = tt;
 		tt->pub.timer.C = c;
+		return tt; // nobody waits on c yet
 	}
+	struct funcTimer *ft = (struct funcTimer *)tt;
+	spin_init(&ft->lock, "timer", LOCK_HCHAN);
+	ft->fn = fn;
+	ft->arg = arg;
 	timerlock(tt);
-	arm(tt, whenfor(d), period);
+	maybeadd(tt);
 	timerunlock(tt);
 	return tt;
 }
@@ -414,7 +456,7 @@ disarm(struct timeTimer *tt)
 	bool pending = tt->when != 0;
 	tt->when = 0;
 	tt->seq++;
-	deltimer(&tt->t);
+	maybedel(tt);
 	struct hchan *c = chanof(tt);
 	if (c != NULL && c->qcount > 0) {
 		chanbuftake(c, NULL);
@@ -423,39 +465,53 @@ disarm(struct timeTimer *tt)
 	return pending;
 }
 
-// The heap's function for a channel timer: send the Time it was due at,
-// unless a Stop or Reset came since it was armed (seq) or the last one is
-// still unreceived; re-arm a Ticker at its next beat. Runs on the M of a
-// P, with no lock held (checktimers).
+// Fire channel timer tt, which is due at now and out of every heap (Go's
+// unlockAndRun): the Time it was due at to a blocked receiver or into the
+// empty slot (else dropped), then a Timer is spent and a Ticker moves to
+// its next beat, into a heap again if someone still waits. Returns the
+// receiver to ready, for the caller to goready after the unlock. Caller
+// holds c->lock.
+static struct g *
+runtimer(struct timeTimer *tt, struct hchan *c)
+{
+	struct time_time v = time_now();
+	int64_t delay = v.mono - tt->when;
+	v = time_time_add(v, -delay); // its monotonic reading is when
+	tt->seq++;
+	if (tt->period > 0) {
+		int64_t beats = 1 + delay / tt->period, next;
+		if (__builtin_mul_overflow(beats, tt->period, &next) || __builtin_add_overflow(next, tt->when, &next)) {
+			next = MaxWhen;
+		}
+		tt->when = next;
+		maybeadd(tt);
+	} else {
+		tt->when = 0;
+	}
+	struct sudog *sg = waitq_dequeue(&c->recvq);
+	if (sg != NULL) {
+		return hchan_send(c, sg, &v); // straight to a waiting receiver
+	}
+	if (c->qcount == 0) {
+		chanbufput(c, &v);
+	} // else the last Time is unreceived: drop this one
+	return NULL;
+}
+
+// The heap's function for a channel timer: fire, unless a change came
+// since the heap took it (seq). Runs on the M of a P, with no lock held
+// (checktimers).
 static void
 sendtime(void *arg, uint64_t seq)
 {
 	struct timeTimer *tt = arg;
 	struct hchan *c = chanof(tt);
 	lockchan(c);
-	if (tt->seq != seq) {
-		unlockchan(c);
-		return;
-	}
-	struct time_time v = time_now();
-	int64_t delay = v.mono - tt->when;
-	v = time_time_add(v, -delay); // its monotonic reading is when
-	if (tt->period > 0) {
-		int64_t beats = 1 + delay / tt->period, next;
-		if (__builtin_mul_overflow(beats, tt->period, &next) || __builtin_add_overflow(next, tt->when, &next)) {
-			next = MaxWhen;
-		}
-		arm(tt, next, tt->period);
-	} else {
-		tt->when = 0;
-	}
 	struct g *gp = NULL;
-	struct sudog *sg = waitq_dequeue(&c->recvq);
-	if (sg != NULL) {
-		gp = hchan_send(c, sg, &v); // straight to a waiting receiver
-	} else if (c->qcount == 0) {
-		chanbufput(c, &v);
-	} // else the last Time is unreceived: drop this one
+	if (tt->seq == seq) {
+		setheaped(tt, false);
+		gp = runtimer(tt, c);
+	}
 	unlockchan(c);
 	if (gp != NULL) {
 		goready(gp);
@@ -463,7 +519,7 @@ sendtime(void *arg, uint64_t seq)
 }
 
 // The heap's function for AfterFunc: fn(arg) in a goroutine of its own,
-// unless a Stop or Reset came since the timer was armed.
+// unless a Stop or Reset came since the heap took it.
 static void
 gofunc(void *arg, uint64_t seq)
 {
@@ -471,11 +527,62 @@ gofunc(void *arg, uint64_t seq)
 	timerlock(tt);
 	bool run = tt->seq == seq;
 	if (run) {
+		setheaped(tt, false);
 		tt->when = 0;
 	}
 	timerunlock(tt);
 	if (run) {
-		newproc(tt->fn, tt->arg);
+		struct funcTimer *ft = (struct funcTimer *)tt;
+		newproc(ft->fn, ft->arg);
+	}
+}
+
+// ---- the channel's hooks (chan.c, select.c) ------------------------------------------
+
+// A receive or select is about to look at timer channel c: if its timer
+// came due out of every heap, fire it now (Go's maybeRunChan). Caller
+// holds no lock of c.
+void
+maybeRunChan(struct hchan *c)
+{
+	struct timeTimer *tt = c->timer;
+	// A relaxed peek, as Go's astate: heaped and when are re-read under
+	// the lock, and a timer in a heap fires by itself.
+	if (atomic_load_relaxed(&tt->heaped)) {
+		return;
+	}
+	lockchan(c);
+	struct g *gp = NULL;
+	if (!tt->heaped && tt->when != 0 && tt->when <= (int64_t)nanotime()) {
+		gp = runtimer(tt, c);
+	}
+	unlockchan(c);
+	if (gp != NULL) {
+		goready(gp);
+	}
+}
+
+// A receive or select blocks on timer channel c: its timer goes into a
+// heap, to wake it (Go's blockTimerChan). Caller holds c->lock.
+void
+blockTimerChan(struct hchan *c)
+{
+	struct timeTimer *tt = c->timer;
+	tt->blocked++;
+	maybeadd(tt);
+}
+
+// It no longer blocks there: the last to leave takes the timer out of its
+// heap (Go's unblockTimerChan). Caller holds c->lock.
+void
+unblockTimerChan(struct hchan *c)
+{
+	struct timeTimer *tt = c->timer;
+	if (tt->blocked == 0) {
+		throw("unblockTimerChan: not blocked");
+	}
+	if (--tt->blocked == 0) {
+		maybedel(tt);
 	}
 }
 
@@ -511,16 +618,24 @@ time_timer_stop(struct time_timer *t)
 	return pending;
 }
 
-bool
-time_timer_reset(struct time_timer *t, int64_t d)
+// Go's modify: disarmed, then armed anew.
+static bool
+resettimer(struct timeTimer *tt, int64_t d, int64_t period)
 {
-	struct timeTimer *tt = (struct timeTimer *)t;
 	int64_t when = whenfor(d);
 	timerlock(tt);
 	bool pending = disarm(tt);
-	arm(tt, when, 0);
+	tt->when = when;
+	tt->period = period;
+	maybeadd(tt);
 	timerunlock(tt);
 	return pending;
+}
+
+bool
+time_timer_reset(struct time_timer *t, int64_t d)
+{
+	return resettimer((struct timeTimer *)t, d, 0);
 }
 
 // time.NewTicker: a Time every d on C; d <= 0 is Go's panic.
@@ -536,10 +651,7 @@ time_newticker(int64_t d)
 void
 time_ticker_stop(struct time_ticker *t)
 {
-	struct timeTimer *tt = (struct timeTimer *)t;
-	timerlock(tt);
-	disarm(tt);
-	timerunlock(tt);
+	time_timer_stop(&((struct timeTimer *)t)->pub.timer);
 }
 
 // Go's Ticker.Reset: the next tick d from now, then every d; a Time
@@ -550,10 +662,5 @@ time_ticker_reset(struct time_ticker *t, int64_t d)
 	if (d <= 0) {
 		gopanic("non-positive interval for Ticker.Reset");
 	}
-	struct timeTimer *tt = (struct timeTimer *)t;
-	int64_t when = whenfor(d);
-	timerlock(tt);
-	disarm(tt);
-	arm(tt, when, d);
-	timerunlock(tt);
+	resettimer((struct timeTimer *)t, d, d);
 }
