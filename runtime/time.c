@@ -398,7 +398,8 @@ setheaped(struct timeTimer *tt, bool heaped)
 }
 
 // Into the running P's heap if it belongs in one (Go's needsAdd and
-// maybeAdd), with a seq of its own. Caller holds the timer's lock.
+// maybeAdd), with a seq of its own. Caller holds the timer's lock, or
+// has the only pointer to it.
 static void
 maybeadd(struct timeTimer *tt)
 {
@@ -441,9 +442,7 @@ newtimer(int64_t d, int64_t period, struct hchan *c, void (*fn)(void *), void *a
 	spin_init(&ft->lock, "timer", LOCK_HCHAN);
 	ft->fn = fn;
 	ft->arg = arg;
-	timerlock(tt);
-	maybeadd(tt);
-	timerunlock(tt);
+	maybeadd(tt); // no lock: nobody else has tt before the heap publishes it
 	return tt;
 }
 

@@ -770,6 +770,8 @@ TEST(TestUnreferencedTimersAreCollected)
 	}
 }
 
+enum { DroppedFuncs = 10000 };
+
 static long droppedfuncsran; // Atomic, relaxed
 
 static void
@@ -780,26 +782,28 @@ droppedfunc(void *arg)
 }
 
 // And the other way: an AfterFunc nobody refers to stays alive until it
-// runs, whatever collections come meanwhile; 20000 of them (a heap array
-// beyond persistentalloc's blocks, which the collector does not read).
+// runs, whatever collections come meanwhile; 10000 of them, a heap array
+// of 80 KiB (beyond persistentalloc's blocks, which the collector does
+// not read), and not many more: each starts a goroutine, and those due at
+// once all live at once (TSan's 4 MiB stacks fill the region at 16384).
 TEST(TestUnreferencedAfterFuncsRun)
 {
 	atomic_store_relaxed(&droppedfuncsran, 0);
-	for (int i = 0; i < DroppedTimers; i++) {
-		time_afterfunc(100 * Millisecond + i * Microsecond, droppedfunc, NULL);
+	for (int i = 0; i < DroppedFuncs; i++) {
+		time_afterfunc(100 * Millisecond + i * 20 * Microsecond, droppedfunc, NULL);
 	}
 	runtime_gc();
 	runtime_gc();
 	// Objects of an AfterFunc's size class, written over: a timer freed by
 	// the collections would be one of them now.
-	for (int i = 0; i < DroppedTimers; i++) {
+	for (int i = 0; i < DroppedFuncs; i++) {
 		memset(runtime_new(128, true), 0xff, 128);
 	}
 	int64_t deadline = time_nanotime() + 30 * Second;
-	while (atomic_load_relaxed(&droppedfuncsran) < DroppedTimers && time_nanotime() < deadline) {
+	while (atomic_load_relaxed(&droppedfuncsran) < DroppedFuncs && time_nanotime() < deadline) {
 		time_sleep(10 * Millisecond);
 	}
-	if (atomic_load_relaxed(&droppedfuncsran) != DroppedTimers) {
-		t_errorf(t, "%ld of %d AfterFuncs ran", atomic_load_relaxed(&droppedfuncsran), DroppedTimers);
+	if (atomic_load_relaxed(&droppedfuncsran) != DroppedFuncs) {
+		t_errorf(t, "%ld of %d AfterFuncs ran", atomic_load_relaxed(&droppedfuncsran), DroppedFuncs);
 	}
 }
