@@ -189,15 +189,21 @@ size_t runtime_mallocsize(void *p);               // the usable size (malloc_usa
 //	printf("%s\n", time_duration_string(time_since(start))); // fmt.Println(time.Since(start))
 //
 //	struct time_ticker *tk = time_newticker(Second); // tk := time.NewTicker(time.Second)
-//	struct time_time now;
-//	for (;;) {                                      // for {
+//	struct hchan *idle = time_after(5 * Second);    // idle := time.After(5 * time.Second)
+//	for (bool done = false; !done;) {               // for {
+//		struct time_time now;
 //		struct selectcase cases[] = {           //         select {
-//			select_recv(work, &job),        //         case job = <-work: ...
-//			select_recv(tk->C, &now),       //         case now = <-tk.C: ...
-//			select_recv(time_after(5 * Second), NULL), // case <-time.After(5 * time.Second):
-//		};                                      //                 return
-//		if (chan_select(cases, 3, false) == 2) { //        }
+//			select_recv(work, &job),        //         case job = <-work:
+//			select_recv(tk->C, &now),       //         case now = <-tk.C:
+//			select_recv(idle, NULL),        //         case <-idle:
+//		};
+//		switch (chan_select(cases, 3, false)) {
+//		case 0:
+//			handle(job);
+//			idle = time_after(5 * Second); //                 idle = time.After(5 * time.Second)
 //			break;
+//		case 2:
+//			done = true;                    //                 return
 //		}
 //	}
 //	time_ticker_stop(tk);                           // tk.Stop()
@@ -216,8 +222,10 @@ size_t runtime_mallocsize(void *p);               // the usable size (malloc_usa
 // channel C, which holds no value a Stop or Reset made stale: once
 // time_timer_stop or _reset returns, a receive never gets a value from
 // before the call. A Ticker whose receiver is slow drops ticks rather
-// than queue them, and stays on its beat. len and cap of C say 0.
-// docs/time.md has the design and the whole table of Go and hood.
+// than queue them, and stays on its beat. len and cap of C say 0. A
+// Timer or Ticker nobody refers to is collected, stopped or not (an
+// AfterFunc lives until it runs or stops). docs/time.md has the design
+// and the whole table of Go and hood.
 
 // Durations in nanoseconds, as Go's time.Duration: int64_t constants, so
 // that 5000 * Millisecond does not overflow an int.

@@ -531,19 +531,26 @@ getnum(const char **s, bool fixed, int *v)
 	return true;
 }
 
-// Go's parseNanoseconds over s[0, n): a point or comma, then digits, the
-// first nine of which count.
-static int
-parsenanos(const char *s, int n)
+// A fraction of a second at *s, if there is one: a point or a comma, then
+// digits, the first nine of which count (Go's parseNanoseconds).
+static void
+parsefrac(const char **s, int *nsec)
 {
-	int ns = 0, i;
-	for (i = 1; i < n && i < 10; i++) {
-		ns = ns * 10 + (s[i] - '0');
+	const char *v = *s;
+	if ((v[0] != '.' && v[0] != ',') || !isdigitat(v, 1)) {
+		return;
 	}
-	for (; i < 10; i++) {
+	int ns = 0, i;
+	for (i = 1; isdigitat(v, i); i++) {
+		if (i < 10) {
+			ns = ns * 10 + (v[i] - '0');
+		}
+	}
+	for (int k = i; k < 10; k++) {
 		ns *= 10;
 	}
-	return ns;
+	*nsec = ns;
+	*s = v + i;
 }
 
 // The parsed fields of a value.
@@ -607,24 +614,12 @@ parseelem(enum stdelem std, bool nextfrac, const char **vp, struct parsed *p, co
 		}
 		// A fraction the layout does not name is taken here (Go's rule),
 		// unless a fraction element comes next.
-		if ((v[0] == '.' || v[0] == ',') && isdigitat(v, 1) && !nextfrac) {
-			int n = 2;
-			while (isdigitat(v, n)) {
-				n++;
-			}
-			p->nsec = parsenanos(v, n);
-			v += n;
+		if (!nextfrac) {
+			parsefrac(&v, &p->nsec);
 		}
 		break;
 	case StdFracSecond9:
-		if ((v[0] == '.' || v[0] == ',') && isdigitat(v, 1)) {
-			int n = 1;
-			while (isdigitat(v, n)) {
-				n++;
-			}
-			p->nsec = parsenanos(v, n);
-			v += n;
-		}
+		parsefrac(&v, &p->nsec);
 		break;
 	case StdISO8601ColonTZ: {
 		if (v[0] == 'Z') {

@@ -362,6 +362,39 @@ TEST(TestTimerResetNeverGivesOldValue)
 	}
 }
 
+// A select over two due Timers fires both (each as it looks at its
+// channel) and takes one: the other's Time waits in its slot. Reset of
+// that one takes it back; the receive after gets the new Time. Stop of it
+// returns true and leaves nothing.
+TEST(TestTimerResetTakesBackWhatASelectLeft)
+{
+	for (int round = 0; round < 2; round++) {
+		struct time_timer *a = time_newtimer(Millisecond), *b = time_newtimer(Millisecond);
+		time_sleep(10 * Millisecond);
+		struct time_time v;
+		struct selectcase cases[] = {select_recv(a->C, &v), select_recv(b->C, &v)};
+		int i = chan_select(cases, 2, false);
+		struct time_timer *left = i == 0 ? b : a;
+		struct time_time reset = time_now();
+		if (round == 0) {
+			if (!time_timer_reset(left, 5 * Millisecond)) {
+				t_errorf(t, "Reset of a Timer with its Time in the slot returned false");
+			}
+			v = chan_recvv(left->C, struct time_time);
+			if (time_time_sub(v, reset) < 5 * Millisecond) {
+				t_errorf(t, "the receive after Reset got the Time left before it");
+			}
+		} else {
+			if (!time_timer_stop(left)) {
+				t_errorf(t, "Stop of a Timer with its Time in the slot returned false");
+			}
+			if (recvwithin(left->C, &v, 20 * Millisecond)) {
+				t_errorf(t, "a Time came after Stop");
+			}
+		}
+	}
+}
+
 struct stoprace {
 	struct hchan *c;
 	struct hchan *done;
@@ -390,7 +423,7 @@ stopracereceiver(void *arg)
 // one. Go 1.23's guarantee.
 TEST(TestTimerStopRacesFiring)
 {
-	int rounds = testing_short ? 200 : 2000;
+	int rounds = testing_short ? 100 : 2000;
 	int wrong = 0, stopped = 0;
 	for (int i = 0; i < rounds; i++) {
 		struct stoprace r = {.done = make_chan(bool, 0)};
@@ -422,7 +455,7 @@ TEST(TestTimerStopRacesFiring)
 // Reset returns is a Time from after it.
 TEST(TestTimerResetRacesFiring)
 {
-	int rounds = testing_short ? 300 : 3000, stale = 0;
+	int rounds = testing_short ? 100 : 3000, stale = 0;
 	for (int i = 0; i < rounds; i++) {
 		struct time_timer *tm = time_newtimer(20 * Microsecond);
 		int64_t resetat = time_nanotime() + (i % 101) * 2 * Microsecond;
@@ -447,6 +480,16 @@ countfunc(void *arg)
 	atomic_xadd_relaxed(&funcran, 1);
 }
 
+// Wait until the AfterFuncs have run want times in all, for 30 s at most.
+static void
+waitfuncs(long want)
+{
+	int64_t deadline = time_nanotime() + 30 * Second;
+	while (atomic_load_relaxed(&funcran) < want && time_nanotime() < deadline) {
+		time_sleep(Millisecond);
+	}
+}
+
 // AfterFunc runs its function in a goroutine after d; Stop before it runs
 // returns true and it never runs; after, false.
 TEST(TestAfterFunc)
@@ -460,10 +503,7 @@ TEST(TestAfterFunc)
 	if (!time_timer_stop(stopped)) {
 		t_errorf(t, "Stop before the function ran returned false");
 	}
-	int64_t deadline = time_nanotime() + 10 * Second;
-	while (atomic_load_relaxed(&funcran) == 0 && time_nanotime() < deadline) {
-		time_sleep(Millisecond);
-	}
+	waitfuncs(1);
 	time_sleep(50 * Millisecond);
 	if (atomic_load_relaxed(&funcran) != 1) {
 		t_errorf(t, "the functions ran %ld times, want 1", atomic_load_relaxed(&funcran));
@@ -473,10 +513,7 @@ TEST(TestAfterFunc)
 	}
 	// Reset runs it again.
 	time_timer_reset(ran, Millisecond);
-	deadline = time_nanotime() + 10 * Second;
-	while (atomic_load_relaxed(&funcran) == 1 && time_nanotime() < deadline) {
-		time_sleep(Millisecond);
-	}
+	waitfuncs(2);
 	if (atomic_load_relaxed(&funcran) != 2) {
 		t_errorf(t, "after Reset the functions ran %ld times, want 2", atomic_load_relaxed(&funcran));
 	}
@@ -623,6 +660,7 @@ TEST(TestTickerDropsForSlowReceiver)
 	struct time_time first = chan_recvv(tk->C, struct time_time);
 	time_sleep(30 * period);
 	struct time_time v;
+	int64_t t0 = time_nanotime();
 	if (!chan_tryrecv(tk->C, &v, NULL)) {
 		t_errorf(t, "no tick waiting after 30 periods");
 	}
@@ -630,8 +668,11 @@ TEST(TestTickerDropsForSlowReceiver)
 	while (chan_tryrecv(tk->C, &v, NULL)) {
 		queued++;
 	}
-	if (queued > 0) {
-		t_errorf(t, "%d more ticks queued up behind the first", queued);
+	// A tick may come due while we look (QEMU at 64 CPUs is slow): no
+	// more than the periods that passed meanwhile, not the 29 missed.
+	int64_t passed = (time_nanotime() - t0) / period;
+	if (queued > passed + 1) {
+		t_errorf(t, "%d more ticks queued up behind the first in %ld periods", queued, (long)passed);
 	}
 	struct time_time next = chan_recvv(tk->C, struct time_time);
 	if (time_time_sub(next, first) % period != 0) {
@@ -772,15 +813,6 @@ TEST(TestUnreferencedTimersAreCollected)
 
 enum { DroppedFuncs = 10000 };
 
-static long droppedfuncsran; // Atomic, relaxed
-
-static void
-droppedfunc(void *arg)
-{
-	(void)arg;
-	atomic_xadd_relaxed(&droppedfuncsran, 1);
-}
-
 // And the other way: an AfterFunc nobody refers to stays alive until it
 // runs, whatever collections come meanwhile; 10000 of them, a heap array
 // of 80 KiB (beyond persistentalloc's blocks, which the collector does
@@ -788,9 +820,9 @@ droppedfunc(void *arg)
 // once all live at once (TSan's 4 MiB stacks fill the region at 16384).
 TEST(TestUnreferencedAfterFuncsRun)
 {
-	atomic_store_relaxed(&droppedfuncsran, 0);
+	atomic_store_relaxed(&funcran, 0);
 	for (int i = 0; i < DroppedFuncs; i++) {
-		time_afterfunc(100 * Millisecond + i * 20 * Microsecond, droppedfunc, NULL);
+		time_afterfunc(100 * Millisecond + i * 20 * Microsecond, countfunc, NULL);
 	}
 	runtime_gc();
 	runtime_gc();
@@ -799,11 +831,8 @@ TEST(TestUnreferencedAfterFuncsRun)
 	for (int i = 0; i < DroppedFuncs; i++) {
 		memset(runtime_new(128, true), 0xff, 128);
 	}
-	int64_t deadline = time_nanotime() + 30 * Second;
-	while (atomic_load_relaxed(&droppedfuncsran) < DroppedFuncs && time_nanotime() < deadline) {
-		time_sleep(10 * Millisecond);
-	}
-	if (atomic_load_relaxed(&droppedfuncsran) != DroppedFuncs) {
-		t_errorf(t, "%ld of %d AfterFuncs ran", atomic_load_relaxed(&droppedfuncsran), DroppedFuncs);
+	waitfuncs(DroppedFuncs);
+	if (atomic_load_relaxed(&funcran) != DroppedFuncs) {
+		t_errorf(t, "%ld of %d AfterFuncs ran", atomic_load_relaxed(&funcran), DroppedFuncs);
 	}
 }
