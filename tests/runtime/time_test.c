@@ -764,20 +764,27 @@ TEST(TestTickerAndTimeouts)
 
 // ---- collection ----------------------------------------------------------------------
 
-enum { DroppedTimers = 20000 };
+enum {
+	DroppedTimers = 20000,
+	// Of the Tickers, these are received from once, so that they were
+	// in a heap while we waited and left it. Few: each receive waits for
+	// its firing, which in a loaded suite can be a 10 ms sysmon look away.
+	ReceivedTickers = 100,
+};
 
 static struct waitgroup unrefwg;
 
 // Made and dropped on a goroutine's stack of its own, which is gone when
-// the collector looks: Tickers received from once each (so they were in
-// a heap while we waited) and Timers an hour away, none stopped.
+// the collector looks: Tickers and Timers, none stopped.
 static void
 droptimers(void *arg)
 {
 	(void)arg;
 	for (int i = 0; i < DroppedTimers; i++) {
-		struct time_ticker *tk = time_newticker(10 * Microsecond);
-		chan_recvv(tk->C, struct time_time);
+		struct time_ticker *tk = time_newticker(i < ReceivedTickers ? 10 * Microsecond : Hour);
+		if (i < ReceivedTickers) {
+			chan_recvv(tk->C, struct time_time);
+		}
 		time_newtimer(Hour);
 	}
 	wg_done(&unrefwg);
