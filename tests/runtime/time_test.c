@@ -426,11 +426,14 @@ TEST(TestTimerStopRacesFiring)
 	int rounds = testing_short ? 100 : 2000;
 	int wrong = 0, stopped = 0;
 	for (int i = 0; i < rounds; i++) {
-		struct stoprace r = {.done = make_chan(bool, 0)};
-		wg_add(&r.wg, 1);
+		// A new one each round: wg_done may still touch the last one's
+		// waitgroup after our wg_wait returned.
+		struct stoprace *r = new(struct stoprace);
+		r->done = make_chan(bool, 0);
+		wg_add(&r->wg, 1);
 		struct time_timer *tm = time_newtimer(20 * Microsecond);
-		r.c = tm->C;
-		go(stopracereceiver, &r);
+		r->c = tm->C;
+		go(stopracereceiver, r);
 		// Stop from 0 to 200 us after the start: about when it fires.
 		int64_t stopat = time_nanotime() + (i % 101) * 2 * Microsecond;
 		while (time_nanotime() < stopat) {
@@ -438,9 +441,9 @@ TEST(TestTimerStopRacesFiring)
 		bool s = time_timer_stop(tm);
 		stopped += s;
 		time_sleep(200 * Microsecond);
-		chan_close(r.done);
-		wg_wait(&r.wg);
-		long got = atomic_load_relaxed(&r.got);
+		chan_close(r->done);
+		wg_wait(&r->wg);
+		long got = atomic_load_relaxed(&r->got);
 		if (got != (s ? 0 : 1)) {
 			wrong++;
 		}
