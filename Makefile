@@ -102,6 +102,7 @@ RUNTIME_OBJS := \
 	runtime/runq.o \
 	runtime/stack.o \
 	runtime/time.o \
+	runtime/timeval.o \
 	runtime/malloc.o \
 	runtime/mheap.o \
 	runtime/mcentral.o \
@@ -166,6 +167,7 @@ RUNTIME_TESTS := \
 	tests/runtime/mem_test.o \
 	tests/runtime/handoff_test.o \
 	tests/runtime/sleep_test.o \
+	tests/runtime/time_test.o \
 	tests/runtime/lockosthread_test.o \
 	tests/runtime/errno_test.o \
 	tests/runtime/chan_test.o \
@@ -211,7 +213,8 @@ BENCH_OBJS := \
 	bench/malloc_bench.o \
 	bench/alloc_bench.o \
 	bench/chan_bench.o \
-	bench/sync_bench.o
+	bench/sync_bench.o \
+	bench/time_bench.o
 
 MACHINE_BENCH_OBJS := \
 	bench/machine_bench.o

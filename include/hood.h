@@ -184,23 +184,125 @@ size_t runtime_mallocsize(void *p);               // the usable size (malloc_usa
 
 // ---- time ------------------------------------------------------------------------
 //
-//	int64_t start = time_nanotime();
-//	time_sleep(10 * Millisecond);       // time.Sleep(10 * time.Millisecond)
-//	int64_t took = time_nanotime() - start;
+//	struct time_time start = time_now();            // start := time.Now()
+//	time_sleep(10 * Millisecond);                   // time.Sleep(10 * time.Millisecond)
+//	printf("%s\n", time_duration_string(time_since(start))); // fmt.Println(time.Since(start))
+//
+//	struct time_ticker *tk = time_newticker(Second); // tk := time.NewTicker(time.Second)
+//	struct hchan *idle = time_after(5 * Second);    // idle := time.After(5 * time.Second)
+//	for (bool done = false; !done;) {               // for {
+//		struct time_time now;
+//		struct selectcase cases[] = {           //         select {
+//			select_recv(work, &job),        //         case job = <-work:
+//			select_recv(tk->C, &now),       //         case now = <-tk.C:
+//			select_recv(idle, NULL),        //         case <-idle:
+//		};
+//		switch (chan_select(cases, 3, false)) {
+//		case 0:
+//			handle(job);
+//			idle = time_after(5 * Second); //                 idle = time.After(5 * time.Second)
+//			break;
+//		case 2:
+//			done = true;                    //                 return
+//		}
+//	}
+//	time_ticker_stop(tk);                           // tk.Stop()
+//
+// Go's package time. A Duration is an int64_t of nanoseconds. A Time is a
+// struct time_time of two readings, as Go's: the wall clock's (an instant
+// in UTC, with the offset of the zone it was written in) and, for a Time
+// from time_now, the monotonic clock's, which Sub, Since, Before, After
+// and Equal use when both Times have it, so that a measurement is right
+// when the wall clock is set meanwhile. time_time_add keeps the reading;
+// a Time from time_unix or time_parse has none. hood has no zone
+// database: Local is UTC. The zero struct is Go's zero Time (January 1,
+// year 1, UTC).
+//
+// Timers and tickers are Go 1.23's: each sends the Time it was due on its
+// channel C, which holds no value a Stop or Reset made stale: once
+// time_timer_stop or _reset returns, a receive never gets a value from
+// before the call. A Ticker whose receiver is slow drops ticks rather
+// than queue them, and stays on its beat. len and cap of C say 0. A
+// Timer or Ticker nobody refers to is collected, stopped or not (an
+// AfterFunc lives until it runs or stops). docs/time.md has the design
+// and the whole table of Go and hood.
 
-// Durations in nanoseconds, as Go's time.Duration.
-enum {
-	Nanosecond = 1,
-	Microsecond = 1000,
-	Millisecond = 1000000,
-};
-#define Second (1000LL * Millisecond)
+// Durations in nanoseconds, as Go's time.Duration: int64_t constants, so
+// that 5000 * Millisecond does not overflow an int.
+#define Nanosecond ((int64_t)1)
+#define Microsecond (1000 * Nanosecond)
+#define Millisecond (1000 * Microsecond)
+#define Second (1000 * Millisecond)
+#define Minute (60 * Second)
+#define Hour (60 * Minute)
 
 // Sleep at least ns nanoseconds; ns <= 0 returns at once.
 void time_sleep(int64_t ns);
 // The monotonic clock in nanoseconds: since boot on bare metal, Linux's
 // CLOCK_MONOTONIC in the hosted port. Only differences mean anything.
 int64_t time_nanotime(void);
+
+// Go's time.Time (24 bytes, passed by value as Go passes it).
+struct time_time {
+	int64_t sec;    // seconds since January 1, year 1, 00:00:00 UTC
+	int32_t nsec;   // [0, 999999999]
+	int32_t offset; // the zone's offset east of UTC, seconds: what Format writes
+	int64_t mono;   // time_nanotime()'s reading; 0: none
+};
+
+struct time_time time_now(void);
+struct time_time time_unix(int64_t sec, int64_t nsec); // time.Unix: UTC, no monotonic reading
+int64_t time_since(struct time_time t);               // time.Since(t): time_now() - t
+int64_t time_until(struct time_time t);               // time.Until(t): t - time_now()
+// Time's methods: t.Sub(u), t.Add(d), t.Before(u), t.After(u), t.Equal(u),
+// t.Compare(u) (-1, 0, +1), t.IsZero(), t.Unix(), t.UnixNano().
+int64_t time_time_sub(struct time_time t, struct time_time u); // saturates at the int64 ends
+struct time_time time_time_add(struct time_time t, int64_t d);
+bool time_time_before(struct time_time t, struct time_time u);
+bool time_time_after(struct time_time t, struct time_time u);
+bool time_time_equal(struct time_time t, struct time_time u);
+int time_time_compare(struct time_time t, struct time_time u);
+bool time_time_iszero(struct time_time t);
+int64_t time_time_unix(struct time_time t);
+int64_t time_time_unixnano(struct time_time t); // undefined outside 1678 to 2262, as Go's
+
+// Strings are the collector's, as Go's: NUL-terminated, never freed by
+// the program. d.String() writes Go's "1h2m3.5s", "300ms", "1.1µs", "0s".
+const char *time_duration_string(int64_t d);
+// t.Format(layout) and time.Parse(layout, value) for Go's RFC 3339 layouts
+// (time.RFC3339 "2006-01-02T15:04:05Z07:00" and time.RFC3339Nano, which
+// writes the nanoseconds without trailing zeros). time_parse returns NULL
+// and the Time in *t, or Go's error message (`parsing time "x" as
+// "2006-01-02T15:04:05Z07:00": cannot parse "x" as "2006"`). Both
+// layouts parse a fraction of a second if there is one.
+enum time_layout { RFC3339 = 1, RFC3339Nano };
+const char *time_time_format(struct time_time t, enum time_layout layout);
+const char *time_parse(enum time_layout layout, const char *value, struct time_time *t);
+
+// time.Timer and time.Ticker: C is the channel the Time arrives on (the
+// runtime's part of the struct follows; it is not the program's).
+// time_timer_stop and time_timer_reset return whether the timer was
+// armed (its Time not yet sent, or sent and not yet received: Stop takes
+// it back). time_after(d) is time.After: a Timer's channel. A Ticker
+// sends every d (time_newticker: d <= 0 panics "non-positive interval for
+// NewTicker"; Reset: "non-positive interval for Ticker.Reset").
+// time_afterfunc(d, fn, arg) runs fn(arg) in a goroutine of its own
+// after d; its C is NULL, and Stop returns false once fn has started.
+struct hchan;
+struct time_timer {
+	struct hchan *C;
+};
+struct time_ticker {
+	struct hchan *C;
+};
+struct time_timer *time_newtimer(int64_t d);
+bool time_timer_stop(struct time_timer *t);
+bool time_timer_reset(struct time_timer *t, int64_t d);
+struct hchan *time_after(int64_t d);
+struct time_timer *time_afterfunc(int64_t d, void (*fn)(void *), void *arg);
+struct time_ticker *time_newticker(int64_t d);
+void time_ticker_stop(struct time_ticker *t);
+void time_ticker_reset(struct time_ticker *t, int64_t d);
 
 // ---- channels and select ------------------------------------------------------------
 //

@@ -326,6 +326,9 @@ chanrecv(struct hchan *c, void *ep, bool block, bool *received)
 		gopark(NULL, NULL, waitReasonChanReceiveNilChan);
 		throw("chanrecv: unreachable");
 	}
+	if (c->timer != NULL) {
+		maybeRunChan(c); // a Time that came due while nobody waited (time.c)
+	}
 	// The fast fail of a non-blocking receive (Go's empty(c)): nothing
 	// to take; if still open then, not ready. Closed and still empty, it
 	// is ready with the zero value: the emptiness is read again after
@@ -372,7 +375,15 @@ chanrecv(struct hchan *c, void *ep, bool block, bool *received)
 		unlockchan(c);
 		return false;
 	}
+	if (c->timer != NULL) {
+		blockTimerChan(c); // into a heap, to wake us
+	}
 	chanpark(c, ep, &c->recvq, waitReasonChanReceive, received);
+	if (c->timer != NULL) {
+		lockchan(c);
+		unblockTimerChan(c);
+		unlockchan(c);
+	}
 	return true;
 }
 
@@ -512,16 +523,17 @@ chan_close(struct hchan *c)
 	closechan(c);
 }
 
-// len and cap: a nil channel's are 0, as in Go. len reads qcount without
-// the lock (relaxed, as Go's chanlen): a count some moment had.
+// len and cap: a nil channel's are 0, as in Go, and so are a timer's
+// (Go 1.23's: its buffer of one is the runtime's). len reads qcount
+// without the lock (relaxed, as Go's chanlen): a count some moment had.
 long
 chan_len(struct hchan *c)
 {
-	return c == NULL ? 0 : (long)atomic_load_relaxed(&c->qcount);
+	return c == NULL || c->timer != NULL ? 0 : (long)atomic_load_relaxed(&c->qcount);
 }
 
 long
 chan_cap(struct hchan *c)
 {
-	return c == NULL ? 0 : (long)c->dataqsiz;
+	return c == NULL || c->timer != NULL ? 0 : (long)c->dataqsiz;
 }

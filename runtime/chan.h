@@ -88,6 +88,14 @@ struct hchan {
 	uint64_t dataqsiz; // capacity
 	uint32_t elemsize;
 	void *buf; // dataqsiz elements, just after the struct
+	// Set by time.c's newtimer before the channel is anyone else's:
+	// the timer that sends on it (Go 1.23's c.timer), or NULL. Its len
+	// and cap say 0, as Go's; its one slot holds a Time sent and not yet
+	// received, which the timer's Stop and Reset take back. A receive
+	// tells the timer when it blocks and stops (maybeRunChan,
+	// blockTimerChan, unblockTimerChan), so that the timer is in a heap
+	// only while someone waits.
+	struct timeTimer *timer;
 	// Protected by lock:
 	uint64_t sendx, recvx; // where the next send puts and the next receive takes
 	struct waitq recvq, sendq;
@@ -116,6 +124,12 @@ void chanbufput(struct hchan *c, const void *ep);
 void chanbuftake(struct hchan *c, void *ep);
 void lockchan(struct hchan *c);
 void unlockchan(struct hchan *c);
+
+// time.c: a timer channel's hooks (Go 1.23's), for receives and selects
+// on a channel whose timer is not NULL.
+void maybeRunChan(struct hchan *c);
+void blockTimerChan(struct hchan *c);
+void unblockTimerChan(struct hchan *c);
 
 // select.c
 struct selectcase;

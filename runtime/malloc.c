@@ -101,9 +101,10 @@ persistentallocnoscan(uint64_t size, uint64_t align)
 
 // persistentchunk: the ith chunk of persistentalloc, [*lo, *hi), or false
 // past the last (the blocks of MaxBlock bytes and more that came from the
-// machine directly are not among them: the heap's arena metadata, timer
-// heaps' arrays, which point at no heap object). The collector's roots,
-// read with the world stopped.
+// machine directly are not among them: the heap's arena metadata, which
+// points at no heap object; what may, such as the timer heaps' arrays,
+// comes from the collected heap instead). The collector's roots, read
+// with the world stopped.
 bool
 persistentchunk(int i, uint64_t *lo, uint64_t *hi)
 {

@@ -107,6 +107,12 @@ void os_exitthread(uint32_t *freewait) __attribute__((noreturn));
 // TSC; Linux: CLOCK_MONOTONIC). Lock-free, callable from any context,
 // interrupts off and in fault handlers too.
 //
+// os_walltime: the wall clock, nanoseconds since 1970-01-01 00:00:00 UTC
+// (Go's walltime, behind time.Now's wall reading; bare metal: the CMOS
+// clock read at boot and carried forward by nanotime, kernel/rtc.c;
+// Linux: CLOCK_REALTIME, which may jump when the host's clock is set).
+// Lock-free; callable where nanotime is.
+//
 // os_procyield: one step of a spin-wait (Go's procyield: PAUSE; on bare
 // metal also answers any cross-CPU call posted to this CPU, since the one
 // we wait for may be waiting for our answer). os_usleep: wait about us
@@ -114,6 +120,7 @@ void os_exitthread(uint32_t *freewait) __attribute__((noreturn));
 // runqgrab): bare metal spins, Linux sleeps the thread. Neither gives the P
 // away.
 uint64_t nanotime(void);
+int64_t os_walltime(void);
 void os_procyield(void);
 void os_usleep(int64_t us);
 

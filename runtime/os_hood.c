@@ -147,6 +147,13 @@ os_procyield(void)
 	cpu_pause();
 }
 
+// The kernel's wall clock: the RTC at boot, moved on by the TSC.
+int64_t
+os_walltime(void)
+{
+	return walltime();
+}
+
 // A short wait, spinning: shorter than any sleep the kernel's timers
 // would give.
 void

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -101,6 +102,14 @@ nanotime(void)
 	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+int64_t
+os_walltime(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 // Leave after a fatal error, without atexit handlers or stdio, as Go.
 void
 os_exit(int status)
@@ -172,6 +181,11 @@ void
 os_setm(struct m *mp)
 {
 	minitsignals();
+	// A timer slack of 1 ns, not Linux's default 50 us: an idle M sleeps
+	// in a timed futex wait until the earliest timer's when (stopm), and
+	// the slack would make every timer up to that much later
+	// (BenchmarkTicker1ms here, loaded: p50 62 -> 10 us, p99 85 -> 47).
+	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 	// Relaxed: an id; os_preemptm's relaxed load may see NULL (nothing
 	// sent) or the id (the thread is there by now).
 	atomic_store_relaxed(&mp->thread, (void *)(intptr_t)gettid());

@@ -167,6 +167,9 @@ selectorder(struct selectcase *cases, int ncases, bool block, uint16_t *order)
 		if (cases[i].c == NULL) {
 			continue; // never chosen, as Go's nil-channel cases
 		}
+		if (cases[i].c->timer != NULL) {
+			maybeRunChan(cases[i].c); // a Time due while nobody waited (time.c)
+		}
 		// Go's shuffle: case i goes to a random place among the first n+1.
 		int j = (int)fastrandn((uint32_t)n + 1);
 		pollorder[n] = pollorder[j];
@@ -261,6 +264,9 @@ selectwait(struct selectcase *cases, const uint16_t *lockorder, int n, bool *rec
 		*nextp = sg;
 		nextp = &sg->waitlink;
 		waitq_enqueue(cas->dir == SelectSend ? &cas->c->sendq : &cas->c->recvq, sg);
+		if (cas->c->timer != NULL) {
+			blockTimerChan(cas->c); // into a heap, to wake us
+		}
 	}
 	*nextp = NULL;
 	gopark(selparkcommit, NULL, waitReasonSelect);
@@ -277,6 +283,9 @@ selectwait(struct selectcase *cases, const uint16_t *lockorder, int n, bool *rec
 	gp->waiting = NULL;
 	for (int i = 0; i < n; i++) {
 		struct selectcase *cas = &cases[lockorder[i]];
+		if (cas->c->timer != NULL) {
+			unblockTimerChan(cas->c);
+		}
 		if (sg == won) {
 			casi = lockorder[i];
 			success = sg->success;
