@@ -116,6 +116,9 @@ RUNTIME_OBJS := \
 	runtime/mfinal.o \
 	runtime/chan.o \
 	runtime/select.o \
+	runtime/map.o \
+	runtime/map_fast.o \
+	runtime/alg.o \
 	runtime/panic.o \
 	runtime/debug.o \
 	runtime/runtime1.o \
@@ -167,7 +170,8 @@ RUNTIME_TESTS := \
 	tests/runtime/malloc_test.o \
 	tests/runtime/mmanual_test.o \
 	tests/runtime/gc_test.o \
-	tests/runtime/mfinal_test.o
+	tests/runtime/mfinal_test.o \
+	tests/runtime/map_test.o
 
 KERNEL_TESTS := \
 	tests/kernel/libc_test.o \

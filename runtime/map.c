@@ -1,0 +1,980 @@
+// map.c: maps (Go's map.go): makemap, the generic lookups (mapaccess1,
+// mapaccess2, mapaccessK), mapassign, mapdelete, mapclear, the iterator
+// (mapiterinit, mapiternext), and growth (hashGrow, growWork, evacuate),
+// which the fast paths (map_fast.c) share; the public calls (hood.h's
+// map_*) are at the end. See map.h for the overview and the invariants.
+
+#include <string.h>
+
+#include "include/hood.h"
+#include "runtime/malloc.h"
+#include "runtime/map.h"
+
+static void maptypeinit(struct hmap *h, const struct maptype *t, bool aes);
+static struct bmap *makeBucketArray(struct hmap *h, uint8_t b, struct bmap *dirtyalloc,
+				    struct bmap **nextOverflow);
+static uint64_t roundupsize(uint64_t size);
+static struct mapextra *createextra(struct hmap *h);
+static void createOverflow(struct hmap *h);
+static void bmaplist_append(struct bmaplist *l, struct bmap *b);
+static void incrnoverflow(struct hmap *h);
+static void *mapfind(struct hmap *h, const void *key, void **keyp);
+static void evacuate(struct hmap *h, uint64_t oldbucket);
+static void advanceEvacuationMark(struct hmap *h, uint64_t newbit);
+static void markBucketsEmpty(struct hmap *h, struct bmap *array, uint64_t mask);
+
+// The value a missing key reads as, for values of up to MaxZero bytes
+// (Go's zeroVal). Read-only memory: a write through map_access1's
+// pointer faults rather than changing every missing value.
+const uint8_t zerovalue[MaxZero];
+
+enum { NoCheck = UINTPTR_MAX }; // hiter.checkBucket: none (Go's noCheck)
+
+// ---- making a map ---------------------------------------------------------------------
+
+// makemap: a map of t's types, with buckets for hint keys (Go's makemap:
+// the least B that holds them, the buckets at once if B > 0, else at the
+// first assign), hashing with AES-NI if aes (hood.h's map_make passes
+// useaeshash; a test may pass false).
+struct hmap *
+makemap(const struct maptype *t, long hint, bool aes)
+{
+	struct hmap *h = mallocgc(sizeof *h, 0);
+	maptypeinit(h, t, aes);
+	h->hash0 = fastrand64();
+	// A hint whose buckets could not be allocated counts as none, as a
+	// negative one (Go's makemap).
+	if (hint < 0 || (uint64_t)hint > (1ULL << HeapAddrBits) / h->bucketsize) {
+		hint = 0;
+	}
+	uint8_t B = 0;
+	while (overLoadFactor(hint, B)) {
+		B++;
+	}
+	h->B = B;
+	if (B != 0) {
+		struct bmap *next;
+		h->buckets = makeBucketArray(h, B, NULL, &next);
+		if (next != NULL) {
+			createextra(h)->nextOverflow = next;
+		}
+	}
+	if (h->tflags & TNoScan) {
+		createOverflow(h);
+	}
+	return h;
+}
+
+// The map's copy of its types (Go's maptype, which the compiler makes):
+// the key's hash and equality from its kind, the cells' sizes, and what
+// the collector may skip. Go's compiler rejects a bad key type; here a
+// kind that does not fit its size is Go's fatal error.
+static void
+maptypeinit(struct hmap *h, const struct maptype *t, bool aes)
+{
+	uint64_t ks = t->keysize;
+	bool keyptrs = !t->noscan; // may a key hold a pointer the map must keep alive?
+	switch (t->kind) {
+	case MapKeyInt32:
+	case MapKeyInt64:
+		if (ks != (t->kind == MapKeyInt32 ? 4 : 8)) {
+			gothrow("make_map: an integer key of the wrong size for its kind");
+		}
+		h->alg = ks == 4 ? AlgMem32 : AlgMem64;
+		keyptrs = false;
+		break;
+	case MapKeyPtr:
+		if (ks != sizeof(void *)) {
+			gothrow("make_map: a MapKeyPtr key that is not a pointer");
+		}
+		h->alg = AlgMem64;
+		break;
+	case MapKeyString:
+		if (ks != sizeof(struct gostring)) {
+			gothrow("make_map: a MapKeyString key that is not a struct gostring");
+		}
+		h->alg = AlgStr;
+		keyptrs = true; // the map's copies of the bytes
+		break;
+	case MapKeyMem:
+		h->alg = ks == 4 ? AlgMem32 : ks == 8 && t->keyalign <= 8 ? AlgMem64 : AlgMem;
+		break;
+	case MapKeyFunc:
+		if (t->hash == NULL || t->equal == NULL) {
+			gothrow("make_mapfunc: nil hash or equal function");
+		}
+		h->alg = AlgFunc;
+		h->hash = t->hash;
+		h->equal = t->equal;
+		break;
+	default:
+		gothrow("make_map: unknown key kind");
+	}
+	bool ik = ks > MaxKeySize || t->keyalign > 8, ie = t->elemsize > MaxElemSize || t->elemalign > 8;
+	h->keytypesize = ks;
+	h->elemtypesize = t->elemsize;
+	h->keysize = ik ? sizeof(void *) : ks;
+	h->elemsize = ie ? sizeof(void *) : t->elemsize;
+	h->bucketsize = DataOffset + BucketCnt * (h->keysize + h->elemsize) + sizeof(void *);
+	h->tflags = (ik ? TIndirectKey : 0) | (ie ? TIndirectElem : 0) | (aes ? TAes : 0) |
+		    (h->alg == AlgFunc ? TNeedKeyUpdate : TReflexiveKey) | (keyptrs ? 0 : TKeyNoScan) |
+		    (t->noscan ? TElemNoScan : 0) | (!ik && !ie && !keyptrs && t->noscan ? TNoScan : 0);
+	h->zero = t->elemsize <= MaxZero ? zerovalue : mallocgc(t->elemsize, FlagNoScan);
+}
+
+// A bucket array for 2^b buckets (Go's makeBucketArray): with b >= 4,
+// room for 2^(b-4) overflow buckets after them, and as many more as the
+// allocation's size class leaves room for; *nextOverflow is the first of
+// those, and the last one's overflow pointer is the array (not NULL: the
+// mark newoverflow looks for). dirtyalloc, if not NULL, is an array this
+// made before for the same b, to clear and use again (mapclear).
+static struct bmap *
+makeBucketArray(struct hmap *h, uint8_t b, struct bmap *dirtyalloc, struct bmap **nextOverflow)
+{
+	uint64_t base = bucketShift(b), nbuckets = base;
+	if (b >= 4) {
+		nbuckets += bucketShift(b - 4);
+		uint64_t sz = h->bucketsize * nbuckets, up = roundupsize(sz);
+		if (up != sz) {
+			nbuckets = up / h->bucketsize;
+		}
+	}
+	struct bmap *buckets = dirtyalloc;
+	if (buckets == NULL) {
+		buckets = mallocgc(h->bucketsize * nbuckets, h->tflags & TNoScan ? FlagNoScan : 0);
+	} else {
+		memset(buckets, 0, h->bucketsize * nbuckets);
+	}
+	*nextOverflow = NULL;
+	if (base != nbuckets) {
+		*nextOverflow = bucketat(h, buckets, base);
+		bmap_setoverflow(h, bucketat(h, buckets, nbuckets - 1), buckets);
+	}
+	return buckets;
+}
+
+// The size mallocgc really gives for size bytes: its size class's, or
+// whole pages (Go's roundupsize, msize.go).
+static uint64_t
+roundupsize(uint64_t size)
+{
+	if (size <= MaxSmallSize) {
+		return class_to_size[sizetoclass(size)];
+	}
+	return (size + PageSize - 1) & ~(uint64_t)(PageSize - 1);
+}
+
+static struct mapextra *
+createextra(struct hmap *h)
+{
+	if (h->extra == NULL) {
+		h->extra = mallocgc(sizeof *h->extra, 0);
+	}
+	return h->extra;
+}
+
+// The list of the current array's overflow buckets, for a noscan map
+// (Go's createOverflow). A noscan map always has one: makemap, hashGrow
+// and mapclear make it, so that mapiterinit, a read that may run beside
+// other readers, only reads it.
+static void
+createOverflow(struct hmap *h)
+{
+	struct mapextra *x = createextra(h);
+	if (x->overflow == NULL) {
+		x->overflow = mallocgc(sizeof *x->overflow, 0);
+	}
+}
+
+static void
+bmaplist_append(struct bmaplist *l, struct bmap *b)
+{
+	if (l->n == l->cap) {
+		long cap = l->cap < 8 ? 8 : 2 * l->cap;
+		struct bmap **nb = mallocgc(cap * sizeof *nb, 0);
+		if (l->n != 0) {
+			memcpy(nb, l->b, l->n * sizeof *nb);
+		}
+		l->b = nb;
+		l->cap = cap;
+	}
+	l->b[l->n++] = b;
+}
+
+// ---- overflow buckets -------------------------------------------------------------------
+
+// Count one more overflow bucket (Go's incrnoverflow): exactly while there
+// are few buckets; with 2^16 or more, with probability 2^(15-B), so that
+// the count (a uint16) reaches 2^15 at about as many overflow buckets as
+// buckets, where tooManyOverflowBuckets stops at 2^15.
+static void
+incrnoverflow(struct hmap *h)
+{
+	if (h->B < 16) {
+		h->noverflow++;
+		return;
+	}
+	uint32_t mask = h->B - 15 >= 32 ? UINT32_MAX : (1U << (h->B - 15)) - 1;
+	if ((fastrand() & mask) == 0) {
+		h->noverflow++;
+	}
+}
+
+// A new overflow bucket linked after b (Go's newoverflow): a free one of
+// the array's, else a new one; a noscan map lists it for the collector.
+struct bmap *
+newoverflow(struct hmap *h, struct bmap *b)
+{
+	struct bmap *ovf;
+	if (h->extra != NULL && h->extra->nextOverflow != NULL) {
+		ovf = h->extra->nextOverflow;
+		if (bmap_overflow(h, ovf) == NULL) {
+			h->extra->nextOverflow = bucketat(h, ovf, 1);
+		} else {
+			bmap_setoverflow(h, ovf, NULL); // the last one: its mark goes
+			h->extra->nextOverflow = NULL;
+		}
+	} else {
+		ovf = mallocgc(h->bucketsize, h->tflags & TNoScan ? FlagNoScan : 0);
+		if (h->tflags & TNoScan) {
+			// Those of the array live with it; this one needs the list.
+			bmaplist_append(h->extra->overflow, ovf);
+		}
+	}
+	incrnoverflow(h);
+	bmap_setoverflow(h, b, ovf);
+	return ovf;
+}
+
+// ---- lookups ----------------------------------------------------------------------
+
+// The value of key in h, or NULL if it is not there; *keyp, if keyp is
+// not NULL, is the key as the map holds it. The loop of Go's mapaccess1,
+// mapaccess2 and mapaccessK. h has keys.
+static void *
+mapfind(struct hmap *h, const void *key, void **keyp)
+{
+	uint64_t hash = hmap_hash(h, key);
+	uint8_t top = tophash(hash);
+	for (struct bmap *b = hmap_readbucket(h, hash); b != NULL; b = bmap_overflow(h, b)) {
+		for (uint64_t i = 0; i < BucketCnt; i++) {
+			if (b->tophash[i] != top) {
+				if (b->tophash[i] == EmptyRest) {
+					return NULL;
+				}
+				continue;
+			}
+			void *k = hmap_indirectkey(h, bmap_key(h, b, i));
+			if (hmap_keyequal(h, key, k)) {
+				if (keyp != NULL) {
+					*keyp = k;
+				}
+				return hmap_indirectelem(h, bmap_elem(h, b, i));
+			}
+		}
+	}
+	return NULL;
+}
+
+// The checks and the lookup of mapaccess1 and mapaccess2 (inline in
+// each): a pointer to h[key], or to the zero value if key is not in h
+// (never NULL), and which in *ok.
+static inline void *
+mapaccess(struct hmap *h, const void *key, bool *ok)
+{
+	*ok = false;
+	if (h == NULL || h->count == 0) {
+		return (void *)(h == NULL ? zerovalue : h->zero);
+	}
+	if (hmap_writing(h)) {
+		gothrow("concurrent map read and map write");
+	}
+	void *e = mapfind(h, key, NULL);
+	if (e == NULL) {
+		return (void *)h->zero;
+	}
+	*ok = true;
+	return e;
+}
+
+// mapaccess1 and mapaccess2 (Go's): v := m[k] and v, ok := m[k].
+void *
+mapaccess1(struct hmap *h, const void *key)
+{
+	bool ok;
+	return mapaccess(h, key, &ok);
+}
+
+void *
+mapaccess2(struct hmap *h, const void *key, bool *ok)
+{
+	return mapaccess(h, key, ok);
+}
+
+// ---- assign and delete ----------------------------------------------------------------
+
+// mapassign: the value cell of key, made if key is not in h (Go's
+// mapassign, as h[key] = v compiles to: the caller stores the value).
+// Starts a growth when the new key would overload h, and moves on the
+// growth in progress by two buckets.
+void *
+mapassign(struct hmap *h, const void *key)
+{
+	if (h == NULL) {
+		gopanic("assignment to entry in nil map");
+	}
+	if (hmap_writing(h)) {
+		gothrow("concurrent map writes");
+	}
+	uint64_t hash = hmap_hash(h, key);
+	// hashWriting after the hash, which may panic (a MapKeyFunc's): then
+	// nothing was written (Go's order).
+	hmap_togglewriting(h);
+	if (h->buckets == NULL) {
+		mapfirstbucket(h);
+	}
+	uint8_t top = tophash(hash);
+	uint8_t *inserti;
+	void *insertk, *elem;
+again:
+	inserti = NULL;
+	insertk = elem = NULL;
+	uint64_t bucket = hash & bucketMask(h->B);
+	if (hmap_growing(h)) {
+		growWork(h, bucket);
+	}
+	struct bmap *b = bucketat(h, h->buckets, bucket);
+	for (;;) {
+		for (uint64_t i = 0; i < BucketCnt; i++) {
+			if (b->tophash[i] != top) {
+				if (isEmpty(b->tophash[i]) && inserti == NULL) {
+					inserti = &b->tophash[i];
+					insertk = bmap_key(h, b, i);
+					elem = bmap_elem(h, b, i);
+				}
+				if (b->tophash[i] == EmptyRest) {
+					goto notfound;
+				}
+				continue;
+			}
+			void *k = hmap_indirectkey(h, bmap_key(h, b, i));
+			if (!hmap_keyequal(h, key, k)) {
+				continue;
+			}
+			// Already there: the value's cell (and, where equal keys may
+			// differ, the new key, as Go's needkeyupdate).
+			if (h->tflags & TNeedKeyUpdate) {
+				typedmemmove(k, key, h->keytypesize);
+			}
+			elem = bmap_elem(h, b, i);
+			goto done;
+		}
+		struct bmap *ovf = bmap_overflow(h, b);
+		if (ovf == NULL) {
+			break;
+		}
+		b = ovf;
+	}
+notfound:
+	// A new key. Past the load factor, or with too many overflow buckets,
+	// and no growth in progress: grow, and look again (the buckets moved).
+	if (!hmap_growing(h) &&
+	    (overLoadFactor(h->count + 1, h->B) || tooManyOverflowBuckets(h->noverflow, h->B))) {
+		hashGrow(h);
+		goto again;
+	}
+	if (inserti == NULL) {
+		// The bucket and its chain are full.
+		struct bmap *newb = newoverflow(h, b);
+		inserti = &newb->tophash[0];
+		insertk = bmap_key(h, newb, 0);
+		elem = bmap_elem(h, newb, 0);
+	}
+	mapsetkey(h, insertk, key);
+	if (h->tflags & TIndirectElem) {
+		mapnewelem(h, elem);
+	}
+	*inserti = top;
+	h->count++;
+done:
+	if (!hmap_writing(h)) {
+		gothrow("concurrent map writes");
+	}
+	hmap_togglewriting(h);
+	return hmap_indirectelem(h, elem);
+}
+
+// The one bucket of a map made with B = 0, at its first assign (Go's
+// newobject(t.bucket) in mapassign).
+void
+mapfirstbucket(struct hmap *h)
+{
+	h->buckets = mallocgc(h->bucketsize, h->tflags & TNoScan ? FlagNoScan : 0);
+}
+
+// Store key in a free key cell (typedmemmove for the key, in Go's
+// mapassign): in a new object of its own if keys are indirect; a string
+// key's bytes in a copy of the map's own.
+void
+mapsetkey(struct hmap *h, void *cell, const void *key)
+{
+	if (h->tflags & TIndirectKey) {
+		void *kmem = mallocgc(h->keytypesize, h->tflags & TKeyNoScan ? FlagNoScan : 0);
+		*(void **)cell = kmem;
+		cell = kmem;
+	}
+	if (h->alg == AlgStr) {
+		const struct gostring *s = key;
+		char *c = mallocgc(s->len, FlagNoScan | FlagNoZero);
+		if (s->len != 0) {
+			memcpy(c, s->str, s->len);
+		}
+		*(struct gostring *)cell = (struct gostring){c, s->len};
+		return;
+	}
+	typedmemmove(cell, key, h->keytypesize);
+}
+
+// A new key's value, for indirect values: an object of its own, zeroed,
+// its pointer in the cell.
+void
+mapnewelem(struct hmap *h, void *cell)
+{
+	*(void **)cell = mallocgc(h->elemtypesize, h->tflags & TElemNoScan ? FlagNoScan : 0);
+}
+
+// mapdelete: delete(h, key) (Go's mapdelete): nothing if key is not
+// there; a nil map too.
+void
+mapdelete(struct hmap *h, const void *key)
+{
+	if (h == NULL || h->count == 0) {
+		return;
+	}
+	if (hmap_writing(h)) {
+		gothrow("concurrent map writes");
+	}
+	uint64_t hash = hmap_hash(h, key);
+	hmap_togglewriting(h); // after the hash, as in mapassign
+	uint64_t bucket = hash & bucketMask(h->B);
+	if (hmap_growing(h)) {
+		growWork(h, bucket);
+	}
+	struct bmap *bOrig = bucketat(h, h->buckets, bucket);
+	uint8_t top = tophash(hash);
+	for (struct bmap *b = bOrig; b != NULL; b = bmap_overflow(h, b)) {
+		for (uint64_t i = 0; i < BucketCnt; i++) {
+			if (b->tophash[i] != top) {
+				if (b->tophash[i] == EmptyRest) {
+					goto out;
+				}
+				continue;
+			}
+			if (hmap_keyequal(h, key, hmap_indirectkey(h, bmap_key(h, b, i)))) {
+				mapdeletecell(h, bOrig, b, i);
+				goto out;
+			}
+		}
+	}
+out:
+	if (!hmap_writing(h)) {
+		gothrow("concurrent map writes");
+	}
+	hmap_togglewriting(h);
+}
+
+// Empty cell i of b, a bucket of bOrig's chain (mapdelete's second half,
+// shared with the fast paths): clear what the collector would see, mark
+// the cell EmptyOne, and EmptyRest if no full cell follows it, with the
+// EmptyOne cells before it (Go 1.12's); count it gone, and give the map a
+// new seed when it empties (Go's: an attacker who learned the old one
+// learns nothing of the new).
+void
+mapdeletecell(struct hmap *h, struct bmap *bOrig, struct bmap *b, uint64_t i)
+{
+	void *k = bmap_key(h, b, i), *e = bmap_elem(h, b, i);
+	if (h->tflags & TIndirectKey) {
+		*(void **)k = NULL;
+	} else if (!(h->tflags & TNoScan)) {
+		memset(k, 0, h->keysize);
+	}
+	if (h->tflags & TIndirectElem) {
+		*(void **)e = NULL;
+	} else {
+		memset(e, 0, h->elemsize); // a new key's value is zero
+	}
+	b->tophash[i] = EmptyOne;
+	if (i == BucketCnt - 1) {
+		struct bmap *ovf = bmap_overflow(h, b);
+		if (ovf != NULL && ovf->tophash[0] != EmptyRest) {
+			goto notLast;
+		}
+	} else if (b->tophash[i + 1] != EmptyRest) {
+		goto notLast;
+	}
+	for (;;) {
+		b->tophash[i] = EmptyRest;
+		if (i == 0) {
+			if (b == bOrig) {
+				break; // the chain's first cell
+			}
+			// On to the last cell of the bucket before, in the chain.
+			struct bmap *c = b;
+			for (b = bOrig; bmap_overflow(h, b) != c; b = bmap_overflow(h, b)) {
+			}
+			i = BucketCnt - 1;
+		} else {
+			i--;
+		}
+		if (b->tophash[i] != EmptyOne) {
+			break;
+		}
+	}
+notLast:
+	h->count--;
+	if (h->count == 0) {
+		h->hash0 = fastrand64();
+	}
+}
+
+// mapclear: delete every key (Go's mapclear, clear(m)): the buckets are
+// cleared for reuse, every cell of both arrays marked EmptyRest first, so
+// that an iterator in the middle of them finds nothing more (Go 1.21's
+// fix, issue 59411).
+void
+mapclear(struct hmap *h)
+{
+	if (h == NULL || h->count == 0) {
+		return;
+	}
+	if (hmap_writing(h)) {
+		gothrow("concurrent map writes");
+	}
+	hmap_togglewriting(h);
+	markBucketsEmpty(h, h->buckets, bucketMask(h->B));
+	if (h->oldbuckets != NULL) {
+		markBucketsEmpty(h, h->oldbuckets, hmap_oldbucketmask(h));
+	}
+	atomic_store_relaxed(&h->flags, atomic_load_relaxed(&h->flags) & ~SameSizeGrow);
+	h->oldbuckets = NULL;
+	h->nevacuate = 0;
+	h->noverflow = 0;
+	h->count = 0;
+	h->hash0 = fastrand64();
+	if (h->extra != NULL) {
+		*h->extra = (struct mapextra){0};
+	}
+	struct bmap *next;
+	makeBucketArray(h, h->B, h->buckets, &next);
+	if (next != NULL) {
+		createextra(h)->nextOverflow = next;
+	}
+	if (h->tflags & TNoScan) {
+		createOverflow(h);
+	}
+	if (!hmap_writing(h)) {
+		gothrow("concurrent map writes");
+	}
+	hmap_togglewriting(h);
+}
+
+static void
+markBucketsEmpty(struct hmap *h, struct bmap *array, uint64_t mask)
+{
+	for (uint64_t j = 0; j <= mask; j++) {
+		for (struct bmap *b = bucketat(h, array, j); b != NULL; b = bmap_overflow(h, b)) {
+			memset(b->tophash, EmptyRest, BucketCnt);
+		}
+	}
+}
+
+// ---- growth ---------------------------------------------------------------------------
+
+// hashGrow: begin a growth (Go's hashGrow): to twice the buckets if the
+// next key would overload the map, else to as many (too many overflow
+// buckets). Only the new array is made here; growWork and evacuate move
+// the keys. An iterator of the old array becomes an OldIterator.
+void
+hashGrow(struct hmap *h)
+{
+	uint8_t bigger = 1, flags = atomic_load_relaxed(&h->flags);
+	if (!overLoadFactor(h->count + 1, h->B)) {
+		bigger = 0;
+		flags |= SameSizeGrow;
+	}
+	struct bmap *oldbuckets = h->buckets, *next;
+	struct bmap *newbuckets = makeBucketArray(h, h->B + bigger, NULL, &next);
+	uint8_t f = flags & ~(Iterator | OldIterator);
+	if (flags & Iterator) {
+		f |= OldIterator;
+	}
+	h->B += bigger;
+	atomic_store_relaxed(&h->flags, f);
+	h->oldbuckets = oldbuckets;
+	h->buckets = newbuckets;
+	h->nevacuate = 0;
+	h->noverflow = 0;
+	if (h->extra != NULL && h->extra->overflow != NULL) {
+		// The overflow buckets listed so far are the old array's.
+		if (h->extra->oldoverflow != NULL) {
+			throw("hashGrow: oldoverflow is not nil");
+		}
+		h->extra->oldoverflow = h->extra->overflow;
+		h->extra->overflow = NULL;
+	}
+	if (h->tflags & TNoScan) {
+		createOverflow(h);
+	}
+	if (next != NULL) {
+		createextra(h)->nextOverflow = next;
+	}
+}
+
+// Whether count keys in 2^B buckets are past the load factor (Go's
+// overLoadFactor: a single bucket holds up to 8).
+bool
+overLoadFactor(long count, uint8_t B)
+{
+	return count > BucketCnt && (uint64_t)count > LoadFactorNum * (bucketShift(B) / LoadFactorDen);
+}
+
+// Whether noverflow overflow buckets are too many for 2^B buckets: about
+// as many as buckets, counting to 2^15 at most (Go's
+// tooManyOverflowBuckets). They must be sparse: dense ones would have
+// started a doubling already.
+bool
+tooManyOverflowBuckets(uint16_t noverflow, uint8_t B)
+{
+	if (B > 15) {
+		B = 15;
+	}
+	return noverflow >= (uint16_t)(1U << B);
+}
+
+// growWork: evacuate the old bucket of the bucket an operation is about
+// to use, and one more, in order (Go's growWork), so that a growth ends
+// after as many writes as the old array had buckets at most.
+void
+growWork(struct hmap *h, uint64_t bucket)
+{
+	evacuate(h, bucket & hmap_oldbucketmask(h));
+	if (hmap_growing(h)) {
+		evacuate(h, h->nevacuate);
+	}
+}
+
+// Where evacuate copies the next cell to: a bucket, and a cell of it
+// (Go's evacDst).
+struct evacdst {
+	struct bmap *b;
+	uint64_t i;
+	char *k, *e;
+};
+
+static void
+evacdst_init(struct hmap *h, struct evacdst *d, struct bmap *b)
+{
+	d->b = b;
+	d->i = 0;
+	d->k = bmap_key(h, b, 0);
+	d->e = bmap_elem(h, b, 0);
+}
+
+// evacuate: move old bucket oldbucket's keys, and its chain's, to the new
+// array (Go's evacuate): to bucket oldbucket (X) or, in a doubling, to
+// oldbucket + 2^(B-1) (Y) by the hash's new bit, in order, each cell
+// marked where it went. A key that is not equal to itself (NaN) has no
+// repeatable hash: while an iterator runs, its tophash's low bit decides,
+// as the iterator decided (mapiternext), and it gets a new random tophash.
+// Unless an iterator may be using the old array, the old bucket's keys
+// and values are cleared for the collector (tophash keeps the marks).
+static void
+evacuate(struct hmap *h, uint64_t oldbucket)
+{
+	struct bmap *b = bucketat(h, h->oldbuckets, oldbucket);
+	uint64_t newbit = hmap_noldbuckets(h);
+	uint8_t flags = atomic_load_relaxed(&h->flags);
+	if (!evacuated(b)) {
+		struct evacdst xy[2];
+		bool same = flags & SameSizeGrow;
+		evacdst_init(h, &xy[0], bucketat(h, h->buckets, oldbucket));
+		if (!same) {
+			// Only in a doubling: in a same-size growth the Y bucket
+			// would be past the array.
+			evacdst_init(h, &xy[1], bucketat(h, h->buckets, oldbucket + newbit));
+		}
+		for (; b != NULL; b = bmap_overflow(h, b)) {
+			char *k = bmap_key(h, b, 0), *e = bmap_elem(h, b, 0);
+			for (int i = 0; i < BucketCnt; i++, k += h->keysize, e += h->elemsize) {
+				uint8_t top = b->tophash[i];
+				if (isEmpty(top)) {
+					b->tophash[i] = EvacuatedEmpty;
+					continue;
+				}
+				if (top < MinTopHash) {
+					throw("evacuate: bad map state");
+				}
+				void *k2 = hmap_indirectkey(h, k);
+				int useY = 0;
+				if (!same) {
+					uint64_t hash = hmap_hash(h, k2);
+					if ((flags & Iterator) && !(h->tflags & TReflexiveKey) &&
+					    !hmap_keyequal(h, k2, k2)) {
+						useY = top & 1;
+						top = tophash(hash);
+					} else if (hash & newbit) {
+						useY = 1;
+					}
+				}
+				_Static_assert(EvacuatedX + 1 == EvacuatedY && (EvacuatedX ^ 1) == EvacuatedY,
+					       "EvacuatedX+useY");
+				b->tophash[i] = EvacuatedX + useY;
+				struct evacdst *dst = &xy[useY];
+				if (dst->i == BucketCnt) {
+					evacdst_init(h, dst, newoverflow(h, dst->b));
+				}
+				dst->b->tophash[dst->i] = top;
+				if (h->tflags & TIndirectKey) {
+					*(void **)dst->k = k2; // the key's object moves with its pointer
+				} else {
+					typedmemmove(dst->k, k, h->keysize);
+				}
+				typedmemmove(dst->e, e, h->elemsize); // a value, or its pointer
+				dst->i++;
+				// Past the arrays after the last cell: then the overflow
+				// pointer follows, so they still point into the bucket.
+				dst->k += h->keysize;
+				dst->e += h->elemsize;
+			}
+		}
+		if (!(flags & OldIterator) && !(h->tflags & TNoScan)) {
+			struct bmap *ob = bucketat(h, h->oldbuckets, oldbucket);
+			memset((char *)ob + DataOffset, 0, h->bucketsize - DataOffset); // the chain goes too
+		}
+	}
+	if (oldbucket == h->nevacuate) {
+		advanceEvacuationMark(h, newbit);
+	}
+}
+
+// Move nevacuate past the evacuated old buckets (up to 1024 at a time:
+// O(1) a write, Go's safeguard); past the last, the growth is over and
+// the old array goes (an iterator that walks it keeps it itself).
+static void
+advanceEvacuationMark(struct hmap *h, uint64_t newbit)
+{
+	h->nevacuate++;
+	uint64_t stop = h->nevacuate + 1024;
+	if (stop > newbit) {
+		stop = newbit;
+	}
+	while (h->nevacuate != stop && evacuated(bucketat(h, h->oldbuckets, h->nevacuate))) {
+		h->nevacuate++;
+	}
+	if (h->nevacuate == newbit) {
+		h->oldbuckets = NULL;
+		if (h->extra != NULL) {
+			h->extra->oldoverflow = NULL;
+		}
+		atomic_store_relaxed(&h->flags, atomic_load_relaxed(&h->flags) & ~SameSizeGrow);
+	}
+}
+
+// ---- iteration --------------------------------------------------------------------------
+
+// mapiterinit: begin a range over h at a random bucket and cell offset
+// (Go's mapiterinit), and take the first key. The iterator remembers the
+// array it began with; h's flags say an iterator may be using it, so
+// that evacuate leaves its cells in place (the or is atomic: other
+// readers may begin ranges at the same time).
+void
+mapiterinit(struct hmap *h, struct hiter *it)
+{
+	*it = (struct hiter){0};
+	if (h == NULL || h->count == 0) {
+		return;
+	}
+	it->h = h;
+	it->B = h->B;
+	it->buckets = h->buckets;
+	if (h->tflags & TNoScan) {
+		// The lists of the overflow buckets the collector cannot see in
+		// the arrays, including those to come, while the range walks
+		// them (Go's it.overflow, it.oldoverflow).
+		it->overflow[0] = h->extra->overflow;
+		it->overflow[1] = h->extra->oldoverflow;
+	}
+	uint64_t r = fastrand64();
+	it->startBucket = r & bucketMask(h->B);
+	it->offset = (uint8_t)(r >> 61); // 0 to 7: the top bits, which B rarely reaches
+	it->bucket = it->startBucket;
+	uint8_t old = atomic_load_relaxed(&h->flags);
+	if ((old & (Iterator | OldIterator)) != (Iterator | OldIterator)) {
+		atomic_or_relaxed(&h->flags, Iterator | OldIterator);
+	}
+	mapiternext(it);
+}
+
+// mapiternext: the next key of the range, or it->key NULL at the end
+// (Go's mapiternext, whose comments say the rest). Buckets in walk order
+// from startBucket, each chain in order, each bucket's cells from offset;
+// during a doubling that began after the range, for a new bucket whose
+// old one is not evacuated yet, the old bucket's keys bound for it.
+void
+mapiternext(struct hiter *it)
+{
+	struct hmap *h = it->h;
+	if (hmap_writing(h)) {
+		gothrow("concurrent map iteration and map write");
+	}
+	uint64_t bucket = it->bucket;
+	struct bmap *b = it->bptr;
+	uint8_t i = it->i;
+	uint64_t checkBucket = it->checkBucket;
+	bool reflexive = h->tflags & TReflexiveKey;
+next:
+	if (b == NULL) {
+		if (bucket == it->startBucket && it->wrapped) {
+			it->key = NULL;
+			it->elem = NULL;
+			return;
+		}
+		if (hmap_growing(h) && it->B == h->B) {
+			// The range began during this growth and it is not over: a
+			// bucket not filled yet is read in its old bucket, for the
+			// keys that will move to it.
+			uint64_t oldbucket = bucket & hmap_oldbucketmask(h);
+			b = bucketat(h, h->oldbuckets, oldbucket);
+			if (!evacuated(b)) {
+				checkBucket = bucket;
+			} else {
+				b = bucketat(h, it->buckets, bucket);
+				checkBucket = NoCheck;
+			}
+		} else {
+			b = bucketat(h, it->buckets, bucket);
+			checkBucket = NoCheck;
+		}
+		bucket++;
+		if (bucket == bucketShift(it->B)) {
+			bucket = 0;
+			it->wrapped = true;
+		}
+		i = 0;
+	}
+	for (; i < BucketCnt; i++) {
+		uint8_t offi = (i + it->offset) & (BucketCnt - 1);
+		uint8_t top = b->tophash[offi];
+		if (isEmpty(top) || top == EvacuatedEmpty) {
+			continue;
+		}
+		void *k = hmap_indirectkey(h, bmap_key(h, b, offi));
+		void *e = bmap_elem(h, b, offi);
+		if (checkBucket != NoCheck && !hmap_sameSizeGrow(h)) {
+			// An old bucket of a doubling: only the keys bound for the
+			// new bucket at hand; a NaN-like key goes by its tophash's
+			// low bit, as evacuate sends it.
+			if (reflexive || hmap_keyequal(h, k, k)) {
+				if ((hmap_hash(h, k) & bucketMask(it->B)) != checkBucket) {
+					continue;
+				}
+			} else if (checkBucket >> (it->B - 1) != (uint64_t)(top & 1)) {
+				continue;
+			}
+		}
+		if ((top != EvacuatedX && top != EvacuatedY) || !(reflexive || hmap_keyequal(h, k, k))) {
+			// The key's own cell (or a NaN-like key, which nothing can
+			// have deleted or changed).
+			it->key = k;
+			it->elem = hmap_indirectelem(h, e);
+		} else {
+			// The key moved since the range began: look it up where it
+			// is now, which may be nowhere (deleted), or with a new value.
+			void *rk;
+			void *re = h->count != 0 ? mapfind(h, k, &rk) : NULL;
+			if (re == NULL) {
+				continue;
+			}
+			it->key = rk;
+			it->elem = re;
+		}
+		it->bucket = bucket;
+		it->bptr = b;
+		it->i = i + 1;
+		it->checkBucket = checkBucket;
+		return;
+	}
+	b = bmap_overflow(h, b);
+	i = 0;
+	goto next;
+}
+
+// ---- hood.h's calls -----------------------------------------------------------------------
+
+// map_make: make(map[K]V, hint); the make_map macros build t.
+struct hmap *
+map_make(const struct maptype *t, long hint)
+{
+	return makemap(t, hint, useaeshash);
+}
+
+// The generic calls take the fast paths for the keys that have them, as
+// Go's compiler does.
+const void *
+map_access1(struct hmap *m, const void *key)
+{
+	if (m != NULL && m->alg == AlgMem64) {
+		return mapaccess1_fast64(m, readu64(key));
+	}
+	if (m != NULL && m->alg == AlgStr) {
+		return mapaccess1_faststr(m, *(const struct gostring *)key);
+	}
+	return mapaccess1(m, key);
+}
+
+const void *
+map_access2(struct hmap *m, const void *key, bool *ok)
+{
+	if (m != NULL && m->alg == AlgMem64) {
+		return mapaccess2_fast64(m, readu64(key), ok);
+	}
+	if (m != NULL && m->alg == AlgStr) {
+		return mapaccess2_faststr(m, *(const struct gostring *)key, ok);
+	}
+	return mapaccess2(m, key, ok);
+}
+
+void *
+map_assign(struct hmap *m, const void *key)
+{
+	if (m != NULL && m->alg == AlgMem64) {
+		return mapassign_fast64(m, readu64(key));
+	}
+	if (m != NULL && m->alg == AlgStr) {
+		return mapassign_faststr(m, *(const struct gostring *)key);
+	}
+	return mapassign(m, key);
+}
+
+void
+map_delete(struct hmap *m, const void *key)
+{
+	if (m != NULL && m->alg == AlgMem64) {
+		mapdelete_fast64(m, readu64(key));
+	} else if (m != NULL && m->alg == AlgStr) {
+		mapdelete_faststr(m, *(const struct gostring *)key);
+	} else {
+		mapdelete(m, key);
+	}
+}
+
+long
+map_len(struct hmap *m)
+{
+	return m == NULL ? 0 : m->count;
+}
+
+// The rest are Go's functions under hood.h's names.
+void map_clear(struct hmap *m) __attribute__((alias("mapclear")));
+void map_range(struct hmap *m, struct hiter *it) __attribute__((alias("mapiterinit")));
+void map_next(struct hiter *it) __attribute__((alias("mapiternext")));
