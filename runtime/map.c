@@ -257,13 +257,9 @@ mapfind(struct hmap *h, const void *key, void **keyp)
 	uint64_t hash = hmap_hash(h, key);
 	uint8_t top = tophash(hash);
 	for (struct bmap *b = hmap_readbucket(h, hash); b != NULL; b = bmap_overflow(h, b)) {
-		for (uint64_t i = 0; i < BucketCnt; i++) {
-			if (b->tophash[i] != top) {
-				if (b->tophash[i] == EmptyRest) {
-					return NULL;
-				}
-				continue;
-			}
+		uint64_t word = tophashword(b);
+		for (uint64_t m = matchtop(word, top); m != 0; m &= m - 1) {
+			unsigned i = cellof(m);
 			void *k = hmap_indirectkey(h, bmap_key(h, b, i));
 			if (hmap_keyequal(h, key, k)) {
 				if (keyp != NULL) {
@@ -271,6 +267,9 @@ mapfind(struct hmap *h, const void *key, void **keyp)
 				}
 				return hmap_indirectelem(h, bmap_elem(h, b, i));
 			}
+		}
+		if (zerobytes(word) != 0) {
+			return NULL; // an EmptyRest cell: nothing after it
 		}
 	}
 	return NULL;
@@ -345,18 +344,9 @@ again:
 	}
 	struct bmap *b = bucketat(h, h->buckets, bucket);
 	for (;;) {
-		for (uint64_t i = 0; i < BucketCnt; i++) {
-			if (b->tophash[i] != top) {
-				if (isEmpty(b->tophash[i]) && inserti == NULL) {
-					inserti = &b->tophash[i];
-					insertk = bmap_key(h, b, i);
-					elem = bmap_elem(h, b, i);
-				}
-				if (b->tophash[i] == EmptyRest) {
-					goto notfound;
-				}
-				continue;
-			}
+		uint64_t word = tophashword(b);
+		for (uint64_t m = matchtop(word, top); m != 0; m &= m - 1) {
+			unsigned i = cellof(m);
 			void *k = hmap_indirectkey(h, bmap_key(h, b, i));
 			if (!hmap_keyequal(h, key, k)) {
 				continue;
@@ -368,6 +358,17 @@ again:
 			}
 			elem = bmap_elem(h, b, i);
 			goto done;
+		}
+		uint64_t empty = matchempty(word);
+		if (empty != 0 && inserti == NULL) {
+			// The first free cell, where a new key goes.
+			unsigned i = cellof(empty);
+			inserti = &b->tophash[i];
+			insertk = bmap_key(h, b, i);
+			elem = bmap_elem(h, b, i);
+		}
+		if (zerobytes(word) != 0) {
+			goto notfound; // an EmptyRest cell: nothing after it
 		}
 		struct bmap *ovf = bmap_overflow(h, b);
 		if (ovf == NULL) {
@@ -463,17 +464,16 @@ mapdelete(struct hmap *h, const void *key)
 	struct bmap *bOrig = bucketat(h, h->buckets, bucket);
 	uint8_t top = tophash(hash);
 	for (struct bmap *b = bOrig; b != NULL; b = bmap_overflow(h, b)) {
-		for (uint64_t i = 0; i < BucketCnt; i++) {
-			if (b->tophash[i] != top) {
-				if (b->tophash[i] == EmptyRest) {
-					goto out;
-				}
-				continue;
-			}
+		uint64_t word = tophashword(b);
+		for (uint64_t m = matchtop(word, top); m != 0; m &= m - 1) {
+			unsigned i = cellof(m);
 			if (hmap_keyequal(h, key, hmap_indirectkey(h, bmap_key(h, b, i)))) {
 				mapdeletecell(h, bOrig, b, i);
 				goto out;
 			}
+		}
+		if (zerobytes(word) != 0) {
+			break;
 		}
 	}
 out:
@@ -496,12 +496,12 @@ mapdeletecell(struct hmap *h, struct bmap *bOrig, struct bmap *b, uint64_t i)
 	if (h->tflags & TIndirectKey) {
 		*(void **)k = NULL;
 	} else if (!(h->tflags & TNoScan)) {
-		memset(k, 0, h->keysize);
+		typedmemclr(k, h->keysize);
 	}
 	if (h->tflags & TIndirectElem) {
 		*(void **)e = NULL;
 	} else {
-		memset(e, 0, h->elemsize); // a new key's value is zero
+		typedmemclr(e, h->elemsize); // a new key's value is zero
 	}
 	b->tophash[i] = EmptyOne;
 	if (i == BucketCnt - 1) {

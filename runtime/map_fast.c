@@ -19,18 +19,35 @@ static void *lookupstr1(struct hmap *h, struct gostring key, bool *dohash);
 
 // ---- 64-bit keys ----------------------------------------------------------------------
 
-// The value of key, or NULL. h has keys, its alg is AlgMem64.
+// The value of key, or NULL. h has keys, its alg is AlgMem64. A map of
+// one bucket compares the keys of its full cells, unhashed; others
+// compare the key where the tophash matches.
 static void *
 lookup64(struct hmap *h, uint64_t key)
 {
-	struct bmap *b =
-		h->B == 0 ? h->buckets : hmap_readbucket(h, memhash64(key, h->hash0, h->tflags & TAes));
-	for (; b != NULL; b = bmap_overflow(h, b)) {
+	if (h->B == 0) {
+		struct bmap *b = h->buckets;
 		const uint64_t *k = bmap_key(h, b, 0);
 		for (uint64_t i = 0; i < BucketCnt; i++) {
 			if (k[i] == key && !isEmpty(b->tophash[i])) {
 				return hmap_indirectelem(h, bmap_elem(h, b, i));
 			}
+		}
+		return NULL;
+	}
+	uint64_t hash = memhash64(key, h->hash0, h->tflags & TAes);
+	uint8_t top = tophash(hash);
+	for (struct bmap *b = hmap_readbucket(h, hash); b != NULL; b = bmap_overflow(h, b)) {
+		uint64_t word = tophashword(b);
+		const uint64_t *k = bmap_key(h, b, 0);
+		for (uint64_t m = matchtop(word, top); m != 0; m &= m - 1) {
+			unsigned i = cellof(m);
+			if (k[i] == key) {
+				return hmap_indirectelem(h, bmap_elem(h, b, i));
+			}
+		}
+		if (zerobytes(word) != 0) {
+			return NULL; // an EmptyRest cell: nothing after it
 		}
 	}
 	return NULL;
@@ -103,24 +120,25 @@ again:
 		growWork(h, bucket);
 	}
 	struct bmap *b = bucketat(h, h->buckets, bucket);
+	uint8_t top = tophash(hash);
 	for (;;) {
+		uint64_t word = tophashword(b);
 		const uint64_t *k = bmap_key(h, b, 0);
-		for (uint64_t i = 0; i < BucketCnt; i++) {
-			if (isEmpty(b->tophash[i])) {
-				if (insertb == NULL) {
-					insertb = b;
-					inserti = i;
-				}
-				if (b->tophash[i] == EmptyRest) {
-					goto notfound;
-				}
-				continue;
-			}
+		for (uint64_t m = matchtop(word, top); m != 0; m &= m - 1) {
+			unsigned i = cellof(m);
 			if (k[i] == key) {
 				insertb = b;
 				inserti = i;
 				goto done;
 			}
+		}
+		uint64_t empty = matchempty(word);
+		if (empty != 0 && insertb == NULL) {
+			insertb = b;
+			inserti = cellof(empty);
+		}
+		if (zerobytes(word) != 0) {
+			goto notfound;
 		}
 		struct bmap *ovf = bmap_overflow(h, b);
 		if (ovf == NULL) {
@@ -138,7 +156,7 @@ notfound:
 		insertb = newoverflow(h, b);
 		inserti = 0;
 	}
-	insertb->tophash[inserti] = tophash(hash);
+	insertb->tophash[inserti] = top;
 	*(uint64_t *)bmap_key(h, insertb, inserti) = key;
 	if (h->tflags & TIndirectElem) {
 		mapnewelem(h, bmap_elem(h, insertb, inserti));
@@ -175,14 +193,19 @@ mapdelete_fast64(struct hmap *h, uint64_t key)
 		growWork(h, bucket);
 	}
 	struct bmap *bOrig = bucketat(h, h->buckets, bucket);
+	uint8_t top = tophash(hash);
 	for (struct bmap *b = bOrig; b != NULL; b = bmap_overflow(h, b)) {
+		uint64_t word = tophashword(b);
 		const uint64_t *k = bmap_key(h, b, 0);
-		for (uint64_t i = 0; i < BucketCnt; i++) {
-			if (k[i] != key || isEmpty(b->tophash[i])) {
-				continue;
+		for (uint64_t m = matchtop(word, top); m != 0; m &= m - 1) {
+			unsigned i = cellof(m);
+			if (k[i] == key) {
+				mapdeletecell(h, bOrig, b, i);
+				goto out;
 			}
-			mapdeletecell(h, bOrig, b, i);
-			goto out;
+		}
+		if (zerobytes(word) != 0) {
+			break;
 		}
 	}
 out:
@@ -267,17 +290,16 @@ lookupstr(struct hmap *h, struct gostring key)
 	uint64_t hash = memhash(key.str, key.len, h->hash0, h->tflags & TAes);
 	uint8_t top = tophash(hash);
 	for (struct bmap *b = hmap_readbucket(h, hash); b != NULL; b = bmap_overflow(h, b)) {
+		uint64_t word = tophashword(b);
 		const struct gostring *k = bmap_key(h, b, 0);
-		for (uint64_t i = 0; i < BucketCnt; i++) {
-			if (b->tophash[i] != top) {
-				if (b->tophash[i] == EmptyRest) {
-					return NULL;
-				}
-				continue;
-			}
+		for (uint64_t m = matchtop(word, top); m != 0; m &= m - 1) {
+			unsigned i = cellof(m);
 			if (strequal(&k[i], key)) {
 				return hmap_indirectelem(h, bmap_elem(h, b, i));
 			}
+		}
+		if (zerobytes(word) != 0) {
+			return NULL;
 		}
 	}
 	return NULL;
@@ -351,23 +373,23 @@ again:
 	}
 	struct bmap *b = bucketat(h, h->buckets, bucket);
 	for (;;) {
+		uint64_t word = tophashword(b);
 		const struct gostring *k = bmap_key(h, b, 0);
-		for (uint64_t i = 0; i < BucketCnt; i++) {
-			if (b->tophash[i] != top) {
-				if (isEmpty(b->tophash[i]) && insertb == NULL) {
-					insertb = b;
-					inserti = i;
-				}
-				if (b->tophash[i] == EmptyRest) {
-					goto notfound;
-				}
-				continue;
-			}
+		for (uint64_t m = matchtop(word, top); m != 0; m &= m - 1) {
+			unsigned i = cellof(m);
 			if (strequal(&k[i], key)) {
 				insertb = b;
 				inserti = i;
 				goto done;
 			}
+		}
+		uint64_t empty = matchempty(word);
+		if (empty != 0 && insertb == NULL) {
+			insertb = b;
+			inserti = cellof(empty);
+		}
+		if (zerobytes(word) != 0) {
+			goto notfound;
 		}
 		struct bmap *ovf = bmap_overflow(h, b);
 		if (ovf == NULL) {
@@ -424,18 +446,17 @@ mapdelete_faststr(struct hmap *h, struct gostring key)
 	struct bmap *bOrig = bucketat(h, h->buckets, bucket);
 	uint8_t top = tophash(hash);
 	for (struct bmap *b = bOrig; b != NULL; b = bmap_overflow(h, b)) {
+		uint64_t word = tophashword(b);
 		const struct gostring *k = bmap_key(h, b, 0);
-		for (uint64_t i = 0; i < BucketCnt; i++) {
-			if (b->tophash[i] != top) {
-				if (b->tophash[i] == EmptyRest) {
-					goto out;
-				}
-				continue;
-			}
+		for (uint64_t m = matchtop(word, top); m != 0; m &= m - 1) {
+			unsigned i = cellof(m);
 			if (strequal(&k[i], key)) {
 				mapdeletecell(h, bOrig, b, i);
 				goto out;
 			}
+		}
+		if (zerobytes(word) != 0) {
+			break;
 		}
 	}
 out:
