@@ -117,6 +117,7 @@ RUNTIME_OBJS := \
 	runtime/chan.o \
 	runtime/select.o \
 	runtime/map.o \
+	runtime/map_grow.o \
 	runtime/map_fast.o \
 	runtime/alg.o \
 	runtime/panic.o \

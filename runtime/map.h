@@ -2,8 +2,10 @@
 // design, the book's) in C. This is the overview; the files are:
 //
 //	map.c       makemap, mapaccess1/2, mapassign, mapdelete, mapclear, the
-//	            iterator (mapiterinit, mapiternext), growth (hashGrow,
-//	            growWork, evacuate), and hood.h's map_* calls
+//	            iterator (mapiterinit, mapiternext), and hood.h's map_*
+//	            calls
+//	map_grow.c  the bucket arrays, overflow buckets, and growth (hashGrow,
+//	            growWork, evacuate)
 //	map_fast.c  the fast paths for 64-bit and string keys
 //	alg.c       the hash functions (alg.h)
 //
@@ -395,7 +397,8 @@ memequal(const void *a, const void *b, uint64_t n)
 	}
 	if (n > 16 && n <= 32) {
 		return ((readu64(x) ^ readu64(y)) | (readu64(x + 8) ^ readu64(y + 8)) |
-			(readu64(x + n - 16) ^ readu64(y + n - 16)) | (readu64(x + n - 8) ^ readu64(y + n - 8))) == 0;
+			(readu64(x + n - 16) ^ readu64(y + n - 16)) |
+			(readu64(x + n - 8) ^ readu64(y + n - 8))) == 0;
 	}
 	if (n >= 4 && n < 8) {
 		return readu32(x) == readu32(y) && readu32(x + n - 4) == readu32(y + n - 4);
@@ -474,15 +477,20 @@ void mapdelete(struct hmap *h, const void *key);
 void mapclear(struct hmap *h);
 void mapiterinit(struct hmap *h, struct hiter *it);
 void mapiternext(struct hiter *it);
+void mapfirstbucket(struct hmap *h);
+void mapsetkey(struct hmap *h, void *cell, const void *key);
+void mapnewelem(struct hmap *h, void *cell);
+void mapdeletecell(struct hmap *h, struct bmap *bOrig, struct bmap *b, uint64_t i);
+
+// map_grow.c
+struct bmap *makeBucketArray(struct hmap *h, uint8_t b, struct bmap *dirtyalloc, struct bmap **nextOverflow);
+struct mapextra *createextra(struct hmap *h);
+void createOverflow(struct hmap *h);
 void hashGrow(struct hmap *h);
 bool overLoadFactor(long count, uint8_t B);
 bool tooManyOverflowBuckets(uint16_t noverflow, uint8_t B);
 void growWork(struct hmap *h, uint64_t bucket);
 struct bmap *newoverflow(struct hmap *h, struct bmap *b);
-void mapdeletecell(struct hmap *h, struct bmap *bOrig, struct bmap *b, uint64_t i);
-void mapsetkey(struct hmap *h, void *cell, const void *key);
-void mapnewelem(struct hmap *h, void *cell);
-void mapfirstbucket(struct hmap *h);
 
 // map_fast.c
 const void *mapaccess1_fast64(struct hmap *h, uint64_t key);
