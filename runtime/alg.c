@@ -140,7 +140,7 @@ aeshash(const void *p, uint64_t n, uint64_t seed)
 		v = aesenc(v, k[3]);
 		return (uint64_t)aesenc(v, k[4])[0];
 	}
-	hashvec h1 = aesenc(h0, k[2]);
+	hashvec h1 = h0 ^ k[2]; // the second lane's start: the rounds below key it apart
 	if (n <= 32) {
 		hashvec a = loadvec(s) ^ h0, b = loadvec(s + n - 16) ^ h1;
 		a = aesenc(aesenc(a, k[3]), k[4]);

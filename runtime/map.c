@@ -146,7 +146,7 @@ mapfind(struct hmap *h, const void *key, void **keyp)
 // The checks and the lookup of mapaccess1 and mapaccess2 (inline in
 // each): a pointer to h[key], or to the zero value if key is not in h
 // (never NULL), and which in *ok.
-static inline void *
+static inline __attribute__((always_inline)) void *
 mapaccess(struct hmap *h, const void *key, bool *ok)
 {
 	*ok = false;
@@ -540,12 +540,18 @@ next:
 		}
 		i = 0;
 	}
-	for (; i < BucketCnt; i++) {
+	// The cells from i on, in the range's order (from offset, around):
+	// the tophash word rotated so that byte j is cell (j + offset) mod 8,
+	// its empty cells dropped at once (the loop branched on each, a
+	// misprediction per key where buckets are part full).
+	uint64_t word = tophashword(b), off = 8 * (uint64_t)it->offset;
+	word = word >> off | word << ((64 - off) & 63);
+	uint64_t cells = ~(matchempty(word) | matchtop(word, EvacuatedEmpty)) & 0x8080808080808080ULL;
+	cells &= i < BucketCnt ? ~0ULL << (8 * i) : 0;
+	for (; cells != 0; cells &= cells - 1) {
+		i = (uint8_t)cellof(cells);
 		uint8_t offi = (i + it->offset) & (BucketCnt - 1);
 		uint8_t top = b->tophash[offi];
-		if (isEmpty(top) || top == EvacuatedEmpty) {
-			continue;
-		}
 		void *k = hmap_indirectkey(h, bmap_key(h, b, offi));
 		void *e = bmap_elem(h, b, offi);
 		if (checkBucket != NoCheck && !hmap_sameSizeGrow(h)) {

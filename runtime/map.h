@@ -337,6 +337,27 @@ hmap_readbucket(const struct hmap *h, uint64_t hash)
 	return b;
 }
 
+// Whether count keys in 2^B buckets are past the load factor (Go's
+// overLoadFactor: a single bucket holds up to 8).
+static inline bool
+overLoadFactor(long count, uint8_t B)
+{
+	return count > BucketCnt && (uint64_t)count > LoadFactorNum * (bucketShift(B) / LoadFactorDen);
+}
+
+// Whether noverflow overflow buckets are too many for 2^B buckets: about
+// as many as buckets, counting to 2^15 at most (Go's
+// tooManyOverflowBuckets). They must be sparse: dense ones would have
+// started a doubling already.
+static inline bool
+tooManyOverflowBuckets(uint16_t noverflow, uint8_t B)
+{
+	if (B > 15) {
+		B = 15;
+	}
+	return noverflow >= (uint16_t)(1U << B);
+}
+
 // hashWriting, set and cleared with an xor and checked on the way out
 // (Go's h.flags ^= hashWriting). Relaxed loads and stores: see the
 // overview.
@@ -487,8 +508,6 @@ struct bmap *makeBucketArray(struct hmap *h, uint8_t b, struct bmap *dirtyalloc,
 struct mapextra *createextra(struct hmap *h);
 void createOverflow(struct hmap *h);
 void hashGrow(struct hmap *h);
-bool overLoadFactor(long count, uint8_t B);
-bool tooManyOverflowBuckets(uint16_t noverflow, uint8_t B);
 void growWork(struct hmap *h, uint64_t bucket);
 struct bmap *newoverflow(struct hmap *h, struct bmap *b);
 

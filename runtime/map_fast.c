@@ -13,8 +13,10 @@
 #include "include/hood.h"
 #include "runtime/map.h"
 
-static void *lookup64(struct hmap *h, uint64_t key);
-static void *lookupstr(struct hmap *h, struct gostring key);
+// The lookups are inlined into both accesses (always_inline): a call
+// and a frame more were a tenth of a hit's time.
+static inline void *lookup64(struct hmap *h, uint64_t key) __attribute__((always_inline));
+static inline void *lookupstr(struct hmap *h, struct gostring key) __attribute__((always_inline));
 static void *lookupstr1(struct hmap *h, struct gostring key, bool *dohash);
 
 // ---- 64-bit keys ----------------------------------------------------------------------
@@ -22,7 +24,7 @@ static void *lookupstr1(struct hmap *h, struct gostring key, bool *dohash);
 // The value of key, or NULL. h has keys, its alg is AlgMem64. A map of
 // one bucket compares the keys of its full cells, unhashed; others
 // compare the key where the tophash matches.
-static void *
+static inline void *
 lookup64(struct hmap *h, uint64_t key)
 {
 	if (h->B == 0) {
@@ -54,7 +56,7 @@ lookup64(struct hmap *h, uint64_t key)
 }
 
 // The checks and the lookup of both accesses (inline in each).
-static inline void *
+static inline __attribute__((always_inline)) void *
 access_fast64(struct hmap *h, uint64_t key, bool *ok)
 {
 	*ok = false;
@@ -277,7 +279,7 @@ lookupstr1(struct hmap *h, struct gostring key, bool *dohash)
 }
 
 // The value of key, or NULL. h has keys, its alg is AlgStr.
-static void *
+static inline void *
 lookupstr(struct hmap *h, struct gostring key)
 {
 	if (h->B == 0) {
@@ -305,7 +307,7 @@ lookupstr(struct hmap *h, struct gostring key)
 	return NULL;
 }
 
-static inline void *
+static inline __attribute__((always_inline)) void *
 access_faststr(struct hmap *h, struct gostring key, bool *ok)
 {
 	*ok = false;

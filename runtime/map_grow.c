@@ -183,27 +183,6 @@ hashGrow(struct hmap *h)
 	}
 }
 
-// Whether count keys in 2^B buckets are past the load factor (Go's
-// overLoadFactor: a single bucket holds up to 8).
-bool
-overLoadFactor(long count, uint8_t B)
-{
-	return count > BucketCnt && (uint64_t)count > LoadFactorNum * (bucketShift(B) / LoadFactorDen);
-}
-
-// Whether noverflow overflow buckets are too many for 2^B buckets: about
-// as many as buckets, counting to 2^15 at most (Go's
-// tooManyOverflowBuckets). They must be sparse: dense ones would have
-// started a doubling already.
-bool
-tooManyOverflowBuckets(uint16_t noverflow, uint8_t B)
-{
-	if (B > 15) {
-		B = 15;
-	}
-	return noverflow >= (uint16_t)(1U << B);
-}
-
 // growWork: evacuate the old bucket of the bucket an operation is about
 // to use, and one more, in order (Go's growWork), so that a growth ends
 // after as many writes as the old array had buckets at most.
