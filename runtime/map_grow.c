@@ -220,8 +220,12 @@ evacdst_init(struct hmap *h, struct evacdst *d, struct bmap *b)
 // as the iterator decided (mapiternext), and it gets a new random tophash.
 // Unless an iterator may be using the old array, the old bucket's keys
 // and values are cleared for the collector (tophash keeps the marks).
-static void
-evacuate(struct hmap *h, uint64_t oldbucket)
+//
+// One body, made twice (Go has evacuate_fast64 and its kin beside it):
+// with fast64, for 8-byte keys stored in place (AlgMem64), the compiler
+// knows the key's size, hash and equality, and the switches go.
+static inline __attribute__((always_inline)) void
+evacuatebody(struct hmap *h, uint64_t oldbucket, bool fast64)
 {
 	struct bmap *b = bucketat(h, h->oldbuckets, oldbucket);
 	uint64_t newbit = hmap_noldbuckets(h);
@@ -236,8 +240,9 @@ evacuate(struct hmap *h, uint64_t oldbucket)
 			evacdst_init(h, &xy[1], bucketat(h, h->buckets, oldbucket + newbit));
 		}
 		for (; b != NULL; b = bmap_overflow(h, b)) {
+			uint64_t keysize = fast64 ? 8 : h->keysize;
 			char *k = bmap_key(h, b, 0), *e = bmap_elem(h, b, 0);
-			for (int i = 0; i < BucketCnt; i++, k += h->keysize, e += h->elemsize) {
+			for (int i = 0; i < BucketCnt; i++, k += keysize, e += h->elemsize) {
 				uint8_t top = b->tophash[i];
 				if (isEmpty(top)) {
 					b->tophash[i] = EvacuatedEmpty;
@@ -246,11 +251,12 @@ evacuate(struct hmap *h, uint64_t oldbucket)
 				if (top < MinTopHash) {
 					throw("evacuate: bad map state");
 				}
-				void *k2 = hmap_indirectkey(h, k);
+				void *k2 = fast64 ? k : hmap_indirectkey(h, k);
 				int useY = 0;
 				if (!same) {
-					uint64_t hash = hmap_hash(h, k2);
-					if ((flags & Iterator) && !(h->tflags & TReflexiveKey) &&
+					uint64_t hash = fast64 ? memhash64(readu64(k2), h->hash0, h->tflags & TAes)
+							       : hmap_hash(h, k2);
+					if (!fast64 && (flags & Iterator) && !(h->tflags & TReflexiveKey) &&
 					    !hmap_keyequal(h, k2, k2)) {
 						useY = top & 1;
 						top = tophash(hash);
@@ -266,16 +272,16 @@ evacuate(struct hmap *h, uint64_t oldbucket)
 					evacdst_init(h, dst, newoverflow(h, dst->b));
 				}
 				dst->b->tophash[dst->i] = top;
-				if (h->tflags & TIndirectKey) {
+				if (!fast64 && (h->tflags & TIndirectKey)) {
 					*(void **)dst->k = k2; // the key's object moves with its pointer
 				} else {
-					typedmemmove(dst->k, k, h->keysize);
+					typedmemmove(dst->k, k, keysize);
 				}
 				typedmemmove(dst->e, e, h->elemsize); // a value, or its pointer
 				dst->i++;
 				// Past the arrays after the last cell: then the overflow
 				// pointer follows, so they still point into the bucket.
-				dst->k += h->keysize;
+				dst->k += keysize;
 				dst->e += h->elemsize;
 			}
 		}
@@ -286,6 +292,16 @@ evacuate(struct hmap *h, uint64_t oldbucket)
 	}
 	if (oldbucket == h->nevacuate) {
 		advanceEvacuationMark(h, newbit);
+	}
+}
+
+static void
+evacuate(struct hmap *h, uint64_t oldbucket)
+{
+	if (h->alg == AlgMem64) {
+		evacuatebody(h, oldbucket, true);
+	} else {
+		evacuatebody(h, oldbucket, false);
 	}
 }
 
