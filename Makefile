@@ -202,7 +202,8 @@ BENCH_OBJS := \
 	bench/sched_bench.o \
 	bench/malloc_bench.o \
 	bench/alloc_bench.o \
-	bench/chan_bench.o
+	bench/chan_bench.o \
+	bench/map_bench.o
 
 MACHINE_BENCH_OBJS := \
 	bench/machine_bench.o
