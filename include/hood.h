@@ -437,8 +437,9 @@ bounds_slice(int64_t lo, int64_t hi, int64_t cap)
 // map's keys point to its copies. Scan or noscan: make_map's buckets are
 // read by the collector, whose pointers keep objects alive;
 // make_mapnoscan says that no key or value holds a pointer the map must
-// keep alive (numbers, the map's own string copies aside), and the
-// collector never reads its buckets, as for newnoscan. A MapKeyFunc map's
+// keep alive (numbers), and the collector never reads its buckets, as for
+// newnoscan (a string-keyed map's it still reads: they point to the
+// copies of the keys, which the map keeps). A MapKeyFunc map's
 // hash must mix in the seed it is given (map_memhash does) and agree with
 // its equal; keys for which equal(k, k) is false (NaN) are stored, never
 // found, and produced by a range, as in Go.
