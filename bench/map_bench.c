@@ -6,7 +6,8 @@
 //
 //	MapInsertInt64/N   maps of N int64 keys (1e3, 1e6) made from empty,
 //	                   no hint, one after the other: an op is one insert,
-//	                   growths and the collector's work included
+//	                   growths and the collector's work included (1e6 on
+//	                   the hosted port only)
 //	MapLookupInt64/hit a map of 2^16 int64 keys: look each up, in another
 //	                   order than inserted; an op is one lookup
 //	MapLookupInt64/miss the same map, keys that are not in it
@@ -87,15 +88,26 @@ insertint64(struct B *b, long n)
 	}
 }
 
-#define INSERTINT64(n, label)                                                                                \
-	static void insertint64_##label(struct B *b)                                                         \
-	{                                                                                                    \
-		insertint64(b, n);                                                                           \
-	}                                                                                                    \
-	BENCH_REGISTER(insertint64_##label, "BenchmarkMapInsertInt64/" #label)
+static void
+insertint64_1e3(struct B *b)
+{
+	insertint64(b, 1000);
+}
+BENCH_REGISTER(insertint64_1e3, "BenchmarkMapInsertInt64/1e3");
 
-INSERTINT64(1000, 1e3);
-INSERTINT64(1000000, 1e6);
+// A map of 1e6 keys is 38 MiB of buckets, with its old array 57 during
+// its last doubling, and with the collector's goal above that: more than
+// the guest's 128 MiB holds beside the other benchmarks' garbage.
+static void
+insertint64_1e6(struct B *b)
+{
+#ifdef __linux__
+	insertint64(b, 1000000);
+#else
+	b_skip(b, "a map of 1e6 keys and its growth want more than the guest's memory: hosted only");
+#endif
+}
+BENCH_REGISTER(insertint64_1e6, "BenchmarkMapInsertInt64/1e6");
 
 enum { LookupKeys = 1 << 16, StringKeys = 10000, IterKeys = 10000, DeleteKeys = 10000 };
 

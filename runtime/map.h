@@ -12,7 +12,8 @@
 // A map is a hash table: an array of 2^B buckets, each of BucketCnt (8)
 // cells. The low B bits of a key's hash pick its bucket; the top 8 bits
 // are its tophash, kept in the bucket's first 8 bytes, so that a lookup
-// compares a key only where its tophash matches. A bucket holds its 8
+// compares a key only where its tophash matches (all 8 matched at once,
+// as a word: matchtop). A bucket holds its 8
 // tophashes, then its 8 keys, then its 8 values (keys together and values
 // together: no padding between a key and its value, for map[int64]int8),
 // then a pointer to an overflow bucket, where a ninth key of the bucket
@@ -45,10 +46,12 @@
 // the bucket array it began with, and, during a growth, the old bucket of
 // each new one not evacuated yet, taking from it only the keys that will
 // go to the new bucket at hand. A key that moved after the range began is
-// looked up again (mapaccessK), so a key deleted meanwhile is not
-// returned and an updated one gives its new value. Inserting and deleting
-// during a range is allowed (Go's rules): a deleted key not reached yet is
-// not produced, an inserted one may be or not, none twice.
+// looked up again (Go's mapaccessK, mapfind here), so a key deleted
+// meanwhile is not returned and an updated one gives its new value.
+// Inserting and deleting during a range is allowed (Go's rules): a deleted
+// key not reached yet is not produced, an inserted one may be or not, and
+// no key comes twice unless it was deleted and inserted again (a new
+// entry, which may come or not).
 //
 // Concurrency. A map is not safe for concurrent use (Go's rule): any
 // number of readers and iterators, or one writer. The writer sets
@@ -73,7 +76,7 @@
 // Invariants (with no write in progress):
 //	count == the cells whose tophash is >= MinTopHash, in buckets and in
 //	the old buckets not evacuated
-//	oldbuckets != NULL <=> growing; then nevacuate <= noldbuckets, and every
+//	oldbuckets != NULL <=> growing; then nevacuate < noldbuckets, and every
 //	old bucket below nevacuate is evacuated
 //	a bucket's cells past its last full one, and its overflow chain's,
 //	are EmptyRest; each other empty cell is EmptyOne (Go 1.12's markers,
