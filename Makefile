@@ -117,6 +117,10 @@ RUNTIME_OBJS := \
 	runtime/mfinal.o \
 	runtime/chan.o \
 	runtime/select.o \
+	runtime/map.o \
+	runtime/map_grow.o \
+	runtime/map_fast.o \
+	runtime/alg.o \
 	runtime/panic.o \
 	runtime/sema.o \
 	runtime/debug.o \
@@ -132,7 +136,8 @@ SYNC_OBJS := \
 	sync/once.o \
 	sync/cond.o \
 	sync/pool.o \
-	sync/value.o
+	sync/value.o \
+	sync/map.o
 
 # The ports of the runtime: bare metal (os.h over the kernel) and Linux.
 RUNTIME_HOOD_OBJS := \
@@ -182,6 +187,7 @@ RUNTIME_TESTS := \
 	tests/runtime/mmanual_test.o \
 	tests/runtime/gc_test.o \
 	tests/runtime/mfinal_test.o \
+	tests/runtime/map_test.o \
 	tests/runtime/sync_test.o
 
 KERNEL_TESTS := \
@@ -214,7 +220,8 @@ BENCH_OBJS := \
 	bench/alloc_bench.o \
 	bench/chan_bench.o \
 	bench/sync_bench.o \
-	bench/time_bench.o
+	bench/time_bench.o \
+	bench/map_bench.o
 
 MACHINE_BENCH_OBJS := \
 	bench/machine_bench.o

@@ -11,6 +11,8 @@
 //	WaitGroupAddDone        Add(1) then Done on one group
 //	OncePath                Do on a Once already done (the fast path)
 //	PoolGetPut              Get then Put of one object
+//	SyncMapLoad             a goroutine on each P loads keys of a
+//	                        sync.Map of 1000 int64 keys
 
 #include "bench/bench.h"
 #include "include/hood.h"
@@ -134,4 +136,45 @@ BENCH(BenchmarkPoolGetPut)
 		void *x = sync_pool_get(&p);
 		sync_pool_put(&p, x);
 	}
+}
+
+// SyncMapLoad: a goroutine on each P loads keys of a sync.Map of 1000
+// int64 keys, b->n loads in all (Go's BenchmarkLoadMostlyHits, on
+// int64 keys).
+enum { SyncMapKeys = 1000 };
+
+struct syncmapload {
+	struct sync_map m;
+	struct sync_waitgroup wg;
+	long each;
+};
+
+static void
+syncmaploader(void *arg)
+{
+	struct syncmapload *s = arg;
+	for (long i = 0; i < s->each; i++) {
+		int64_t k = i % SyncMapKeys;
+		sync_map_load(&s->m, &k, NULL);
+	}
+	sync_waitgroup_done(&s->wg);
+}
+
+BENCH(BenchmarkSyncMapLoad)
+{
+	static struct syncmapload s = {.m = SYNC_MAP_INIT(int64_t, MapKeyInt64)};
+	for (int64_t k = 0; k < SyncMapKeys; k++) {
+		sync_map_store(&s.m, &k, (void *)(uintptr_t)(k + 1));
+	}
+	for (int64_t k = 0; k < SyncMapKeys; k++) {
+		sync_map_load(&s.m, &k, NULL); // misses, until dirty becomes read
+	}
+	b_resettimer(b);
+	int procs = runtime_gomaxprocs(0);
+	s.each = b->n / procs;
+	for (int i = 0; i < procs; i++) {
+		sync_waitgroup_add(&s.wg, 1);
+		go(syncmaploader, &s);
+	}
+	sync_waitgroup_wait(&s.wg);
 }

@@ -24,12 +24,12 @@
 // call from any goroutine. A goroutine that waits in a C library call
 // (newlib's locks, reading the console) lends its P to the others
 // meanwhile, as a Go goroutine in a system call does; errno is each
-// goroutine's own. Channels, select, defer, panic and recover are here; sync,
-// maps and the rest arrive with the issues that build them.
+// goroutine's own. Channels, select, defer, panic, recover and maps are
+// here; sync and the rest arrive with the issues that build them.
 //
 // The sections follow Go's packages, in the order a Go program meets them:
 // the go statement and package runtime, then time; channels and select,
-// defer and panic, maps, sync, atomics and net come after them as they are
+// defer and panic, maps; sync, atomics and net come after them as they are
 // built. Each section opens with a short example.
 #pragma once
 
@@ -495,6 +495,183 @@ bounds_slice(int64_t lo, int64_t hi, int64_t cap)
 
 #define bounds_at(a, i) ((a)[bounds_index((i), (int64_t)(sizeof(a) / sizeof((a)[0])))])
 
+// ---- maps ---------------------------------------------------------------------------------
+//
+//	struct hmap *m = make_map(int64_t, struct point, MapKeyInt64, 0); // m := make(map[int64]point)
+//	*(struct point *)map_assign(m, &k) = p;               // m[k] = p
+//	map_setv(m, int64_t, struct point, k, p);             // the same, typed
+//	const struct point *v = map_access1(m, &k);           // v := m[k] (the zero value if k is not in m)
+//	v = map_access2(m, &k, &ok);                          // v, ok := m[k]
+//	struct point w = map_getv(m, int64_t, struct point, k); // w := m[k], typed
+//	map_delete(m, &k);                                    // delete(m, k)
+//	long n = map_len(m);                                  // len(m)
+//	struct hiter it;                                      // for k, v := range m {
+//	for (map_range(m, &it); it.key != NULL; map_next(&it)) {
+//		const int64_t *k = it.key;
+//		struct point *v = it.elem;
+//	}                                                     // }
+//	map_clear(m);                                         // clear(m)
+//
+// Go's maps (go1.11's hash table: buckets of 8, incremental growth), in
+// the collector's heap. A map's types are sizes and a key kind: keys are
+// integers (MapKeyInt32, MapKeyInt64), pointers (MapKeyPtr), strings
+// (MapKeyString: a struct gostring, Go's string, pointer and length), any
+// fixed-size memory compared byte for byte (MapKeyMem: a struct without
+// padding, an array), or the program's own hash and equality
+// (make_mapfunc). Keys and values are copied by size through pointers, as
+// a channel's elements are. map_access1 and map_access2 return a pointer
+// to the value, or to zeros when the key is missing (never NULL: read it,
+// never write it); map_assign returns the value's cell for the caller to
+// store into (a new key's is zeroed), valid until the map's next insert
+// or delete. A NULL map is Go's nil map: reads find nothing, map_len is 0,
+// map_delete does nothing, and map_assign panics "assignment to entry in
+// nil map". A range starts at a random place each time (two ranges over a
+// map differ), and the ranging goroutine may insert and delete meanwhile
+// (a key deleted before it is reached is not produced; an inserted one may
+// be or not). A map is not safe for concurrent use: many readers, or one
+// writer; a write beside another write, a read or a range is Go's fatal
+// error ("concurrent map writes", "concurrent map read and map write",
+// "concurrent map iteration and map write"). docs/map.md has the whole
+// table of Go and hood.
+//
+// A string key's bytes are copied into the map when the key is inserted
+// (Go's m[string(b)] = v), so the caller's buffer may change after; the
+// map's keys point to its copies. Scan or noscan: make_map's buckets are
+// read by the collector, whose pointers keep objects alive;
+// make_mapnoscan says that no key or value holds a pointer the map must
+// keep alive (numbers), and the collector never reads its buckets, as for
+// newnoscan (a string-keyed map's it still reads: they point to the
+// copies of the keys, which the map keeps). A MapKeyFunc map's
+// hash must mix in the seed it is given (map_memhash does) and agree with
+// its equal; keys for which equal(k, k) is false (NaN) are stored, never
+// found, and produced by a range, as in Go.
+struct hmap;
+
+enum {
+	MapKeyInt32 = 1, // int32_t, uint32_t
+	MapKeyInt64,     // int64_t, uint64_t: the fast64 calls
+	MapKeyPtr,       // any pointer: the fast64 calls
+	MapKeyString,    // struct gostring: the faststr calls
+	MapKeyMem,       // keysize bytes compared with memcmp
+	MapKeyFunc,      // hash and equal (make_mapfunc)
+};
+
+// Go's string: len bytes at str, not NUL-terminated, never changed.
+struct gostring {
+	const char *str;
+	size_t len;
+};
+
+static inline struct gostring
+gostring(const char *s) // a C string's bytes, without the NUL
+{
+	return (struct gostring){s, __builtin_strlen(s)};
+}
+
+static inline struct gostring
+gostringn(const char *p, size_t n)
+{
+	return (struct gostring){p, n};
+}
+
+// Go's maptype, from the make_map macros: sizes, alignments, the key's
+// kind, the noscan claim, and MapKeyFunc's pair.
+struct maptype {
+	size_t keysize, elemsize;
+	size_t keyalign, elemalign;
+	int kind;
+	bool noscan;
+	uint64_t (*hash)(const void *key, uint64_t seed);
+	bool (*equal)(const void *a, const void *b);
+};
+
+// hint: room for about that many keys before the first growth (Go's
+// make(map[K]V, hint); a negative one is 0).
+struct hmap *map_make(const struct maptype *t, long hint);
+#define make_map(K, V, kind, hint)                                                                           \
+	map_make(&(const struct maptype){sizeof(K), sizeof(V), _Alignof(K), _Alignof(V), (kind), false,      \
+					 NULL, NULL},                                                        \
+		 (hint))
+#define make_mapnoscan(K, V, kind, hint)                                                                     \
+	map_make(&(const struct maptype){sizeof(K), sizeof(V), _Alignof(K), _Alignof(V), (kind), true, NULL, \
+					 NULL},                                                              \
+		 (hint))
+#define make_mapfunc(K, V, hash, equal, hint)                                                                \
+	map_make(&(const struct maptype){sizeof(K), sizeof(V), _Alignof(K), _Alignof(V), MapKeyFunc, false,  \
+					 (hash), (equal)},                                                   \
+		 (hint))
+
+const void *map_access1(struct hmap *m, const void *key);
+const void *map_access2(struct hmap *m, const void *key, bool *ok);
+void *map_assign(struct hmap *m, const void *key);
+void map_delete(struct hmap *m, const void *key);
+long map_len(struct hmap *m);
+void map_clear(struct hmap *m);
+
+// The fast paths (Go's mapaccess1_fast64 and its kin, which Go's
+// compiler picks for these key types): keys by value, for MapKeyInt64
+// and MapKeyPtr maps (fast64) and MapKeyString maps (faststr); on a map
+// of another kind they are a fatal error. map_access1 and the others take
+// them by themselves for those kinds; these save the key's copy and a
+// test.
+const void *map_access1_fast64(struct hmap *m, uint64_t key);
+const void *map_access2_fast64(struct hmap *m, uint64_t key, bool *ok);
+void *map_assign_fast64(struct hmap *m, uint64_t key);
+void map_delete_fast64(struct hmap *m, uint64_t key);
+const void *map_access1_faststr(struct hmap *m, struct gostring key);
+const void *map_access2_faststr(struct hmap *m, struct gostring key, bool *ok);
+void *map_assign_faststr(struct hmap *m, struct gostring key);
+void map_delete_faststr(struct hmap *m, struct gostring key);
+
+// Go's hash/maphash over bytes, for a MapKeyFunc map's hash: n bytes at
+// p under seed (AES-NI where the CPU has it).
+uint64_t map_memhash(const void *p, size_t n, uint64_t seed);
+
+// A range (Go's hiter): key and elem point to the current key and its
+// value (elem may be written: m[k] = v for the key at hand), and key is
+// NULL once the range is over. The rest is the iterator's own; it lives
+// on the ranging goroutine's stack, where it keeps the buckets it walks
+// alive.
+struct hiter {
+	const void *key;
+	void *elem;
+	struct hmap *h;
+	void *buckets;     // the bucket array when the range began
+	void *bptr;        // the bucket at hand
+	void *overflow[2]; // noscan maps: the overflow buckets' lists, kept alive
+	uintptr_t startBucket;
+	uint8_t offset; // the cell each bucket starts at
+	bool wrapped;   // past the last bucket, back to the first
+	uint8_t B;
+	uint8_t i;
+	uintptr_t bucket;
+	uintptr_t checkBucket;
+};
+void map_range(struct hmap *m, struct hiter *it);
+void map_next(struct hiter *it);
+
+// Typed helpers; K and V are the key and value types. GNU C statement
+// expressions; each evaluates its arguments once. map_getv gives V's zero
+// for a missing key (any V: read through map_access2).
+#define map_getv(m, K, V, k)                                                                                 \
+	({                                                                                                   \
+		K map_getv_k_ = (k);                                                                         \
+		bool map_getv_ok_;                                                                           \
+		const V *map_getv_p_ = map_access2((m), &map_getv_k_, &map_getv_ok_);                        \
+		map_getv_ok_ ? *map_getv_p_ : (V){0};                                                        \
+	})
+#define map_setv(m, K, V, k, v)                                                                              \
+	do {                                                                                                 \
+		K map_setv_k_ = (k);                                                                         \
+		V map_setv_v_ = (v);                                                                         \
+		*(V *)map_assign((m), &map_setv_k_) = map_setv_v_;                                           \
+	} while (0)
+#define map_deletev(m, K, k)                                                                                 \
+	do {                                                                                                 \
+		K map_deletev_k_ = (k);                                                                      \
+		map_delete((m), &map_deletev_k_);                                                            \
+	} while (0)
+
 // ---- sync ----------------------------------------------------------------------------------
 //
 //	static struct sync_mutex mu;                 // var mu sync.Mutex
@@ -654,6 +831,49 @@ struct sync_pool {
 };
 void *sync_pool_get(struct sync_pool *p);
 void sync_pool_put(struct sync_pool *p, void *x);
+
+// sync.Map: a map safe for concurrent use, Go's read-only and dirty pair
+// (sync/map.c): loads, stores of keys it has and deletes take no lock.
+// Its keys are of one type, given when it is made, as a hood map's;
+// its values are pointers (Go's any: NULL is a value too). What Go's is
+// for, this is: keys written once and read often, or goroutines that keep
+// to keys of their own; otherwise a map under a Mutex is as good.
+//
+//	static struct sync_map cache = SYNC_MAP_INIT(int64_t, MapKeyInt64); // var cache sync.Map
+//	int64_t k = 42;
+//	sync_map_store(&cache, &k, obj);                       // cache.Store(k, obj)
+//	bool ok;
+//	struct obj *o = sync_map_load(&cache, &k, &ok);        // o, ok := cache.Load(k)
+//	sync_map_range(&cache, visit, arg);                    // cache.Range(visit)
+struct sync_map {
+	struct maptype t; // the key's type, and values of a pointer each
+	struct sync_mutex mu;
+	void *read;         // Atomic: the read-only part (sync/map.c's readOnly)
+	struct hmap *dirty; // Protected by mu
+	long misses;        // Protected by mu
+};
+#define SYNC_MAP_INIT(K, kind)                                                                               \
+	{                                                                                                    \
+		.t = {sizeof(K), sizeof(void *), _Alignof(K), _Alignof(void *), (kind), false, NULL, NULL}   \
+	}
+#define SYNC_MAP_INITFUNC(K, hash, equal)                                                                    \
+	{                                                                                                    \
+		.t = {sizeof(K), sizeof(void *), _Alignof(K), _Alignof(void *), MapKeyFunc, false, (hash),    \
+		      (equal)}                                                                               \
+	}
+void *sync_map_load(struct sync_map *m, const void *key, bool *ok); // ok may be NULL
+void sync_map_store(struct sync_map *m, const void *key, void *value);
+void *sync_map_loadorstore(struct sync_map *m, const void *key, void *value, bool *loaded);
+void *sync_map_loadanddelete(struct sync_map *m, const void *key, bool *loaded);
+void sync_map_delete(struct sync_map *m, const void *key);
+void *sync_map_swap(struct sync_map *m, const void *key, void *value, bool *loaded); // the old value
+bool sync_map_compareandswap(struct sync_map *m, const void *key, void *old, void *value);
+bool sync_map_compareanddelete(struct sync_map *m, const void *key, void *old);
+// f(key, value, arg) for each key, until f returns false. Each key once,
+// in no fixed order; a key stored or deleted meanwhile may be seen or not
+// (Go's Range).
+void sync_map_range(struct sync_map *m, bool (*f)(const void *key, void *value, void *arg), void *arg);
+void sync_map_clear(struct sync_map *m);
 
 // ---- sync/atomic ---------------------------------------------------------------------------
 //

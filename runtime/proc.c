@@ -203,17 +203,31 @@ systemstack(void (*fn)(void *), void *arg)
 	releasem(mp);
 }
 
-uint32_t
-fastrandn(uint32_t n)
+// fastrand64: 64 random bits (Go's fastrand64): xorshift64, per M; only
+// the M itself uses its state. fastrand: the top 32 of them (Go's
+// fastrand); fastrandn: one of 0 to n-1 (Go's, by multiply and shift).
+uint64_t
+fastrand64(void)
 {
-	// xorshift64, per M; only the M itself uses its state.
 	struct m *mp = getm();
 	uint64_t x = mp->fastrand;
 	x ^= x << 13;
 	x ^= x >> 7;
 	x ^= x << 17;
 	mp->fastrand = x;
-	return (uint32_t)(((x >> 32) * (uint64_t)n) >> 32);
+	return x;
+}
+
+uint32_t
+fastrand(void)
+{
+	return (uint32_t)(fastrand64() >> 32);
+}
+
+uint32_t
+fastrandn(uint32_t n)
+{
+	return (uint32_t)(((uint64_t)fastrand() * n) >> 32);
 }
 
 // ---- bootstrap -----------------------------------------------------------
@@ -250,6 +264,7 @@ schedinit(void)
 	parsedebugvars(); // the knobs (runtime1.c): the stack size first
 	stackinit();
 	mallocinit(); // the heap (malloc.c), as Go's schedinit
+	alginit();    // the maps' hash: AES-NI or not, and its random keys (alg.c), as Go's
 	gcinit();     // the pacer, from GOGC (mgc.c), as Go's gcinit
 
 	int32_t procs = os_ncpu();

@@ -594,6 +594,8 @@ void rt0_go(void) __attribute__((noreturn));
 void systemstack(void (*fn)(void *), void *arg);
 void mcall(void (*fn)(struct g *gp));
 void dropg(struct m *mp);
+uint64_t fastrand64(void);
+uint32_t fastrand(void);
 uint32_t fastrandn(uint32_t n);
 
 // The M and G of the running code, Go's getg and acquirem, inline: they
@@ -725,6 +727,9 @@ uint32_t runqlen(struct p *pp);
 void globrunqput(struct g *gp);
 void globrunqputhead(struct g *gp);
 struct g *globrunqget(struct p *pp, int32_t max);
+
+// alg.c
+void alginit(void);
 
 // malloc.c
 void *persistentalloc(uint64_t size, uint64_t align);

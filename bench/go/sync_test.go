@@ -91,3 +91,29 @@ func BenchmarkPoolGetPut(b *testing.B) {
 		p.Put(x)
 	}
 }
+
+// A goroutine on each P loads keys of a sync.Map of 1000 int64 keys, b.N
+// loads in all.
+func BenchmarkSyncMapLoad(b *testing.B) {
+	var m sync.Map
+	for k := int64(0); k < 1000; k++ {
+		m.Store(k, k+1)
+	}
+	for k := int64(0); k < 1000; k++ {
+		m.Load(k) // misses, until dirty becomes read
+	}
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	procs := runtime.GOMAXPROCS(0)
+	each := b.N / procs
+	for p := 0; p < procs; p++ {
+		wg.Add(1)
+		go func() {
+			for i := 0; i < each; i++ {
+				m.Load(int64(i % 1000))
+			}
+			wg.Done()
+		}()
+	}
+	wg.Wait()
+}

@@ -987,3 +987,251 @@ CRASHTEST(TestOnceRecursiveDeadlock, 2, "fatal error: all goroutines are asleep 
 	static struct sync_once once;
 	sync_once_do(&once, oncerecursive, &once);
 }
+
+// ---- sync.Map ----------------------------------------------------------------------------
+
+// Every operation mirrored against a plain array, one goroutine, checked
+// after each step and whole every 64: through promotions of dirty to
+// read, expunged entries brought back, Range and Clear.
+enum { ModelKeys = 64 };
+
+struct mapmodel {
+	bool has[ModelKeys];
+	void *val[ModelKeys];
+	bool rangebad; // a Range produced a key or value the model lacks
+};
+
+static bool
+rangecheck(const void *key, void *value, void *arg)
+{
+	struct mapmodel *mm = arg;
+	int64_t k = *(const int64_t *)key;
+	if (k < 0 || k >= ModelKeys || !mm->has[k] || mm->val[k] != value) {
+		mm->rangebad = true;
+	}
+	return true;
+}
+
+static void *
+modelvalue(long step)
+{
+	return step % 7 == 0 ? NULL : (void *)(uintptr_t)(step * 16 + 8); // NULL is a value too
+}
+
+TEST(TestSyncMapModel)
+{
+	static struct sync_map m = SYNC_MAP_INIT(int64_t, MapKeyInt64);
+	static struct mapmodel mm;
+	memset(&mm, 0, sizeof mm);
+	uint64_t r = 88172645463325252ULL;
+	long steps = testing_short ? 20000 : 200000;
+	for (long step = 1; step <= steps; step++) {
+		r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+		int64_t k = (int64_t)(r % ModelKeys);
+		int op = (int)(r >> 32) % 9;
+		void *v = modelvalue(step), *got;
+		bool ok;
+		switch (op) {
+		case 0:
+		case 1:
+			sync_map_store(&m, &k, v);
+			mm.has[k] = true, mm.val[k] = v;
+			break;
+		case 2:
+			got = sync_map_loadorstore(&m, &k, v, &ok);
+			if (ok != mm.has[k] || got != (mm.has[k] ? mm.val[k] : v)) {
+				t_fatalf(t, "step %ld: LoadOrStore(%lld) = %p, %d", step, (long long)k, got, ok);
+			}
+			if (!mm.has[k]) {
+				mm.has[k] = true, mm.val[k] = v;
+			}
+			break;
+		case 3:
+			got = sync_map_loadanddelete(&m, &k, &ok);
+			if (ok != mm.has[k] || (ok && got != mm.val[k])) {
+				t_fatalf(t, "step %ld: LoadAndDelete(%lld) = %p, %d", step, (long long)k, got, ok);
+			}
+			mm.has[k] = false;
+			break;
+		case 4:
+			got = sync_map_swap(&m, &k, v, &ok);
+			if (ok != mm.has[k] || (ok && got != mm.val[k])) {
+				t_fatalf(t, "step %ld: Swap(%lld) = %p, %d", step, (long long)k, got, ok);
+			}
+			mm.has[k] = true, mm.val[k] = v;
+			break;
+		case 5: {
+			void *old = (r >> 40) % 2 == 0 && mm.has[k] ? mm.val[k] : (void *)1;
+			bool want = mm.has[k] && mm.val[k] == old;
+			if (sync_map_compareandswap(&m, &k, old, v) != want) {
+				t_fatalf(t, "step %ld: CompareAndSwap(%lld) != %d", step, (long long)k, want);
+			}
+			if (want) {
+				mm.val[k] = v;
+			}
+			break;
+		}
+		case 6: {
+			void *old = (r >> 40) % 2 == 0 && mm.has[k] ? mm.val[k] : (void *)1;
+			bool want = mm.has[k] && mm.val[k] == old;
+			if (sync_map_compareanddelete(&m, &k, old) != want) {
+				t_fatalf(t, "step %ld: CompareAndDelete(%lld) != %d", step, (long long)k, want);
+			}
+			if (want) {
+				mm.has[k] = false;
+			}
+			break;
+		}
+		case 7:
+			if (step % 1000 == 7) {
+				sync_map_clear(&m);
+				memset(&mm, 0, sizeof mm);
+			}
+			break;
+		default:
+			break; // a load, below
+		}
+		got = sync_map_load(&m, &k, &ok);
+		if (ok != mm.has[k] || (ok && got != mm.val[k])) {
+			t_fatalf(t, "step %ld (op %d): Load(%lld) = %p, %d; want %p, %d", step, op, (long long)k, got, ok,
+				 mm.val[k], mm.has[k]);
+		}
+		if (step % 64 == 0) {
+			for (int64_t j = 0; j < ModelKeys; j++) {
+				got = sync_map_load(&m, &j, &ok);
+				if (ok != mm.has[j] || (ok && got != mm.val[j])) {
+					t_fatalf(t, "step %ld: key %lld is %p, %d; want %p, %d", step, (long long)j, got, ok,
+						 mm.val[j], mm.has[j]);
+				}
+			}
+			sync_map_range(&m, rangecheck, &mm);
+			if (mm.rangebad) {
+				t_fatalf(t, "step %ld: Range produced a key or value the model lacks", step);
+			}
+		}
+	}
+}
+
+// Goroutines on every P: each stores, swaps and deletes keys of its own
+// (its model is exact) while all of them load and range over every key;
+// a value names its key, so a load that finds another key's value is
+// caught. At the end the map is the union of the models.
+enum { MapWorkers = 8, KeysEach = 200 };
+
+struct mapstress {
+	struct sync_map m;
+	struct sync_waitgroup wg;
+	long rounds;
+	long bad; // Atomic
+	bool has[MapWorkers * KeysEach];
+	uintptr_t val[MapWorkers * KeysEach];
+};
+
+static bool
+stressrange(const void *key, void *value, void *arg)
+{
+	struct mapstress *s = arg;
+	int64_t k = *(const int64_t *)key;
+	if (k < 0 || k >= MapWorkers * KeysEach || (uintptr_t)value % 100000 != (uintptr_t)k) {
+		atomic_xadd_relaxed(&s->bad, 1);
+	}
+	return true;
+}
+
+struct mapworker {
+	struct mapstress *s;
+	int id;
+};
+
+static void
+mapworker(void *arg)
+{
+	struct mapworker *w = arg;
+	struct mapstress *s = w->s;
+	uint64_t r = 0x9E3779B97F4A7C15ULL * (w->id + 1);
+	for (long i = 1; i <= s->rounds; i++) {
+		r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+		int64_t mine = w->id * KeysEach + (int64_t)(r % KeysEach);
+		int64_t any = (int64_t)((r >> 20) % (MapWorkers * KeysEach));
+		uintptr_t v = (uintptr_t)i * 100000 + (uintptr_t)mine;
+		switch (r >> 60) {
+		case 0:
+		case 1:
+		case 2:
+			sync_map_store(&s->m, &mine, (void *)v);
+			s->has[mine] = true, s->val[mine] = v;
+			break;
+		case 3:
+			sync_map_delete(&s->m, &mine);
+			s->has[mine] = false;
+			break;
+		case 4:
+			sync_map_swap(&s->m, &mine, (void *)v, NULL);
+			s->has[mine] = true, s->val[mine] = v;
+			break;
+		case 5:
+			if (i % 500 == 0) {
+				sync_map_range(&s->m, stressrange, s);
+			}
+			break;
+		default: {
+			bool ok;
+			uintptr_t got = (uintptr_t)sync_map_load(&s->m, &any, &ok);
+			if (ok && got % 100000 != (uintptr_t)any) {
+				atomic_xadd_relaxed(&s->bad, 1);
+			}
+			break;
+		}
+		}
+		bool ok;
+		uintptr_t got = (uintptr_t)sync_map_load(&s->m, &mine, &ok);
+		if (ok != s->has[mine] || (ok && got != s->val[mine])) {
+			atomic_xadd_relaxed(&s->bad, 1); // its own key: exact
+		}
+	}
+	sync_waitgroup_done(&s->wg);
+}
+
+TEST(TestSyncMapConcurrent)
+{
+	static struct mapstress s = {.m = SYNC_MAP_INIT(int64_t, MapKeyInt64)};
+	static struct mapworker w[MapWorkers];
+	s.rounds = testing_short ? 5000 : 50000;
+	for (int i = 0; i < MapWorkers; i++) {
+		w[i] = (struct mapworker){&s, i};
+		sync_waitgroup_add(&s.wg, 1);
+		go(mapworker, &w[i]);
+	}
+	sync_waitgroup_wait(&s.wg);
+	if (s.bad != 0) {
+		t_errorf(t, "%ld loads or ranges saw a wrong value", s.bad);
+	}
+	for (int64_t k = 0; k < MapWorkers * KeysEach; k++) {
+		bool ok;
+		uintptr_t got = (uintptr_t)sync_map_load(&s.m, &k, &ok);
+		if (ok != s.has[k] || (ok && got != s.val[k])) {
+			t_errorf(t, "key %lld: %#lx, %d; want %#lx, %d", (long long)k, (unsigned long)got, ok,
+				 (unsigned long)s.val[k], s.has[k]);
+			break;
+		}
+	}
+}
+
+// String keys: the map keeps its own copies of their bytes.
+TEST(TestSyncMapStringKeys)
+{
+	static struct sync_map m = SYNC_MAP_INIT(struct gostring, MapKeyString);
+	char buf[16];
+	for (int i = 0; i < 100; i++) {
+		snprintf(buf, sizeof buf, "key%d", i);
+		struct gostring k = gostring(buf);
+		sync_map_store(&m, &k, (void *)(uintptr_t)(i + 1));
+	}
+	strcpy(buf, "key42");
+	struct gostring k = gostring(buf);
+	bool ok;
+	void *v = sync_map_load(&m, &k, &ok);
+	if (!ok || v != (void *)43) {
+		t_errorf(t, "Load(key42) = %p, %d", v, ok);
+	}
+}
