@@ -233,7 +233,7 @@ GC_BENCH_OBJS := \
 	bench/gc_bench.o
 
 # Every example is built; APP picks the one build/hood.elf holds.
-EXAMPLES := $(sort hello echo spin alloc sieve trees $(APP))
+EXAMPLES := $(sort hello echo spin alloc sieve trees wordfreq ticker $(APP))
 ifeq ($(wildcard examples/$(APP)/*.c),)
 $(error APP=$(APP): there is no examples/$(APP)/ with C files; the examples are $(notdir $(wildcard examples/*)))
 endif

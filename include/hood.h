@@ -24,13 +24,13 @@
 // call from any goroutine. A goroutine that waits in a C library call
 // (newlib's locks, reading the console) lends its P to the others
 // meanwhile, as a Go goroutine in a system call does; errno is each
-// goroutine's own. Channels, select, defer, panic, recover and maps are
-// here; sync and the rest arrive with the issues that build them.
+// goroutine's own. Channels, select, defer, panic, recover, maps, sync
+// and time are here; net arrives with the issue that builds it.
 //
 // The sections follow Go's packages, in the order a Go program meets them:
 // the go statement and package runtime, then time; channels and select,
-// defer and panic, maps; sync, atomics and net come after them as they are
-// built. Each section opens with a short example.
+// defer and panic, maps, sync and sync/atomic; net comes after them when it
+// is built. Each section opens with a short example.
 #pragma once
 
 #include <stdbool.h>

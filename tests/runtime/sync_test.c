@@ -144,8 +144,13 @@ TEST(TestMutexFairness)
 	sync_waitgroup_wait(&f.wg);
 	qsort(waits, Waits, sizeof waits[0], testing_cmpu64);
 	// Hosted, the wait is the 1 ms threshold and a hold or two; under
-	// TCG everything is slower and the CPUs' threads are the host's.
+	// TCG everything is slower and the CPUs' threads are the host's; the
+	// sanitizer builds beside make test's guests saw a median of 61 ms
+	// (the broken mutex's is seconds).
 	uint64_t bound = onhost() ? 20 * Millisecond : 200 * Millisecond;
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+	bound = 250 * Millisecond;
+#endif
 	t_logf(t, "waits: median %llu us, worst %llu us", (unsigned long long)(waits[Waits / 2] / 1000),
 	       (unsigned long long)(waits[Waits - 1] / 1000));
 	if (waits[Waits / 2] > bound) {
