@@ -543,15 +543,19 @@ condwaiter(void *arg)
 	sync_waitgroup_done(&c->wg);
 }
 
-// Signal wakes the waiters in the order they waited (Go's ticket order),
-// one at a time.
-TEST(TestCondSignalFIFO)
+// Start n waiters on c one after another (each has taken its ticket
+// before the next starts), then Signal n times, one wake-up at a time,
+// and check that they woke in the order they waited. The tickets start
+// at first (Go's wrap-around check).
+static void
+signalinorder(struct T *t, int n, uint32_t first)
 {
 	static struct condcheck c;
 	static struct condwaiter w[CondWaiters];
 	memset(&c, 0, sizeof c);
 	c.c.L = &c.mu;
-	for (int i = 0; i < CondWaiters; i++) {
+	c.c.notify.wait = c.c.notify.notify = first;
+	for (int i = 0; i < n; i++) {
 		w[i] = (struct condwaiter){&c, i};
 		sync_waitgroup_add(&c.wg, 1);
 		go(condwaiter, &w[i]);
@@ -565,27 +569,34 @@ TEST(TestCondSignalFIFO)
 			runtime_gosched();
 		}
 	}
-	for (int i = 0; i < CondWaiters; i++) {
+	for (int i = 0; i < n; i++) {
 		sync_mutex_lock(&c.mu);
 		c.go++;
 		sync_cond_signal(&c.c);
 		sync_mutex_unlock(&c.mu);
 		for (;;) { // until it has woken
 			sync_mutex_lock(&c.mu);
-			int n = c.nwoken;
+			int woke = c.nwoken;
 			sync_mutex_unlock(&c.mu);
-			if (n == i + 1) {
+			if (woke == i + 1) {
 				break;
 			}
 			time_sleep(100 * Microsecond);
 		}
 	}
 	sync_waitgroup_wait(&c.wg);
-	for (int i = 0; i < CondWaiters; i++) {
+	for (int i = 0; i < n; i++) {
 		if (c.woken[i] != i) {
 			t_errorf(t, "wake-up %d went to waiter %d, want %d", i, c.woken[i], i);
 		}
 	}
+}
+
+// Signal wakes the waiters in the order they waited (Go's ticket order),
+// one at a time.
+TEST(TestCondSignalFIFO)
+{
+	signalinorder(t, CondWaiters, 0);
 }
 
 // Broadcast wakes every waiter.
@@ -921,46 +932,7 @@ TEST(TestAtomicValueNilPanics)
 // Cond whose counts are about to wrap still wakes its waiters in order.
 TEST(TestCondTicketsWrap)
 {
-	static struct condcheck c;
-	static struct condwaiter w[4];
-	memset(&c, 0, sizeof c);
-	c.c.L = &c.mu;
-	c.c.notify.wait = c.c.notify.notify = UINT32_MAX - 1;
-	for (int i = 0; i < 4; i++) {
-		w[i] = (struct condwaiter){&c, i};
-		sync_waitgroup_add(&c.wg, 1);
-		go(condwaiter, &w[i]);
-		for (;;) {
-			sync_mutex_lock(&c.mu);
-			int q = c.queued;
-			sync_mutex_unlock(&c.mu);
-			if (q == i + 1) {
-				break;
-			}
-			runtime_gosched();
-		}
-	}
-	for (int i = 0; i < 4; i++) {
-		sync_mutex_lock(&c.mu);
-		c.go++;
-		sync_cond_signal(&c.c);
-		sync_mutex_unlock(&c.mu);
-		for (;;) {
-			sync_mutex_lock(&c.mu);
-			int n = c.nwoken;
-			sync_mutex_unlock(&c.mu);
-			if (n == i + 1) {
-				break;
-			}
-			time_sleep(100 * Microsecond);
-		}
-	}
-	sync_waitgroup_wait(&c.wg);
-	for (int i = 0; i < 4; i++) {
-		if (c.woken[i] != i) {
-			t_errorf(t, "wake-up %d went to waiter %d", i, c.woken[i]);
-		}
-	}
+	signalinorder(t, 4, UINT32_MAX - 1);
 }
 
 TEST(TestCondCopiedPanics)
