@@ -75,17 +75,17 @@ lookup(struct hmap *hm, const void *key)
 	return ok ? *e : NULL;
 }
 
-static struct hmap *
-newdirty(struct sync_map *m, long hint)
-{
-	return map_make(&m->t, hint);
-}
-
-static struct entry *
-newentry(void *v)
+static struct box *
+newbox(void *v)
 {
 	struct box *b = new(struct box);
 	b->v = v;
+	return b;
+}
+
+static struct entry *
+newentry(struct box *b)
+{
 	struct entry *e = new(struct entry);
 	e->p = b; // not yet shared: the map's insert under mu publishes it
 	return e;
@@ -160,7 +160,7 @@ dirtyLocked(struct sync_map *m)
 		return;
 	}
 	const struct readOnly *r = loadReadOnly(m);
-	m->dirty = newdirty(m, map_len(r->m));
+	m->dirty = map_make(&m->t, map_len(r->m));
 	struct hiter it;
 	for (map_range(r->m, &it); it.key != NULL; map_next(&it)) {
 		struct entry *e = *(struct entry **)it.elem;
@@ -223,8 +223,7 @@ sync_map_load(struct sync_map *m, const void *key, bool *ok)
 void *
 sync_map_swap(struct sync_map *m, const void *key, void *value, bool *loaded)
 {
-	struct box *b = new(struct box);
-	b->v = value;
+	struct box *b = newbox(value);
 	void *old = NULL;
 	const struct readOnly *r = loadReadOnly(m);
 	struct entry *e = lookup(r->m, key);
@@ -248,9 +247,7 @@ sync_map_swap(struct sync_map *m, const void *key, void *value, bool *loaded)
 				dirtyLocked(m);
 				storeReadOnly(m, r->m, true);
 			}
-			e = new(struct entry);
-			e->p = b; // published by the map's insert under mu
-			*(struct entry **)map_assign(m->dirty, key) = e;
+			*(struct entry **)map_assign(m->dirty, key) = newentry(b);
 		}
 		sync_mutex_unlock(&m->mu);
 	}
@@ -281,8 +278,7 @@ tryloadorstore(struct entry *e, void *value, void **actual, bool *loaded)
 		*loaded = true;
 		return true;
 	}
-	struct box *b = new(struct box);
-	b->v = value;
+	struct box *b = newbox(value);
 	for (;;) {
 		// Acq_rel: pairs as tryswap's.
 		void *seen = atomic_casv_acqrel(&e->p, NULL, b);
@@ -329,7 +325,7 @@ sync_map_loadorstore(struct sync_map *m, const void *key, void *value, bool *loa
 			dirtyLocked(m);
 			storeReadOnly(m, r->m, true);
 		}
-		*(struct entry **)map_assign(m->dirty, key) = newentry(value);
+		*(struct entry **)map_assign(m->dirty, key) = newentry(newbox(value));
 		actual = value;
 		had = false;
 	}
@@ -381,8 +377,7 @@ trycompareandswap(struct entry *e, void *old, void *x)
 	if (p == NULL || p == expunged || ((struct box *)p)->v != old) {
 		return false;
 	}
-	struct box *b = new(struct box);
-	b->v = x;
+	struct box *b = newbox(x);
 	for (;;) {
 		// Acq_rel: pairs as tryswap's.
 		void *seen = atomic_casv_acqrel(&e->p, p, b);
